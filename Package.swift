@@ -1,0 +1,60 @@
+// swift-tools-version: 6.0
+// Ramkoll: batch ETL and reconciliation for the finance of Swedish social-services committees.
+//
+// Targets, from the bottom up (a stranger should find where a new check or source goes in a minute):
+//   CLibXML2        — system library (pkg-config libxml-2.0, apt libxml2-dev); imported by ONE Swift file.
+//   RamkollModel    — the common schema: öre, periods, source references, entries, units, report lines.
+//   RamkollReaders  — streaming importers: byte-level CSV, libxml2 XML records, number/date parsing.
+//   RamkollPipeline — pipeline files, mapping tables, the stages and their artifacts (manifests).
+//   ramkoll         — the thin command line (swift-argument-parser); bootstraps logging.
+import PackageDescription
+
+let package = Package(
+    name: "Ramkoll",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ramkoll", targets: ["ramkoll"]),
+        .library(name: "RamkollPipeline", targets: ["RamkollPipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+        .target(name: "RamkollModel"),
+        .target(
+            name: "RamkollReaders",
+            dependencies: ["RamkollModel", "CLibXML2"]
+        ),
+        .target(
+            name: "RamkollPipeline",
+            dependencies: [
+                "RamkollModel", "RamkollReaders",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "ramkoll",
+            dependencies: [
+                "RamkollPipeline",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "RamkollTests",
+            dependencies: ["RamkollModel", "RamkollReaders", "RamkollPipeline"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,97 @@
+/// Exact money. Every amount in Ramkoll is an integer number of öre (1 krona = 100 öre).
+/// There is no floating point on any path that carries money; arithmetic traps on overflow
+/// rather than wrapping, because a wrong total is worse than a stopped run.
+public struct Ore: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var value: Int64
+
+    public init(_ value: Int64) { self.value = value }
+    public init(kronor: Int64) { self.value = kronor * 100 }
+
+    public static let zero = Ore(0)
+
+    public static func + (a: Ore, b: Ore) -> Ore { Ore(a.value + b.value) }
+    public static func - (a: Ore, b: Ore) -> Ore { Ore(a.value - b.value) }
+    public static prefix func - (a: Ore) -> Ore { Ore(-a.value) }
+    public static func += (a: inout Ore, b: Ore) { a.value += b.value }
+    public static func -= (a: inout Ore, b: Ore) { a.value -= b.value }
+    public static func < (a: Ore, b: Ore) -> Bool { a.value < b.value }
+
+    /// Canonical machine form: kronor with a point and two decimals, e.g. `-1234.50`.
+    public var description: String { Ore.decimalString(value, separator: ".") }
+
+    /// Swedish presentation of the exact amount: `-1 234,50` (space as thousands separator).
+    public var swedish: String {
+        let neg = value < 0
+        let mag = value.magnitude
+        let kr = mag / 100, ore = mag % 100
+        return (neg ? "-" : "") + Ore.grouped(kr) + "," + (ore < 10 ? "0" : "") + String(ore)
+    }
+
+    static func decimalString(_ v: Int64, separator: String) -> String {
+        let neg = v < 0
+        let mag = v.magnitude
+        let kr = mag / 100, ore = mag % 100
+        return (neg ? "-" : "") + String(kr) + separator + (ore < 10 ? "0" : "") + String(ore)
+    }
+
+    static func grouped(_ n: UInt64) -> String {
+        let digits = Array(String(n))
+        var out = ""
+        for (i, d) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out.append(" ") }
+            out.append(d)
+        }
+        return out
+    }
+
+    /// Rounds to whole units of `unit` öre (100_000 for tkr, 100_000_000 for mnkr), half away
+    /// from zero. This is the only rounding Ramkoll does, once, at presentation (DOMAIN.md §3).
+    public func rounded(toUnitsOf unit: Int64) -> Int64 {
+        precondition(unit > 0)
+        let mag = value.magnitude
+        let u = UInt64(unit)
+        var q = mag / u
+        if (mag % u) * 2 >= u { q += 1 }
+        return value < 0 ? -Int64(q) : Int64(q)
+    }
+
+    /// Whole tkr, rounded once from the exact value.
+    public var tkr: Int64 { rounded(toUnitsOf: 100_000) }
+
+    /// A ratio in basis points (1 % = 100), exact integer arithmetic, half away from zero.
+    /// Returns nil when the denominator is zero.
+    public static func basisPoints(_ numerator: Ore, of denominator: Ore) -> Int64? {
+        guard denominator.value != 0 else { return nil }
+        let n = Int64(numerator.value) * 10_000
+        let d = denominator.value.magnitude
+        let mag = n.magnitude
+        var q = mag / d
+        if (mag % d) * 2 >= d { q += 1 }
+        let negative = (numerator.value < 0) != (denominator.value < 0)
+        return negative ? -Int64(q) : Int64(q)
+    }
+
+    /// Formats whole thousands the Swedish way for tables: `-121 932`.
+    public static func formatWhole(_ n: Int64) -> String {
+        (n < 0 ? "-" : "") + grouped(n.magnitude)
+    }
+
+    /// Formats basis points as a percentage with one decimal and a decimal comma: `-3,4`.
+    public static func formatPercent(_ bp: Int64) -> String {
+        let mag = bp.magnitude
+        var tenths = mag / 10
+        if mag % 10 >= 5 { tenths += 1 }
+        return (bp < 0 && tenths > 0 ? "-" : "") + String(tenths / 10) + "," + String(tenths % 10)
+    }
+}
+
+/// The two sign conventions of DOMAIN.md §3. Ledgers are debit-positive (costs +, revenue −);
+/// the committee's tables are in report sign (revenue +, costs −, kommunbidrag +).
+public enum SignConvention: String, Sendable, Codable {
+    case ledger
+    case report
+
+    /// Converts an amount in ledger sign into report sign. The conversion is a plain negation for
+    /// every line, which is what makes "avvikelse = utfall − budget" mean "positive = surplus".
+    public static func reportSign(fromLedger amount: Ore) -> Ore { -amount }
+}

@@ -1,0 +1,142 @@
+/// The common schema. Every source format (ledger CSV, SIE, case-system XML, budget files) is
+/// normalized into these values; every value keeps where it came from.
+///
+/// | type           | what it is                                                     | sign        |
+/// |----------------|----------------------------------------------------------------|-------------|
+/// | `SourceRef`    | file + line (text formats) or file + record index (XML)         | —           |
+/// | `Dimensions`   | ansvar, verksamhet, aktivitet, projekt, objekt, motpart codes   | —           |
+/// | `LedgerEntry`  | one posting: account, dimensions, voucher, dates, text, amount  | ledger      |
+/// | `OrgUnit`      | a node of the unit hierarchy (nämnd → avdelning → enhet)         | —           |
+/// | `ReportLine`   | a committee report line (kontogrupp), or a sum of other lines   | —           |
+/// | `BudgetLine`   | budget for unit × report line × month                           | report      |
+/// | `Placement`    | a placement from the case system, person pseudonymized          | —           |
+///
+/// Amounts are `Ore` (exact öre). Ledger sign is debit-positive; report sign is revenue-positive
+/// (DOMAIN.md §3); `SignConvention.reportSign(fromLedger:)` converts.
+public struct SourceRef: Hashable, Sendable, CustomStringConvertible {
+    public enum Position: Hashable, Sendable {
+        case line(Int)
+        case record(index: Int, line: Int)
+    }
+    public let file: String
+    public let position: Position
+
+    public init(file: String, line: Int) { self.file = file; self.position = .line(line) }
+    public init(file: String, record: Int, line: Int) { self.file = file; self.position = .record(index: record, line: line) }
+
+    public var line: Int {
+        switch position {
+        case .line(let l): return l
+        case .record(_, let l): return l
+        }
+    }
+
+    /// `file:line` or `file#record` — the form every message and output uses.
+    public var description: String {
+        switch position {
+        case .line(let l): return "\(file):\(l)"
+        case .record(let i, let l): return "\(file)#\(i) (line \(l))"
+        }
+    }
+}
+
+/// The ledger's object dimensions (koddelar). Empty string means "not given".
+public struct Dimensions: Hashable, Sendable {
+    public var ansvar: String
+    public var verksamhet: String
+    public var aktivitet: String
+    public var projekt: String
+    public var objekt: String
+    public var motpart: String
+
+    public init(ansvar: String = "", verksamhet: String = "", aktivitet: String = "",
+                projekt: String = "", objekt: String = "", motpart: String = "") {
+        self.ansvar = ansvar; self.verksamhet = verksamhet; self.aktivitet = aktivitet
+        self.projekt = projekt; self.objekt = objekt; self.motpart = motpart
+    }
+}
+
+/// One ledger posting, amount in ledger sign (debit +).
+public struct LedgerEntry: Hashable, Sendable {
+    public var source: SourceRef
+    public var account: String
+    public var dimensions: Dimensions
+    public var voucher: String
+    public var bookingDate: Day?
+    public var period: Period
+    public var text: String
+    public var amount: Ore
+
+    public init(source: SourceRef, account: String, dimensions: Dimensions, voucher: String,
+                bookingDate: Day?, period: Period, text: String, amount: Ore) {
+        self.source = source; self.account = account; self.dimensions = dimensions
+        self.voucher = voucher; self.bookingDate = bookingDate; self.period = period
+        self.text = text; self.amount = amount
+    }
+}
+
+/// A node in the organisation hierarchy. `parent` is nil for the root (the nämnd).
+public struct OrgUnit: Hashable, Sendable {
+    public let id: String
+    public let name: String
+    public let parent: String?
+    public init(id: String, name: String, parent: String?) { self.id = id; self.name = name; self.parent = parent }
+}
+
+/// A committee report line. A base line collects accounts; a sum line adds other lines.
+public struct ReportLine: Hashable, Sendable {
+    public let id: String
+    public let name: String
+    public let sumOf: [String]
+    public var isSum: Bool { !sumOf.isEmpty }
+    public init(id: String, name: String, sumOf: [String] = []) { self.id = id; self.name = name; self.sumOf = sumOf }
+}
+
+/// Budget for one unit × report line × month, report sign.
+public struct BudgetLine: Hashable, Sendable {
+    public let unit: String
+    public let line: String
+    public let period: Period
+    public let amount: Ore
+    public let source: SourceRef
+    public init(unit: String, line: String, period: Period, amount: Ore, source: SourceRef) {
+        self.unit = unit; self.line = line; self.period = period; self.amount = amount; self.source = source
+    }
+}
+
+/// A placement (placering) from the case system. The person is a keyed pseudonym, never a number.
+public struct Placement: Hashable, Sendable {
+    public var source: SourceRef
+    public var id: String
+    public var person: String
+    public var ansvar: String
+    public var formOfCare: String
+    public var legalBasis: String
+    public var start: Day
+    public var end: Day?
+    public var dailyPrice: Ore
+
+    public init(source: SourceRef, id: String, person: String, ansvar: String, formOfCare: String,
+                legalBasis: String, start: Day, end: Day?, dailyPrice: Ore) {
+        self.source = source; self.id = id; self.person = person; self.ansvar = ansvar
+        self.formOfCare = formOfCare; self.legalBasis = legalBasis; self.start = start
+        self.end = end; self.dailyPrice = dailyPrice
+    }
+}
+
+/// How care days (vårddygn) are counted within a period (DOMAIN.md §6).
+public enum CareDayConvention: String, Sendable, CaseIterable {
+    /// First and last day both count, clipped to the period (the default).
+    case inclusive
+    /// The discharge day does not count (some contracts).
+    case excludeDischarge = "exclude-discharge"
+
+    /// Care days of a stay from `start` to `end` (nil = open, runs to the period end) inside `period`.
+    public func careDays(start: Day, end: Day?, in period: Period) -> Int {
+        let pFirst = period.firstDay.ordinal, pLast = period.lastDay.ordinal
+        var last = end?.ordinal ?? pLast
+        if self == .excludeDischarge, end != nil { last -= 1 }
+        let from = max(start.ordinal, pFirst), to = min(last, pLast)
+        return to >= from ? to - from + 1 : 0
+    }
+}

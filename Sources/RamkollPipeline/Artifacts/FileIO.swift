@@ -1,0 +1,144 @@
+import Foundation
+import Crypto
+import RamkollModel
+
+/// File helpers: hashing while reading, atomic writes (temporary file, fsync, rename).
+public enum FileIO {
+    public static func readText(_ path: String) -> String? {
+        guard let d = FileManager.default.contents(atPath: path) else { return nil }
+        return String(data: d, encoding: .utf8)
+    }
+
+    public static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
+
+    /// SHA-256 (lowercase hex) and size of a file, streamed in 1 MiB chunks.
+    public static func sha256(ofFile path: String) throws -> (hex: String, bytes: Int64) {
+        guard let h = FileHandle(forReadingAtPath: path) else {
+            throw RamkollError(.input, "\(path): cannot open file to compute its SHA-256")
+        }
+        defer { try? h.close() }
+        var hasher = SHA256()
+        var total: Int64 = 0
+        while true {
+            let chunk = try h.read(upToCount: 1 << 20) ?? Data()
+            if chunk.isEmpty { break }
+            hasher.update(data: chunk)
+            total += Int64(chunk.count)
+        }
+        return (hex(hasher.finalize()), total)
+    }
+
+    public static func sha256(_ data: Data) -> String { hex(SHA256.hash(data: data)) }
+
+    static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+        let chars = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        for b in digest { out.append(chars[Int(b >> 4)]); out.append(chars[Int(b & 15)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Writes `data` to `path` atomically: a temporary file beside it, fsync, then rename.
+    public static func writeAtomically(_ data: Data, to path: String) throws {
+        let tmp = temporaryName(for: path)
+        guard FileManager.default.createFile(atPath: tmp, contents: nil) , let h = FileHandle(forWritingAtPath: tmp) else {
+            throw RamkollError(.internalFailure, "\(path): cannot create temporary file \(tmp)")
+        }
+        do {
+            try h.write(contentsOf: data)
+            try h.synchronize()
+            try h.close()
+        } catch {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw RamkollError(.internalFailure, "\(path): write failed: \(error)")
+        }
+        try commit(tmp, to: path)
+    }
+
+    static func temporaryName(for path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path
+    }
+
+    static func commit(_ tmp: String, to path: String) throws {
+        if rename(tmp, path) != 0 {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw RamkollError(.internalFailure, "\(path): cannot move the finished file into place (\(reason))")
+        }
+    }
+
+    public static func createDirectory(_ path: String) throws {
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+}
+
+/// Streams a `;`-separated UTF-8 table to a temporary file, hashing as it writes, and moves it into
+/// place only on `commit()`. A killed run leaves a `.tmp-` file, never a half table under the real name.
+public final class TableWriter {
+    public let path: String
+    public let name: String
+    private let tmp: String
+    private let handle: FileHandle
+    private var buffer: [UInt8] = []
+    private var hasher = SHA256()
+    private var bytes: Int64 = 0
+    public private(set) var rows: Int64 = 0
+
+    public init(directory: String, name: String, header: [String]) throws {
+        self.name = name
+        self.path = directory + "/" + name
+        self.tmp = FileIO.temporaryName(for: path)
+        guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp) else {
+            throw RamkollError(.internalFailure, "\(path): cannot create temporary file")
+        }
+        handle = h
+        buffer.reserveCapacity(1 << 16)
+        appendRow(header)
+    }
+
+    private func appendRow(_ fields: [String]) {
+        for (i, f) in fields.enumerated() {
+            if i > 0 { buffer.append(UInt8(ascii: ";")) }
+            TableWriter.appendField(f, to: &buffer)
+        }
+        buffer.append(0x0A)
+    }
+
+    static func appendField(_ f: String, to buffer: inout [UInt8]) {
+        var needsQuotes = false
+        for b in f.utf8 where b == UInt8(ascii: ";") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D {
+            needsQuotes = true; break
+        }
+        if !needsQuotes { buffer.append(contentsOf: f.utf8); return }
+        buffer.append(UInt8(ascii: "\""))
+        for b in f.utf8 {
+            if b == UInt8(ascii: "\"") { buffer.append(b) }
+            buffer.append(b)
+        }
+        buffer.append(UInt8(ascii: "\""))
+    }
+
+    public func write(_ fields: [String]) throws {
+        appendRow(fields)
+        rows += 1
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    private func flush() throws {
+        guard !buffer.isEmpty else { return }
+        let d = Data(buffer)
+        hasher.update(data: d)
+        bytes += Int64(d.count)
+        try handle.write(contentsOf: d)
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Flushes, fsyncs and renames into place; returns the output's record for the manifest.
+    public func commit() throws -> OutputRecord {
+        try flush()
+        try handle.synchronize()
+        try handle.close()
+        try FileIO.commit(tmp, to: path)
+        return OutputRecord(path: name, sha256: FileIO.hex(hasher.finalize()), bytes: bytes, rows: rows)
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import RamkollModel
+
+/// The tool's version, written into every manifest.
+public enum RamkollVersion {
+    public static let string = "0.1.0"
+}
+
+public struct InputRecord: Codable, Sendable, Equatable {
+    public var path: String
+    public var sha256: String
+    public var bytes: Int64
+    public var role: String
+}
+
+public struct OutputRecord: Codable, Sendable, Equatable {
+    public var path: String
+    public var sha256: String
+    public var bytes: Int64
+    public var rows: Int64
+}
+
+/// A control-total identity, e.g. `rows_read = rows_normalized + rows_rejected`, with both sides.
+public struct Balance: Codable, Sendable, Equatable {
+    public var identity: String
+    public var left: Int64
+    public var right: Int64
+    public var balanced: Bool
+    public init(_ identity: String, left: Int64, right: Int64) {
+        self.identity = identity; self.left = left; self.right = right; self.balanced = left == right
+    }
+}
+
+/// What every stage writes beside its outputs: a self-describing, reproducible record.
+/// Timings live in `timings.json` beside it, because they are the one thing that differs between
+/// two runs on the same inputs; the manifest itself is byte-identical across such runs.
+public struct StageManifest: Codable, Sendable {
+    public var schema = "ramkoll.stage-manifest/1"
+    public var stage: String
+    public var pipeline: String
+    public var asOf: String
+    public var fiscalYear: Int
+    public var toolVersion: String = RamkollVersion.string
+    public var settingsSha256: String
+    public var inputs: [InputRecord]
+    public var outputs: [OutputRecord]
+    public var totals: [String: Int64]
+    public var balances: [Balance]
+    public var notes: [String]
+    public var timings = "timings.json"
+
+    enum CodingKeys: String, CodingKey {
+        case schema, stage, pipeline, asOf = "as_of", fiscalYear = "fiscal_year", toolVersion = "tool_version",
+             settingsSha256 = "settings_sha256", inputs, outputs, totals, balances, notes, timings
+    }
+
+    public static func encoder() -> JSONEncoder {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return e
+    }
+
+    public func write(to directory: String) throws {
+        var data = try StageManifest.encoder().encode(self)
+        data.append(0x0A)
+        try FileIO.writeAtomically(data, to: directory + "/manifest.json")
+    }
+
+    public static func read(from directory: String) throws -> StageManifest {
+        let path = directory + "/manifest.json"
+        guard let d = FileManager.default.contents(atPath: path) else {
+            throw RamkollError(.input, "\(path): no manifest; run the earlier stages first (ramkoll run PIPELINE --from STAGE)")
+        }
+        do { return try JSONDecoder().decode(StageManifest.self, from: d) }
+        catch { throw RamkollError(.input, "\(path): manifest cannot be read (\(error)); rerun that stage") }
+    }
+}
+
+/// Wall-clock facts of one stage run (not reproducible by nature, so kept out of the manifest).
+public struct StageTimings: Codable, Sendable {
+    public var stage: String
+    public var startedAt: String
+    public var seconds: Double
+    enum CodingKeys: String, CodingKey { case stage, startedAt = "started_at", seconds }
+}

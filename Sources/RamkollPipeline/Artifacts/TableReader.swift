@@ -1,0 +1,44 @@
+import RamkollModel
+import RamkollReaders
+
+/// Streams a table that an earlier stage wrote (`;`, UTF-8, header line), by column name.
+struct TableReader {
+    let path: String
+    let reader: CSVReader
+    let index: [String: Int]
+
+    init(path: String, required: [String]) throws {
+        self.path = path
+        reader = try CSVReader(path: path, delimiter: UInt8(ascii: ";"))
+        guard try reader.next() else { throw RamkollError(.input, "\(path): empty; rerun the stage that writes it") }
+        var idx: [String: Int] = [:]
+        for i in 0..<reader.fieldCount { idx[String(decoding: reader.field(i), as: UTF8.self)] = i }
+        for r in required where idx[r] == nil {
+            throw RamkollError(.input, "\(path): no column \"\(r)\"; the file was written by another version — rerun that stage")
+        }
+        index = idx
+    }
+
+    /// Calls `body` for each row with a column accessor.
+    func forEach(_ body: (Row) throws -> Void) throws {
+        while try reader.next() {
+            try body(Row(reader: reader, index: index, path: path))
+        }
+    }
+
+    struct Row {
+        let reader: CSVReader
+        let index: [String: Int]
+        let path: String
+        subscript(_ k: String) -> String { String(decoding: reader.field(index[k]!), as: UTF8.self) }
+        func int(_ k: String) throws -> Int64 {
+            guard let v = Int64(self[k]) else { throw RamkollError(.input, "\(path):\(reader.line): \(k) \"\(self[k])\" is not an integer; the file was changed by hand — rerun the stage that writes it") }
+            return v
+        }
+        func period(_ k: String) throws -> Period {
+            guard let v = Period(self[k]) else { throw RamkollError(.input, "\(path):\(reader.line): \(k) \"\(self[k])\" is not a period") }
+            return v
+        }
+        var line: Int { reader.line }
+    }
+}

@@ -1,0 +1,218 @@
+import Foundation
+import Yams
+import RamkollModel
+import RamkollReaders
+
+/// A pipeline file, resolved: every path absolute, every profile loaded, every setting typed.
+/// See README "Writing a pipeline file" for the format.
+public struct PipelineConfig: Sendable {
+    public enum ForecastMethod: String, Sendable, CaseIterable {
+        case runRate = "run-rate"
+        case ytdPlusBudget = "ytd-plus-budget"
+    }
+    public enum KeySource: Sendable, Equatable {
+        case file(String)
+        case environment(String)
+    }
+    public struct Source: Sendable {
+        public var id: String
+        public var path: String
+        /// The path as written in the pipeline file, used in outputs (no machine-specific prefixes).
+        public var displayPath: String
+        public var profile: SourceProfile
+        public var profilePath: String
+    }
+    public struct BudgetSource: Sendable {
+        public var path: String
+        public var displayPath: String
+    }
+    public struct Mappings: Sendable {
+        public var reportLines: String
+        public var accounts: [String]
+        public var units: String
+        public var ansvar: String
+        public var all: [String] { [reportLines] + accounts + [units, ansvar] }
+    }
+
+    public var name: String
+    public var file: String
+    public var baseDirectory: String
+    public var fiscalYear: Int
+    public var asOf: Period
+    public var careDays: CareDayConvention
+    public var forecastMethod: ForecastMethod
+    public var deviationThreshold: Ore
+    /// In basis points (5 % = 500).
+    public var deviationThresholdPercent: Int64
+    /// Rejected rows above this share (basis points of rows read) make the run end with a data error.
+    public var rejectLimit: Int64
+    public var pseudonymKey: KeySource?
+    public var mappings: Mappings
+    public var sources: [Source]
+    public var budgets: [BudgetSource]
+
+    /// Loads and validates a pipeline file. Returns the config when it has no errors, and every
+    /// diagnostic either way (warnings for unknown keys, errors naming file and line).
+    public static func load(path: String) -> (PipelineConfig?, [Diagnostic]) {
+        let abs = URL(fileURLWithPath: path).standardizedFileURL.path
+        let display = path
+        let r = YAMLReader(file: display)
+        guard let text = FileIO.readText(abs) else {
+            r.error(nil, "pipeline file cannot be read (missing, or not UTF-8)")
+            return (nil, r.diagnostics)
+        }
+        guard let root = r.parse(text) else { return (nil, r.diagnostics) }
+        let base = URL(fileURLWithPath: abs).deletingLastPathComponent().path
+        func resolve(_ p: String) -> String {
+            p.hasPrefix("/") ? p : URL(fileURLWithPath: base).appendingPathComponent(p).standardizedFileURL.path
+        }
+        let top = r.mapping(root, context: "pipeline", allowed: ["name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget"])
+        let name = r.string(top, "name", context: "pipeline", required: true, parent: root) ?? "pipeline"
+        var fiscalYear = 0
+        if let fy = r.string(top, "fiscal_year", context: "pipeline", required: true, parent: root) {
+            if let y = Int(fy), (1900...9999).contains(y) { fiscalYear = y }
+            else { r.error(top["fiscal_year"], "pipeline: fiscal_year \"\(fy)\" is not a year (e.g. 2022)") }
+        }
+        var asOf = Period(year: max(fiscalYear, 1), month: 12)!
+        if let a = r.string(top, "as_of", context: "pipeline", required: true, parent: root) {
+            if let p = Period(a) {
+                asOf = p
+                if fiscalYear != 0 && p.year != fiscalYear {
+                    r.error(top["as_of"], "pipeline: as_of \(a) is not in fiscal_year \(fiscalYear)")
+                }
+            } else { r.error(top["as_of"], "pipeline: as_of \"\(a)\" is not a period; expected YYYY-MM") }
+        }
+
+        let settings = r.mapping(top["settings"], context: "settings", allowed: ["care_days", "forecast_method", "deviation_threshold_kr", "deviation_threshold_percent", "reject_limit_percent"])
+        var careDays = CareDayConvention.inclusive
+        if let c = r.string(settings, "care_days", context: "settings", required: false, parent: top["settings"]) {
+            if let v = CareDayConvention(rawValue: c) { careDays = v }
+            else { r.error(settings["care_days"], "settings: care_days \"\(c)\" is not known; use inclusive or exclude-discharge") }
+        }
+        var method = ForecastMethod.ytdPlusBudget
+        if let m = r.string(settings, "forecast_method", context: "settings", required: false, parent: top["settings"]) {
+            if let v = ForecastMethod(rawValue: m) { method = v }
+            else { r.error(settings["forecast_method"], "settings: forecast_method \"\(m)\" is not known; use \(ForecastMethod.allCases.map(\.rawValue).joined(separator: " or "))") }
+        }
+        let amounts = AmountParser()
+        var threshold = Ore(kronor: 100_000)
+        if let t = r.string(settings, "deviation_threshold_kr", context: "settings", required: false, parent: top["settings"]) {
+            switch amounts.parse(Array(t.utf8)) {
+            case .success(let o): threshold = Ore(o.value.magnitude > 0 ? Int64(o.value.magnitude) : 0)
+            case .failure(let f): r.error(settings["deviation_threshold_kr"], "settings: deviation_threshold_kr \"\(t)\": \(f.reason); expected kronor such as \"250 000\"")
+            }
+        }
+        func percent(_ key: String, default def: Int64) -> Int64 {
+            guard let t = r.string(settings, key, context: "settings", required: false, parent: top["settings"]) else { return def }
+            switch amounts.parse(Array(t.utf8)) {
+            case .success(let o) where o.value >= 0: return o.value  // öre of a "percent" = basis points
+            default:
+                r.error(settings[key], "settings: \(key) \"\(t)\" is not a percentage; expected e.g. \"5\" or \"2,5\"")
+                return def
+            }
+        }
+        let thresholdPercent = percent("deviation_threshold_percent", default: 500)
+        let rejectLimit = percent("reject_limit_percent", default: 100)
+
+        var key: KeySource?
+        if let kn = top["pseudonym_key"] {
+            let km = r.mapping(kn, context: "pseudonym_key", allowed: ["file", "env"])
+            if let f = km["file"]?.string { key = .file(resolve(f)) }
+            else if let e = km["env"]?.string { key = .environment(e) }
+            else { r.error(kn, "pseudonym_key: give either file: PATH or env: VARIABLE") }
+        }
+
+        let mm = r.mapping(top["mappings"], context: "mappings", allowed: ["report_lines", "accounts", "units", "ansvar"])
+        if top["mappings"] == nil { r.error(root, "pipeline: \"mappings\" is missing") }
+        func mapPath(_ k: String) -> String {
+            guard let s = r.string(mm, k, context: "mappings", required: top["mappings"] != nil, parent: top["mappings"]) else { return "" }
+            let p = resolve(s)
+            if !FileIO.exists(p) { r.error(mm[k], "mappings: \(k) file \(s) does not exist") }
+            return p
+        }
+        var accountFiles: [String] = []
+        if let an = mm["accounts"] {
+            let list: [Node] = an.sequence.map { Array($0) } ?? [an]
+            for n in list {
+                guard let s = n.string else { r.error(n, "mappings: accounts must be a path or a list of paths"); continue }
+                let p = resolve(s)
+                if !FileIO.exists(p) { r.error(n, "mappings: accounts file \(s) does not exist") }
+                accountFiles.append(p)
+            }
+        } else if top["mappings"] != nil {
+            r.error(top["mappings"], "mappings: \"accounts\" is missing")
+        }
+        let mappings = Mappings(reportLines: mapPath("report_lines"), accounts: accountFiles, units: mapPath("units"), ansvar: mapPath("ansvar"))
+
+        var sources: [Source] = []
+        var seenIDs = Set<String>()
+        var profileCache: [String: SourceProfile] = [:]
+        if let sn = top["sources"] {
+            if let seq = sn.sequence {
+                for item in seq {
+                    let m = r.mapping(item, context: "source", allowed: ["id", "path", "profile"])
+                    guard let id = r.string(m, "id", context: "source", required: true, parent: item),
+                          let p = r.string(m, "path", context: "source \(id)", required: true, parent: item),
+                          let prof = r.string(m, "profile", context: "source \(id)", required: true, parent: item) else { continue }
+                    if !seenIDs.insert(id).inserted { r.error(m["id"], "source id \"\(id)\" is used twice; ids must be unique") }
+                    let abs = resolve(p)
+                    if !FileIO.exists(abs) { r.error(m["path"], "source \(id): input file \(p) does not exist") }
+                    let profAbs = resolve(prof)
+                    var profile = profileCache[profAbs]
+                    if profile == nil {
+                        if !FileIO.exists(profAbs) { r.error(m["profile"], "source \(id): profile file \(prof) does not exist"); continue }
+                        profile = ProfileLoader.load(path: profAbs, displayPath: prof, into: r)
+                        profileCache[profAbs] = profile
+                    }
+                    if let profile { sources.append(Source(id: id, path: abs, displayPath: p, profile: profile, profilePath: profAbs)) }
+                }
+            } else { r.error(sn, "sources must be a list") }
+        } else { r.error(root, "pipeline: \"sources\" is missing") }
+
+        var budgets: [BudgetSource] = []
+        if let bn = top["budget"] {
+            for item in bn.sequence.map({ Array($0) }) ?? [bn] {
+                let m = r.mapping(item, context: "budget", allowed: ["path"])
+                guard let p = r.string(m, "path", context: "budget", required: true, parent: item) else { continue }
+                let abs = resolve(p)
+                if !FileIO.exists(abs) { r.error(m["path"], "budget: file \(p) does not exist") }
+                budgets.append(BudgetSource(path: abs, displayPath: p))
+            }
+        }
+
+        let cfg = PipelineConfig(name: name, file: abs, baseDirectory: base, fiscalYear: fiscalYear, asOf: asOf,
+                                 careDays: careDays, forecastMethod: method, deviationThreshold: threshold,
+                                 deviationThresholdPercent: thresholdPercent, rejectLimit: rejectLimit,
+                                 pseudonymKey: key, mappings: mappings, sources: sources, budgets: budgets)
+        let hasErrors = r.diagnostics.contains { $0.severity == .error }
+        return (hasErrors ? nil : cfg, r.diagnostics)
+    }
+
+    /// A path as shown in outputs: relative to the pipeline file's directory where possible.
+    public func display(_ path: String) -> String {
+        let prefix = baseDirectory.hasSuffix("/") ? baseDirectory : baseDirectory + "/"
+        if path.hasPrefix(prefix) { return String(path.dropFirst(prefix.count)) }
+        // Walk up: ../ relative paths keep outputs free of machine-specific prefixes.
+        var baseParts = baseDirectory.split(separator: "/").map(String.init)
+        let parts = path.split(separator: "/").map(String.init)
+        var ups = 0
+        while !baseParts.isEmpty {
+            let candidate = baseParts
+            if parts.count > candidate.count && Array(parts.prefix(candidate.count)) == candidate {
+                return String(repeating: "../", count: ups) + parts.dropFirst(candidate.count).joined(separator: "/")
+            }
+            baseParts.removeLast(); ups += 1
+        }
+        return path
+    }
+
+    /// SHA-256 over everything that decides the outputs besides the inputs: the pipeline file,
+    /// the profiles, the mapping tables, the effective as-of period and the tool version.
+    public func settingsHash() throws -> String {
+        var parts: [String] = ["tool=\(RamkollVersion.string)", "as_of=\(asOf)"]
+        parts.append("pipeline=" + (try FileIO.sha256(ofFile: file).hex))
+        for p in Set(sources.map(\.profilePath)).sorted() { parts.append("profile=" + (try FileIO.sha256(ofFile: p).hex)) }
+        for p in mappings.all { parts.append("mapping=" + (try FileIO.sha256(ofFile: p).hex)) }
+        return FileIO.sha256(Data(parts.joined(separator: "\n").utf8))
+    }
+}

@@ -1,0 +1,151 @@
+import RamkollModel
+import RamkollReaders
+
+/// The fields a ledger export can carry, as profile keys.
+public enum LedgerField: String, CaseIterable, Sendable {
+    case voucher, bookingDate = "booking_date", period, account, ansvar, verksamhet, aktivitet, projekt, objekt, motpart, amount, text
+}
+
+/// How to read one ledger CSV layout. Mappings are data (Pipelines/profiles/*.yaml), each headed
+/// by a comment with the export's real header line and a sample row.
+public struct LedgerCSVProfile: Sendable {
+    public enum Sign: String, Sendable { case debitPositive = "debit-positive", creditPositive = "credit-positive" }
+    public var name: String
+    public var file: String
+    public var encoding: TextEncoding
+    public var delimiter: UInt8
+    public var decimalSeparator: UInt8
+    public var dateLayout: DateLayout
+    public var periodLayout: DateLayout
+    public var sign: Sign
+    /// Ledger field → header name in the file.
+    public var columns: [LedgerField: String]
+}
+
+/// How to read placements out of a case-system XML extract.
+public struct PlacementXMLProfile: Sendable {
+    public enum Field: String, CaseIterable, Sendable {
+        case id, person, ansvar, formOfCare = "form_of_care", legalBasis = "legal_basis", start, end, dailyPrice = "daily_price"
+    }
+    public var name: String
+    public var file: String
+    public var recordElement: String
+    public var fields: [Field: String]
+    public var dateLayout: DateLayout
+    public var decimalSeparator: UInt8
+}
+
+public enum SourceProfile: Sendable {
+    case ledgerCSV(LedgerCSVProfile)
+    case placementXML(PlacementXMLProfile)
+
+    public var name: String {
+        switch self { case .ledgerCSV(let p): return p.name; case .placementXML(let p): return p.name }
+    }
+    public var file: String {
+        switch self { case .ledgerCSV(let p): return p.file; case .placementXML(let p): return p.file }
+    }
+    public var kind: String {
+        switch self { case .ledgerCSV: return "ledger-csv"; case .placementXML: return "placements-xml" }
+    }
+}
+
+enum ProfileLoader {
+    static func load(path: String, displayPath: String, into r: YAMLReader) -> SourceProfile? {
+        guard let text = FileIO.readText(path) else {
+            r.error(nil, "profile file \(displayPath) cannot be read")
+            return nil
+        }
+        let pr = YAMLReader(file: displayPath)
+        defer { r.merge(pr) }
+        guard let root = pr.parse(text) else { return nil }
+        let name = PathText(displayPath).lastComponentWithoutExtension
+        let top = pr.mapping(root, context: "profile", allowed: ["kind", "encoding", "delimiter", "decimal", "date_layout", "period_layout", "sign", "columns", "record", "fields"])
+        let kind = pr.string(top, "kind", context: "profile", required: true, parent: root)
+        func decimal() -> UInt8 {
+            let d = pr.string(top, "decimal", context: "profile", required: false, parent: root) ?? ","
+            if d == "," || d == "." { return d.utf8.first! }
+            pr.error(top["decimal"], "profile: decimal must be \",\" or \".\", not \"\(d)\"")
+            return UInt8(ascii: ",")
+        }
+        func layout(_ key: String, _ def: DateLayout) -> DateLayout {
+            guard let s = pr.string(top, key, context: "profile", required: false, parent: root) else { return def }
+            if let l = DateLayout(rawValue: s) { return l }
+            pr.error(top[key], "profile: \(key) \"\(s)\" is not known; use one of \(DateLayout.allCases.map(\.rawValue).joined(separator: ", "))")
+            return def
+        }
+        switch kind {
+        case "ledger-csv":
+            var encoding = TextEncoding.utf8
+            if let e = pr.string(top, "encoding", context: "profile", required: true, parent: root) {
+                if let enc = TextEncoding(name: e) { encoding = enc }
+                else { pr.error(top["encoding"], "profile: encoding \"\(e)\" is not supported; use utf-8, windows-1252 or iso-8859-1") }
+            }
+            var delimiter = UInt8(ascii: ";")
+            if let d = pr.string(top, "delimiter", context: "profile", required: false, parent: root) {
+                if d == "\\t" || d == "\t" { delimiter = 0x09 }
+                else if d.utf8.count == 1 { delimiter = d.utf8.first! }
+                else { pr.error(top["delimiter"], "profile: delimiter must be one character (or \\t), not \"\(d)\"") }
+            }
+            var sign = LedgerCSVProfile.Sign.debitPositive
+            if let s = pr.string(top, "sign", context: "profile", required: false, parent: root) {
+                if let v = LedgerCSVProfile.Sign(rawValue: s) { sign = v }
+                else { pr.error(top["sign"], "profile: sign must be debit-positive or credit-positive, not \"\(s)\"") }
+            }
+            var columns: [LedgerField: String] = [:]
+            let cols = pr.mapping(top["columns"], context: "profile columns", allowed: Set(LedgerField.allCases.map(\.rawValue)))
+            if top["columns"] == nil { pr.error(root, "profile: \"columns\" is missing (ledger field → header name)") }
+            for (k, v) in cols {
+                guard let f = LedgerField(rawValue: k) else { continue }
+                guard let h = v.string, !h.isEmpty else { pr.error(v, "profile columns: \(k) must name a header"); continue }
+                columns[f] = h
+            }
+            if top["columns"] != nil {
+                for req in [LedgerField.account, .amount] where columns[req] == nil {
+                    pr.error(top["columns"], "profile columns: \"\(req.rawValue)\" is required")
+                }
+                if columns[.bookingDate] == nil && columns[.period] == nil {
+                    pr.error(top["columns"], "profile columns: either \"booking_date\" or \"period\" is required")
+                }
+            }
+            return .ledgerCSV(LedgerCSVProfile(name: name, file: displayPath, encoding: encoding, delimiter: delimiter,
+                                               decimalSeparator: decimal(), dateLayout: layout("date_layout", .isoDate),
+                                               periodLayout: layout("period_layout", .compactPeriod), sign: sign, columns: columns))
+        case "placements-xml":
+            let record = pr.string(top, "record", context: "profile", required: true, parent: root) ?? ""
+            var fields: [PlacementXMLProfile.Field: String] = [:]
+            let fm = pr.mapping(top["fields"], context: "profile fields", allowed: Set(PlacementXMLProfile.Field.allCases.map(\.rawValue)))
+            for (k, v) in fm {
+                guard let f = PlacementXMLProfile.Field(rawValue: k) else { continue }
+                guard let p = v.string, !p.isEmpty else { pr.error(v, "profile fields: \(k) must be a path"); continue }
+                fields[f] = p
+            }
+            for req in [PlacementXMLProfile.Field.id, .person, .ansvar, .start, .dailyPrice] where fields[req] == nil {
+                pr.error(top["fields"] ?? root, "profile fields: \"\(req.rawValue)\" is required")
+            }
+            return .placementXML(PlacementXMLProfile(name: name, file: displayPath, recordElement: record, fields: fields,
+                                                     dateLayout: layout("date_layout", .isoDate), decimalSeparator: decimal()))
+        case nil:
+            return nil
+        default:
+            pr.error(top["kind"], "profile: kind \"\(kind!)\" is not known; use ledger-csv or placements-xml")
+            return nil
+        }
+    }
+}
+
+extension YAMLReader {
+    func merge(_ other: YAMLReader) { diagnostics.append(contentsOf: other.diagnostics) }
+}
+
+/// Small path helpers for names shown to users.
+struct PathText {
+    let value: String
+    init(_ value: String) { self.value = value }
+    var lastComponent: String { value.split(separator: "/").last.map(String.init) ?? value }
+    var lastComponentWithoutExtension: String {
+        let l = lastComponent
+        guard let dot = l.lastIndex(of: ".") else { return l }
+        return String(l[..<dot])
+    }
+}

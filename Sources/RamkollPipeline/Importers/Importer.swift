@@ -1,0 +1,37 @@
+import RamkollModel
+
+/// Counts one importer reports for one source: rows read = normalized + rejected, and the same
+/// for öre (a rejected row whose amount could not be read is counted in `rejectedWithoutAmount`).
+public struct ImportCounts: Sendable {
+    public var rowsRead: Int64 = 0
+    public var rowsNormalized: Int64 = 0
+    public var rowsRejected: Int64 = 0
+    public var amountRead = Ore.zero
+    public var amountNormalized = Ore.zero
+    public var amountRejected = Ore.zero
+    public var rejectedWithoutAmount: Int64 = 0
+    /// A file-level problem that stopped reading part of the file (e.g. truncated XML).
+    public var fileError: String?
+}
+
+/// Where importers put what they read.
+public protocol NormalizeSink: AnyObject {
+    func ledger(_ e: LedgerEntry, sourceID: String) throws
+    func placement(_ p: Placement, sourceID: String) throws
+    func reject(sourceID: String, at: SourceRef, field: String, raw: String, reason: String) throws
+}
+
+/// A source system's reader: given a source and its profile, stream rows into the sink.
+/// A new source format is one importer plus one line in `ImporterRegistry`.
+public protocol SourceImporter: Sendable {
+    func read(_ source: PipelineConfig.Source, context: StageContext, into sink: NormalizeSink) throws -> ImportCounts
+}
+
+public enum ImporterRegistry {
+    public static func importer(for profile: SourceProfile) -> any SourceImporter {
+        switch profile {
+        case .ledgerCSV(let p): return LedgerCSVImporter(profile: p)
+        case .placementXML(let p): return PlacementXMLImporter(profile: p)
+        }
+    }
+}

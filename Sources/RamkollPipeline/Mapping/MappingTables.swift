@@ -1,0 +1,179 @@
+import RamkollModel
+
+/// A rule "codes whose first N characters lie in [from, to] map to target". The longest matching
+/// prefix wins; at equal length a later file (a site override) wins over an earlier one.
+public struct PrefixRule: Sendable, Hashable {
+    public let from: String
+    public let to: String
+    public let target: String
+    public let layer: Int
+    public let file: String
+    public let line: Int
+
+    func matches(_ code: String) -> Bool {
+        let n = from.utf8.count
+        guard code.utf8.count >= n else { return false }
+        let p = String(code.utf8.prefix(n))!
+        return p >= from && p <= to
+    }
+}
+
+public struct PrefixTable: Sendable {
+    public let rules: [PrefixRule]
+
+    /// The winning rule for a code, or nil when nothing matches.
+    public func lookup(_ code: String) -> PrefixRule? {
+        var best: PrefixRule?
+        for r in rules where r.matches(code) {
+            guard let b = best else { best = r; continue }
+            let (rn, bn) = (r.from.utf8.count, b.from.utf8.count)
+            if rn > bn || (rn == bn && r.layer > b.layer) { best = r }
+        }
+        return best
+    }
+
+    /// Reads `from;to;<targetColumn>` tables; `validTarget` says whether a target exists.
+    static func load(files: [(path: String, display: String)], targetColumn: String, what: String,
+                     validTarget: (String) -> Bool, diagnostics: inout [Diagnostic]) -> PrefixTable {
+        var rules: [PrefixRule] = []
+        for (layer, f) in files.enumerated() {
+            guard let t = DataTable.read(path: f.path, display: f.display, required: ["from", "to", targetColumn], diagnostics: &diagnostics) else { continue }
+            var layerRules: [PrefixRule] = []
+            for row in t.rows {
+                let from = row["from"], to = row["to"].isEmpty ? row["from"] : row["to"], target = row[targetColumn]
+                if from.isEmpty {
+                    diagnostics.append(Diagnostic(.error, file: f.display, line: row.line, field: "from", "\(what) rule has an empty \"from\""))
+                    continue
+                }
+                if from.utf8.count != to.utf8.count {
+                    diagnostics.append(Diagnostic(.error, file: f.display, line: row.line, field: "to", rawValue: to,
+                                                  "\(what) rule \(from)–\(to): from and to must have the same number of characters"))
+                    continue
+                }
+                if from > to {
+                    diagnostics.append(Diagnostic(.error, file: f.display, line: row.line, field: "to", rawValue: to,
+                                                  "\(what) rule \(from)–\(to): from is after to"))
+                    continue
+                }
+                if !validTarget(target) {
+                    diagnostics.append(Diagnostic(.error, file: f.display, line: row.line, field: targetColumn, rawValue: target,
+                                                  "\(what) rule \(from)–\(to) names \(targetColumn) \"\(target)\", which is not defined"))
+                    continue
+                }
+                let rule = PrefixRule(from: from, to: to, target: target, layer: layer, file: f.display, line: row.line)
+                if let clash = layerRules.first(where: { $0.from.utf8.count == from.utf8.count && $0.from <= to && from <= $0.to }) {
+                    diagnostics.append(Diagnostic(.error, file: f.display, line: row.line,
+                                                  "\(what) rule \(from)–\(to) overlaps the rule \(clash.from)–\(clash.to) on line \(clash.line); a code must map to exactly one \(targetColumn)"))
+                    continue
+                }
+                layerRules.append(rule)
+            }
+            rules += layerRules
+        }
+        return PrefixTable(rules: rules)
+    }
+}
+
+/// The organisation hierarchy: nämnd → avdelning → enhet, with stable, file-given order.
+public struct UnitTree: Sendable {
+    public let units: [OrgUnit]
+    public let byID: [String: OrgUnit]
+    public let root: String
+
+    /// Every unit from the root down to `id`, root first.
+    public func path(to id: String) -> [String] {
+        var out: [String] = []
+        var cur: String? = id
+        while let c = cur, let u = byID[c] { out.append(c); cur = u.parent }
+        return out.reversed()
+    }
+
+    /// Units in depth-first order, root first, children in file order.
+    public func depthFirst() -> [OrgUnit] {
+        var children: [String: [OrgUnit]] = [:]
+        for u in units { if let p = u.parent { children[p, default: []].append(u) } }
+        var out: [OrgUnit] = []
+        func visit(_ u: OrgUnit) { out.append(u); for c in children[u.id] ?? [] { visit(c) } }
+        if let r = byID[root] { visit(r) }
+        return out
+    }
+
+    public func depth(of id: String) -> Int { path(to: id).count - 1 }
+}
+
+/// All mapping tables of a pipeline, validated.
+public struct MappingTables: Sendable {
+    public static let excluded = "-"
+
+    public let reportLines: [ReportLine]
+    public let lineByID: [String: ReportLine]
+    public let accounts: PrefixTable
+    public let ansvar: PrefixTable
+    public let units: UnitTree
+
+    public static func load(_ config: PipelineConfig) -> (MappingTables?, [Diagnostic]) {
+        var d: [Diagnostic] = []
+        let m = config.mappings
+        // Report lines.
+        var lines: [ReportLine] = []
+        var byID: [String: ReportLine] = [:]
+        let rlDisplay = config.display(m.reportLines)
+        if let t = DataTable.read(path: m.reportLines, display: rlDisplay, required: ["id", "name", "sum_of"], diagnostics: &d) {
+            for row in t.rows {
+                let id = row["id"]
+                if id.isEmpty || id == excluded {
+                    d.append(Diagnostic(.error, file: rlDisplay, line: row.line, field: "id", "report line id must be non-empty and not \"-\"")); continue
+                }
+                if byID[id] != nil {
+                    d.append(Diagnostic(.error, file: rlDisplay, line: row.line, field: "id", rawValue: id, "report line \"\(id)\" is defined twice")); continue
+                }
+                let parts = row["sum_of"].split(separator: "+").map { String($0).trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
+                for p in parts where byID[p] == nil {
+                    d.append(Diagnostic(.error, file: rlDisplay, line: row.line, field: "sum_of", rawValue: p,
+                                        "sum line \"\(id)\" adds \"\(p)\", which is not defined above it (a sum may only add lines defined before it)"))
+                }
+                let l = ReportLine(id: id, name: row["name"], sumOf: parts)
+                lines.append(l); byID[id] = l
+            }
+        }
+        // Units.
+        var units: [OrgUnit] = []
+        var unitByID: [String: OrgUnit] = [:]
+        let uDisplay = config.display(m.units)
+        var root: String?
+        if let t = DataTable.read(path: m.units, display: uDisplay, required: ["id", "name", "parent"], diagnostics: &d) {
+            for row in t.rows {
+                let id = row["id"], parent = row["parent"]
+                if id.isEmpty { d.append(Diagnostic(.error, file: uDisplay, line: row.line, field: "id", "unit id is empty")); continue }
+                if unitByID[id] != nil { d.append(Diagnostic(.error, file: uDisplay, line: row.line, field: "id", rawValue: id, "unit \"\(id)\" is defined twice")); continue }
+                if parent.isEmpty {
+                    if let r = root { d.append(Diagnostic(.error, file: uDisplay, line: row.line, field: "parent", "unit \"\(id)\" has no parent, but \"\(r)\" is already the root; the hierarchy has exactly one root")); continue }
+                    root = id
+                } else if unitByID[parent] == nil {
+                    d.append(Diagnostic(.error, file: uDisplay, line: row.line, field: "parent", rawValue: parent,
+                                        "unit \"\(id)\" has parent \"\(parent)\", which is not defined above it")); continue
+                }
+                let u = OrgUnit(id: id, name: row["name"], parent: parent.isEmpty ? nil : parent)
+                units.append(u); unitByID[id] = u
+            }
+            if root == nil && !units.isEmpty || t.rows.isEmpty { d.append(Diagnostic(.error, file: uDisplay, line: nil, "the unit hierarchy has no root (a unit with an empty parent)")) }
+        }
+        let baseLines = Set(lines.filter { !$0.isSum }.map(\.id))
+        let accounts = PrefixTable.load(files: m.accounts.map { ($0, config.display($0)) }, targetColumn: "line", what: "account",
+                                        validTarget: { $0 == excluded || baseLines.contains($0) }, diagnostics: &d)
+        let ansvar = PrefixTable.load(files: [(m.ansvar, config.display(m.ansvar))], targetColumn: "unit", what: "ansvar",
+                                      validTarget: { unitByID[$0] != nil }, diagnostics: &d)
+        if d.contains(where: { $0.severity == .error }) { return (nil, d) }
+        return (MappingTables(reportLines: lines, lineByID: byID, accounts: accounts, ansvar: ansvar,
+                              units: UnitTree(units: units, byID: unitByID, root: root ?? "")), d)
+    }
+
+    /// Base-line amounts → amounts for every line, sum lines included (in file order).
+    public func withSums(_ base: [String: Ore]) -> [String: Ore] {
+        var out = base
+        for l in reportLines where l.isSum {
+            out[l.id] = l.sumOf.reduce(Ore.zero) { $0 + (out[$1] ?? .zero) }
+        }
+        return out
+    }
+}

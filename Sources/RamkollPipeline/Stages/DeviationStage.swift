@@ -1,0 +1,89 @@
+import Foundation
+import RamkollModel
+
+/// Deviation: the avvikelse file per unit × report line (budget, budget YTD, utfall YTD, avvikelse
+/// YTD, avvikelse %, over-threshold flag), and the year-end table in the shape of seed 001's
+/// "Drift" for every node of the unit hierarchy, in tkr. Every tkr figure, totals included, is
+/// rounded once from its exact öre value, so a rounded total need not equal its rounded parts.
+public struct DeviationStage: Stage {
+    public let name = StageName.deviation
+    public init() {}
+
+    public func run(_ context: StageContext) throws -> StageResult {
+        let cfg = context.config, maps = context.mappings
+        let grid = try context.output(of: .reconcile, named: "actuals_vs_budget.csv")
+        let figures = try Figures.load(path: grid.path, mappings: maps)
+        let m = cfg.asOf.month
+        let dir = context.directory(name)
+        let avv = try TableWriter(directory: dir, name: "avvikelse.csv", header: [
+            "unit", "unit_name", "level", "line", "line_name", "budget_year_ore", "budget_ytd_ore", "actual_ytd_ore",
+            "deviation_ytd_ore", "deviation_pct", "over_threshold"])
+        let drift = try TableWriter(directory: dir, name: "drift.csv", header: [
+            "unit", "unit_name", "level", "line", "line_name", "budget_tkr", "actual_tkr", "deviation_tkr", "previous_year_tkr", "diff_tkr"])
+        var text = ""
+        var over = 0
+        let fy = cfg.fiscalYear
+        let actualLabel = m == 12 ? "Bokslut \(fy)" : "Utfall t.o.m. \(cfg.asOf)"
+        for unit in maps.units.depthFirst() {
+            let level = String(maps.units.depth(of: unit.id))
+            let budgetYear = figures.lines(of: unit.id, mappings: maps) { $0.budgetYear }
+            let budgetYTD = figures.lines(of: unit.id, mappings: maps) { $0.budgetThrough(m) }
+            let actualYTD = figures.lines(of: unit.id, mappings: maps) { $0.actualThrough(m) }
+            let prev = figures.lines(of: unit.id, mappings: maps) { $0.previousYear }
+            var rows: [[String]] = [["Belopp i tkr", "Budget \(fy)", actualLabel, "Avvikelse", "\(m == 12 ? "Bokslut" : "Utfall") \(fy - 1)", "Diff"]]
+            for l in maps.reportLines {
+                let bY = budgetYear[l.id]!, bYTD = budgetYTD[l.id]!, aYTD = actualYTD[l.id]!, p = prev[l.id]!
+                let dev = aYTD - bYTD
+                let pct = Ore.basisPoints(dev, of: Ore(Int64(bYTD.value.magnitude)))
+                let isOver = dev.value.magnitude >= cfg.deviationThreshold.value.magnitude && (pct.map { $0.magnitude >= cfg.deviationThresholdPercent.magnitude } ?? true) && dev != .zero
+                if isOver && !l.isSum { over += 1 }
+                try avv.write([unit.id, unit.name, level, l.id, l.name, String(bY.value), String(bYTD.value), String(aYTD.value),
+                               String(dev.value), pct.map(DeviationStage.percentText) ?? "", isOver ? "yes" : "no"])
+                // The year-end table: full-year budget against outcome to date.
+                let yDev = aYTD - bY, diff = aYTD - p
+                try drift.write([unit.id, unit.name, level, l.id, l.name, String(bY.tkr), String(aYTD.tkr), String(yDev.tkr), String(p.tkr), String(diff.tkr)])
+                rows.append([l.isSum ? l.name.uppercasedFirstMarker() : l.name, Ore.formatWhole(bY.tkr), Ore.formatWhole(aYTD.tkr),
+                             Ore.formatWhole(yDev.tkr), Ore.formatWhole(p.tkr), Ore.formatWhole(diff.tkr)])
+            }
+            text += "Drift — \(unit.name) (\(unit.id))\n" + TextTable.render(rows) + "\n"
+        }
+        let outs = [try avv.commit(), try drift.commit()]
+        try FileIO.writeAtomically(Data(text.utf8), to: dir + "/drift.txt")
+        let (hex, bytes) = try FileIO.sha256(ofFile: dir + "/drift.txt")
+        let txt = OutputRecord(path: "drift.txt", sha256: hex, bytes: bytes, rows: Int64(text.split(separator: "\n").count))
+
+        let root = maps.units.root
+        let rootActual = figures.lines(of: root, mappings: maps) { $0.actualThrough(12) }
+        let baseSum = maps.reportLines.filter { !$0.isSum }.reduce(Ore.zero) { $0 + rootActual[$1.id]! }
+        let gridTotal = figures.byUnit[root]?.values.reduce(Ore.zero) { $0 + $1.actual.reduce(.zero, +) } ?? .zero
+        let totals: [String: Int64] = [
+            "units": Int64(maps.units.units.count), "report_lines": Int64(maps.reportLines.count),
+            "root.actual_ytd_ore": baseSum.value, "deviations_over_threshold": Int64(over),
+        ]
+        let balances = [Balance("Σ base lines at the root (actual) = Σ actual_ore in actuals_vs_budget.csv", left: baseSum.value, right: gridTotal.value)]
+        let manifest = context.manifest(name, inputs: [grid.input], outputs: outs + [txt], totals: totals, balances: balances,
+                                        notes: ["over_threshold: |avvikelse YTD| ≥ \(cfg.deviationThreshold.swedish) kr and |avvikelse %| ≥ \(Ore.formatPercent(cfg.deviationThresholdPercent)) % of |budget YTD|"])
+        var summary = ["deviation: \(over) unit × line deviations over threshold; Drift tables in 04-deviation/drift.txt"]
+        if let resultLine = maps.reportLines.last {
+            let r = actualYTD(root: root, figures: figures, maps: maps, m: m)[resultLine.id] ?? .zero
+            summary.append("deviation: \(resultLine.name), \(maps.units.byID[root]?.name ?? root): \(Ore.formatWhole(r.tkr)) tkr")
+        }
+        var result = StageResult(manifest: manifest, summary: summary)
+        result.deviationsOverThreshold = over
+        return result
+    }
+
+    private func actualYTD(root: String, figures: Figures, maps: MappingTables, m: Int) -> [String: Ore] {
+        figures.lines(of: root, mappings: maps) { $0.actualThrough(m) }
+    }
+
+    /// Basis points → percent with one decimal and a point, e.g. `-3.4` (machine form).
+    static func percentText(_ bp: Int64) -> String {
+        Ore.formatPercent(bp).replacingOccurrences(of: ",", with: ".")
+    }
+}
+
+extension String {
+    /// Sum lines are marked with "= " in the text tables, as committee documents set them in bold.
+    func uppercasedFirstMarker() -> String { "= " + self }
+}

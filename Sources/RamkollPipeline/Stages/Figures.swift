@@ -1,0 +1,67 @@
+import RamkollModel
+
+/// Monthly figures per unit × base line, rolled up the unit hierarchy: what deviation and
+/// prognosis compute from. Sum lines are derived with `MappingTables.withSums`.
+struct Figures {
+    struct Months {
+        var budget = [Ore](repeating: .zero, count: 12)
+        var actual = [Ore](repeating: .zero, count: 12)
+        var previous = [Ore](repeating: .zero, count: 12)
+
+        static func + (a: Months, b: Months) -> Months {
+            var r = a
+            for i in 0..<12 { r.budget[i] += b.budget[i]; r.actual[i] += b.actual[i]; r.previous[i] += b.previous[i] }
+            return r
+        }
+        func budgetThrough(_ m: Int) -> Ore { budget.prefix(m).reduce(.zero, +) }
+        func actualThrough(_ m: Int) -> Ore { actual.prefix(m).reduce(.zero, +) }
+        var budgetYear: Ore { budget.reduce(.zero, +) }
+        var previousYear: Ore { previous.reduce(.zero, +) }
+    }
+
+    /// unit (every node of the tree) → base line → months.
+    var byUnit: [String: [String: Months]] = [:]
+
+    static func load(path: String, mappings: MappingTables) throws -> Figures {
+        var f = Figures()
+        try TableReader(path: path, required: ReconcileStage.gridHeader).forEach { row in
+            let unit = row["unit"], line = row["line"]
+            let m = try row.period("period").month - 1
+            let b = Ore(try row.int("budget_ore")), a = Ore(try row.int("actual_ore")), p = Ore(try row.int("previous_year_actual_ore"))
+            // Add to the unit and every ancestor.
+            for node in mappings.units.path(to: unit) {
+                var months = f.byUnit[node, default: [:]][line, default: Months()]
+                months.budget[m] += b; months.actual[m] += a; months.previous[m] += p
+                f.byUnit[node, default: [:]][line] = months
+            }
+        }
+        return f
+    }
+
+    /// One measure for every report line (base and sum) of a unit.
+    func lines(of unit: String, mappings: MappingTables, _ measure: (Months) -> Ore) -> [String: Ore] {
+        var base: [String: Ore] = [:]
+        for l in mappings.reportLines where !l.isSum { base[l.id] = measure(byUnit[unit]?[l.id] ?? Months()) }
+        return mappings.withSums(base)
+    }
+}
+
+/// Text helpers for the human tables.
+enum TextTable {
+    static func render(_ rows: [[String]], rightAlignFrom: Int = 1) -> String {
+        guard let cols = rows.map(\.count).max() else { return "" }
+        var widths = [Int](repeating: 0, count: cols)
+        for r in rows { for (i, c) in r.enumerated() { widths[i] = max(widths[i], c.count) } }
+        var out = ""
+        for r in rows {
+            var line = ""
+            for (i, c) in r.enumerated() {
+                let pad = String(repeating: " ", count: widths[i] - c.count)
+                line += i == 0 ? c + pad : "  " + (i >= rightAlignFrom ? pad + c : c + pad)
+            }
+            while line.last == " " { line.removeLast() }
+            out += line + "\n"
+        }
+        return out
+    }
+}

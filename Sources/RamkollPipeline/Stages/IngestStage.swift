@@ -1,0 +1,96 @@
+import Foundation
+import RamkollModel
+import RamkollReaders
+
+/// Ingest: fingerprint every input (SHA-256, size) with the profile that will read it, and check
+/// that each ledger file's header carries the columns its profile names. Nothing is parsed yet.
+public struct IngestStage: Stage {
+    public let name = StageName.ingest
+    public init() {}
+
+    public func run(_ context: StageContext) throws -> StageResult {
+        let cfg = context.config
+        let dir = context.directory(name)
+        let table = try TableWriter(directory: dir, name: "inputs.csv",
+                                    header: ["id", "role", "path", "profile", "sha256", "bytes", "encoding", "bom"])
+        var inputs: [InputRecord] = []
+        var seen: [String: String] = [:]
+        var notes: [String] = []
+        var totalBytes: Int64 = 0
+        for s in cfg.sources {
+            let (hex, bytes) = try FileIO.sha256(ofFile: s.path)
+            if let other = seen[hex] {
+                throw RamkollError(.data, "\(s.displayPath): has the same content (SHA-256 \(hex.prefix(12))…) as source \(other); an input must be counted once — remove one of them from the pipeline")
+            }
+            seen[hex] = s.id
+            var encoding = "", bom = ""
+            switch s.profile {
+            case .ledgerCSV(let p):
+                let info = try LedgerHeader.check(path: s.path, display: s.displayPath, profile: p)
+                encoding = p.encoding.rawValue
+                bom = info.hadBOM ? "yes" : "no"
+                if info.hadBOM && p.encoding != .utf8 {
+                    throw RamkollError(.data, "\(s.displayPath):1: file starts with a UTF-8 byte order mark but profile \(p.name) says \(p.encoding.rawValue) — set encoding: utf-8 in \(p.file)")
+                }
+            case .placementXML:
+                encoding = "declared"; bom = ""
+            }
+            totalBytes += bytes
+            try table.write([s.id, "source", cfg.display(s.path), s.profile.name, hex, String(bytes), encoding, bom])
+            inputs.append(InputRecord(path: cfg.display(s.path), sha256: hex, bytes: bytes, role: "source \(s.id) (\(s.profile.kind), profile \(s.profile.name))"))
+        }
+        for (i, b) in cfg.budgets.enumerated() {
+            let (hex, bytes) = try FileIO.sha256(ofFile: b.path)
+            totalBytes += bytes
+            try table.write(["budget\(i + 1)", "budget", cfg.display(b.path), "budget-csv", hex, String(bytes), "utf-8", ""])
+            inputs.append(InputRecord(path: cfg.display(b.path), sha256: hex, bytes: bytes, role: "budget"))
+        }
+        for p in cfg.mappings.all {
+            let (hex, bytes) = try FileIO.sha256(ofFile: p)
+            inputs.append(InputRecord(path: cfg.display(p), sha256: hex, bytes: bytes, role: "mapping table"))
+        }
+        for p in Set(cfg.sources.map(\.profilePath)).sorted() {
+            let (hex, bytes) = try FileIO.sha256(ofFile: p)
+            inputs.append(InputRecord(path: cfg.display(p), sha256: hex, bytes: bytes, role: "profile"))
+        }
+        if cfg.sources.isEmpty { notes.append("the pipeline names no sources") }
+        let out = try table.commit()
+        let manifest = context.manifest(name, inputs: inputs, outputs: [out],
+                                        totals: ["sources": Int64(cfg.sources.count), "budget_files": Int64(cfg.budgets.count), "input_bytes": totalBytes],
+                                        balances: [Balance("inputs.csv rows = sources + budget files", left: out.rows, right: Int64(cfg.sources.count + cfg.budgets.count))],
+                                        notes: notes)
+        return StageResult(manifest: manifest, summary: ["ingest: \(cfg.sources.count) sources and \(cfg.budgets.count) budget files fingerprinted (\(totalBytes) bytes)"])
+    }
+}
+
+/// Reads a ledger file's header line and maps the profile's columns to positions.
+enum LedgerHeader {
+    struct Info { let index: [LedgerField: Int]; let columns: Int; let hadBOM: Bool }
+
+    static func read(_ reader: CSVReader, display: String, profile p: LedgerCSVProfile) throws -> Info {
+        guard try reader.next() else {
+            throw RamkollError(.data, "\(display): file is empty; expected a header line with \(p.columns.values.sorted().joined(separator: ", "))")
+        }
+        var names: [String] = []
+        for i in 0..<reader.fieldCount {
+            guard let s = p.encoding.decode(reader.field(i)) else {
+                throw RamkollError(.data, "\(display):\(reader.line): header is not valid \(p.encoding.rawValue) — the file is probably Windows-1252; set encoding in profile \(p.file)")
+            }
+            names.append(s.trimmingCharacters(in: " \t"))
+        }
+        var index: [LedgerField: Int] = [:]
+        var missing: [String] = []
+        for (f, h) in p.columns.sorted(by: { $0.value < $1.value }) {
+            if let i = names.firstIndex(of: h) { index[f] = i } else { missing.append("\"\(h)\" (\(f.rawValue))") }
+        }
+        if !missing.isEmpty {
+            throw RamkollError(.data, "\(display):\(reader.line): header has no column \(missing.joined(separator: ", ")); the header is \"\(names.joined(separator: ";"))\" — is this the right profile (\(p.file))?")
+        }
+        return Info(index: index, columns: names.count, hadBOM: reader.hadBOM)
+    }
+
+    static func check(path: String, display: String, profile: LedgerCSVProfile) throws -> Info {
+        let r = try CSVReader(path: path, delimiter: profile.delimiter)
+        return try read(r, display: display, profile: profile)
+    }
+}

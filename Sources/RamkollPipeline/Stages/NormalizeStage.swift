@@ -1,0 +1,216 @@
+import RamkollModel
+import RamkollReaders
+
+/// Normalize: read every source through its importer into the common schema, and the budget
+/// frame into monthly budget lines. Writes ledger.csv, placements.csv, budget.csv and rejects.csv;
+/// the manifest's balances prove rows and öre in = normalized + rejected, per source and in all.
+public struct NormalizeStage: Stage {
+    public let name = StageName.normalize
+    public init() {}
+
+    static let ledgerHeader = ["source", "file", "line", "voucher", "booking_date", "period", "account", "ansvar", "verksamhet",
+                               "aktivitet", "projekt", "objekt", "motpart", "amount_ore", "text"]
+    static let placementHeader = ["source", "file", "record", "line", "placement_id", "person", "ansvar", "form_of_care",
+                                  "legal_basis", "start", "end", "daily_price_ore"]
+    static let budgetHeader = ["file", "line", "unit", "report_line", "period", "amount_ore"]
+    static let rejectHeader = ["source", "file", "line", "record", "field", "raw_value", "reason"]
+
+    final class Sink: NormalizeSink {
+        let ledgerOut: TableWriter, placementsOut: TableWriter, rejectsOut: TableWriter
+        init(_ dir: String) throws {
+            ledgerOut = try TableWriter(directory: dir, name: "ledger.csv", header: NormalizeStage.ledgerHeader)
+            placementsOut = try TableWriter(directory: dir, name: "placements.csv", header: NormalizeStage.placementHeader)
+            rejectsOut = try TableWriter(directory: dir, name: "rejects.csv", header: NormalizeStage.rejectHeader)
+        }
+        func ledger(_ e: LedgerEntry, sourceID: String) throws {
+            let d = e.dimensions
+            try ledgerOut.write([sourceID, e.source.file, String(e.source.line), e.voucher, e.bookingDate?.description ?? "",
+                                 e.period.description, e.account, d.ansvar, d.verksamhet, d.aktivitet, d.projekt, d.objekt, d.motpart,
+                                 String(e.amount.value), e.text])
+        }
+        func placement(_ p: Placement, sourceID: String) throws {
+            var record = ""
+            if case .record(let i, _) = p.source.position { record = String(i) }
+            try placementsOut.write([sourceID, p.source.file, record, String(p.source.line), p.id, p.person, p.ansvar, p.formOfCare,
+                                     p.legalBasis, p.start.description, p.end?.description ?? "", String(p.dailyPrice.value)])
+        }
+        func reject(sourceID: String, at: SourceRef, field: String, raw: String, reason: String) throws {
+            var record = ""
+            if case .record(let i, _) = at.position { record = String(i) }
+            try rejectsOut.write([sourceID, at.file, String(at.line), record, field, PersonalIdentity.redact(raw), PersonalIdentity.redact(reason)])
+        }
+    }
+
+    public func run(_ context: StageContext) throws -> StageResult {
+        let cfg = context.config
+        let dir = context.directory(name)
+        let ingest = try context.output(of: .ingest, named: "inputs.csv")
+        let fingerprints = try readFingerprints(ingest.path)
+        var inputs = [ingest.input]
+        let sink = try Sink(dir)
+        var totals: [String: Int64] = [:]
+        var balances: [Balance] = []
+        var all = ImportCounts()
+        var dataErrors: [String] = []
+        var summary: [String] = []
+
+        for s in cfg.sources {
+            // The file must still be the one ingest fingerprinted.
+            let (hex, bytes) = try FileIO.sha256(ofFile: s.path)
+            guard fingerprints[s.id] == hex else {
+                throw RamkollError(.input, "\(s.displayPath) changed since ingest (or was not ingested); rerun from ingest")
+            }
+            inputs.append(InputRecord(path: cfg.display(s.path), sha256: hex, bytes: bytes, role: "source \(s.id)"))
+            let c = try ImporterRegistry.importer(for: s.profile).read(s, context: context, into: sink)
+            let k = "source.\(s.id)."
+            totals[k + "rows_read"] = c.rowsRead
+            totals[k + "rows_normalized"] = c.rowsNormalized
+            totals[k + "rows_rejected"] = c.rowsRejected
+            totals[k + "amount_read_ore"] = c.amountRead.value
+            totals[k + "amount_normalized_ore"] = c.amountNormalized.value
+            totals[k + "amount_rejected_ore"] = c.amountRejected.value
+            totals[k + "rejected_rows_without_amount"] = c.rejectedWithoutAmount
+            balances.append(Balance("\(s.id): rows_read = rows_normalized + rows_rejected", left: c.rowsRead, right: c.rowsNormalized + c.rowsRejected))
+            balances.append(Balance("\(s.id): amount_read_ore = amount_normalized_ore + amount_rejected_ore", left: c.amountRead.value, right: c.amountNormalized.value + c.amountRejected.value))
+            if let e = c.fileError { dataErrors.append(e) }
+            all.rowsRead += c.rowsRead; all.rowsNormalized += c.rowsNormalized; all.rowsRejected += c.rowsRejected
+            all.amountRead += c.amountRead; all.amountNormalized += c.amountNormalized; all.amountRejected += c.amountRejected
+            all.rejectedWithoutAmount += c.rejectedWithoutAmount
+            summary.append("normalize: \(s.id): \(c.rowsRead) read, \(c.rowsNormalized) normalized, \(c.rowsRejected) rejected")
+        }
+
+        // Budget frames.
+        let budgetOut = try TableWriter(directory: dir, name: "budget.csv", header: NormalizeStage.budgetHeader)
+        var budgetRows: Int64 = 0, budgetRejected: Int64 = 0
+        var budgetIn = Ore.zero, budgetMonthly = Ore.zero, budgetRejectedAmount = Ore.zero
+        for (i, b) in cfg.budgets.enumerated() {
+            let (hex, bytes) = try FileIO.sha256(ofFile: b.path)
+            guard fingerprints["budget\(i + 1)"] == hex else {
+                throw RamkollError(.input, "\(b.displayPath) changed since ingest; rerun from ingest")
+            }
+            inputs.append(InputRecord(path: cfg.display(b.path), sha256: hex, bytes: bytes, role: "budget"))
+            let r = try BudgetReader.read(path: b.path, display: b.displayPath, fiscalYear: cfg.fiscalYear, mappings: context.mappings,
+                                          emit: { line, source in
+                                              try budgetOut.write([source.file, String(source.line), line.unit, line.line, line.period.description, String(line.amount.value)])
+                                          },
+                                          reject: { ref, field, raw, reason in
+                                              try sink.reject(sourceID: "budget\(i + 1)", at: ref, field: field, raw: raw, reason: reason)
+                                          })
+            budgetRows += r.rows; budgetRejected += r.rejected
+            budgetIn += r.annualRead; budgetMonthly += r.monthly; budgetRejectedAmount += r.annualRejected
+        }
+
+        let outs = [try sink.ledgerOut.commit(), try sink.placementsOut.commit(), try budgetOut.commit(), try sink.rejectsOut.commit()]
+        totals["rows_read"] = all.rowsRead
+        totals["rows_normalized"] = all.rowsNormalized
+        totals["rows_rejected"] = all.rowsRejected
+        totals["amount_read_ore"] = all.amountRead.value
+        totals["amount_normalized_ore"] = all.amountNormalized.value
+        totals["amount_rejected_ore"] = all.amountRejected.value
+        totals["rejected_rows_without_amount"] = all.rejectedWithoutAmount
+        totals["budget.rows_read"] = budgetRows
+        totals["budget.rows_rejected"] = budgetRejected
+        totals["budget.annual_read_ore"] = budgetIn.value
+        totals["budget.monthly_written_ore"] = budgetMonthly.value
+        totals["budget.annual_rejected_ore"] = budgetRejectedAmount.value
+        balances.append(Balance("rows_read = rows_normalized + rows_rejected", left: all.rowsRead, right: all.rowsNormalized + all.rowsRejected))
+        balances.append(Balance("amount_read_ore = amount_normalized_ore + amount_rejected_ore", left: all.amountRead.value, right: all.amountNormalized.value + all.amountRejected.value))
+        balances.append(Balance("ledger.csv rows + placements.csv rows = rows_normalized", left: outs[0].rows + outs[1].rows, right: all.rowsNormalized))
+        balances.append(Balance("budget.annual_read_ore = budget.monthly_written_ore + budget.annual_rejected_ore", left: budgetIn.value, right: budgetMonthly.value + budgetRejectedAmount.value))
+        balances.append(Balance("rejects.csv rows = rows_rejected + budget.rows_rejected + broken files", left: outs[3].rows, right: all.rowsRejected + budgetRejected + Int64(dataErrors.count)))
+        summary.append("normalize: budget: \(budgetRows) lines read, \(budgetRejected) rejected")
+        let manifest = context.manifest(name, inputs: inputs, outputs: outs, totals: totals, balances: balances, notes: dataErrors)
+        return StageResult(manifest: manifest, summary: summary, rejectedRows: all.rowsRejected + budgetRejected,
+                           readRows: all.rowsRead + budgetRows, dataErrors: dataErrors)
+    }
+
+    private func readFingerprints(_ path: String) throws -> [String: String] {
+        let r = try CSVReader(path: path, delimiter: UInt8(ascii: ";"))
+        var out: [String: String] = [:]
+        _ = try r.next()
+        while try r.next() {
+            out[String(decoding: r.field(0), as: UTF8.self)] = String(decoding: r.field(4), as: UTF8.self)
+        }
+        return out
+    }
+}
+
+/// The budget frame (internbudget): one row per unit × report line, an annual amount in report
+/// sign (kronor, decimal comma) and a periodisation key: `jämn` (even twelfths; the öre that do
+/// not divide go to the first months) or `månad` (the twelve month columns, which must add up
+/// to the annual amount).
+///
+///     enhet;rad;belopp;periodisering;jan;feb;mar;apr;maj;jun;jul;aug;sep;okt;nov;dec
+///     BU-HVB;KOP;-18 500 000;jämn;;;;;;;;;;;;
+enum BudgetReader {
+    static let months = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
+
+    struct Counts { var rows: Int64 = 0; var rejected: Int64 = 0; var annualRead = Ore.zero; var monthly = Ore.zero; var annualRejected = Ore.zero }
+
+    /// Spreads an annual amount over twelve months exactly (no öre lost or created).
+    static func evenTwelfths(_ annual: Ore) -> [Ore] {
+        let q = annual.value / 12, r = annual.value % 12  // r has annual's sign
+        return (0..<12).map { Ore(q + (Int64($0) < r.magnitude ? (r < 0 ? -1 : 1) : 0)) }
+    }
+
+    static func read(path: String, display: String, fiscalYear: Int, mappings: MappingTables,
+                     emit: (BudgetLine, SourceRef) throws -> Void,
+                     reject: (SourceRef, String, String, String) throws -> Void) throws -> Counts {
+        var diags: [Diagnostic] = []
+        var c = Counts()
+        guard let t = DataTable.read(path: path, display: display, required: ["enhet", "rad", "belopp", "periodisering"] + months, diagnostics: &diags) else {
+            throw RamkollError(.data, diags.map(\.description).joined(separator: "\n"))
+        }
+        for d in diags {
+            try reject(SourceRef(file: display, line: d.line ?? 0), d.field ?? "", d.rawValue ?? "", d.message)
+            c.rejected += 1; c.rows += 1
+        }
+        let parser = AmountParser()
+        for row in t.rows {
+            c.rows += 1
+            let ref = SourceRef(file: display, line: row.line)
+            func fail(_ field: String, _ raw: String, _ reason: String, annual: Ore?) throws {
+                try reject(ref, field, raw, reason)
+                c.rejected += 1
+                if let a = annual { c.annualRejected += a; c.annualRead += a }
+            }
+            guard case .success(let annual) = parser.parse(Array(row["belopp"].utf8)) else {
+                try fail("belopp", row["belopp"], "budget amount \"\(row["belopp"])\" is not a number; expected kronor with decimal comma, e.g. -1 234 000", annual: nil); continue
+            }
+            let unit = row["enhet"], line = row["rad"]
+            guard mappings.units.byID[unit] != nil else {
+                try fail("enhet", unit, "unit \"\(unit)\" is not in the unit hierarchy; add it to the units table or fix the budget", annual: annual); continue
+            }
+            guard let rl = mappings.lineByID[line], !rl.isSum else {
+                try fail("rad", line, "report line \"\(line)\" is not a base report line (sum lines are computed, not budgeted)", annual: annual); continue
+            }
+            var perMonth: [Ore]
+            switch row["periodisering"].lowercased() {
+            case "jämn", "even", "":
+                perMonth = evenTwelfths(annual)
+            case "månad", "manad", "months":
+                perMonth = []
+                var bad: String?
+                for m in months {
+                    switch parser.parse(Array(row[m].utf8)) {
+                    case .success(let o): perMonth.append(o)
+                    case .failure(let f): bad = bad ?? "month \(m) \"\(row[m])\": \(f.reason)"
+                    }
+                }
+                if let bad { try fail("periodisering", row["periodisering"], bad, annual: annual); continue }
+                let sum = perMonth.reduce(Ore.zero, +)
+                if sum != annual {
+                    try fail("belopp", row["belopp"], "the months add up to \(sum.swedish) kr but the annual amount is \(annual.swedish) kr; they must agree", annual: annual); continue
+                }
+            default:
+                try fail("periodisering", row["periodisering"], "periodisation key \"\(row["periodisering"])\" is not known; use jämn or månad", annual: annual); continue
+            }
+            c.annualRead += annual
+            for (i, amount) in perMonth.enumerated() {
+                try emit(BudgetLine(unit: unit, line: line, period: Period(year: fiscalYear, month: i + 1)!, amount: amount, source: ref), ref)
+                c.monthly += amount
+            }
+        }
+        return c
+    }
+}

@@ -1,0 +1,140 @@
+import RamkollModel
+import RamkollReaders
+
+/// Key of the reconciliation grid.
+struct GridKey: Hashable { let unit: String; let line: String; let period: Period }
+
+/// Reconcile: map every normalized posting to a unit (by ansvar) and a report line (by account),
+/// convert to report sign, and set actuals against the periodised budget per unit × line × month
+/// with year-to-date sums. Postings that cannot be mapped are exceptions with their amounts;
+/// postings outside the year are counted by reason. Nothing is dropped without a count.
+public struct ReconcileStage: Stage {
+    public let name = StageName.reconcile
+    public init() {}
+
+    static let gridHeader = ["unit", "line", "period", "budget_ore", "actual_ore", "budget_ytd_ore", "actual_ytd_ore", "previous_year_actual_ore"]
+
+    struct ExceptionKey: Hashable, Comparable {
+        let kind: String; let account: String; let ansvar: String; let year: Int
+        static func < (a: ExceptionKey, b: ExceptionKey) -> Bool { (a.kind, a.account, a.ansvar, a.year) < (b.kind, b.account, b.ansvar, b.year) }
+    }
+    struct ExceptionValue { var rows: Int64 = 0; var amount = Ore.zero; var first = "" }
+
+    public func run(_ context: StageContext) throws -> StageResult {
+        let cfg = context.config, maps = context.mappings
+        let fy = cfg.fiscalYear, asOf = cfg.asOf
+        let ledger = try context.output(of: .normalize, named: "ledger.csv")
+        let budget = try context.output(of: .normalize, named: "budget.csv")
+
+        var actual: [GridKey: Ore] = [:]       // report sign, current year up to as-of
+        var previous: [GridKey: Ore] = [:]     // report sign, previous year (period keyed to this year's month)
+        var budgetGrid: [GridKey: Ore] = [:]
+        var exceptions: [ExceptionKey: ExceptionValue] = [:]
+        var accountCache: [String: PrefixRule?] = [:]
+        var ansvarCache: [String: PrefixRule?] = [:]
+        var n: [String: Int64] = [:]
+        var a: [String: Int64] = [:]
+        func count(_ k: String, _ amount: Ore) { n[k, default: 0] += 1; a[k, default: 0] += amount.value }
+
+        let t = try TableReader(path: ledger.path, required: ["file", "line", "period", "account", "ansvar", "amount_ore"])
+        try t.forEach { row in
+            let amount = Ore(try row.int("amount_ore"))
+            let period = try row.period("period")
+            count("in", amount)
+            let current = period.year == fy && period <= asOf
+            let prior = period.year == fy - 1
+            if period.year == fy && period > asOf { count("after_as_of", amount); return }
+            if !current && !prior { count("other_years", amount); return }
+            let account = row["account"], ansvarCode = row["ansvar"]
+            let rule: PrefixRule?
+            if let cached = accountCache[account] { rule = cached } else { rule = maps.accounts.lookup(account); accountCache[account] = rule }
+            guard let rule else {
+                count("unmapped_account", amount)
+                let k = ExceptionKey(kind: "unmapped-account", account: account, ansvar: ansvarCode, year: period.year)
+                exceptions[k, default: ExceptionValue()].rows += 1
+                exceptions[k]!.amount += amount
+                if exceptions[k]!.first.isEmpty { exceptions[k]!.first = "\(row["file"]):\(row["line"])" }
+                return
+            }
+            if rule.target == MappingTables.excluded { count("excluded_by_mapping", amount); return }
+            let unitRule: PrefixRule?
+            if let cached = ansvarCache[ansvarCode] { unitRule = cached } else { unitRule = maps.ansvar.lookup(ansvarCode); ansvarCache[ansvarCode] = unitRule }
+            guard let unitRule else {
+                count("unmapped_ansvar", amount)
+                let k = ExceptionKey(kind: "unmapped-ansvar", account: account, ansvar: ansvarCode, year: period.year)
+                exceptions[k, default: ExceptionValue()].rows += 1
+                exceptions[k]!.amount += amount
+                if exceptions[k]!.first.isEmpty { exceptions[k]!.first = "\(row["file"]):\(row["line"])" }
+                return
+            }
+            let report = SignConvention.reportSign(fromLedger: amount)
+            let key = GridKey(unit: unitRule.target, line: rule.target, period: Period(year: fy, month: period.month)!)
+            if current { actual[key, default: .zero] += report; count("current_year", amount) }
+            else { previous[key, default: .zero] += report; count("previous_year", amount) }
+        }
+
+        var budgetRows: Int64 = 0, budgetTotal = Ore.zero
+        try TableReader(path: budget.path, required: ["unit", "report_line", "period", "amount_ore"]).forEach { row in
+            let k = GridKey(unit: row["unit"], line: row["report_line"], period: try row.period("period"))
+            let v = Ore(try row.int("amount_ore"))
+            budgetGrid[k, default: .zero] += v
+            budgetRows += 1; budgetTotal += v
+        }
+
+        // Write the grid: every unit × line with any figure, all twelve months, in hierarchy and line order.
+        let dir = context.directory(name)
+        let grid = try TableWriter(directory: dir, name: "actuals_vs_budget.csv", header: ReconcileStage.gridHeader)
+        var pairs = Set<[String]>()
+        for k in actual.keys { pairs.insert([k.unit, k.line]) }
+        for k in previous.keys { pairs.insert([k.unit, k.line]) }
+        for k in budgetGrid.keys { pairs.insert([k.unit, k.line]) }
+        let unitOrder = Dictionary(uniqueKeysWithValues: maps.units.depthFirst().enumerated().map { ($1.id, $0) })
+        let lineOrder = Dictionary(uniqueKeysWithValues: maps.reportLines.enumerated().map { ($1.id, $0) })
+        let sortedPairs = pairs.sorted { (unitOrder[$0[0]] ?? Int.max, lineOrder[$0[1]] ?? Int.max) < (unitOrder[$1[0]] ?? Int.max, lineOrder[$1[1]] ?? Int.max) }
+        var gridActual = Ore.zero, gridBudget = Ore.zero, gridPrevious = Ore.zero
+        for p in sortedPairs {
+            var bYTD = Ore.zero, aYTD = Ore.zero
+            for period in Period.months(ofYear: fy) {
+                let k = GridKey(unit: p[0], line: p[1], period: period)
+                let b = budgetGrid[k] ?? .zero, ac = actual[k] ?? .zero, pr = previous[k] ?? .zero
+                bYTD += b; aYTD += ac
+                gridActual += ac; gridBudget += b; gridPrevious += pr
+                try grid.write([p[0], p[1], period.description, String(b.value), String(ac.value), String(bYTD.value), String(aYTD.value), String(pr.value)])
+            }
+        }
+        let gridOut = try grid.commit()
+
+        let ex = try TableWriter(directory: dir, name: "exceptions.csv", header: ["kind", "year", "account", "ansvar", "rows", "amount_ore", "first_source", "what_to_do"])
+        for (k, v) in exceptions.sorted(by: { $0.key < $1.key }) {
+            let todo = k.kind == "unmapped-account"
+                ? "add account \(k.account) (or a range holding it) to an accounts mapping table"
+                : "add ansvar \(k.ansvar) (or a range holding it) to the ansvar mapping table"
+            try ex.write([k.kind, String(k.year), k.account, k.ansvar, String(v.rows), String(v.amount.value), v.first, todo])
+        }
+        let exOut = try ex.commit()
+
+        let cats = ["current_year", "previous_year", "after_as_of", "other_years", "excluded_by_mapping", "unmapped_account", "unmapped_ansvar"]
+        var totals: [String: Int64] = [:]
+        for c in ["in"] + cats { totals["rows.\(c)"] = n[c] ?? 0; totals["amount_ore.\(c)"] = a[c] ?? 0 }
+        totals["budget_rows"] = budgetRows
+        totals["grid.actual_report_sign_ore"] = gridActual.value
+        totals["grid.budget_ore"] = gridBudget.value
+        totals["grid.previous_year_report_sign_ore"] = gridPrevious.value
+        let balances = [
+            Balance("rows.in = " + cats.map { "rows.\($0)" }.joined(separator: " + "), left: n["in"] ?? 0, right: cats.reduce(0) { $0 + (n[$1] ?? 0) }),
+            Balance("amount_ore.in = " + cats.map { "amount_ore.\($0)" }.joined(separator: " + "), left: a["in"] ?? 0, right: cats.reduce(0) { $0 + (a[$1] ?? 0) }),
+            Balance("grid.actual_report_sign_ore = −amount_ore.current_year", left: gridActual.value, right: -(a["current_year"] ?? 0)),
+            Balance("grid.previous_year_report_sign_ore = −amount_ore.previous_year", left: gridPrevious.value, right: -(a["previous_year"] ?? 0)),
+            Balance("grid.budget_ore = Σ budget.csv", left: gridBudget.value, right: budgetTotal.value),
+            Balance("exceptions.csv amount_ore = amount_ore.unmapped_account + amount_ore.unmapped_ansvar",
+                    left: exceptions.values.reduce(Ore.zero) { $0 + $1.amount }.value, right: (a["unmapped_account"] ?? 0) + (a["unmapped_ansvar"] ?? 0)),
+        ]
+        let exRows = (n["unmapped_account"] ?? 0) + (n["unmapped_ansvar"] ?? 0)
+        let manifest = context.manifest(name, inputs: [ledger.input, budget.input], outputs: [gridOut, exOut], totals: totals, balances: balances)
+        var summary = ["reconcile: \(n["current_year"] ?? 0) postings this year, \(n["previous_year"] ?? 0) last year, \(n["excluded_by_mapping"] ?? 0) excluded by mapping (balance sheet)"]
+        if exRows > 0 {
+            summary.append("reconcile: \(exRows) postings (\(Ore(-((a["unmapped_account"] ?? 0) + (a["unmapped_ansvar"] ?? 0))).swedish) kr, report sign) could not be mapped — see 03-reconcile/exceptions.csv")
+        }
+        return StageResult(manifest: manifest, summary: summary)
+    }
+}

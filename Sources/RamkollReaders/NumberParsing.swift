@@ -1,0 +1,154 @@
+import RamkollModel
+
+/// Parses an amount as Swedish ledgers write it into exact öre, or says precisely why not.
+///
+/// Accepted: `-1 234,50`, `1234,5`, `1 234` (space, no-break space U+00A0 or narrow no-break space
+/// U+202F between groups of three digits), a leading `-`, `+` or U+2212 minus, a trailing minus
+/// (`1 234,50-`), at most two decimals. With `decimal: "."` the roles swap (`-1234.50`).
+/// Rejected with a reason, never guessed: `1.234` and `1,234,5` (which separator is the decimal?),
+/// three or more decimals, misplaced group separators, any other character.
+public struct AmountParser: Sendable {
+    public let decimalSeparator: UInt8
+
+    public init(decimalSeparator: UInt8 = UInt8(ascii: ",")) { self.decimalSeparator = decimalSeparator }
+
+    public enum Failure: Error, Equatable, Sendable {
+        case empty
+        case unexpected(String)
+        case ambiguousSeparator(String)
+        case tooManyDecimals
+        case misplacedGroupSeparator
+        case overflow
+
+        public var reason: String {
+            switch self {
+            case .empty: return "amount is empty"
+            case .unexpected(let c): return "unexpected character \(c) in amount"
+            case .ambiguousSeparator(let c): return "\(c) is not this profile's decimal separator, so the number is ambiguous"
+            case .tooManyDecimals: return "amount has more than 2 decimals"
+            case .misplacedGroupSeparator: return "thousands separator in the wrong place (groups of three digits expected)"
+            case .overflow: return "amount is too large"
+            }
+        }
+    }
+
+    public func parse<C: Collection>(_ bytes: C) -> Result<Ore, Failure> where C.Element == UInt8 {
+        var b = Array(bytes)
+        // Trim ASCII whitespace and no-break spaces at both ends.
+        func isSpaceAt(_ i: Int) -> Int {  // returns the width of a space sequence at i, or 0
+            if b[i] == 0x20 || b[i] == 0x09 || b[i] == 0xA0 { return 1 }
+            if b[i] == 0xC2, i + 1 < b.count, b[i + 1] == 0xA0 { return 2 }
+            if b[i] == 0xE2, i + 2 < b.count, b[i + 1] == 0x80, b[i + 2] == 0xAF { return 3 }
+            return 0
+        }
+        while !b.isEmpty, b.last == 0x20 || b.last == 0x09 { b.removeLast() }
+        var start = 0
+        while start < b.count, b[start] == 0x20 || b[start] == 0x09 { start += 1 }
+        if start >= b.count { return .failure(.empty) }
+
+        var negative = false
+        var i = start
+        var stop = b.count
+        if b[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        else if b[i] == UInt8(ascii: "+") { i += 1 }
+        else if b[i] == 0xE2, i + 2 < b.count, b[i + 1] == 0x88, b[i + 2] == 0x92 { negative = true; i += 3 }
+        if b[stop - 1] == UInt8(ascii: "-"), !negative, stop - 1 > i { negative = true; stop -= 1 }
+        if i >= stop { return .failure(.unexpected("\"-\" without digits")) }
+
+        let otherSeparator: UInt8 = decimalSeparator == UInt8(ascii: ",") ? UInt8(ascii: ".") : UInt8(ascii: ",")
+        var whole: Int64 = 0
+        var digitsInGroup = 0
+        var sawGroupSeparator = false
+        var sawDigit = false
+        var decimals: Int64 = 0
+        var decimalCount = -1  // -1: no decimal separator seen yet
+        while i < stop {
+            let c = b[i]
+            if c >= 48 && c <= 57 {
+                let d = Int64(c - 48)
+                if decimalCount >= 0 {
+                    decimalCount += 1
+                    if decimalCount > 2 { return .failure(.tooManyDecimals) }
+                    decimals = decimals * 10 + d
+                } else {
+                    let (m, o1) = whole.multipliedReportingOverflow(by: 10)
+                    let (s, o2) = m.addingReportingOverflow(d)
+                    if o1 || o2 || s > Int64.max / 100 - 1 { return .failure(.overflow) }
+                    whole = s
+                    digitsInGroup += 1
+                }
+                sawDigit = true
+                i += 1
+                continue
+            }
+            let w = isSpaceAt(i)
+            if w > 0 {
+                // A group separator: must follow 1–3 digits (first group) or exactly 3.
+                if decimalCount >= 0 || !sawDigit { return .failure(.misplacedGroupSeparator) }
+                if sawGroupSeparator ? digitsInGroup != 3 : digitsInGroup > 3 { return .failure(.misplacedGroupSeparator) }
+                sawGroupSeparator = true
+                digitsInGroup = 0
+                i += w
+                continue
+            }
+            if c == decimalSeparator {
+                if decimalCount >= 0 { return .failure(.ambiguousSeparator("\"\(Character(Unicode.Scalar(c)))\" appears twice;")) }
+                if !sawDigit { return .failure(.unexpected("\"\(Character(Unicode.Scalar(c)))\" before any digit")) }
+                decimalCount = 0
+                i += 1
+                continue
+            }
+            if c == otherSeparator {
+                return .failure(.ambiguousSeparator("\"\(Character(Unicode.Scalar(c)))\""))
+            }
+            let shown: String = c < 0x80 && c >= 0x20 ? "\"\(Character(Unicode.Scalar(c)))\"" : "byte 0x" + String(c, radix: 16, uppercase: true)
+            return .failure(.unexpected(shown))
+        }
+        if sawGroupSeparator && digitsInGroup != 3 { return .failure(.misplacedGroupSeparator) }
+        if decimalCount == 0 { return .failure(.unexpected("decimal separator without decimals")) }
+        if !sawDigit { return .failure(.empty) }
+        if decimalCount == 1 { decimals *= 10 }
+        let ore = whole * 100 + decimals
+        return .success(Ore(negative ? -ore : ore))
+    }
+}
+
+/// Date and period layouts seen in exports (DOMAIN.md §5).
+public enum DateLayout: String, Sendable, CaseIterable {
+    case isoDate = "YYYY-MM-DD"
+    case compactDate = "YYYYMMDD"
+    case compactPeriod = "YYYYMM"
+    case isoPeriod = "YYYY-MM"
+
+    public var isPeriodOnly: Bool { self == .compactPeriod || self == .isoPeriod }
+
+    /// Parses a date (or, for period layouts, the first day of the period).
+    /// Returns nil if the text does not have this layout or the date does not exist.
+    public func parse<C: Collection>(_ bytes: C) -> (day: Day?, period: Period)? where C.Element == UInt8 {
+        var b = Array(bytes)
+        while b.last == 0x20 { b.removeLast() }
+        while b.first == 0x20 { b.removeFirst() }
+        func num(_ r: Range<Int>) -> Int? {
+            var v = 0
+            for k in r { let c = b[k]; guard c >= 48 && c <= 57 else { return nil }; v = v * 10 + Int(c - 48) }
+            return v
+        }
+        let dash = UInt8(ascii: "-")
+        switch self {
+        case .isoDate:
+            guard b.count == 10, b[4] == dash, b[7] == dash, let y = num(0..<4), let m = num(5..<7), let d = num(8..<10),
+                  let day = Day(year: y, month: m, day: d) else { return nil }
+            return (day, day.period)
+        case .compactDate:
+            guard b.count == 8, let y = num(0..<4), let m = num(4..<6), let d = num(6..<8),
+                  let day = Day(year: y, month: m, day: d) else { return nil }
+            return (day, day.period)
+        case .compactPeriod:
+            guard b.count == 6, let y = num(0..<4), let m = num(4..<6), let p = Period(year: y, month: m) else { return nil }
+            return (nil, p)
+        case .isoPeriod:
+            guard b.count == 7, b[4] == dash, let y = num(0..<4), let m = num(5..<7), let p = Period(year: y, month: m) else { return nil }
+            return (nil, p)
+        }
+    }
+}

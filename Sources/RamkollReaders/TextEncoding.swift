@@ -1,0 +1,71 @@
+/// Text encodings seen in municipal exports (DOMAIN.md §5). Readers work on bytes and decode only
+/// the fields they keep; the account, ansvar and amount columns are ASCII in every encoding.
+public enum TextEncoding: String, Sendable, CaseIterable {
+    case utf8 = "utf-8"
+    case windows1252 = "windows-1252"
+    case latin1 = "iso-8859-1"
+
+    public init?(name: String) {
+        switch name.lowercased() {
+        case "utf-8", "utf8": self = .utf8
+        case "windows-1252", "cp1252", "win1252": self = .windows1252
+        case "iso-8859-1", "latin1", "latin-1", "iso8859-1": self = .latin1
+        default: return nil
+        }
+    }
+
+    /// Decodes bytes; nil if the bytes are not valid in this encoding (only UTF-8 can fail, and
+    /// Windows-1252's five unassigned bytes 0x81 0x8D 0x8F 0x90 0x9D).
+    public func decode<C: Collection>(_ bytes: C) -> String? where C.Element == UInt8 {
+        switch self {
+        case .utf8:
+            guard TextEncoding.isValidUTF8(bytes) else { return nil }
+            return String(decoding: bytes, as: UTF8.self)
+        case .latin1:
+            var s = String.UnicodeScalarView()
+            for b in bytes { s.append(Unicode.Scalar(b)) }
+            return String(s)
+        case .windows1252:
+            var s = String.UnicodeScalarView()
+            for b in bytes {
+                if b >= 0x80 && b <= 0x9F {
+                    let cp = TextEncoding.cp1252High[Int(b - 0x80)]
+                    guard cp != 0, let u = Unicode.Scalar(cp) else { return nil }
+                    s.append(u)
+                } else {
+                    s.append(Unicode.Scalar(b))
+                }
+            }
+            return String(s)
+        }
+    }
+
+    /// Strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF).
+    public static func isValidUTF8<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+        var it = bytes.makeIterator()
+        while let b0 = it.next() {
+            if b0 < 0x80 { continue }
+            let need: Int
+            let min: UInt32
+            var cp: UInt32
+            switch b0 {
+            case 0xC2...0xDF: need = 1; cp = UInt32(b0 & 0x1F); min = 0x80
+            case 0xE0...0xEF: need = 2; cp = UInt32(b0 & 0x0F); min = 0x800
+            case 0xF0...0xF4: need = 3; cp = UInt32(b0 & 0x07); min = 0x10000
+            default: return false
+            }
+            for _ in 0..<need {
+                guard let b = it.next(), b & 0xC0 == 0x80 else { return false }
+                cp = (cp << 6) | UInt32(b & 0x3F)
+            }
+            if cp < min || cp > 0x10FFFF || (0xD800...0xDFFF).contains(cp) { return false }
+        }
+        return true
+    }
+
+    /// Windows-1252 0x80–0x9F; 0 marks the five unassigned bytes.
+    static let cp1252High: [UInt32] = [
+        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+        0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+    ]
+}

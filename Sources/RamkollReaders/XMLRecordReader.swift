@@ -1,0 +1,180 @@
+// The only file that imports libxml2. No libxml2 type crosses its API.
+import CLibXML2
+
+/// One record read from an XML extract: the values found at the requested field paths.
+public struct XMLRecord: Sendable {
+    /// 1-based index of the record element in the file (the n-th matching element).
+    public let index: Int
+    /// Line where the record element starts.
+    public let line: Int
+    /// Field path → values in document order (repeated child elements give several).
+    public let values: [String: [String]]
+
+    public func first(_ path: String) -> String? { values[path]?.first }
+}
+
+/// Streams records out of an XML file with libxml2's xmlTextReader.
+///
+/// A record is every element whose local name is `recordElement`. Fields are paths relative to it:
+///
+/// | path                    | means                                              |
+/// |-------------------------|----------------------------------------------------|
+/// | `@start`                | attribute of the record element                    |
+/// | `Vardform`              | text of a child element (`A/B` for deeper ones)    |
+/// | `Person/@pnr`           | attribute of a child element                       |
+/// | `../@enhet`             | attribute of the parent (`../../@x` further up)    |
+/// | `ancestor::Arende/@id`  | attribute of the nearest ancestor with that name   |
+///
+/// Network access, DTD loading and entity substitution are off; memory holds one record at a time.
+public final class XMLRecordReader {
+    public let path: String
+    public let recordElement: String
+    private let wanted: Set<String>
+    private let reader: xmlTextReaderPtr
+    private let errors = ErrorSink()
+
+    /// Attributes of the open elements outside the current record (name, attributes).
+    private var ancestors: [(name: String, attributes: [String: String])] = []
+    private var recordCount = 0
+    private var finished = false
+
+    public init(path: String, recordElement: String, fieldPaths: [String]) throws {
+        self.path = path
+        self.recordElement = recordElement
+        self.wanted = Set(fieldPaths)
+        // NONET: no network. Not NOENT (no entity substitution), not DTDLOAD/DTDATTR (no external DTD).
+        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_COMPACT.rawValue)
+        guard let r = xmlReaderForFile(path, nil, options) else {
+            throw ReaderError(file: path, line: nil, "cannot open XML file")
+        }
+        reader = r
+        xmlTextReaderSetErrorHandler(r, { arg, msg, _, locator in
+            guard let arg, let msg else { return }
+            let sink = Unmanaged<ErrorSink>.fromOpaque(arg).takeUnretainedValue()
+            let line = locator.map { Int(xmlTextReaderLocatorLineNumber($0)) } ?? 0
+            let text = String(cString: msg).trimmingTrailingNewlines()
+            if sink.first == nil { sink.first = (line, text) }
+        }, Unmanaged.passUnretained(errors).toOpaque())
+    }
+
+    deinit { xmlFreeTextReader(reader) }
+
+    private func fail() -> ReaderError {
+        if let (line, text) = errors.first {
+            return ReaderError(file: path, line: line, "XML is not well-formed: \(text)")
+        }
+        return ReaderError(file: path, line: Int(xmlTextReaderGetParserLineNumber(reader)), "XML is not well-formed")
+    }
+
+    private func localName() -> String {
+        guard let p = xmlTextReaderConstLocalName(reader) else { return "" }
+        return String(cString: p)
+    }
+
+    private func attributes() -> [String: String] {
+        var out: [String: String] = [:]
+        guard xmlTextReaderHasAttributes(reader) == 1 else { return out }
+        if xmlTextReaderMoveToFirstAttribute(reader) == 1 {
+            repeat {
+                if let n = xmlTextReaderConstLocalName(reader), let v = xmlTextReaderConstValue(reader) {
+                    out[String(cString: n)] = String(cString: v)
+                }
+            } while xmlTextReaderMoveToNextAttribute(reader) == 1
+            xmlTextReaderMoveToElement(reader)
+        }
+        return out
+    }
+
+    /// The next record, or nil at the end of the document. Throws if the XML is not well-formed.
+    public func next() throws -> XMLRecord? {
+        if finished { return nil }
+        while true {
+            let rc = xmlTextReaderRead(reader)
+            if rc == 0 {
+                finished = true
+                if errors.first != nil { throw fail() }
+                return nil
+            }
+            if rc < 0 { finished = true; throw fail() }
+            let type = xmlTextReaderNodeType(reader)
+            if type == 1 {  // element start
+                let name = localName()
+                let empty = xmlTextReaderIsEmptyElement(reader) == 1
+                if name == recordElement {
+                    recordCount += 1
+                    return try readRecord(empty: empty)
+                }
+                if !empty { ancestors.append((name, attributes())) }
+            } else if type == 15 {  // element end
+                if !ancestors.isEmpty { ancestors.removeLast() }
+            }
+        }
+    }
+
+    private func readRecord(empty: Bool) throws -> XMLRecord {
+        let line = Int(xmlTextReaderGetParserLineNumber(reader))
+        var values: [String: [String]] = [:]
+        func put(_ key: String, _ v: String) { if wanted.contains(key) { values[key, default: []].append(v) } }
+
+        for (k, v) in attributes() { put("@" + k, v) }
+        // Ancestor fields.
+        for key in wanted {
+            if key.hasPrefix("../") {
+                var rest = Substring(key)
+                var up = 0
+                while rest.hasPrefix("../") { up += 1; rest = rest.dropFirst(3) }
+                if rest.hasPrefix("@"), up <= ancestors.count,
+                   let v = ancestors[ancestors.count - up].attributes[String(rest.dropFirst())] { values[key] = [v] }
+            } else if key.hasPrefix("ancestor::") {
+                let spec = key.dropFirst("ancestor::".count)
+                let parts = spec.split(separator: "/", maxSplits: 1)
+                if parts.count == 2, parts[1].hasPrefix("@"),
+                   let a = ancestors.last(where: { $0.name == parts[0] }),
+                   let v = a.attributes[String(parts[1].dropFirst())] { values[key] = [v] }
+            }
+        }
+        if !empty {
+            var stack: [String] = []  // relative element path inside the record
+            var text: [String] = []   // accumulated text per open element
+            var ownText = ""
+            loop: while true {
+                let rc = xmlTextReaderRead(reader)
+                if rc <= 0 { finished = true; throw fail() }
+                switch xmlTextReaderNodeType(reader) {
+                case 1:
+                    let name = localName()
+                    let rel = stack.isEmpty ? name : stack.last! + "/" + name
+                    for (k, v) in attributes() { put(rel + "/@" + k, v) }
+                    if xmlTextReaderIsEmptyElement(reader) == 1 {
+                        put(rel, "")
+                    } else {
+                        stack.append(rel); text.append("")
+                    }
+                case 3, 4, 14:
+                    if let v = xmlTextReaderConstValue(reader) {
+                        if text.isEmpty { ownText += String(cString: v) } else { text[text.count - 1] += String(cString: v) }
+                    }
+                case 15:
+                    if stack.isEmpty { break loop }
+                    put(stack.removeLast(), text.removeLast())
+                default:
+                    break
+                }
+            }
+            put(".", ownText)
+        }
+        return XMLRecord(index: recordCount, line: line, values: values)
+    }
+}
+
+private final class ErrorSink {
+    var first: (Int, String)?
+}
+
+extension String {
+    func trimmingTrailingNewlines() -> String {
+        var s = self
+        while s.last == "\n" || s.last == "\r" { s.removeLast() }
+        return s
+    }
+}
