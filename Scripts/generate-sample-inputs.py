@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""Generates Ramkoll's SampleInputs/ deterministically (fixed seed): a fictional Socialnämnden i
+Exempelby with two fiscal years of ledger exports in two CSV layouts, a placement extract in XML
+and an internal budget. Rerunning it gives byte-identical files; the files are committed so the
+sample run needs nothing but the Swift toolchain.
+
+Layout A (2021, "Raindance huvudbok"): UTF-8 with BOM, LF, ISO dates, signed amounts with a space
+thousands separator, quoted texts (some with ';', doubled quotes and line breaks).
+Layout B (2022, "Agresso kontoutdrag", two half-year files): Windows-1252, CRLF, YYYYMMDD dates,
+YYYYMM periods, no-break-space thousands separator. The second half-year file carries a few rows a
+real export would have wrong (they must end in rejects.csv) and a footer total line.
+"""
+import os, random, sys
+
+OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "SampleInputs")
+rnd = random.Random(20230214)
+
+# Leaf units: id, ansvar codes, annual budget 2022 per line in kr (report sign).
+LEAVES = [
+    ("NG-POL", ["60010"], {"PERS": -1_450_000, "OVR": -380_000}),
+    ("NG-LED", ["60020", "60030"], {"INT": 350_000, "PERS": -9_800_000, "LOK": -1_250_000, "KOP": -2_100_000, "OVR": -3_200_000}),
+    ("BU-UTR", ["61010"], {"INT": 420_000, "PERS": -16_400_000, "LOK": -900_000, "KOP": -1_800_000, "OVR": -1_100_000}),
+    ("BU-FAM", ["61020"], {"INT": 1_800_000, "PERS": -21_500_000, "LOK": -300_000, "KOP": -9_600_000, "OVR": -2_400_000}),
+    ("BU-INST", ["61030"], {"INT": 4_900_000, "PERS": -6_200_000, "LOK": -1_700_000, "KOP": -24_500_000, "OVR": -900_000}),
+    ("VM-MYN", ["62010"], {"INT": 150_000, "PERS": -8_300_000, "LOK": -450_000, "KOP": -11_200_000, "OVR": -600_000}),
+    ("VM-BOE", ["62020"], {"INT": 2_100_000, "PERS": -12_900_000, "LOK": -3_800_000, "KOP": -2_300_000, "OVR": -1_500_000}),
+    ("SP-BOE", ["63010"], {"INT": 1_300_000, "PERS": -14_600_000, "LOK": -2_900_000, "KOP": -3_900_000, "OVR": -1_200_000}),
+    ("SP-SYS", ["63020"], {"INT": 250_000, "PERS": -5_400_000, "LOK": -700_000, "KOP": -600_000, "OVR": -700_000}),
+    ("EB-MYN", ["64010"], {"INT": 200_000, "PERS": -11_800_000, "LOK": -600_000, "KOP": -500_000, "OVR": -800_000}),
+    ("EB-UTB", ["64020"], {"INT": 1_150_000, "OVR": -15_900_000}),
+    ("FR", ["65010"], {"INT": 60_000, "PERS": -4_100_000, "LOK": -350_000, "KOP": -450_000, "OVR": -300_000}),
+]
+ACCOUNTS = {
+    "INT": [("31320", "Avgifter individ- och familjeomsorg"), ("35140", "Bidrag från Socialstyrelsen"),
+            ("35170", "Bidrag från Migrationsverket"), ("36110", "Försäljning av verksamhet")],
+    "PERS": [("50110", "Månadslön"), ("53100", "Arvoden familjehem och kontaktpersoner"), ("56110", "Sociala avgifter enl. lag och avtal"),
+             ("57110", "Pensionskostnader")],
+    "LOK": [("60110", "Lokalhyra"), ("60210", "Bostadshyra, sociala kontrakt")],
+    "KOP": [("46310", "Köp av huvudverksamhet, placeringskostnad"), ("46320", "Köp av huvudverksamhet, familjehemskonsulent"),
+            ("74100", "Övriga främmande tjänster"), ("75100", "Inhyrd personal")],
+    "OVR": [("64100", "Förbrukningsmaterial"), ("68100", "Tele- och IT-tjänster"), ("70100", "Resor"), ("76100", "Diverse kostnader")],
+}
+EB_ACCOUNT = ("45110", "Ekonomiskt bistånd, försörjningsstöd")
+KB_ACCOUNT, KB_ANSVAR = "38910", "60020"
+SUPPLIERS = ["Nordvik HVB AB", "Solgläntans behandlingshem", "Familjeresurs Väst AB", "Bemanningspoolen i Sverige AB",
+             "Exempelby Bostäder AB", "Telia Sverige AB", "Staples Sverige AB", "SJ AB", "Kronans Apotek", "Öresunds Jour & Stöd AB"]
+SEASON = [0.96, 0.98, 1.02, 1.0, 1.0, 1.03, 0.92, 0.9, 1.04, 1.03, 1.03, 1.09]
+
+
+def split_amount(total_ore, n):
+    """Splits an amount in öre into n positive-ish parts that add up exactly."""
+    if n <= 1:
+        return [total_ore]
+    weights = [rnd.uniform(0.3, 1.7) for _ in range(n)]
+    s = sum(weights)
+    parts = [int(total_ore * w / s) for w in weights]
+    parts[-1] += total_ore - sum(parts)
+    return parts
+
+
+def fmt_amount(ore, sep):
+    neg = ore < 0
+    kr, o = divmod(abs(ore), 100)
+    digits = str(kr)
+    groups = []
+    while len(digits) > 3:
+        groups.insert(0, digits[-3:])
+        digits = digits[:-3]
+    groups.insert(0, digits)
+    return ("-" if neg else "") + sep.join(groups) + "," + f"{o:02d}"
+
+
+def year_postings(year, factor_seed):
+    """Yields (date, ansvar, account, account_text, amount_ore_ledger_sign, text) for a year."""
+    r = random.Random(factor_seed)
+    rows = []
+    total_net_budget = 0
+    for unit, ansvars, lines in LEAVES:
+        for line, budget_kr in lines.items():
+            total_net_budget += budget_kr
+            scale = 0.93 if year == 2021 else 1.0
+            outcome = budget_kr * scale * r.uniform(0.9, 1.1)
+            for month in range(1, 13):
+                month_total = int(round(outcome * SEASON[month - 1] / sum(SEASON) * 100))  # report sign, öre
+                n = r.randint(28, 68) if line != "LOK" else r.randint(2, 4)
+                for part in split_amount(month_total, n):
+                    if line == "OVR" and unit == "EB-UTB":
+                        acc, acc_text = EB_ACCOUNT
+                    else:
+                        acc, acc_text = r.choice(ACCOUNTS[line])
+                    day = r.randint(1, 28)
+                    text = r.choice(SUPPLIERS) if line in ("KOP", "OVR", "LOK") else acc_text
+                    rows.append(((year, month, day), r.choice(ansvars), acc, acc_text, -part, text))
+    # Kommunbidrag: the frame, credited monthly (report sign positive = ledger negative).
+    frame_ore = -total_net_budget * 100 if year == 2022 else int(-total_net_budget * 0.96) * 100
+    for month, part in enumerate(split_amount_even(frame_ore, 12), start=1):
+        rows.append(((year, month, 1), KB_ANSVAR, KB_ACCOUNT, "Kommunbidrag", -part, f"Kommunbidrag {year}-{month:02d}"))
+    # Counter-postings on balance-sheet accounts (excluded from result reports by the mapping).
+    for _ in range(400):
+        month = r.randint(1, 12)
+        amt = r.randint(10_000, 5_000_000)
+        rows.append(((year, month, r.randint(1, 28)), "60020", "24400", "Leverantörsskulder", -amt, "Leverantörsreskontra"))
+        rows.append(((year, month, r.randint(1, 28)), "60020", "19300", "Bank", amt, "Betalning"))
+    rows.sort(key=lambda x: (x[0], x[2], x[1]))
+    return rows
+
+
+def split_amount_even(total, n):
+    q, rem = divmod(total, n)
+    return [q + (1 if i < rem else 0) for i in range(n)]
+
+
+def quote(field, delim):
+    if any(c in field for c in (delim, '"', "\n", "\r")):
+        return '"' + field.replace('"', '""') + '"'
+    return field
+
+
+def write_layout_a(path, rows):
+    lines = ["Verifikation;Bokföringsdatum;Konto;Kontotext;Ansvar;Verksamhet;Aktivitet;Projekt;Motpart;Belopp;Text"]
+    for i, (d, ansvar, acc, acc_text, ore, text) in enumerate(rows, start=1):
+        vht = {"60": "559", "61": "569", "62": "559", "63": "571", "64": "575", "65": "585"}.get(ansvar[:2], "")
+        motpart = "87" if acc.startswith("46") or acc.startswith("75") else ("81" if acc.startswith("35") else "")
+        if i % 97 == 0:
+            text = f'{text}; avser "omförhandlat" avtal'
+        if i % 1501 == 0:
+            text = f"{text}\nrättelse av tidigare kontering"
+        fields = [f"A{d[0]}-{i:06d}", f"{d[0]:04d}-{d[1]:02d}-{d[2]:02d}", acc, acc_text, ansvar, vht, "", "", motpart,
+                  fmt_amount(ore, " "), text]
+        lines.append(";".join(quote(f, ";") for f in fields))
+    with open(path, "wb") as f:
+        f.write(b"\xef\xbb\xbf" + ("\n".join(lines) + "\n").encode("utf-8"))
+
+
+def write_layout_b(path, rows, start_no, extra_bad=False):
+    header = "Bilagsnr;Bokf.datum;Period;Konto;Ansvar;Vht;Akt;Proj;Motp;Belopp;Beskrivning"
+    lines = [header]
+    total = 0
+    for i, (d, ansvar, acc, acc_text, ore, text) in enumerate(rows, start=start_no):
+        vht = {"60": "559", "61": "569", "62": "559", "63": "571", "64": "575", "65": "585"}.get(ansvar[:2], "")
+        motpart = "87" if acc.startswith("46") or acc.startswith("75") else ""
+        fields = [f"B{i:07d}", f"{d[0]:04d}{d[1]:02d}{d[2]:02d}", f"{d[0]:04d}{d[1]:02d}", acc, ansvar, vht, "", "", motpart,
+                  fmt_amount(ore, "\u00a0"), text]
+        lines.append(";".join(quote(f, ";") for f in fields))
+        total += ore
+    if extra_bad:
+        bad = [
+            # An amount with a point: ambiguous, must be rejected.
+            "B9000001;20221114;202211;64100;61010;569;;;;12.500;Förbrukningsmaterial",
+            # A date that does not exist.
+            "B9000002;20220230;202202;70100;62010;559;;;;1\u00a0250,00;Resa Göteborg",
+            # No account.
+            "B9000003;20221201;202212;;63010;571;;;;3\u00a0400,00;Okonterad faktura",
+            # Misplaced thousands separator.
+            "B9000004;20221005;202210;76100;65010;585;;;;1\u00a023,50;Diverse",
+            # An unquoted ';' in the text gives one field too many.
+            "B9000005;20221130;202211;64100;64010;575;;;;845,00;Kontorsmaterial; pärmar",
+            # A period that is not a month.
+            "B9000006;20221215;202213;68100;60020;559;;;;2\u00a0199,00;Mobilabonnemang",
+            # An unknown ansvar (reconcile: exception) and an unknown account class (exception).
+            "B9000007;20221019;202210;64100;69999;;;;;4\u00a0890,00;Material, ansvar saknas i kodplanen",
+            "B9000008;20220915;202209;91000;61010;569;;;;15\u00a0000,00;Internredovisning, okänt konto",
+            # A personnummer in free text: Ramkoll must never let it through.
+            "B9000009;20221110;202211;45110;64020;575;;;;6\u00a0540,00;Utbetalning bistånd 19850312-1233 november",
+        ]
+        lines.extend(bad)
+        lines.append(f"Summa;;;;;;;;;{fmt_amount(total, chr(0xa0))};")
+    with open(path, "wb") as f:
+        f.write(("\r\n".join(lines) + "\r\n").encode("cp1252"))
+
+
+def luhn(s):
+    total = 0
+    for i, ch in enumerate(s):
+        v = int(ch) * (2 if i % 2 == 0 else 1)
+        total += v - 9 if v > 9 else v
+    return (10 - total % 10) % 10
+
+
+def fake_pnr(r, y0, y1):
+    y = r.randint(y0, y1)
+    m = r.randint(1, 12)
+    d = r.randint(1, 28)
+    serial = r.randint(1, 999)
+    body = f"{y % 100:02d}{m:02d}{d:02d}{serial:03d}"
+    return f"{y:04d}{m:02d}{d:02d}-{serial:03d}{luhn(body)}"
+
+
+def write_placements(path):
+    r = random.Random(7)
+    forms = [("61030", "HVB", "SoL 4 kap. 1 §", (2600, 4200)), ("61030", "HVB", "LVU 2 §", (3000, 5200)),
+             ("61030", "SiS", "LVU 3 §", (4500, 6800)), ("61020", "Familjehem", "SoL 4 kap. 1 §", (900, 1600)),
+             ("61020", "Jourhem", "LVU 2 §", (1200, 2000)), ("62010", "HVB", "SoL 4 kap. 1 §", (2200, 3600)),
+             ("62010", "SiS", "LVM", (4800, 6200)), ("63010", "Stödboende", "SoL 4 kap. 1 §", (1400, 2400)),
+             ("62010", "Skyddat boende", "SoL 4 kap. 1 §", (1800, 2900))]
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<!-- Fictional extract in the shape of a case system\'s placement export; every person is invented. -->',
+           '<Extrakt system="Lifecare IFO" skapad="2023-01-10" avser="2022">']
+    n = 0
+    for case in range(1, 241):
+        ansvar, form, lagrum, (lo, hi) = r.choice(forms)
+        child = ansvar.startswith("61")
+        pnr = fake_pnr(r, 2005, 2019) if child else fake_pnr(r, 1958, 2002)
+        if case == 117:
+            pnr = pnr[:-1] + str((int(pnr[-1]) + 1) % 10)  # a wrong check digit: the record is rejected
+        out.append(f'  <Arende id="A-2022-{case:04d}" ansvar="{ansvar}" personnummer="{pnr}">')
+        for _ in range(r.choice([1, 1, 1, 2])):
+            n += 1
+            start_month = r.randint(1, 12) if r.random() < 0.7 else 1
+            start = f"2022-{start_month:02d}-{r.randint(1, 28):02d}" if start_month > 1 or r.random() < 0.5 else f"2021-{r.randint(3, 12):02d}-{r.randint(1, 28):02d}"
+            end = ""
+            if r.random() < 0.6:
+                em = r.randint(max(start_month, 1), 12) if start.startswith("2022") else r.randint(1, 12)
+                end_day = f"2022-{em:02d}-{r.randint(1, 28):02d}"
+                if end_day > start:
+                    end = end_day
+            price = r.randint(lo, hi) * 100 + r.choice([0, 0, 50])
+            price_text = fmt_amount(price, " ")
+            slut = f' slut="{end}"' if end else ""
+            out.append(f'    <Placering id="PL-{n:05d}" start="{start}"{slut}>')
+            out.append(f"      <Vardform>{form}</Vardform>")
+            out.append(f"      <Regi>extern</Regi>")
+            out.append(f"      <Lagrum>{lagrum}</Lagrum>")
+            out.append(f"      <Dygnskostnad>{price_text}</Dygnskostnad>")
+            out.append("    </Placering>")
+        out.append("  </Arende>")
+    out.append("</Extrakt>")
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write("\n".join(out) + "\n")
+
+
+def write_budget(path):
+    total = 0
+    lines = ["# Internbudget 2022, Socialnämnden i Exempelby (fiktiv). Belopp i kronor, resultaträkningens tecken:",
+             "# intäkter positiva, kostnader negativa. periodisering: jämn = tolftedelar, månad = kolumnerna jan–dec.",
+             "enhet;rad;belopp;periodisering;jan;feb;mar;apr;maj;jun;jul;aug;sep;okt;nov;dec"]
+    for unit, _, budget in LEAVES:
+        for line, kr in budget.items():
+            total += kr
+            if unit == "EB-UTB" and line == "OVR":
+                months = [kr * s / sum(SEASON) for s in SEASON]
+                months = [int(round(m)) for m in months]
+                months[-1] += kr - sum(months)
+                lines.append(f"{unit};{line};{fmt_amount(kr * 100, ' ')[:-3]};månad;" + ";".join(fmt_amount(m * 100, " ")[:-3] for m in months))
+            else:
+                lines.append(f"{unit};{line};{fmt_amount(kr * 100, ' ')[:-3]};jämn" + ";" * 12)
+    lines.append(f"NG-LED;KB;{fmt_amount(-total * 100, ' ')[:-3]};jämn" + ";" * 12)
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def main():
+    os.makedirs(os.path.join(OUT, "ledger"), exist_ok=True)
+    os.makedirs(os.path.join(OUT, "case"), exist_ok=True)
+    os.makedirs(os.path.join(OUT, "budget"), exist_ok=True)
+    rows21 = year_postings(2021, 2021)
+    write_layout_a(os.path.join(OUT, "ledger", "huvudbok-2021.csv"), rows21)
+    rows22 = year_postings(2022, 2022)
+    h1 = [r for r in rows22 if r[0][1] <= 6]
+    h2 = [r for r in rows22 if r[0][1] > 6]
+    write_layout_b(os.path.join(OUT, "ledger", "kontoutdrag-2022-h1.csv"), h1, 1)
+    write_layout_b(os.path.join(OUT, "ledger", "kontoutdrag-2022-h2.csv"), h2, len(h1) + 1, extra_bad=True)
+    write_placements(os.path.join(OUT, "case", "placeringar-2022.xml"))
+    write_budget(os.path.join(OUT, "budget", "internbudget-2022.csv"))
+    print(f"2021: {len(rows21)} rows, 2022: {len(h1)} + {len(h2)} rows", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,20 @@
+import ArgumentParser
+import Logging
+import RamkollPipeline
+
+@main
+struct Ramkoll: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ramkoll",
+        abstract: "Batch ETL and reconciliation for the finance of a social-services committee.",
+        discussion: """
+        Stages: ingest → normalize → reconcile → deviation → prognosis. Each writes a numbered folder \
+        of the run directory with a manifest (SHA-256 of inputs and outputs, control totals).
+
+        Exit codes: 0 ok; 1 failure; 3 deviations over threshold (with --fail-on-deviation); \
+        64 usage; 65 data error (unreadable input, rejects over the limit); 66 missing input \
+        (an earlier stage's output); 78 invalid pipeline.
+        """,
+        subcommands: [RunCommand.self, CheckCommand.self]
+    )
+}
