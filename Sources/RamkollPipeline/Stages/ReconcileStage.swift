@@ -25,6 +25,7 @@ public struct ReconcileStage: Stage {
         let fy = cfg.fiscalYear, asOf = cfg.asOf
         let ledger = try context.output(of: .normalize, named: "ledger.csv")
         let budget = try context.output(of: .normalize, named: "budget.csv")
+        let placements = try context.output(of: .normalize, named: "placements.csv")
 
         var actual: [GridKey: Ore] = [:]       // report sign, current year up to as-of
         var previous: [GridKey: Ore] = [:]     // report sign, previous year (period keyed to this year's month)
@@ -111,12 +112,30 @@ public struct ReconcileStage: Stage {
                 : "add ansvar \(k.ansvar) (or a range holding it) to the ansvar mapping table"
             try ex.write([k.kind, String(k.year), k.account, k.ansvar, String(v.rows), String(v.amount.value), v.first, todo])
         }
+
+        // Care days and cost from the case system, per unit × month × form of care.
+        let care = try CareDayTally.tally(path: placements.path, config: cfg, mappings: maps)
+        let cd = try TableWriter(directory: dir, name: "care_days.csv", header: ["unit", "period", "form_of_care", "placements", "care_days", "cost_ore"])
+        var careDays: Int64 = 0, careCost = Ore.zero
+        for (k, v) in care.cells.sorted(by: { $0.key < $1.key }) {
+            try cd.write([k.unit, k.period.description, k.form, String(v.placements), String(v.days), String(v.cost.value)])
+            careDays += v.days; careCost += v.cost
+        }
+        for (ansvar, count) in care.unmapped.sorted(by: { $0.key < $1.key }) {
+            try ex.write(["unmapped-ansvar-placement", String(fy), "", ansvar, String(count), "0", "02-normalize/placements.csv",
+                          "add ansvar \(ansvar) (or a range holding it) to the ansvar mapping table"])
+        }
+        let cdOut = try cd.commit()
         let exOut = try ex.commit()
 
         let cats = ["current_year", "previous_year", "after_as_of", "other_years", "excluded_by_mapping", "unmapped_account", "unmapped_ansvar"]
         var totals: [String: Int64] = [:]
         for c in ["in"] + cats { totals["rows.\(c)"] = n[c] ?? 0; totals["amount_ore.\(c)"] = a[c] ?? 0 }
         totals["budget_rows"] = budgetRows
+        totals["placements.read"] = care.placementsRead
+        totals["placements.mapped"] = care.placementsMapped
+        totals["placements.care_days"] = careDays
+        totals["placements.cost_ore"] = careCost.value
         totals["grid.actual_report_sign_ore"] = gridActual.value
         totals["grid.budget_ore"] = gridBudget.value
         totals["grid.previous_year_report_sign_ore"] = gridPrevious.value
@@ -126,15 +145,18 @@ public struct ReconcileStage: Stage {
             Balance("grid.actual_report_sign_ore = −amount_ore.current_year", left: gridActual.value, right: -(a["current_year"] ?? 0)),
             Balance("grid.previous_year_report_sign_ore = −amount_ore.previous_year", left: gridPrevious.value, right: -(a["previous_year"] ?? 0)),
             Balance("grid.budget_ore = Σ budget.csv", left: gridBudget.value, right: budgetTotal.value),
-            Balance("exceptions.csv amount_ore = amount_ore.unmapped_account + amount_ore.unmapped_ansvar",
+            Balance("placements.read = placements.mapped + placements with unmapped ansvar", left: care.placementsRead,
+                    right: care.placementsMapped + care.unmapped.values.reduce(0, +)),
+            Balance("exceptions.csv amount_ore (ledger) = amount_ore.unmapped_account + amount_ore.unmapped_ansvar",
                     left: exceptions.values.reduce(Ore.zero) { $0 + $1.amount }.value, right: (a["unmapped_account"] ?? 0) + (a["unmapped_ansvar"] ?? 0)),
         ]
         let exRows = (n["unmapped_account"] ?? 0) + (n["unmapped_ansvar"] ?? 0)
-        let manifest = context.manifest(name, inputs: [ledger.input, budget.input], outputs: [gridOut, exOut], totals: totals, balances: balances)
+        let manifest = context.manifest(name, inputs: [ledger.input, budget.input, placements.input], outputs: [gridOut, exOut, cdOut], totals: totals, balances: balances)
         var summary = ["reconcile: \(n["current_year"] ?? 0) postings this year, \(n["previous_year"] ?? 0) last year, \(n["excluded_by_mapping"] ?? 0) excluded by mapping (balance sheet)"]
         if exRows > 0 {
             summary.append("reconcile: \(exRows) postings (\(Ore(-((a["unmapped_account"] ?? 0) + (a["unmapped_ansvar"] ?? 0))).swedish) kr, report sign) could not be mapped — see 03-reconcile/exceptions.csv")
         }
+        summary.append("reconcile: \(care.placementsMapped) placements, \(careDays) care days (\(cfg.careDays.rawValue)) through \(asOf)")
         return StageResult(manifest: manifest, summary: summary)
     }
 }
