@@ -52,8 +52,11 @@ let package = Package(
         ),
         .testTarget(
             name: "RamkollTests",
-            dependencies: ["RamkollModel", "RamkollReaders", "RamkollPipeline"],
-            resources: [.copy("Fixtures")]
+            dependencies: [
+                "RamkollModel", "RamkollReaders", "RamkollPipeline",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            exclude: ["Fixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -16,6 +16,7 @@ public struct AmountParser: Sendable {
         case empty
         case unexpected(String)
         case ambiguousSeparator(String)
+        case repeatedDecimalSeparator(String)
         case tooManyDecimals
         case misplacedGroupSeparator
         case overflow
@@ -25,6 +26,7 @@ public struct AmountParser: Sendable {
             case .empty: return "amount is empty"
             case .unexpected(let c): return "unexpected character \(c) in amount"
             case .ambiguousSeparator(let c): return "\(c) is not this profile's decimal separator, so the number is ambiguous"
+            case .repeatedDecimalSeparator(let c): return "the decimal separator \(c) appears more than once, so the number is ambiguous"
             case .tooManyDecimals: return "amount has more than 2 decimals"
             case .misplacedGroupSeparator: return "thousands separator in the wrong place (groups of three digits expected)"
             case .overflow: return "amount is too large"
@@ -55,6 +57,9 @@ public struct AmountParser: Sendable {
         if b[stop - 1] == UInt8(ascii: "-"), !negative, stop - 1 > i { negative = true; stop -= 1 }
         if i >= stop { return .failure(.unexpected("\"-\" without digits")) }
 
+        if b[i..<stop].lazy.filter({ $0 == self.decimalSeparator }).count > 1 {
+            return .failure(.repeatedDecimalSeparator("\"\(Character(Unicode.Scalar(decimalSeparator)))\""))
+        }
         let otherSeparator: UInt8 = decimalSeparator == UInt8(ascii: ",") ? UInt8(ascii: ".") : UInt8(ascii: ",")
         var whole: Int64 = 0
         var digitsInGroup = 0
@@ -92,7 +97,6 @@ public struct AmountParser: Sendable {
                 continue
             }
             if c == decimalSeparator {
-                if decimalCount >= 0 { return .failure(.ambiguousSeparator("\"\(Character(Unicode.Scalar(c)))\" appears twice;")) }
                 if !sawDigit { return .failure(.unexpected("\"\(Character(Unicode.Scalar(c)))\" before any digit")) }
                 decimalCount = 0
                 i += 1

@@ -112,7 +112,9 @@ public final class XMLRecordReader {
     }
 
     private func readRecord(empty: Bool) throws -> XMLRecord {
-        let line = Int(xmlTextReaderGetParserLineNumber(reader))
+        // The element's own line (the parser's position may be ahead of it).
+        let node = xmlTextReaderCurrentNode(reader)
+        let line = node.map { Int(xmlGetLineNo($0)) } ?? Int(xmlTextReaderGetParserLineNumber(reader))
         var values: [String: [String]] = [:]
         func put(_ key: String, _ v: String) { if wanted.contains(key) { values[key, default: []].append(v) } }
 

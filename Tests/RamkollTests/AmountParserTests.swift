@@ -1,0 +1,62 @@
+import XCTest
+@testable import RamkollModel
+@testable import RamkollReaders
+
+final class AmountParserTests: XCTestCase {
+    let comma = AmountParser()
+    let point = AmountParser(decimalSeparator: UInt8(ascii: "."))
+
+    func ok(_ s: String, _ p: AmountParser? = nil, file: StaticString = #filePath, line: UInt = #line) -> Int64? {
+        switch (p ?? comma).parse(Array(s.utf8)) {
+        case .success(let o): return o.value
+        case .failure(let f): XCTFail("\"\(s)\" was rejected: \(f.reason)", file: file, line: line); return nil
+        }
+    }
+
+    func failure(_ s: String, _ p: AmountParser? = nil) -> AmountParser.Failure? {
+        if case .failure(let f) = (p ?? comma).parse(Array(s.utf8)) { return f }
+        return nil
+    }
+
+    func testSwedishAmounts() {
+        XCTAssertEqual(ok("-1 234,50"), -123_450)
+        XCTAssertEqual(ok("1234,5"), 123_450)
+        XCTAssertEqual(ok("0,05"), 5)
+        XCTAssertEqual(ok("  17 "), 1_700)
+        XCTAssertEqual(ok("+12"), 1_200)
+        XCTAssertEqual(ok("1\u{00A0}234\u{00A0}567,89"), 123_456_789)   // no-break space (UTF-8)
+        XCTAssertEqual(ok("1\u{202F}234,00"), 123_400)                  // narrow no-break space
+        XCTAssertEqual(ok("\u{2212}850,00"), -85_000)                   // U+2212 minus
+        XCTAssertEqual(ok("1 234,50-"), -123_450)                       // trailing minus
+        XCTAssertEqual(ok("-1234.50", point), -123_450)
+        XCTAssertEqual(comma.parse([0x31, 0xA0, 0x32, 0x33, 0x34, 0x2C, 0x35, 0x30]), .success(Ore(123_450)))  // 0xA0 (Windows-1252)
+    }
+
+    func testAmbiguousAndBrokenAmountsAreRejectedNotGuessed() {
+        XCTAssertEqual(failure("1.234"), .ambiguousSeparator("\".\""))
+        XCTAssertEqual(failure("1,234,5"), .repeatedDecimalSeparator("\",\""))
+        XCTAssertEqual(failure("1,234,5")?.reason, "the decimal separator \",\" appears more than once, so the number is ambiguous")
+        XCTAssertEqual(failure("1,234", point), .ambiguousSeparator("\",\""))
+        XCTAssertEqual(failure("12,345"), .tooManyDecimals)
+        XCTAssertEqual(failure("1 23,50"), .misplacedGroupSeparator)
+        XCTAssertEqual(failure("1234 567,00"), .misplacedGroupSeparator)
+        XCTAssertEqual(failure(""), .empty)
+        XCTAssertEqual(failure("   "), .empty)
+        XCTAssertEqual(failure("12,"), .unexpected("decimal separator without decimals"))
+        XCTAssertEqual(failure("1 234,5O"), .unexpected("\"O\""))
+        XCTAssertEqual(failure("-"), .unexpected("\"-\" without digits"))
+        XCTAssertEqual(failure("99999999999999999999"), .overflow)
+        XCTAssertEqual(failure("1.234,50")?.reason, "\".\" is not this profile's decimal separator, so the number is ambiguous")
+    }
+
+    func testDateLayouts() {
+        XCTAssertEqual(DateLayout.isoDate.parse(Array("2022-02-28".utf8))?.day?.description, "2022-02-28")
+        XCTAssertNil(DateLayout.isoDate.parse(Array("2022-02-30".utf8)))
+        XCTAssertNil(DateLayout.isoDate.parse(Array("20220228".utf8)))
+        XCTAssertEqual(DateLayout.compactDate.parse(Array("20221231".utf8))?.period.description, "2022-12")
+        XCTAssertNil(DateLayout.compactDate.parse(Array("2022123".utf8)))
+        XCTAssertEqual(DateLayout.compactPeriod.parse(Array("202208".utf8))?.period.description, "2022-08")
+        XCTAssertNil(DateLayout.compactPeriod.parse(Array("202213".utf8)))
+        XCTAssertEqual(DateLayout.isoPeriod.parse(Array("2022-08".utf8))?.period.description, "2022-08")
+    }
+}

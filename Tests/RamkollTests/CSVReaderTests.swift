@@ -1,0 +1,72 @@
+import XCTest
+@testable import RamkollReaders
+
+final class CSVReaderTests: XCTestCase {
+    /// Reads every record; each as decoded fields plus the record's line and error.
+    func records(_ bytes: [UInt8], delimiter: Character = ";", chunkSize: Int = 1 << 20) throws -> [(line: Int, fields: [String], error: String?)] {
+        let dir = try TestPaths.temporaryDirectory()
+        let path = try TestPaths.write(bytes: bytes, name: "t.csv", in: dir)
+        let r = try CSVReader(path: path, delimiter: delimiter.asciiValue!, chunkSize: chunkSize)
+        var out: [(Int, [String], String?)] = []
+        while try r.next() {
+            out.append((r.line, (0..<r.fieldCount).map { String(decoding: r.field($0), as: UTF8.self) }, r.recordError))
+        }
+        return out
+    }
+
+    func testQuotingPerRFC4180() throws {
+        let text = "a;b;c\n1;\"x;y\";\"he said \"\"hej\"\"\"\n2;\"two\nlines\";z\n3;;\n"
+        for chunk in [1, 2, 3, 7, 1 << 20] {  // chunk boundaries anywhere must not matter
+            let r = try records(Array(text.utf8), chunkSize: chunk)
+            XCTAssertEqual(r.map(\.fields), [["a", "b", "c"], ["1", "x;y", "he said \"hej\""], ["2", "two\nlines", "z"], ["3", "", ""]], "chunk \(chunk)")
+            XCTAssertEqual(r.map(\.line), [1, 2, 3, 5], "a record with an embedded line break spans two lines")
+            XCTAssertTrue(r.allSatisfy { $0.error == nil })
+        }
+    }
+
+    func testCRLFBOMBlankLinesAndMissingFinalNewline() throws {
+        let r = try records([0xEF, 0xBB, 0xBF] + Array("h1;h2\r\n\r\nx;1\r\ny;2".utf8))
+        XCTAssertEqual(r.map(\.fields), [["h1", "h2"], ["x", "1"], ["y", "2"]])
+        XCTAssertEqual(r.map(\.line), [1, 3, 4])
+    }
+
+    func testBOMIsReported() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let p = try TestPaths.write(bytes: [0xEF, 0xBB, 0xBF] + Array("a\n".utf8), name: "b.csv", in: dir)
+        let r = try CSVReader(path: p, delimiter: UInt8(ascii: ";"))
+        XCTAssertTrue(try r.next())
+        XCTAssertTrue(r.hadBOM)
+        XCTAssertEqual(String(decoding: r.field(0), as: UTF8.self), "a")
+    }
+
+    func testMalformedRecordsAreFlaggedAndReadingGoesOn() throws {
+        let r = try records(Array("a;\"b\"x;c\nd;e;f\ng;\"never closed\nh\n".utf8))
+        XCTAssertEqual(r.count, 3)
+        XCTAssertEqual(r[0].error, "unexpected text after the closing quote of field 2; a quote inside a quoted field must be doubled (\"\")")
+        XCTAssertNil(r[1].error)
+        XCTAssertEqual(r[1].fields, ["d", "e", "f"])
+        XCTAssertEqual(r[2].error, "a quoted field opened on line 3 is never closed (reached end of file)")
+    }
+
+    func testTabDelimiterAndQuoteInsideUnquotedField() throws {
+        let r = try records(Array("12\" skärm\tx\n".utf8), delimiter: "\t")
+        XCTAssertEqual(r.map(\.fields), [["12\" skärm", "x"]])
+    }
+
+    func testWindows1252AndUTF8Decoding() {
+        XCTAssertEqual(TextEncoding.windows1252.decode([0x80, 0x20, 0xE5, 0xE4, 0xF6, 0x96]), "€ åäö–")
+        XCTAssertEqual(TextEncoding.latin1.decode([0xE5, 0x80]), "å\u{80}")
+        XCTAssertNil(TextEncoding.windows1252.decode([0x81]))          // unassigned in Windows-1252
+        XCTAssertEqual(TextEncoding.utf8.decode(Array("Göteborg".utf8)), "Göteborg")
+        XCTAssertNil(TextEncoding.utf8.decode([0x47, 0xF6, 0x74]))     // "Göt" in Windows-1252 is not UTF-8
+        XCTAssertNil(TextEncoding.utf8.decode([0xC0, 0x80]))           // overlong
+        XCTAssertNil(TextEncoding.utf8.decode([0xED, 0xA0, 0x80]))     // surrogate
+        XCTAssertEqual(TextEncoding(name: "CP1252"), .windows1252)
+    }
+
+    func testMissingFileIsAClearError() {
+        XCTAssertThrowsError(try CSVReader(path: "/nonexistent/huvudbok.csv", delimiter: 59)) { e in
+            XCTAssertEqual("\(e)", "/nonexistent/huvudbok.csv: cannot open file (No such file or directory)")
+        }
+    }
+}

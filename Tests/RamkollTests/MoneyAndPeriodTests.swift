@@ -1,0 +1,74 @@
+import XCTest
+@testable import RamkollModel
+
+final class MoneyAndPeriodTests: XCTestCase {
+    func testRoundingToTkrIsHalfAwayFromZero() {
+        XCTAssertEqual(Ore(49_999).tkr, 0)
+        XCTAssertEqual(Ore(50_000).tkr, 1)       // 500,00 kr → 1 tkr
+        XCTAssertEqual(Ore(-50_000).tkr, -1)
+        XCTAssertEqual(Ore(-49_999).tkr, 0)
+        XCTAssertEqual(Ore(1_214_999_999).tkr, 12_150)
+        XCTAssertEqual(Ore(-12_193_249_999).tkr, -121_932)
+        XCTAssertEqual(Ore(150_000_000).rounded(toUnitsOf: 100_000_000), 2)  // mnkr: 1,5 → 2
+    }
+
+    /// DOMAIN.md §3, seed 001: rounding each figure once means a rounded total need not be the sum
+    /// of the rounded lines.
+    func testTotalsAreRoundedFromExactValuesNotFromRoundedParts() {
+        // −121 932 400 kr and −12 517 400 kr: each rounds down, their sum (−134 449 800) rounds up.
+        let parts = [Ore(-12_193_240_000), Ore(-1_251_740_000)]
+        XCTAssertEqual(parts.map(\.tkr), [-121_932, -12_517])
+        XCTAssertEqual(parts.map(\.tkr).reduce(0, +), -134_449)
+        XCTAssertEqual(parts.reduce(Ore.zero, +).tkr, -134_450)
+    }
+
+    func testFormatting() {
+        XCTAssertEqual(Ore(-123_450).swedish, "-1 234,50")
+        XCTAssertEqual(Ore(5).swedish, "0,05")
+        XCTAssertEqual(Ore(-123_450).description, "-1234.50")
+        XCTAssertEqual(Ore.formatWhole(-221_731), "-221 731")
+        XCTAssertEqual(Ore.formatWhole(0), "0")
+        XCTAssertEqual(Ore.basisPoints(Ore(6_821), of: Ore(121_932)), 559)  // 5,59 %
+        XCTAssertEqual(Ore.basisPoints(Ore(-1), of: Ore(0)), nil)
+        XCTAssertEqual(Ore.formatPercent(559), "5,6")
+        XCTAssertEqual(Ore.formatPercent(-34), "-0,3")
+    }
+
+    func testReportSignIsTheNegatedLedgerSign() {
+        // A cost of 1 000 kr (debit, +) is −1 000 in the committee's tables; revenue the other way.
+        XCTAssertEqual(SignConvention.reportSign(fromLedger: Ore(kronor: 1_000)), Ore(kronor: -1_000))
+        XCTAssertEqual(SignConvention.reportSign(fromLedger: Ore(kronor: -250)), Ore(kronor: 250))
+    }
+
+    func testDaysAndPeriods() {
+        XCTAssertNil(Day(year: 2022, month: 2, day: 29))
+        XCTAssertNotNil(Day(year: 2024, month: 2, day: 29))
+        XCTAssertNil(Day(year: 1900, month: 2, day: 29))
+        XCTAssertNotNil(Day(year: 2000, month: 2, day: 29))
+        XCTAssertEqual(Day(year: 1970, month: 1, day: 1)!.ordinal, 0)
+        XCTAssertEqual(Day(year: 2022, month: 3, day: 1)!.ordinal - Day(year: 2022, month: 2, day: 28)!.ordinal, 1)
+        XCTAssertEqual(Period("2022-08")?.description, "2022-08")
+        XCTAssertNil(Period("2022-13"))
+        XCTAssertNil(Period("202208"))
+        XCTAssertEqual(Day(iso: "2022-02-28")?.description, "2022-02-28")
+        XCTAssertNil(Day(iso: "2022-02-30"))
+    }
+
+    func testCareDaysInclusiveAndExcludingDischarge() {
+        let feb = Period(year: 2022, month: 2)!
+        let start = Day(year: 2022, month: 1, day: 20)!, end = Day(year: 2022, month: 2, day: 10)!
+        XCTAssertEqual(CareDayConvention.inclusive.careDays(start: start, end: end, in: feb), 10)
+        XCTAssertEqual(CareDayConvention.excludeDischarge.careDays(start: start, end: end, in: feb), 9)
+        // Open-ended: runs to the end of the period.
+        XCTAssertEqual(CareDayConvention.inclusive.careDays(start: start, end: nil, in: feb), 28)
+        XCTAssertEqual(CareDayConvention.excludeDischarge.careDays(start: start, end: nil, in: feb), 28)
+        // Same-day placement: one day inclusive, none when the discharge day is excluded.
+        let d = Day(year: 2022, month: 2, day: 5)!
+        XCTAssertEqual(CareDayConvention.inclusive.careDays(start: d, end: d, in: feb), 1)
+        XCTAssertEqual(CareDayConvention.excludeDischarge.careDays(start: d, end: d, in: feb), 0)
+        // Outside the period.
+        XCTAssertEqual(CareDayConvention.inclusive.careDays(start: start, end: Day(year: 2022, month: 1, day: 31)!, in: feb), 0)
+        // Leap February.
+        XCTAssertEqual(CareDayConvention.inclusive.careDays(start: Day(year: 2024, month: 1, day: 1)!, end: nil, in: Period(year: 2024, month: 2)!), 29)
+    }
+}

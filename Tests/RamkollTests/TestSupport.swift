@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import XCTest
+@testable import RamkollPipeline
+
+enum TestPaths {
+    /// The package root, found from this file's location (tests run inside the source tree).
+    static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let fixtures = root.appendingPathComponent("Tests/RamkollTests/Fixtures")
+    static func fixture(_ p: String) -> String { fixtures.appendingPathComponent(p).path }
+
+    /// A fresh temporary directory for one test.
+    static func temporaryDirectory(_ name: String = #function) throws -> String {
+        let clean = name.filter { $0.isLetter || $0.isNumber }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ramkoll-tests/\(clean)-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.path
+    }
+
+    /// Writes `text` to a temporary file and returns its path.
+    static func write(_ text: String, name: String, in dir: String) throws -> String {
+        let p = dir + "/" + name
+        try Data(text.utf8).write(to: URL(fileURLWithPath: p))
+        return p
+    }
+
+    static func write(bytes: [UInt8], name: String, in dir: String) throws -> String {
+        let p = dir + "/" + name
+        try Data(bytes).write(to: URL(fileURLWithPath: p))
+        return p
+    }
+
+    /// Where SwiftPM put the built products (the `ramkoll` executable for CLI tests).
+    static var productsDirectory: URL {
+        for bundle in Bundle.allBundles where bundle.bundlePath.hasSuffix(".xctest") {
+            return bundle.bundleURL.deletingLastPathComponent()
+        }
+        return Bundle.main.bundleURL
+    }
+}
+
+let quietLogger = Logger(label: "ramkoll-tests", factory: { _ in SwiftLogNoOpLogHandler() })
+
+/// Runs a pipeline in-process into `runDir`.
+@discardableResult
+func runPipeline(_ pipeline: String, runDir: String, selection: Pipeline.Selection = .all, asOf: String? = nil) throws -> Runner.Outcome {
+    var o = Runner.Options(pipelinePath: pipeline)
+    o.runDirectory = runDir
+    o.selection = selection
+    if let asOf { o.asOf = .init(asOf) }
+    return try Runner(logger: quietLogger).run(o)
+}
+
+/// Every file below `dir`, relative paths, sorted.
+func filesBelow(_ dir: String) -> [String] {
+    let e = FileManager.default.enumerator(atPath: dir)
+    var out: [String] = []
+    while let p = e?.nextObject() as? String {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: dir + "/" + p, isDirectory: &isDir), !isDir.boolValue { out.append(p) }
+    }
+    return out.sorted()
+}
+
+/// Compares every file of `actualDir` (except timings.json) with `expectedDir`. With
+/// RAMKOLL_RECORD=1 it rewrites the expected files and fails, so a re-record is never silent.
+func assertMatchesGolden(_ actualDir: String, _ expectedDir: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    let actual = filesBelow(actualDir).filter { !$0.hasSuffix("timings.json") }
+    if ProcessInfo.processInfo.environment["RAMKOLL_RECORD"] == "1" {
+        try? FileManager.default.removeItem(atPath: expectedDir)
+        for f in actual {
+            let dest = URL(fileURLWithPath: expectedDir + "/" + f)
+            try FileManager.default.createDirectory(at: dest.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.copyItem(atPath: actualDir + "/" + f, toPath: dest.path)
+        }
+        XCTFail("re-recorded golden files in \(expectedDir); review them with git diff and run the tests again", file: file, line: line)
+        return
+    }
+    let expected = filesBelow(expectedDir)
+    XCTAssertEqual(actual, expected, "the set of output files differs from \(expectedDir)", file: file, line: line)
+    for f in actual where expected.contains(f) {
+        let a = try String(contentsOfFile: actualDir + "/" + f, encoding: .utf8)
+        let e = try String(contentsOfFile: expectedDir + "/" + f, encoding: .utf8)
+        if a != e {
+            let al = a.split(separator: "\n", omittingEmptySubsequences: false), el = e.split(separator: "\n", omittingEmptySubsequences: false)
+            let firstDiff = zip(al, el).enumerated().first { $0.element.0 != $0.element.1 }
+            let where_ = firstDiff.map { "line \($0.offset + 1):\n  expected: \($0.element.1)\n  actual:   \($0.element.0)" } ?? "line counts \(el.count) vs \(al.count)"
+            XCTFail("\(f) differs from the golden file (\(where_)); RAMKOLL_RECORD=1 re-records", file: file, line: line)
+        }
+    }
+}

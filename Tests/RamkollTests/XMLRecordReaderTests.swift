@@ -1,0 +1,83 @@
+import XCTest
+@testable import RamkollReaders
+
+final class XMLRecordReaderTests: XCTestCase {
+    let paths = ["@id", "@start", "Vardform", "Pris/@dygn", "Pris", "../@enhet", "ancestor::Extrakt/@system", "Saknas", "Anteckning"]
+
+    func read(_ xml: String) throws -> [XMLRecord] {
+        let dir = try TestPaths.temporaryDirectory()
+        let p = try TestPaths.write(xml, name: "x.xml", in: dir)
+        let r = try XMLRecordReader(path: p, recordElement: "Placering", fieldPaths: paths)
+        var out: [XMLRecord] = []
+        while let rec = try r.next() { out.append(rec) }
+        return out
+    }
+
+    func testFieldPathsRelativeToTheRecord() throws {
+        let recs = try read("""
+        <?xml version="1.0" encoding="UTF-8"?>
+        <Extrakt system="Lifecare">
+          <Arende enhet="61030">
+            <Placering id="P1" start="2022-01-05">
+              <Vardform>HVB</Vardform>
+              <Pris dygn="3 450,00">a</Pris>
+              <Pris dygn="3 600,00">b</Pris>
+              <Anteckning/>
+            </Placering>
+            <Placering id="P2" start="2022-03-01"/>
+          </Arende>
+          <Arende enhet="62010"><Placering id="P3"><Vardform><![CDATA[SiS & LVM]]></Vardform></Placering></Arende>
+        </Extrakt>
+        """)
+        XCTAssertEqual(recs.map(\.index), [1, 2, 3])
+        XCTAssertEqual(recs.map(\.line), [4, 10, 12])
+        XCTAssertEqual(recs[0].first("@id"), "P1")
+        XCTAssertEqual(recs[0].first("Vardform"), "HVB")
+        XCTAssertEqual(recs[0].values["Pris/@dygn"], ["3 450,00", "3 600,00"], "repeated children keep every value in order")
+        XCTAssertEqual(recs[0].values["Pris"], ["a", "b"])
+        XCTAssertEqual(recs[0].first("../@enhet"), "61030")
+        XCTAssertEqual(recs[0].first("ancestor::Extrakt/@system"), "Lifecare")
+        XCTAssertEqual(recs[0].first("Anteckning"), "")
+        XCTAssertNil(recs[0].first("Saknas"))
+        XCTAssertEqual(recs[1].first("@start"), "2022-03-01")
+        XCTAssertEqual(recs[1].first("../@enhet"), "61030")
+        XCTAssertEqual(recs[2].first("../@enhet"), "62010", "the ancestor stack follows the document")
+        XCTAssertEqual(recs[2].first("Vardform"), "SiS & LVM")
+    }
+
+    func testDeclaredEncodingIsHonoured() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let body = Array("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><E><Placering id=\"x\"><Vardform>".utf8) + [0xC5, 0x6E, 0x67] + Array("</Vardform></Placering></E>".utf8)
+        let p = try TestPaths.write(bytes: body, name: "l1.xml", in: dir)
+        let r = try XMLRecordReader(path: p, recordElement: "Placering", fieldPaths: ["Vardform"])
+        XCTAssertEqual(try r.next()?.first("Vardform"), "Ång")
+    }
+
+    func testTruncatedXMLGivesLineAndKeepsEarlierRecords() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let p = try TestPaths.write("<E>\n<Placering id=\"1\"/>\n<Placering id=\"2\">\n<Vardform>HVB", name: "t.xml", in: dir)
+        let r = try XMLRecordReader(path: p, recordElement: "Placering", fieldPaths: ["@id"])
+        XCTAssertEqual(try r.next()?.first("@id"), "1")
+        XCTAssertThrowsError(try r.next()) { e in
+            let err = e as! ReaderError
+            XCTAssertEqual(err.file, p)
+            XCTAssertEqual(err.line, 4)
+            XCTAssertTrue(err.message.hasPrefix("XML is not well-formed: "), err.message)
+        }
+        XCTAssertNil(try r.next(), "after an error the reader is finished")
+    }
+
+    func testEntitiesAreNotExpandedAndExternalEntitiesNotLoaded() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let secret = try TestPaths.write("TOPSECRET", name: "secret.txt", in: dir)
+        let p = try TestPaths.write("""
+        <?xml version="1.0"?>
+        <!DOCTYPE E [<!ENTITY inner "expanded"><!ENTITY ext SYSTEM "file://\(secret)">]>
+        <E><Placering id="1"><Vardform>&inner;</Vardform><Pris>&ext;</Pris></Placering></E>
+        """, name: "ent.xml", in: dir)
+        let r = try XMLRecordReader(path: p, recordElement: "Placering", fieldPaths: ["Vardform", "Pris"])
+        let rec = try r.next()
+        XCTAssertNotEqual(rec?.first("Vardform"), "expanded")
+        XCTAssertFalse((rec?.first("Pris") ?? "").contains("TOPSECRET"))
+    }
+}
