@@ -25,6 +25,14 @@ public struct LedgerCSVImporter: SourceImporter {
             return PersonalIdentity.redact(p.encoding.decode(reader.field(i)) ?? String(decoding: reader.field(i), as: UTF8.self))
         }
 
+        /// The record as text (for rejects of whole rows), personnummer redacted, at most 200 characters.
+        func wholeRecord() -> String {
+            let d = String(decoding: [p.delimiter], as: UTF8.self)
+            let s = (0..<reader.fieldCount).map { p.encoding.decode(reader.field($0)) ?? String(decoding: reader.field($0), as: UTF8.self) }.joined(separator: d)
+            let r = PersonalIdentity.redact(s)
+            return r.count > 200 ? String(r.prefix(200)) + "…" : r
+        }
+
         while try reader.next() {
             c.rowsRead += 1
             let ref = SourceRef(file: file, line: reader.line)
@@ -32,9 +40,9 @@ public struct LedgerCSVImporter: SourceImporter {
             var amount: Ore?
             var rejection: (field: String, raw: String, reason: String)?
             if let err = reader.recordError {
-                rejection = ("", "", "row is not valid CSV: \(err)")
+                rejection = ("", wholeRecord(), "row is not valid CSV: \(err)")
             } else if reader.fieldCount != header.columns {
-                rejection = ("", "", "row has \(reader.fieldCount) fields, the header has \(header.columns) — a total or footer line, or an unquoted \"\(Character(Unicode.Scalar(p.delimiter)))\" in a text field")
+                rejection = ("", wholeRecord(), "row has \(reader.fieldCount) fields, the header has \(header.columns) — a total or footer line, or an unquoted \"\(Character(Unicode.Scalar(p.delimiter)))\" in a text field")
             }
             if let ai = header.index[.amount], ai < reader.fieldCount {
                 switch amounts.parse(reader.field(ai)) {

@@ -18,19 +18,22 @@ public struct DeviationStage: Stage {
         let avv = try TableWriter(directory: dir, name: "avvikelse.csv", header: [
             "unit", "unit_name", "level", "line", "line_name", "budget_year_ore", "budget_ytd_ore", "actual_ytd_ore",
             "deviation_ytd_ore", "deviation_pct", "over_threshold"])
+        // drift.csv: budget is the full year; actual and previous year are through the as-of month.
         let drift = try TableWriter(directory: dir, name: "drift.csv", header: [
             "unit", "unit_name", "level", "line", "line_name", "budget_tkr", "actual_tkr", "deviation_tkr", "previous_year_tkr", "diff_tkr"])
         var text = ""
         var over = 0
         let fy = cfg.fiscalYear
         let actualLabel = m == 12 ? "Bokslut \(fy)" : "Utfall t.o.m. \(cfg.asOf)"
+        let previousLabel = m == 12 ? "Bokslut \(fy - 1)" : "Utfall t.o.m. \(Period(year: fy - 1, month: m)!)"
         for unit in maps.units.depthFirst() {
             let level = String(maps.units.depth(of: unit.id))
             let budgetYear = figures.lines(of: unit.id, mappings: maps) { $0.budgetYear }
             let budgetYTD = figures.lines(of: unit.id, mappings: maps) { $0.budgetThrough(m) }
             let actualYTD = figures.lines(of: unit.id, mappings: maps) { $0.actualThrough(m) }
-            let prev = figures.lines(of: unit.id, mappings: maps) { $0.previousYear }
-            var rows: [[String]] = [["Belopp i tkr", "Budget \(fy)", actualLabel, "Avvikelse", "\(m == 12 ? "Bokslut" : "Utfall") \(fy - 1)", "Diff"]]
+            // The previous year over the same months, so a year-to-date table compares like with like.
+            let prev = figures.lines(of: unit.id, mappings: maps) { $0.previousThrough(m) }
+            var rows: [[String]] = [["Belopp i tkr", "Budget \(fy)", actualLabel, "Avvikelse", previousLabel, "Diff"]]
             for l in maps.reportLines {
                 let bY = budgetYear[l.id]!, bYTD = budgetYTD[l.id]!, aYTD = actualYTD[l.id]!, p = prev[l.id]!
                 let dev = aYTD - bYTD

@@ -17,6 +17,7 @@ struct Figures {
         func actualThrough(_ m: Int) -> Ore { actual.prefix(m).reduce(.zero, +) }
         var budgetYear: Ore { budget.reduce(.zero, +) }
         var previousYear: Ore { previous.reduce(.zero, +) }
+        func previousThrough(_ m: Int) -> Ore { previous.prefix(m).reduce(.zero, +) }
     }
 
     /// unit (every node of the tree) → base line → months.

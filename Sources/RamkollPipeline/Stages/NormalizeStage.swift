@@ -194,7 +194,8 @@ enum BudgetReader {
                 for m in months {
                     switch parser.parse(Array(row[m].utf8)) {
                     case .success(let o): perMonth.append(o)
-                    case .failure(let f): bad = bad ?? "month \(m) \"\(row[m])\": \(f.reason)"
+                    case .failure(.empty): bad = bad ?? "month \"\(m)\" is empty; with periodisering månad every month needs an amount (0 for none)"
+                    case .failure(let f): bad = bad ?? "month \"\(m)\" amount \"\(row[m])\": \(f.reason)"
                     }
                 }
                 if let bad { try fail("periodisering", row["periodisering"], bad, annual: annual); continue }

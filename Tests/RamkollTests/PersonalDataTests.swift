@@ -1,0 +1,49 @@
+import Foundation
+import XCTest
+@testable import RamkollPipeline
+
+final class PersonalDataTests: XCTestCase {
+    func canonical(_ s: String) -> String? {
+        if case .success(let c) = PersonalIdentity.canonical(s, referenceYear: 2022) { return c }
+        return nil
+    }
+    func reason(_ s: String) -> String? {
+        if case .failure(let f) = PersonalIdentity.canonical(s, referenceYear: 2022) { return f.reason }
+        return nil
+    }
+
+    /// Test vectors from the personnummer specification's test data (reference notes §5.5).
+    func testValidationVectors() {
+        XCTAssertEqual(canonical("19090527+1474"), "190905271474")
+        XCTAssertEqual(canonical("090527+1474"), "190905271474", "+ means 100 years or older")
+        XCTAssertEqual(canonical("20000229-2399"), "200002292399")
+        XCTAssertEqual(canonical("000229-2399"), "200002292399")
+        XCTAssertEqual(canonical("19730288-9931"), "197302889931", "samordningsnummer: day + 60")
+        XCTAssertEqual(reason("19700428-9895"), "personal identity number fails its check digit")
+        XCTAssertEqual(reason("20150916-0006"), "personal identity number has serial 000, which is never issued")
+        XCTAssertEqual(reason("20010229-0000"), "personal identity number has a date that does not exist")
+        XCTAssertEqual(canonical("20170113-T123"), "20170113T123", "IVO placeholder")
+        XCTAssertEqual(reason("1234"), "personal identity number must have 10 or 12 digits")
+    }
+
+    func testRedactionOfFreeText() {
+        XCTAssertEqual(PersonalIdentity.redact("Utbetalning 19850312-1233 nov"), "Utbetalning [pnr] nov")
+        XCTAssertEqual(PersonalIdentity.redact("pnr 8503121233, 850312-1233 och 198503121233"), "pnr [pnr], [pnr] och [pnr]")
+        XCTAssertEqual(PersonalIdentity.redact("Faktura 123456 belopp 1 250,00"), "Faktura 123456 belopp 1 250,00")
+        XCTAssertEqual(PersonalIdentity.redact("B0000123;12345678901234"), "B0000123;12345678901234", "long digit runs are not personnummer")
+    }
+
+    func testPseudonymsAreKeyedAndStable() throws {
+        let a = Pseudonymizer(keyData: Data("key-one-0123456789".utf8)), b = Pseudonymizer(keyData: Data("key-two-0123456789".utf8))
+        XCTAssertEqual(a.pseudonym("200002292399"), a.pseudonym("200002292399"))
+        XCTAssertNotEqual(a.pseudonym("200002292399"), b.pseudonym("200002292399"))
+        XCTAssertNotEqual(a.pseudonym("200002292399"), a.pseudonym("190905271474"))
+        XCTAssertEqual(a.pseudonym("200002292399").count, 22)
+        XCTAssertTrue(a.pseudonym("200002292399").hasPrefix("p-"))
+        XCTAssertThrowsError(try Pseudonymizer.load(nil)) { e in
+            XCTAssertTrue("\(e)".contains("names no pseudonym_key"))
+        }
+        XCTAssertThrowsError(try Pseudonymizer.load(.environment("K"), environment: ["K": "short"]))
+        XCTAssertNoThrow(try Pseudonymizer.load(.environment("K"), environment: ["K": "a-long-enough-secret"]))
+    }
+}

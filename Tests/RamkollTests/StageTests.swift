@@ -1,0 +1,153 @@
+import Foundation
+import XCTest
+@testable import RamkollModel
+@testable import RamkollPipeline
+
+/// Stage tests on the small fixture (Fixtures/small), whose figures are checked by hand here and
+/// whose every output is compared with golden files in Fixtures/small/expected.
+final class StageTests: XCTestCase {
+    let pipeline = TestPaths.fixture("small/pipeline.yaml")
+
+    func table(_ path: String) throws -> [[String: String]] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        var lines = text.split(separator: "\n").map(String.init)
+        let header = lines.removeFirst().split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+        return lines.map { l in
+            let f = l.split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+            return Dictionary(uniqueKeysWithValues: zip(header, f))
+        }
+    }
+
+    func testGoldenOutputsOfEveryStage() throws {
+        let run = try TestPaths.temporaryDirectory()
+        let outcome = try runPipeline(pipeline, runDir: run)
+        XCTAssertEqual(outcome.status, .ok)
+        try assertMatchesGolden(run, TestPaths.fixture("small/expected"))
+    }
+
+    func testFiguresCheckedByHand() throws {
+        let run = try TestPaths.temporaryDirectory()
+        let outcome = try runPipeline(pipeline, runDir: run)
+        let norm = outcome.results.first { $0.manifest.stage == "normalize" }!.manifest
+        XCTAssertEqual(norm.totals["source.a2021.rows_read"], 6)
+        XCTAssertEqual(norm.totals["source.a2021.rows_rejected"], 1)
+        XCTAssertEqual(norm.totals["source.b2022.rows_read"], 16)
+        XCTAssertEqual(norm.totals["source.b2022.rows_rejected"], 4)
+        XCTAssertEqual(norm.totals["source.plac.rows_normalized"], 3)
+        XCTAssertEqual(norm.totals["budget.rows_rejected"], 3)
+        // The rejected "1.250" has no readable amount; the bad date row's 1 250,00 is counted as rejected öre.
+        XCTAssertEqual(norm.totals["source.b2022.amount_rejected_ore"], 125_000 + 9_900 + 9_900)
+
+        let rec = outcome.results.first { $0.manifest.stage == "reconcile" }!.manifest
+        XCTAssertEqual(rec.totals["rows.current_year"], 7)
+        XCTAssertEqual(rec.totals["rows.previous_year"], 5)
+        XCTAssertEqual(rec.totals["rows.after_as_of"], 1)
+        XCTAssertEqual(rec.totals["rows.other_years"], 1)
+        XCTAssertEqual(rec.totals["rows.excluded_by_mapping"], 1)
+        XCTAssertEqual(rec.totals["rows.unmapped_account"], 1)
+        XCTAssertEqual(rec.totals["amount_ore.unmapped_ansvar"], 25_000)
+        // Care days: P1 20 Jan–10 Feb inclusive = 12 + 10 days at 3 000 kr; P2 from 1 May, open = 31 + 30 days at 1 000,50 kr.
+        XCTAssertEqual(rec.totals["placements.care_days"], 83)
+        XCTAssertEqual(rec.totals["placements.cost_ore"], 22 * 300_000 + 61 * 100_050)
+
+        let drift = try table(run + "/04-deviation/drift.csv").filter { $0["unit"] == "SN" }
+        func tkr(_ line: String, _ col: String) -> String? { drift.first { $0["line"] == line }?[col] }
+        XCTAssertEqual(tkr("INT", "actual_tkr"), "2")       // 2 000,50 kr
+        XCTAssertEqual(tkr("PERS", "actual_tkr"), "-24")
+        XCTAssertEqual(tkr("KOP", "budget_tkr"), "-120")
+        XCTAssertEqual(tkr("RES", "actual_tkr"), "-37")      // −37 098,50 kr
+        XCTAssertEqual(tkr("RES", "previous_year_tkr"), "4") // 2021 Jan–Jun: 1 500,50 − 10 000 − 24 000 + 36 000 = 3 500,50 kr
+        XCTAssertEqual(tkr("NETTO", "deviation_tkr"), "241")
+
+        let avv = try table(run + "/04-deviation/avvikelse.csv").filter { $0["unit"] == "U1" }
+        let int = avv.first { $0["line"] == "INT" }!
+        // 10 000,01 kr in twelfths: the 5 öre that do not divide go to January–May.
+        XCTAssertEqual(int["budget_ytd_ore"], String(5 * 83_334 + 83_333))
+        XCTAssertEqual(int["actual_ytd_ore"], "200050")
+        XCTAssertEqual(int["deviation_ytd_ore"], String(200_050 - 500_003))
+        XCTAssertEqual(int["deviation_pct"], "-60.0")
+        XCTAssertEqual(int["over_threshold"], "yes")
+
+        let prog = try table(run + "/05-prognosis/prognos.csv").filter { $0["unit"] == "U2" && $0["line"] == "KOP" }
+        XCTAssertEqual(prog.first { $0["method"] == "run-rate" }?["forecast_ore"], String(-3_000_000 * 2))
+        // YTD −30 000 + remaining budget Jul–Dec (−10 000 × 4 − 5 000 × 2).
+        XCTAssertEqual(prog.first { $0["method"] == "ytd-plus-budget" }?["forecast_ore"], String(-3_000_000 - 5_000_000))
+    }
+
+    func testEveryManifestBalances() throws {
+        let run = try TestPaths.temporaryDirectory()
+        let outcome = try runPipeline(pipeline, runDir: run)
+        XCTAssertEqual(outcome.results.count, 5)
+        for r in outcome.results {
+            XCTAssertFalse(r.manifest.balances.isEmpty, "\(r.manifest.stage) states no control-total identity")
+            for b in r.manifest.balances { XCTAssertTrue(b.balanced, "\(r.manifest.stage): \(b.identity): \(b.left) ≠ \(b.right)") }
+        }
+    }
+
+    func testRerunningOneStageReproducesIdenticalBytes() throws {
+        let run = try TestPaths.temporaryDirectory()
+        try runPipeline(pipeline, runDir: run)
+        func snapshot() throws -> [String: Data] {
+            var out: [String: Data] = [:]
+            for f in filesBelow(run) where !f.hasSuffix("timings.json") { out[f] = try Data(contentsOf: URL(fileURLWithPath: run + "/" + f)) }
+            return out
+        }
+        let before = try snapshot()
+        for selection in [Pipeline.Selection.only(.reconcile), .from(.deviation), .only(.normalize), .all] {
+            let outcome = try runPipeline(pipeline, runDir: run, selection: selection)
+            XCTAssertEqual(outcome.status, .ok)
+            XCTAssertEqual(try snapshot(), before, "rerunning \(selection) changed bytes")
+        }
+    }
+
+    func testAStageRefusesAnInputThatChangedAfterItWasWritten() throws {
+        let run = try TestPaths.temporaryDirectory()
+        try runPipeline(pipeline, runDir: run)
+        let ledger = run + "/02-normalize/ledger.csv"
+        var text = try String(contentsOfFile: ledger, encoding: .utf8)
+        text = text.replacingOccurrences(of: ";1200000;", with: ";1300000;")
+        try text.write(toFile: ledger, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try runPipeline(pipeline, runDir: run, selection: .only(.reconcile))) { e in
+            let err = e as! RamkollError
+            XCTAssertEqual(err.kind, .input)
+            XCTAssertTrue(err.message.hasPrefix(run + "/02-normalize/ledger.csv changed after the normalize stage wrote it"), err.message)
+            XCTAssertTrue(err.message.hasSuffix("rerun from normalize"), err.message)
+        }
+    }
+
+    func testAStageRunAloneWithoutEarlierStagesSaysWhatToRun() throws {
+        let run = try TestPaths.temporaryDirectory()
+        XCTAssertThrowsError(try runPipeline(pipeline, runDir: run, selection: .only(.deviation))) { e in
+            XCTAssertEqual((e as! RamkollError).message,
+                           "\(run)/03-reconcile/manifest.json: no manifest; run the earlier stages first (ramkoll run PIPELINE --from STAGE)")
+        }
+    }
+
+    func testAsOfOverrideChangesTheBusinessDate() throws {
+        let run = try TestPaths.temporaryDirectory()
+        let outcome = try runPipeline(pipeline, runDir: run, asOf: "2022-03")
+        let rec = outcome.results.first { $0.manifest.stage == "reconcile" }!.manifest
+        XCTAssertEqual(rec.asOf, "2022-03")
+        XCTAssertEqual(rec.totals["rows.after_as_of"], 3)   // June, July and the May kommunbidrag
+        XCTAssertThrowsError(try runPipeline(pipeline, runDir: run, asOf: "2023-01")) { e in
+            XCTAssertEqual((e as! RamkollError).message, "--as-of 2023-01 is not in the pipeline's fiscal year 2022")
+        }
+    }
+
+    func testPlacementsNeedAPseudonymKey() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let original = try String(contentsOfFile: pipeline, encoding: .utf8)
+        let base = TestPaths.fixture("small")
+        var text = original.replacingOccurrences(of: "pseudonym_key:\n  file: pseudonym.key\n", with: "pseudonym_key:\n  env: RAMKOLL_TEST_KEY_THAT_IS_NOT_SET\n")
+        text = text.replacingOccurrences(of: "../../../../", with: TestPaths.root.path + "/")
+        for f in ["units.csv", "ansvar.csv", "ledger-2021.csv", "ledger-2022.csv", "placements.xml", "budget.csv"] {
+            text = text.replacingOccurrences(of: " \(f)\n", with: " \(base)/\(f)\n")
+        }
+        let p = try TestPaths.write(text, name: "nokey.yaml", in: dir)
+        XCTAssertThrowsError(try runPipeline(p, runDir: dir + "/run")) { e in
+            let err = e as! RamkollError
+            XCTAssertEqual(err.kind, .config)
+            XCTAssertEqual(err.message, "environment variable RAMKOLL_TEST_KEY_THAT_IS_NOT_SET (the pseudonym key) is not set or shorter than 16 bytes; Ramkoll will not start without it")
+        }
+    }
+}
