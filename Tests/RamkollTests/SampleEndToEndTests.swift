@@ -1,0 +1,195 @@
+import Foundation
+import XCTest
+@testable import RamkollModel
+@testable import RamkollPipeline
+
+/// End to end on SampleInputs/ with Pipelines/exempelby.yaml: the Drift table against figures this
+/// test computes on its own from the raw exports, determinism, and the personnummer scan.
+final class SampleEndToEndTests: XCTestCase {
+    static let pipeline = TestPaths.root.appendingPathComponent("Pipelines/exempelby.yaml").path
+    static let sample = TestPaths.root.appendingPathComponent("SampleInputs").path
+
+    /// One run shared by the tests that only read it.
+    nonisolated(unsafe) static var shared: (dir: String, outcome: Runner.Outcome)?
+    static func sharedRun() throws -> (dir: String, outcome: Runner.Outcome) {
+        if let s = shared { return s }
+        let dir = try TestPaths.temporaryDirectory("sample-shared")
+        let o = try runPipeline(pipeline, runDir: dir)
+        shared = (dir, o)
+        return (dir, o)
+    }
+
+    // MARK: An independent reading of the exports (Foundation strings, no Ramkoll reader code).
+
+    /// Splits CSV text into records of fields, honouring quotes (which may hold ; and line breaks).
+    static func parseCSV(_ text: String) -> [[String]] {
+        var records: [[String]] = [], fields: [String] = [], field = ""
+        var inQuotes = false
+        var chars = Array(text.unicodeScalars)
+        if chars.first == "\u{FEFF}" { chars.removeFirst() }
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if inQuotes {
+                if c == "\"" { if i + 1 < chars.count && chars[i + 1] == "\"" { field.unicodeScalars.append("\""); i += 1 } else { inQuotes = false } }
+                else { field.unicodeScalars.append(c) }
+            } else if c == "\"" { inQuotes = true }
+            else if c == ";" { fields.append(field); field = "" }
+            else if c == "\r" { }
+            else if c == "\n" { fields.append(field); records.append(fields); fields = []; field = "" }
+            else { field.unicodeScalars.append(c) }
+            i += 1
+        }
+        if !field.isEmpty || !fields.isEmpty { fields.append(field); records.append(fields) }
+        return records
+    }
+
+    /// "−1 234,50" → öre, or nil unless the text is exactly a Swedish amount with two decimals or none.
+    static func ore(_ s: String) -> Int64? {
+        let t = s.replacingOccurrences(of: "\u{00A0}", with: " ")
+        guard t.range(of: #"^-?\d{1,3}( \d{3})*(,\d{1,2})?$"#, options: .regularExpression) != nil else { return nil }
+        let neg = t.hasPrefix("-")
+        let parts = t.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: " ", with: "").split(separator: ",")
+        var v = Int64(parts[0])! * 100
+        if parts.count == 2 { v += Int64(parts[1].count == 1 ? String(parts[1]) + "0" : String(parts[1]))! }
+        return neg ? -v : v
+    }
+
+    static func validDate(_ y: Int, _ m: Int, _ d: Int) -> Bool {
+        var c = DateComponents(); c.year = y; c.month = m; c.day = d
+        let cal = Calendar(identifier: .gregorian)
+        guard (1...12).contains(m), let date = cal.date(from: c) else { return false }
+        return cal.component(.day, from: date) == d && cal.component(.month, from: date) == m
+    }
+
+    /// The sample's mapping, restated: Kommun-Bas defaults plus Exempelby's kommunbidrag account.
+    static func reportLine(_ account: String) -> String? {
+        if account.hasPrefix("3891") { return "KB" }
+        if account.hasPrefix("1") || account.hasPrefix("2") { return "-" }
+        for (p, l) in [("46", "KOP"), ("74", "KOP"), ("75", "KOP"), ("60", "LOK"), ("84", "FIN"), ("85", "FIN")] where account.hasPrefix(p) { return l }
+        if account.hasPrefix("5") { return "PERS" }
+        if account.hasPrefix("3") { return "INT" }
+        if account.hasPrefix("4") || account.hasPrefix("6") || account.hasPrefix("7") { return "OVR" }
+        return nil
+    }
+    static let knownAnsvar: Set<String> = ["60010", "60020", "60030", "61010", "61020", "61030", "62010", "62020", "63010", "63020", "64010", "64020", "65010"]
+
+    /// Σ report-sign öre per report line for one year, straight from the exports.
+    static func independentActuals() throws -> (current: [String: Int64], previous: [String: Int64], budget: [String: Int64]) {
+        var cur: [String: Int64] = [:], prev: [String: Int64] = [:], budget: [String: Int64] = [:]
+        let a = try String(contentsOfFile: sample + "/ledger/huvudbok-2021.csv", encoding: .utf8)
+        for r in parseCSV(a).dropFirst() where r.count == 11 {
+            guard let amount = ore(r[9]), !r[2].isEmpty, let line = reportLine(r[2]), line != "-", knownAnsvar.contains(r[4]) else { continue }
+            let d = r[1].split(separator: "-").compactMap { Int($0) }
+            guard d.count == 3, validDate(d[0], d[1], d[2]), d[0] == 2021 else { continue }
+            prev[line, default: 0] -= amount
+        }
+        for f in ["kontoutdrag-2022-h1.csv", "kontoutdrag-2022-h2.csv"] {
+            let data = try Data(contentsOf: URL(fileURLWithPath: sample + "/ledger/" + f))
+            let text = String(data: data, encoding: .windowsCP1252)!
+            for r in parseCSV(text).dropFirst() where r.count == 11 {
+                guard let amount = ore(r[9]), !r[3].isEmpty, let line = reportLine(r[3]), line != "-", knownAnsvar.contains(r[4]) else { continue }
+                let dd = r[1]
+                guard dd.count == 8, let y = Int(dd.prefix(4)), let m = Int(dd.dropFirst(4).prefix(2)), let d = Int(dd.suffix(2)), validDate(y, m, d) else { continue }
+                guard r[2].count == 6, let py = Int(r[2].prefix(4)), let pm = Int(r[2].suffix(2)), (1...12).contains(pm), py == 2022 else { continue }
+                cur[line, default: 0] -= amount
+            }
+        }
+        let b = try String(contentsOfFile: sample + "/budget/internbudget-2022.csv", encoding: .utf8)
+        for r in parseCSV(b) where !(r.first?.hasPrefix("#") ?? true) && r.first != "enhet" {
+            budget[r[1], default: 0] += ore(r[2])!
+        }
+        return (cur, prev, budget)
+    }
+
+    static func tkr(_ ore: Int64) -> Int64 {
+        let q = (abs(ore) + 50_000) / 100_000
+        return ore < 0 ? -q : q
+    }
+
+    func testDriftTableMatchesAnIndependentComputationFromTheExports() throws {
+        let (dir, outcome) = try Self.sharedRun()
+        XCTAssertEqual(outcome.status, .ok)
+        let (cur, prev, budget) = try Self.independentActuals()
+        let lines = ["INT", "PERS", "LOK", "KOP", "OVR", "KB", "FIN"]
+        func total(_ d: [String: Int64], _ ids: [String]) -> Int64 { ids.reduce(0) { $0 + (d[$1] ?? 0) } }
+        var expected: [String: (Int64, Int64, Int64)] = [:]  // budget, actual, previous in öre
+        for l in lines { expected[l] = (budget[l] ?? 0, cur[l] ?? 0, prev[l] ?? 0) }
+        let sums = ["KOST": ["PERS", "LOK", "KOP", "OVR"], "NETTO": ["INT", "PERS", "LOK", "KOP", "OVR"], "RES": lines]
+        for (s, parts) in sums { expected[s] = (total(budget, parts), total(cur, parts), total(prev, parts)) }
+
+        let text = try String(contentsOfFile: dir + "/04-deviation/drift.csv", encoding: .utf8)
+        let rows = text.split(separator: "\n").map { $0.split(separator: ";", omittingEmptySubsequences: false).map(String.init) }
+        let root = rows.filter { $0[0] == "SN" }
+        XCTAssertEqual(root.count, 10)
+        for r in root {
+            let (b, a, p) = expected[r[3]]!
+            XCTAssertEqual(r[5], String(Self.tkr(b)), "budget \(r[3])")
+            XCTAssertEqual(r[6], String(Self.tkr(a)), "bokslut \(r[3])")
+            XCTAssertEqual(r[7], String(Self.tkr(a - b)), "avvikelse \(r[3])")
+            XCTAssertEqual(r[8], String(Self.tkr(p)), "bokslut previous year \(r[3])")
+            XCTAssertEqual(r[9], String(Self.tkr(a - p)), "diff \(r[3])")
+        }
+        // The budget is balanced: the frame covers the net cost exactly.
+        XCTAssertEqual(expected["RES"]!.0, 0)
+        // Sanity: a realistic committee (≈ 200 mnkr net cost) and a non-trivial outcome.
+        XCTAssertGreaterThan(-expected["NETTO"]!.1, 150_000_000_00)
+    }
+
+    func testSampleRejectsAndExceptionsAreAllAccountedFor() throws {
+        let (dir, outcome) = try Self.sharedRun()
+        let rejects = try String(contentsOfFile: dir + "/02-normalize/rejects.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        XCTAssertEqual(rejects.count, 8)
+        XCTAssertEqual(rejects.map { $0.split(separator: ";")[2] }, ["13382", "13383", "13384", "13385", "13386", "13387", "13391", "1107"])
+        for r in outcome.results {
+            for b in r.manifest.balances { XCTAssertTrue(b.balanced, "\(r.manifest.stage): \(b.identity)") }
+        }
+        let rec = outcome.results.first { $0.manifest.stage == "reconcile" }!.manifest
+        XCTAssertEqual(rec.totals["rows.unmapped_account"], 1)
+        XCTAssertEqual(rec.totals["rows.unmapped_ansvar"], 1)
+        XCTAssertEqual(rec.totals["rows.in"], 52_849)
+        let norm = outcome.results.first { $0.manifest.stage == "normalize" }!.manifest
+        XCTAssertGreaterThanOrEqual(norm.totals["rows_read"]!, 50_000, "the sample holds at least 50 000 ledger rows")
+    }
+
+    func testTwoRunsGiveIdenticalBytes() throws {
+        let (first, _) = try Self.sharedRun()
+        let second = try TestPaths.temporaryDirectory()
+        try runPipeline(Self.pipeline, runDir: second)
+        let files = filesBelow(first).filter { !$0.hasSuffix("timings.json") }
+        XCTAssertEqual(files, filesBelow(second).filter { !$0.hasSuffix("timings.json") })
+        XCTAssertEqual(files.count, 18)
+        for f in files {
+            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: first + "/" + f)), try Data(contentsOf: URL(fileURLWithPath: second + "/" + f)), f)
+        }
+    }
+
+    func testNoPersonnummerInAnyOutput() throws {
+        let (dir, _) = try Self.sharedRun()
+        // Every number in the extract, in every form it could be written.
+        let xml = try String(contentsOfFile: Self.sample + "/case/placeringar-2022.xml", encoding: .utf8)
+        let regex = try NSRegularExpression(pattern: #"personnummer="(\d{8})-(\d{4})""#)
+        var forms: Set<String> = ["19850312-1233", "198503121233", "850312-1233", "8503121233"]  // the one in the ledger text
+        for m in regex.matches(in: xml, range: NSRange(xml.startIndex..., in: xml)) {
+            let date = String(xml[Range(m.range(at: 1), in: xml)!]), serial = String(xml[Range(m.range(at: 2), in: xml)!])
+            forms.formUnion(["\(date)-\(serial)", date + serial, "\(date.dropFirst(2))-\(serial)", date.dropFirst(2) + serial])
+        }
+        XCTAssertGreaterThan(forms.count, 900)
+        // Every token of digits, '-' and '+' in every output, compared with the set of forms.
+        for f in filesBelow(dir) {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + f))
+            var token: [UInt8] = []
+            var found = 0
+            func check() {
+                while token.first == UInt8(ascii: "-") || token.first == UInt8(ascii: "+") { token.removeFirst() }
+                if token.count >= 10, forms.contains(String(decoding: token, as: UTF8.self)) { found += 1 }
+                token.removeAll(keepingCapacity: true)
+            }
+            for b in bytes {
+                if (b >= 48 && b <= 57) || b == UInt8(ascii: "-") || b == UInt8(ascii: "+") { token.append(b) } else { check() }
+            }
+            check()
+            XCTAssertEqual(found, 0, "\(f) contains personnummer")
+        }
+    }
+}
