@@ -136,14 +136,9 @@ final class StageTests: XCTestCase {
 
     func testPlacementsNeedAPseudonymKey() throws {
         let dir = try TestPaths.temporaryDirectory()
-        let original = try String(contentsOfFile: pipeline, encoding: .utf8)
-        let base = TestPaths.fixture("small")
-        var text = original.replacingOccurrences(of: "pseudonym_key:\n  file: pseudonym.key\n", with: "pseudonym_key:\n  env: RAMKOLL_TEST_KEY_THAT_IS_NOT_SET\n")
-        text = text.replacingOccurrences(of: "../../../../", with: TestPaths.root.path + "/")
-        for f in ["units.csv", "ansvar.csv", "ledger-2021.csv", "ledger-2022.csv", "placements.xml", "budget.csv"] {
-            text = text.replacingOccurrences(of: " \(f)\n", with: " \(base)/\(f)\n")
+        let p = try smallPipelineCopy(in: dir) {
+            $0.replacingOccurrences(of: "pseudonym_key:\n  file: \(TestPaths.fixture("small"))/pseudonym.key\n", with: "pseudonym_key:\n  env: RAMKOLL_TEST_KEY_THAT_IS_NOT_SET\n")
         }
-        let p = try TestPaths.write(text, name: "nokey.yaml", in: dir)
         XCTAssertThrowsError(try runPipeline(p, runDir: dir + "/run")) { e in
             let err = e as! RamkollError
             XCTAssertEqual(err.kind, .config)

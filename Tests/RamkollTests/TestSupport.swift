@@ -89,3 +89,14 @@ func assertMatchesGolden(_ actualDir: String, _ expectedDir: String, file: Stati
         }
     }
 }
+
+/// A copy of the small fixture pipeline in `dir`, every path made absolute, edited by `edit`.
+func smallPipelineCopy(in dir: String, name: String = "pipeline.yaml", edit: (String) -> String = { $0 }) throws -> String {
+    let base = TestPaths.fixture("small")
+    var text = try String(contentsOfFile: base + "/pipeline.yaml", encoding: .utf8)
+    text = text.replacingOccurrences(of: "../../../../", with: TestPaths.root.path + "/")
+    for f in ["pseudonym.key", "units.csv", "ansvar.csv", "ledger-2021.csv", "ledger-2022.csv", "placements.xml", "budget.csv"] {
+        text = text.replacingOccurrences(of: " \(f)\n", with: " \(base)/\(f)\n")
+    }
+    return try TestPaths.write(edit(text), name: name, in: dir)
+}

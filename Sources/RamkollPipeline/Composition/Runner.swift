@@ -50,8 +50,13 @@ public struct Runner {
     public static func check(_ path: String) -> (PipelineConfig?, MappingTables?, [Diagnostic]) {
         let (cfg, d1) = PipelineConfig.load(path: path)
         guard let cfg else { return (nil, nil, d1) }
+        // Check the mapping tables too when their files exist, so one pass names every problem.
+        let m = cfg.mappings
+        guard !m.reportLines.isEmpty, !m.units.isEmpty, !m.ansvar.isEmpty, !m.accounts.isEmpty,
+              m.all.allSatisfy(FileIO.exists) else { return (nil, nil, d1) }
         let (maps, d2) = MappingTables.load(cfg)
-        return (cfg, maps, d1 + d2)
+        let all = d1 + d2
+        return (all.contains { $0.severity == .error } ? nil : cfg, maps, all)
     }
 
     public func run(_ options: Options) throws -> Outcome {

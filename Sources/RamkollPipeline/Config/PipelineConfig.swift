@@ -37,6 +37,9 @@ public struct PipelineConfig: Sendable {
     public var name: String
     public var file: String
     public var baseDirectory: String
+    /// The pipeline file's directory as the user named it (e.g. `Pipelines`), so that messages
+    /// name files the user can open from where they ran the command. Outputs never use it.
+    public var diagnosticsBase: String = ""
     public var fiscalYear: Int
     public var asOf: Period
     public var careDays: CareDayConvention
@@ -51,8 +54,9 @@ public struct PipelineConfig: Sendable {
     public var sources: [Source]
     public var budgets: [BudgetSource]
 
-    /// Loads and validates a pipeline file. Returns the config when it has no errors, and every
-    /// diagnostic either way (warnings for unknown keys, errors naming file and line).
+    /// Loads and validates a pipeline file. Returns the config (possibly with errors; callers must
+    /// not run one that has any) and every diagnostic (warnings for unknown keys, errors naming
+    /// file and line). The config is nil only when the file cannot be read or parsed at all.
     public static func load(path: String) -> (PipelineConfig?, [Diagnostic]) {
         let abs = URL(fileURLWithPath: path).standardizedFileURL.path
         let display = path
@@ -63,6 +67,8 @@ public struct PipelineConfig: Sendable {
         }
         guard let root = r.parse(text) else { return (nil, r.diagnostics) }
         let base = URL(fileURLWithPath: abs).deletingLastPathComponent().path
+        let givenDir = path.contains("/") ? String(path[..<path.lastIndex(of: "/")!]) : ""
+        func diagName(_ rel: String) -> String { rel.hasPrefix("/") || givenDir.isEmpty ? rel : givenDir + "/" + rel }
         func resolve(_ p: String) -> String {
             p.hasPrefix("/") ? p : URL(fileURLWithPath: base).appendingPathComponent(p).standardizedFileURL.path
         }
@@ -161,7 +167,7 @@ public struct PipelineConfig: Sendable {
                     var profile = profileCache[profAbs]
                     if profile == nil {
                         if !FileIO.exists(profAbs) { r.error(m["profile"], "source \(id): profile file \(prof) does not exist"); continue }
-                        profile = ProfileLoader.load(path: profAbs, displayPath: prof, into: r)
+                        profile = ProfileLoader.load(path: profAbs, displayPath: prof, diagnosticName: diagName(prof), into: r)
                         profileCache[profAbs] = profile
                     }
                     if let profile { sources.append(Source(id: id, path: abs, displayPath: p, profile: profile, profilePath: profAbs)) }
@@ -184,8 +190,9 @@ public struct PipelineConfig: Sendable {
                                  careDays: careDays, forecastMethod: method, deviationThreshold: threshold,
                                  deviationThresholdPercent: thresholdPercent, rejectLimit: rejectLimit,
                                  pseudonymKey: key, mappings: mappings, sources: sources, budgets: budgets)
-        let hasErrors = r.diagnostics.contains { $0.severity == .error }
-        return (hasErrors ? nil : cfg, r.diagnostics)
+        var result = cfg
+        result.diagnosticsBase = givenDir
+        return (result, r.diagnostics)
     }
 
     /// A path as shown in outputs: relative to the pipeline file's directory where possible.
@@ -204,6 +211,12 @@ public struct PipelineConfig: Sendable {
             baseParts.removeLast(); ups += 1
         }
         return path
+    }
+
+    /// A path as shown in messages to the user (relative to where the command was run).
+    public func diagnosticName(_ path: String) -> String {
+        let d = display(path)
+        return d.hasPrefix("/") || diagnosticsBase.isEmpty ? d : diagnosticsBase + "/" + d
     }
 
     /// SHA-256 over everything that decides the outputs besides the inputs: the pipeline file,

@@ -51,12 +51,12 @@ public enum SourceProfile: Sendable {
 }
 
 enum ProfileLoader {
-    static func load(path: String, displayPath: String, into r: YAMLReader) -> SourceProfile? {
+    static func load(path: String, displayPath: String, diagnosticName: String, into r: YAMLReader) -> SourceProfile? {
         guard let text = FileIO.readText(path) else {
-            r.error(nil, "profile file \(displayPath) cannot be read")
+            r.error(nil, "profile file \(diagnosticName) cannot be read")
             return nil
         }
-        let pr = YAMLReader(file: displayPath)
+        let pr = YAMLReader(file: diagnosticName)
         defer { r.merge(pr) }
         guard let root = pr.parse(text) else { return nil }
         let name = PathText(displayPath).lastComponentWithoutExtension

@@ -117,7 +117,7 @@ public struct MappingTables: Sendable {
         // Report lines.
         var lines: [ReportLine] = []
         var byID: [String: ReportLine] = [:]
-        let rlDisplay = config.display(m.reportLines)
+        let rlDisplay = config.diagnosticName(m.reportLines)
         if let t = DataTable.read(path: m.reportLines, display: rlDisplay, required: ["id", "name", "sum_of"], diagnostics: &d) {
             for row in t.rows {
                 let id = row["id"]
@@ -139,7 +139,7 @@ public struct MappingTables: Sendable {
         // Units.
         var units: [OrgUnit] = []
         var unitByID: [String: OrgUnit] = [:]
-        let uDisplay = config.display(m.units)
+        let uDisplay = config.diagnosticName(m.units)
         var root: String?
         if let t = DataTable.read(path: m.units, display: uDisplay, required: ["id", "name", "parent"], diagnostics: &d) {
             for row in t.rows {
@@ -159,9 +159,9 @@ public struct MappingTables: Sendable {
             if root == nil && !units.isEmpty || t.rows.isEmpty { d.append(Diagnostic(.error, file: uDisplay, line: nil, "the unit hierarchy has no root (a unit with an empty parent)")) }
         }
         let baseLines = Set(lines.filter { !$0.isSum }.map(\.id))
-        let accounts = PrefixTable.load(files: m.accounts.map { ($0, config.display($0)) }, targetColumn: "line", what: "account",
+        let accounts = PrefixTable.load(files: m.accounts.map { ($0, config.diagnosticName($0)) }, targetColumn: "line", what: "account",
                                         validTarget: { $0 == excluded || baseLines.contains($0) }, diagnostics: &d)
-        let ansvar = PrefixTable.load(files: [(m.ansvar, config.display(m.ansvar))], targetColumn: "unit", what: "ansvar",
+        let ansvar = PrefixTable.load(files: [(m.ansvar, config.diagnosticName(m.ansvar))], targetColumn: "unit", what: "ansvar",
                                       validTarget: { unitByID[$0] != nil }, diagnostics: &d)
         if d.contains(where: { $0.severity == .error }) { return (nil, d) }
         return (MappingTables(reportLines: lines, lineByID: byID, accounts: accounts, ansvar: ansvar,
