@@ -146,3 +146,25 @@ final class StageTests: XCTestCase {
         }
     }
 }
+
+extension StageTests {
+    func testStaleStagesAreRefusedWithTheStageToRerun() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let p = try smallPipelineCopy(in: dir)
+        let run = dir + "/run"
+        try runPipeline(p, runDir: run)
+        // A changed setting: what reconcile wrote no longer follows from the pipeline.
+        let q = try smallPipelineCopy(in: dir, name: "other.yaml") { $0.replacingOccurrences(of: "deviation_threshold_kr: \"1 000\"", with: "deviation_threshold_kr: \"2 000\"") }
+        XCTAssertThrowsError(try runPipeline(q, runDir: run, selection: .only(.deviation))) { e in
+            XCTAssertEqual((e as! RamkollError).message,
+                           "\(run)/03-reconcile was made with other settings (the pipeline file, a profile, a mapping table or the tool version changed since); rerun from reconcile")
+        }
+        // An earlier stage's output changed after the next stage read it: normalize is stale.
+        let inputs = run + "/01-ingest/inputs.csv"
+        try (try String(contentsOfFile: inputs, encoding: .utf8) + "\n").write(toFile: inputs, atomically: true, encoding: .utf8)
+        XCTAssertThrowsError(try runPipeline(p, runDir: run, selection: .only(.reconcile))) { e in
+            XCTAssertEqual((e as! RamkollError).message,
+                           "\(run)/02-normalize is older than \(run)/01-ingest/inputs.csv (that file changed after normalize read it); rerun from normalize")
+        }
+    }
+}

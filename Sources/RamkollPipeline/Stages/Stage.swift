@@ -48,6 +48,17 @@ public struct StageContext: Sendable {
         guard manifest.asOf == config.asOf.description else {
             throw RamkollError(.input, "\(dir)/manifest.json is for as-of \(manifest.asOf), not \(config.asOf); rerun from \(stage.rawValue)")
         }
+        guard manifest.settingsSha256 == settingsHash else {
+            throw RamkollError(.input, "\(dir) was made with other settings (the pipeline file, a profile, a mapping table or the tool version changed since); rerun from \(stage.rawValue)")
+        }
+        // The earlier stage's own inputs from stages before it must still be what it read.
+        for input in manifest.inputs where input.path.hasPrefix("../0") {
+            let path = dir + "/" + input.path
+            let current = FileIO.exists(path) ? try FileIO.sha256(ofFile: path).hex : "missing"
+            guard current == input.sha256 else {
+                throw RamkollError(.input, "\(dir) is older than \(URL(fileURLWithPath: path).standardizedFileURL.path) (that file changed after \(stage.rawValue) read it); rerun from \(stage.rawValue)")
+            }
+        }
         guard let out = manifest.outputs.first(where: { $0.path == name }) else {
             throw RamkollError(.input, "\(dir): the \(stage.rawValue) manifest lists no \(name); rerun from \(stage.rawValue)")
         }
