@@ -13,8 +13,10 @@ public struct Diagnostic: Hashable, Sendable, CustomStringConvertible {
     public let rawValue: String?
     public let message: String
 
-    public init(_ severity: Severity, file: String, line: Int?, field: String? = nil,
-                rawValue: String? = nil, _ message: String) {
+    public init(
+        _ severity: Severity, file: String, line: Int?, field: String? = nil,
+        rawValue: String? = nil, _ message: String
+    ) {
         self.severity = severity; self.file = file; self.line = line
         self.field = field; self.rawValue = rawValue; self.message = message
     }

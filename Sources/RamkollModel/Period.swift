@@ -7,7 +7,8 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Validating initializer: nil for dates that do not exist (2022-02-30, 2023-02-29).
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
-              day >= 1, day <= Day.daysIn(year: year, month: month) else { return nil }
+            day >= 1, day <= Day.daysIn(year: year, month: month)
+        else { return nil }
         self.year = year; self.month = month; self.day = day
     }
 
@@ -45,7 +46,8 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
     public init?(iso: String) {
         let u = Array(iso.utf8)
         guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"),
-              let y = digits(u[0..<4]), let m = digits(u[5..<7]), let d = digits(u[8..<10]) else { return nil }
+            let y = digits(u[0..<4]), let m = digits(u[5..<7]), let d = digits(u[8..<10])
+        else { return nil }
         self.init(year: y, month: m, day: d)
     }
 }
@@ -64,7 +66,8 @@ public struct Period: Hashable, Comparable, Sendable, CustomStringConvertible {
     public init?(_ text: String) {
         let u = Array(text.utf8)
         guard u.count == 7, u[4] == UInt8(ascii: "-"),
-              let y = digits(u[0..<4]), let m = digits(u[5..<7]) else { return nil }
+            let y = digits(u[0..<4]), let m = digits(u[5..<7])
+        else { return nil }
         self.init(year: y, month: m)
     }
 

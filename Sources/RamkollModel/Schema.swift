@@ -49,8 +49,10 @@ public struct Dimensions: Hashable, Sendable {
     public var objekt: String
     public var motpart: String
 
-    public init(ansvar: String = "", verksamhet: String = "", aktivitet: String = "",
-                projekt: String = "", objekt: String = "", motpart: String = "") {
+    public init(
+        ansvar: String = "", verksamhet: String = "", aktivitet: String = "",
+        projekt: String = "", objekt: String = "", motpart: String = ""
+    ) {
         self.ansvar = ansvar; self.verksamhet = verksamhet; self.aktivitet = aktivitet
         self.projekt = projekt; self.objekt = objekt; self.motpart = motpart
     }
@@ -67,8 +69,10 @@ public struct LedgerEntry: Hashable, Sendable {
     public var text: String
     public var amount: Ore
 
-    public init(source: SourceRef, account: String, dimensions: Dimensions, voucher: String,
-                bookingDate: Day?, period: Period, text: String, amount: Ore) {
+    public init(
+        source: SourceRef, account: String, dimensions: Dimensions, voucher: String,
+        bookingDate: Day?, period: Period, text: String, amount: Ore
+    ) {
         self.source = source; self.account = account; self.dimensions = dimensions
         self.voucher = voucher; self.bookingDate = bookingDate; self.period = period
         self.text = text; self.amount = amount
@@ -116,8 +120,10 @@ public struct Placement: Hashable, Sendable {
     public var end: Day?
     public var dailyPrice: Ore
 
-    public init(source: SourceRef, id: String, person: String, ansvar: String, formOfCare: String,
-                legalBasis: String, start: Day, end: Day?, dailyPrice: Ore) {
+    public init(
+        source: SourceRef, id: String, person: String, ansvar: String, formOfCare: String,
+        legalBasis: String, start: Day, end: Day?, dailyPrice: Ore
+    ) {
         self.source = source; self.id = id; self.person = person; self.ansvar = ansvar
         self.formOfCare = formOfCare; self.legalBasis = legalBasis; self.start = start
         self.end = end; self.dailyPrice = dailyPrice

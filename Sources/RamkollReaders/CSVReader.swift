@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A streaming, byte-level CSV reader (RFC 4180 with a configurable delimiter).
@@ -127,8 +127,7 @@ public final class CSVReader {
             }
             if inQuotes {
                 if b == quote {
-                    if try peekByte() == quote { pos += 1; fieldBuf.append(quote) }
-                    else { inQuotes = false; afterClosingQuote = true }
+                    if try peekByte() == quote { pos += 1; fieldBuf.append(quote) } else { inQuotes = false; afterClosingQuote = true }
                 } else {
                     if b == 0x0A { nextLine += 1; linesRead += 1 }
                     fieldBuf.append(b)
@@ -147,7 +146,9 @@ public final class CSVReader {
                 return
             }
             if afterClosingQuote {
-                recordError = recordError ?? "unexpected text after the closing quote of field \(fieldEnds.count + 1); a quote inside a quoted field must be doubled (\"\")"
+                recordError =
+                    recordError
+                    ?? "unexpected text after the closing quote of field \(fieldEnds.count + 1); a quote inside a quoted field must be doubled (\"\")"
                 fieldBuf.append(b)
                 continue
             }

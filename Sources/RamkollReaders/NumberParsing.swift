@@ -51,9 +51,13 @@ public struct AmountParser: Sendable {
         var negative = false
         var i = start
         var stop = b.count
-        if b[i] == UInt8(ascii: "-") { negative = true; i += 1 }
-        else if b[i] == UInt8(ascii: "+") { i += 1 }
-        else if b[i] == 0xE2, i + 2 < b.count, b[i + 1] == 0x88, b[i + 2] == 0x92 { negative = true; i += 3 }
+        if b[i] == UInt8(ascii: "-") {
+            negative = true; i += 1
+        } else if b[i] == UInt8(ascii: "+") {
+            i += 1
+        } else if b[i] == 0xE2, i + 2 < b.count, b[i + 1] == 0x88, b[i + 2] == 0x92 {
+            negative = true; i += 3
+        }
         if b[stop - 1] == UInt8(ascii: "-"), !negative, stop - 1 > i { negative = true; stop -= 1 }
         if i >= stop { return .failure(.unexpected("\"-\" without digits")) }
 
@@ -141,11 +145,13 @@ public enum DateLayout: String, Sendable, CaseIterable {
         switch self {
         case .isoDate:
             guard b.count == 10, b[4] == dash, b[7] == dash, let y = num(0..<4), let m = num(5..<7), let d = num(8..<10),
-                  let day = Day(year: y, month: m, day: d) else { return nil }
+                let day = Day(year: y, month: m, day: d)
+            else { return nil }
             return (day, day.period)
         case .compactDate:
             guard b.count == 8, let y = num(0..<4), let m = num(4..<6), let d = num(6..<8),
-                  let day = Day(year: y, month: m, day: d) else { return nil }
+                let day = Day(year: y, month: m, day: d)
+            else { return nil }
             return (day, day.period)
         case .compactPeriod:
             guard b.count == 6, let y = num(0..<4), let m = num(4..<6), let p = Period(year: y, month: m) else { return nil }

@@ -48,13 +48,15 @@ public final class XMLRecordReader {
             throw ReaderError(file: path, line: nil, "cannot open XML file")
         }
         reader = r
-        xmlTextReaderSetErrorHandler(r, { arg, msg, _, locator in
-            guard let arg, let msg else { return }
-            let sink = Unmanaged<ErrorSink>.fromOpaque(arg).takeUnretainedValue()
-            let line = locator.map { Int(xmlTextReaderLocatorLineNumber($0)) } ?? 0
-            let text = String(cString: msg).trimmingTrailingNewlines()
-            if sink.first == nil { sink.first = (line, text) }
-        }, Unmanaged.passUnretained(errors).toOpaque())
+        xmlTextReaderSetErrorHandler(
+            r,
+            { arg, msg, _, locator in
+                guard let arg, let msg else { return }
+                let sink = Unmanaged<ErrorSink>.fromOpaque(arg).takeUnretainedValue()
+                let line = locator.map { Int(xmlTextReaderLocatorLineNumber($0)) } ?? 0
+                let text = String(cString: msg).trimmingTrailingNewlines()
+                if sink.first == nil { sink.first = (line, text) }
+            }, Unmanaged.passUnretained(errors).toOpaque())
     }
 
     deinit { xmlFreeTextReader(reader) }
@@ -126,18 +128,24 @@ public final class XMLRecordReader {
                 var up = 0
                 while rest.hasPrefix("../") { up += 1; rest = rest.dropFirst(3) }
                 if rest.hasPrefix("@"), up <= ancestors.count,
-                   let v = ancestors[ancestors.count - up].attributes[String(rest.dropFirst())] { values[key] = [v] }
+                    let v = ancestors[ancestors.count - up].attributes[String(rest.dropFirst())]
+                {
+                    values[key] = [v]
+                }
             } else if key.hasPrefix("ancestor::") {
                 let spec = key.dropFirst("ancestor::".count)
                 let parts = spec.split(separator: "/", maxSplits: 1)
                 if parts.count == 2, parts[1].hasPrefix("@"),
-                   let a = ancestors.last(where: { $0.name == parts[0] }),
-                   let v = a.attributes[String(parts[1].dropFirst())] { values[key] = [v] }
+                    let a = ancestors.last(where: { $0.name == parts[0] }),
+                    let v = a.attributes[String(parts[1].dropFirst())]
+                {
+                    values[key] = [v]
+                }
             }
         }
         if !empty {
             var stack: [String] = []  // relative element path inside the record
-            var text: [String] = []   // accumulated text per open element
+            var text: [String] = []  // accumulated text per open element
             var ownText = ""
             loop: while true {
                 let rc = xmlTextReaderRead(reader)

@@ -20,7 +20,9 @@ struct CheckCommand: ParsableCommand {
         for d in diagnostics { print(d.description) }
         let errors = diagnostics.filter { $0.severity == .error || (strict && $0.severity == .warning) }
         if let cfg, let maps, errors.isEmpty {
-            print("ok: \(cfg.name): \(cfg.sources.count) sources, \(cfg.budgets.count) budget files, \(maps.reportLines.count) report lines, \(maps.units.units.count) units, \(maps.accounts.rules.count) account rules, \(maps.ansvar.rules.count) ansvar rules")
+            print(
+                "ok: \(cfg.name): \(cfg.sources.count) sources, \(cfg.budgets.count) budget files, \(maps.reportLines.count) report lines, \(maps.units.units.count) units, \(maps.accounts.rules.count) account rules, \(maps.ansvar.rules.count) ansvar rules"
+            )
             return
         }
         print("\(errors.count) problem\(errors.count == 1 ? "" : "s") found")

@@ -8,13 +8,13 @@ struct Ramkoll: ParsableCommand {
         commandName: "ramkoll",
         abstract: "Batch ETL and reconciliation for the finance of a social-services committee.",
         discussion: """
-        Stages: ingest → normalize → reconcile → deviation → prognosis. Each writes a numbered folder \
-        of the run directory with a manifest (SHA-256 of inputs and outputs, control totals).
+            Stages: ingest → normalize → reconcile → deviation → prognosis. Each writes a numbered folder \
+            of the run directory with a manifest (SHA-256 of inputs and outputs, control totals).
 
-        Exit codes: 0 ok; 1 failure; 3 deviations over threshold (with --fail-on-deviation); \
-        64 usage; 65 data error (unreadable input, rejects over the limit); 66 missing input \
-        (an earlier stage's output); 78 invalid pipeline.
-        """,
+            Exit codes: 0 ok; 1 failure; 3 deviations over threshold (with --fail-on-deviation); \
+            64 usage; 65 data error (unreadable input, rejects over the limit); 66 missing input \
+            (an earlier stage's output); 78 invalid pipeline.
+            """,
         subcommands: [RunCommand.self, CheckCommand.self]
     )
 }

@@ -8,7 +8,8 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run the pipeline (or some of its stages) and write the run directory.",
-        discussion: "Stages: \(StageName.allCases.map(\.rawValue).joined(separator: ", ")). A stage run alone reads the earlier stages' outputs from the same run directory."
+        discussion:
+            "Stages: \(StageName.allCases.map(\.rawValue).joined(separator: ", ")). A stage run alone reads the earlier stages' outputs from the same run directory."
     )
 
     @Argument(help: "The pipeline file (YAML), e.g. Pipelines/exempelby.yaml.")

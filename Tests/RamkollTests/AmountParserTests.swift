@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RamkollModel
 @testable import RamkollReaders
 
@@ -24,10 +25,10 @@ final class AmountParserTests: XCTestCase {
         XCTAssertEqual(ok("0,05"), 5)
         XCTAssertEqual(ok("  17 "), 1_700)
         XCTAssertEqual(ok("+12"), 1_200)
-        XCTAssertEqual(ok("1\u{00A0}234\u{00A0}567,89"), 123_456_789)   // no-break space (UTF-8)
-        XCTAssertEqual(ok("1\u{202F}234,00"), 123_400)                  // narrow no-break space
-        XCTAssertEqual(ok("\u{2212}850,00"), -85_000)                   // U+2212 minus
-        XCTAssertEqual(ok("1 234,50-"), -123_450)                       // trailing minus
+        XCTAssertEqual(ok("1\u{00A0}234\u{00A0}567,89"), 123_456_789)  // no-break space (UTF-8)
+        XCTAssertEqual(ok("1\u{202F}234,00"), 123_400)  // narrow no-break space
+        XCTAssertEqual(ok("\u{2212}850,00"), -85_000)  // U+2212 minus
+        XCTAssertEqual(ok("1 234,50-"), -123_450)  // trailing minus
         XCTAssertEqual(ok("-1234.50", point), -123_450)
         XCTAssertEqual(comma.parse([0x31, 0xA0, 0x32, 0x33, 0x34, 0x2C, 0x35, 0x30]), .success(Ore(123_450)))  // 0xA0 (Windows-1252)
     }

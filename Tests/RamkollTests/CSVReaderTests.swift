@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RamkollReaders
 
 final class CSVReaderTests: XCTestCase {
@@ -18,7 +19,8 @@ final class CSVReaderTests: XCTestCase {
         let text = "a;b;c\n1;\"x;y\";\"he said \"\"hej\"\"\"\n2;\"two\nlines\";z\n3;;\n"
         for chunk in [1, 2, 3, 7, 1 << 20] {  // chunk boundaries anywhere must not matter
             let r = try records(Array(text.utf8), chunkSize: chunk)
-            XCTAssertEqual(r.map(\.fields), [["a", "b", "c"], ["1", "x;y", "he said \"hej\""], ["2", "two\nlines", "z"], ["3", "", ""]], "chunk \(chunk)")
+            XCTAssertEqual(
+                r.map(\.fields), [["a", "b", "c"], ["1", "x;y", "he said \"hej\""], ["2", "two\nlines", "z"], ["3", "", ""]], "chunk \(chunk)")
             XCTAssertEqual(r.map(\.line), [1, 2, 3, 5], "a record with an embedded line break spans two lines")
             XCTAssertTrue(r.allSatisfy { $0.error == nil })
         }
@@ -56,11 +58,11 @@ final class CSVReaderTests: XCTestCase {
     func testWindows1252AndUTF8Decoding() {
         XCTAssertEqual(TextEncoding.windows1252.decode([0x80, 0x20, 0xE5, 0xE4, 0xF6, 0x96]), "€ åäö–")
         XCTAssertEqual(TextEncoding.latin1.decode([0xE5, 0x80]), "å\u{80}")
-        XCTAssertNil(TextEncoding.windows1252.decode([0x81]))          // unassigned in Windows-1252
+        XCTAssertNil(TextEncoding.windows1252.decode([0x81]))  // unassigned in Windows-1252
         XCTAssertEqual(TextEncoding.utf8.decode(Array("Göteborg".utf8)), "Göteborg")
-        XCTAssertNil(TextEncoding.utf8.decode([0x47, 0xF6, 0x74]))     // "Göt" in Windows-1252 is not UTF-8
-        XCTAssertNil(TextEncoding.utf8.decode([0xC0, 0x80]))           // overlong
-        XCTAssertNil(TextEncoding.utf8.decode([0xED, 0xA0, 0x80]))     // surrogate
+        XCTAssertNil(TextEncoding.utf8.decode([0x47, 0xF6, 0x74]))  // "Göt" in Windows-1252 is not UTF-8
+        XCTAssertNil(TextEncoding.utf8.decode([0xC0, 0x80]))  // overlong
+        XCTAssertNil(TextEncoding.utf8.decode([0xED, 0xA0, 0x80]))  // surrogate
         XCTAssertEqual(TextEncoding(name: "CP1252"), .windows1252)
     }
 

@@ -1,10 +1,11 @@
 import XCTest
+
 @testable import RamkollModel
 
 final class MoneyAndPeriodTests: XCTestCase {
     func testRoundingToTkrIsHalfAwayFromZero() {
         XCTAssertEqual(Ore(49_999).tkr, 0)
-        XCTAssertEqual(Ore(50_000).tkr, 1)       // 500,00 kr → 1 tkr
+        XCTAssertEqual(Ore(50_000).tkr, 1)  // 500,00 kr → 1 tkr
         XCTAssertEqual(Ore(-50_000).tkr, -1)
         XCTAssertEqual(Ore(-49_999).tkr, 0)
         XCTAssertEqual(Ore(1_214_999_999).tkr, 12_150)
@@ -69,6 +70,7 @@ final class MoneyAndPeriodTests: XCTestCase {
         // Outside the period.
         XCTAssertEqual(CareDayConvention.inclusive.careDays(start: start, end: Day(year: 2022, month: 1, day: 31)!, in: feb), 0)
         // Leap February.
-        XCTAssertEqual(CareDayConvention.inclusive.careDays(start: Day(year: 2024, month: 1, day: 1)!, end: nil, in: Period(year: 2024, month: 2)!), 29)
+        XCTAssertEqual(
+            CareDayConvention.inclusive.careDays(start: Day(year: 2024, month: 1, day: 1)!, end: nil, in: Period(year: 2024, month: 2)!), 29)
     }
 }

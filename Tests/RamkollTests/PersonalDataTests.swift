@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RamkollPipeline
 
 final class PersonalDataTests: XCTestCase {

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RamkollModel
 @testable import RamkollPipeline
 
@@ -31,13 +32,21 @@ final class SampleEndToEndTests: XCTestCase {
         while i < chars.count {
             let c = chars[i]
             if inQuotes {
-                if c == "\"" { if i + 1 < chars.count && chars[i + 1] == "\"" { field.unicodeScalars.append("\""); i += 1 } else { inQuotes = false } }
-                else { field.unicodeScalars.append(c) }
-            } else if c == "\"" { inQuotes = true }
-            else if c == ";" { fields.append(field); field = "" }
-            else if c == "\r" { }
-            else if c == "\n" { fields.append(field); records.append(fields); fields = []; field = "" }
-            else { field.unicodeScalars.append(c) }
+                if c == "\"" {
+                    if i + 1 < chars.count && chars[i + 1] == "\"" { field.unicodeScalars.append("\""); i += 1 } else { inQuotes = false }
+                } else {
+                    field.unicodeScalars.append(c)
+                }
+            } else if c == "\"" {
+                inQuotes = true
+            } else if c == ";" {
+                fields.append(field); field = ""
+            } else if c == "\r" {
+            } else if c == "\n" {
+                fields.append(field); records.append(fields); fields = []; field = ""
+            } else {
+                field.unicodeScalars.append(c)
+            }
             i += 1
         }
         if !field.isEmpty || !fields.isEmpty { fields.append(field); records.append(fields) }
@@ -66,13 +75,17 @@ final class SampleEndToEndTests: XCTestCase {
     static func reportLine(_ account: String) -> String? {
         if account.hasPrefix("3891") { return "KB" }
         if account.hasPrefix("1") || account.hasPrefix("2") { return "-" }
-        for (p, l) in [("46", "KOP"), ("74", "KOP"), ("75", "KOP"), ("60", "LOK"), ("84", "FIN"), ("85", "FIN")] where account.hasPrefix(p) { return l }
+        for (p, l) in [("46", "KOP"), ("74", "KOP"), ("75", "KOP"), ("60", "LOK"), ("84", "FIN"), ("85", "FIN")] where account.hasPrefix(p) {
+            return l
+        }
         if account.hasPrefix("5") { return "PERS" }
         if account.hasPrefix("3") { return "INT" }
         if account.hasPrefix("4") || account.hasPrefix("6") || account.hasPrefix("7") { return "OVR" }
         return nil
     }
-    static let knownAnsvar: Set<String> = ["60010", "60020", "60030", "61010", "61020", "61030", "62010", "62020", "63010", "63020", "64010", "64020", "65010"]
+    static let knownAnsvar: Set<String> = [
+        "60010", "60020", "60030", "61010", "61020", "61030", "62010", "62020", "63010", "63020", "64010", "64020", "65010",
+    ]
 
     /// Σ report-sign öre per report line for one year, straight from the exports.
     static func independentActuals() throws -> (current: [String: Int64], previous: [String: Int64], budget: [String: Int64]) {
@@ -90,7 +103,8 @@ final class SampleEndToEndTests: XCTestCase {
             for r in parseCSV(text).dropFirst() where r.count == 11 {
                 guard let amount = ore(r[9]), !r[3].isEmpty, let line = reportLine(r[3]), line != "-", knownAnsvar.contains(r[4]) else { continue }
                 let dd = r[1]
-                guard dd.count == 8, let y = Int(dd.prefix(4)), let m = Int(dd.dropFirst(4).prefix(2)), let d = Int(dd.suffix(2)), validDate(y, m, d) else { continue }
+                guard dd.count == 8, let y = Int(dd.prefix(4)), let m = Int(dd.dropFirst(4).prefix(2)), let d = Int(dd.suffix(2)), validDate(y, m, d)
+                else { continue }
                 guard r[2].count == 6, let py = Int(r[2].prefix(4)), let pm = Int(r[2].suffix(2)), (1...12).contains(pm), py == 2022 else { continue }
                 cur[line, default: 0] -= amount
             }
@@ -160,7 +174,8 @@ final class SampleEndToEndTests: XCTestCase {
         XCTAssertEqual(files, filesBelow(second).filter { !$0.hasSuffix("timings.json") })
         XCTAssertEqual(files.count, 18)
         for f in files {
-            XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: first + "/" + f)), try Data(contentsOf: URL(fileURLWithPath: second + "/" + f)), f)
+            XCTAssertEqual(
+                try Data(contentsOf: URL(fileURLWithPath: first + "/" + f)), try Data(contentsOf: URL(fileURLWithPath: second + "/" + f)), f)
         }
     }
 

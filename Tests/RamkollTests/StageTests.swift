@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RamkollModel
 @testable import RamkollPipeline
 
@@ -52,11 +53,11 @@ final class StageTests: XCTestCase {
 
         let drift = try table(run + "/04-deviation/drift.csv").filter { $0["unit"] == "SN" }
         func tkr(_ line: String, _ col: String) -> String? { drift.first { $0["line"] == line }?[col] }
-        XCTAssertEqual(tkr("INT", "actual_tkr"), "2")       // 2 000,50 kr
+        XCTAssertEqual(tkr("INT", "actual_tkr"), "2")  // 2 000,50 kr
         XCTAssertEqual(tkr("PERS", "actual_tkr"), "-24")
         XCTAssertEqual(tkr("KOP", "budget_tkr"), "-120")
-        XCTAssertEqual(tkr("RES", "actual_tkr"), "-37")      // −37 098,50 kr
-        XCTAssertEqual(tkr("RES", "previous_year_tkr"), "4") // 2021 Jan–Jun: 1 500,50 − 10 000 − 24 000 + 36 000 = 3 500,50 kr
+        XCTAssertEqual(tkr("RES", "actual_tkr"), "-37")  // −37 098,50 kr
+        XCTAssertEqual(tkr("RES", "previous_year_tkr"), "4")  // 2021 Jan–Jun: 1 500,50 − 10 000 − 24 000 + 36 000 = 3 500,50 kr
         XCTAssertEqual(tkr("NETTO", "deviation_tkr"), "241")
 
         let avv = try table(run + "/04-deviation/avvikelse.csv").filter { $0["unit"] == "U1" }
@@ -118,8 +119,9 @@ final class StageTests: XCTestCase {
     func testAStageRunAloneWithoutEarlierStagesSaysWhatToRun() throws {
         let run = try TestPaths.temporaryDirectory()
         XCTAssertThrowsError(try runPipeline(pipeline, runDir: run, selection: .only(.deviation))) { e in
-            XCTAssertEqual((e as! RamkollError).message,
-                           "\(run)/03-reconcile/manifest.json: no manifest; run the earlier stages first (ramkoll run PIPELINE --from STAGE)")
+            XCTAssertEqual(
+                (e as! RamkollError).message,
+                "\(run)/03-reconcile/manifest.json: no manifest; run the earlier stages first (ramkoll run PIPELINE --from STAGE)")
         }
     }
 
@@ -128,7 +130,7 @@ final class StageTests: XCTestCase {
         let outcome = try runPipeline(pipeline, runDir: run, asOf: "2022-03")
         let rec = outcome.results.first { $0.manifest.stage == "reconcile" }!.manifest
         XCTAssertEqual(rec.asOf, "2022-03")
-        XCTAssertEqual(rec.totals["rows.after_as_of"], 3)   // June, July and the May kommunbidrag
+        XCTAssertEqual(rec.totals["rows.after_as_of"], 3)  // June, July and the May kommunbidrag
         XCTAssertThrowsError(try runPipeline(pipeline, runDir: run, asOf: "2023-01")) { e in
             XCTAssertEqual((e as! RamkollError).message, "--as-of 2023-01 is not in the pipeline's fiscal year 2022")
         }
@@ -137,12 +139,17 @@ final class StageTests: XCTestCase {
     func testPlacementsNeedAPseudonymKey() throws {
         let dir = try TestPaths.temporaryDirectory()
         let p = try smallPipelineCopy(in: dir) {
-            $0.replacingOccurrences(of: "pseudonym_key:\n  file: \(TestPaths.fixture("small"))/pseudonym.key\n", with: "pseudonym_key:\n  env: RAMKOLL_TEST_KEY_THAT_IS_NOT_SET\n")
+            $0.replacingOccurrences(
+                of: "pseudonym_key:\n  file: \(TestPaths.fixture("small"))/pseudonym.key\n",
+                with: "pseudonym_key:\n  env: RAMKOLL_TEST_KEY_THAT_IS_NOT_SET\n")
         }
         XCTAssertThrowsError(try runPipeline(p, runDir: dir + "/run")) { e in
             let err = e as! RamkollError
             XCTAssertEqual(err.kind, .config)
-            XCTAssertEqual(err.message, "environment variable RAMKOLL_TEST_KEY_THAT_IS_NOT_SET (the pseudonym key) is not set or shorter than 16 bytes; Ramkoll will not start without it")
+            XCTAssertEqual(
+                err.message,
+                "environment variable RAMKOLL_TEST_KEY_THAT_IS_NOT_SET (the pseudonym key) is not set or shorter than 16 bytes; Ramkoll will not start without it"
+            )
         }
     }
 }
@@ -154,17 +161,22 @@ extension StageTests {
         let run = dir + "/run"
         try runPipeline(p, runDir: run)
         // A changed setting: what reconcile wrote no longer follows from the pipeline.
-        let q = try smallPipelineCopy(in: dir, name: "other.yaml") { $0.replacingOccurrences(of: "deviation_threshold_kr: \"1 000\"", with: "deviation_threshold_kr: \"2 000\"") }
+        let q = try smallPipelineCopy(in: dir, name: "other.yaml") {
+            $0.replacingOccurrences(of: "deviation_threshold_kr: \"1 000\"", with: "deviation_threshold_kr: \"2 000\"")
+        }
         XCTAssertThrowsError(try runPipeline(q, runDir: run, selection: .only(.deviation))) { e in
-            XCTAssertEqual((e as! RamkollError).message,
-                           "\(run)/03-reconcile was made with other settings (the pipeline file, a profile, a mapping table or the tool version changed since); rerun from reconcile")
+            XCTAssertEqual(
+                (e as! RamkollError).message,
+                "\(run)/03-reconcile was made with other settings (the pipeline file, a profile, a mapping table or the tool version changed since); rerun from reconcile"
+            )
         }
         // An earlier stage's output changed after the next stage read it: normalize is stale.
         let inputs = run + "/01-ingest/inputs.csv"
         try (try String(contentsOfFile: inputs, encoding: .utf8) + "\n").write(toFile: inputs, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try runPipeline(p, runDir: run, selection: .only(.reconcile))) { e in
-            XCTAssertEqual((e as! RamkollError).message,
-                           "\(run)/02-normalize is older than \(run)/01-ingest/inputs.csv (that file changed after normalize read it); rerun from normalize")
+            XCTAssertEqual(
+                (e as! RamkollError).message,
+                "\(run)/02-normalize is older than \(run)/01-ingest/inputs.csv (that file changed after normalize read it); rerun from normalize")
         }
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import XCTest
+
 @testable import RamkollPipeline
 
 enum TestPaths {
@@ -84,7 +85,9 @@ func assertMatchesGolden(_ actualDir: String, _ expectedDir: String, file: Stati
         if a != e {
             let al = a.split(separator: "\n", omittingEmptySubsequences: false), el = e.split(separator: "\n", omittingEmptySubsequences: false)
             let firstDiff = zip(al, el).enumerated().first { $0.element.0 != $0.element.1 }
-            let where_ = firstDiff.map { "line \($0.offset + 1):\n  expected: \($0.element.1)\n  actual:   \($0.element.0)" } ?? "line counts \(el.count) vs \(al.count)"
+            let where_ =
+                firstDiff.map { "line \($0.offset + 1):\n  expected: \($0.element.1)\n  actual:   \($0.element.0)" }
+                ?? "line counts \(el.count) vs \(al.count)"
             XCTFail("\(f) differs from the golden file (\(where_)); RAMKOLL_RECORD=1 re-records", file: file, line: line)
         }
     }

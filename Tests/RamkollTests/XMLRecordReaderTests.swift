@@ -1,4 +1,5 @@
 import XCTest
+
 @testable import RamkollReaders
 
 final class XMLRecordReaderTests: XCTestCase {
@@ -14,21 +15,22 @@ final class XMLRecordReaderTests: XCTestCase {
     }
 
     func testFieldPathsRelativeToTheRecord() throws {
-        let recs = try read("""
-        <?xml version="1.0" encoding="UTF-8"?>
-        <Extrakt system="Lifecare">
-          <Arende enhet="61030">
-            <Placering id="P1" start="2022-01-05">
-              <Vardform>HVB</Vardform>
-              <Pris dygn="3 450,00">a</Pris>
-              <Pris dygn="3 600,00">b</Pris>
-              <Anteckning/>
-            </Placering>
-            <Placering id="P2" start="2022-03-01"/>
-          </Arende>
-          <Arende enhet="62010"><Placering id="P3"><Vardform><![CDATA[SiS & LVM]]></Vardform></Placering></Arende>
-        </Extrakt>
-        """)
+        let recs = try read(
+            """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <Extrakt system="Lifecare">
+              <Arende enhet="61030">
+                <Placering id="P1" start="2022-01-05">
+                  <Vardform>HVB</Vardform>
+                  <Pris dygn="3 450,00">a</Pris>
+                  <Pris dygn="3 600,00">b</Pris>
+                  <Anteckning/>
+                </Placering>
+                <Placering id="P2" start="2022-03-01"/>
+              </Arende>
+              <Arende enhet="62010"><Placering id="P3"><Vardform><![CDATA[SiS & LVM]]></Vardform></Placering></Arende>
+            </Extrakt>
+            """)
         XCTAssertEqual(recs.map(\.index), [1, 2, 3])
         XCTAssertEqual(recs.map(\.line), [4, 10, 12])
         XCTAssertEqual(recs[0].first("@id"), "P1")
@@ -47,7 +49,9 @@ final class XMLRecordReaderTests: XCTestCase {
 
     func testDeclaredEncodingIsHonoured() throws {
         let dir = try TestPaths.temporaryDirectory()
-        let body = Array("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><E><Placering id=\"x\"><Vardform>".utf8) + [0xC5, 0x6E, 0x67] + Array("</Vardform></Placering></E>".utf8)
+        let body =
+            Array("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><E><Placering id=\"x\"><Vardform>".utf8) + [0xC5, 0x6E, 0x67]
+            + Array("</Vardform></Placering></E>".utf8)
         let p = try TestPaths.write(bytes: body, name: "l1.xml", in: dir)
         let r = try XMLRecordReader(path: p, recordElement: "Placering", fieldPaths: ["Vardform"])
         XCTAssertEqual(try r.next()?.first("Vardform"), "Ång")
@@ -70,11 +74,12 @@ final class XMLRecordReaderTests: XCTestCase {
     func testEntitiesAreNotExpandedAndExternalEntitiesNotLoaded() throws {
         let dir = try TestPaths.temporaryDirectory()
         let secret = try TestPaths.write("TOPSECRET", name: "secret.txt", in: dir)
-        let p = try TestPaths.write("""
-        <?xml version="1.0"?>
-        <!DOCTYPE E [<!ENTITY inner "expanded"><!ENTITY ext SYSTEM "file://\(secret)">]>
-        <E><Placering id="1"><Vardform>&inner;</Vardform><Pris>&ext;</Pris></Placering></E>
-        """, name: "ent.xml", in: dir)
+        let p = try TestPaths.write(
+            """
+            <?xml version="1.0"?>
+            <!DOCTYPE E [<!ENTITY inner "expanded"><!ENTITY ext SYSTEM "file://\(secret)">]>
+            <E><Placering id="1"><Vardform>&inner;</Vardform><Pris>&ext;</Pris></Placering></E>
+            """, name: "ent.xml", in: dir)
         let r = try XMLRecordReader(path: p, recordElement: "Placering", fieldPaths: ["Vardform", "Pris"])
         let rec = try r.next()
         XCTAssertNotEqual(rec?.first("Vardform"), "expanded")

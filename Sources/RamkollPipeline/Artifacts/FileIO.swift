@@ -1,5 +1,5 @@
-import Foundation
 import Crypto
+import Foundation
 import RamkollModel
 
 /// File helpers: hashing while reading, atomic writes (temporary file, fsync, rename).
@@ -40,7 +40,7 @@ public enum FileIO {
     /// Writes `data` to `path` atomically: a temporary file beside it, fsync, then rename.
     public static func writeAtomically(_ data: Data, to path: String) throws {
         let tmp = temporaryName(for: path)
-        guard FileManager.default.createFile(atPath: tmp, contents: nil) , let h = FileHandle(forWritingAtPath: tmp) else {
+        guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp) else {
             throw RamkollError(.internalFailure, "\(path): cannot create temporary file \(tmp)")
         }
         do {

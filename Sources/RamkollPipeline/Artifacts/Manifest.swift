@@ -51,7 +51,7 @@ public struct StageManifest: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case schema, stage, pipeline, asOf = "as_of", fiscalYear = "fiscal_year", toolVersion = "tool_version",
-             settingsSha256 = "settings_sha256", inputs, outputs, totals, balances, notes, timings
+            settingsSha256 = "settings_sha256", inputs, outputs, totals, balances, notes, timings
     }
 
     public static func encoder() -> JSONEncoder {
@@ -71,8 +71,9 @@ public struct StageManifest: Codable, Sendable {
         guard let d = FileManager.default.contents(atPath: path) else {
             throw RamkollError(.input, "\(path): no manifest; run the earlier stages first (ramkoll run PIPELINE --from STAGE)")
         }
-        do { return try JSONDecoder().decode(StageManifest.self, from: d) }
-        catch { throw RamkollError(.input, "\(path): manifest cannot be read (\(error)); rerun that stage") }
+        do { return try JSONDecoder().decode(StageManifest.self, from: d) } catch {
+            throw RamkollError(.input, "\(path): manifest cannot be read (\(error)); rerun that stage")
+        }
     }
 }
 

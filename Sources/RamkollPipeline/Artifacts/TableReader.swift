@@ -32,7 +32,11 @@ struct TableReader {
         let path: String
         subscript(_ k: String) -> String { String(decoding: reader.field(index[k]!), as: UTF8.self) }
         func int(_ k: String) throws -> Int64 {
-            guard let v = Int64(self[k]) else { throw RamkollError(.input, "\(path):\(reader.line): \(k) \"\(self[k])\" is not an integer; the file was changed by hand — rerun the stage that writes it") }
+            guard let v = Int64(self[k]) else {
+                throw RamkollError(
+                    .input,
+                    "\(path):\(reader.line): \(k) \"\(self[k])\" is not an integer; the file was changed by hand — rerun the stage that writes it")
+            }
             return v
         }
         func period(_ k: String) throws -> Period {

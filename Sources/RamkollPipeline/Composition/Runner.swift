@@ -53,7 +53,8 @@ public struct Runner {
         // Check the mapping tables too when their files exist, so one pass names every problem.
         let m = cfg.mappings
         guard !m.reportLines.isEmpty, !m.units.isEmpty, !m.ansvar.isEmpty, !m.accounts.isEmpty,
-              m.all.allSatisfy(FileIO.exists) else { return (nil, nil, d1) }
+            m.all.allSatisfy(FileIO.exists)
+        else { return (nil, nil, d1) }
         let (maps, d2) = MappingTables.load(cfg)
         let all = d1 + d2
         return (all.contains { $0.severity == .error } ? nil : cfg, maps, all)
@@ -66,7 +67,8 @@ public struct Runner {
         }
         guard var cfg = loaded, let maps else {
             let errors = diagnostics.filter { $0.severity == .error }.map(\.description)
-            throw RamkollError(.config, "the pipeline is not valid (ramkoll check \(options.pipelinePath) lists the problems):\n" + errors.joined(separator: "\n"))
+            throw RamkollError(
+                .config, "the pipeline is not valid (ramkoll check \(options.pipelinePath) lists the problems):\n" + errors.joined(separator: "\n"))
         }
         if let a = options.asOf {
             guard a.year == cfg.fiscalYear else {
@@ -77,13 +79,16 @@ public struct Runner {
         let runDir = options.runDirectory ?? (cfg.baseDirectory + "/../runs/\(cfg.name)/\(cfg.asOf)")
         let absRun = URL(fileURLWithPath: runDir).standardizedFileURL.path
         try FileIO.createDirectory(absRun)
-        let ctx = StageContext(config: cfg, mappings: maps, runDirectory: absRun, settingsHash: try cfg.settingsHash(),
-                               logger: logger)
+        let ctx = StageContext(
+            config: cfg, mappings: maps, runDirectory: absRun, settingsHash: try cfg.settingsHash(),
+            logger: logger)
         logger.info("run started", metadata: ["pipeline": "\(cfg.name)", "as_of": "\(cfg.asOf)", "run_dir": "\(absRun)"])
         let results = try pipeline.run(ctx, selection: options.selection)
 
         var summary = results.flatMap(\.summary)
-        let unbalanced = results.flatMap { r in r.manifest.balances.filter { !$0.balanced }.map { "\(r.manifest.stage): \($0.identity) (\($0.left) ≠ \($0.right))" } }
+        let unbalanced = results.flatMap { r in
+            r.manifest.balances.filter { !$0.balanced }.map { "\(r.manifest.stage): \($0.identity) (\($0.left) ≠ \($0.right))" }
+        }
         let rejected = results.reduce(0) { $0 + $1.rejectedRows }, read = results.reduce(0) { $0 + $1.readRows }
         let dataErrors = results.flatMap(\.dataErrors)
         let over = results.reduce(0) { $0 + $1.deviationsOverThreshold }
@@ -95,7 +100,9 @@ public struct Runner {
             summary.append("data error: " + dataErrors.joined(separator: "; "))
             status = .dataError
         } else if read > 0 && rejected * 10_000 > cfg.rejectLimit * read {
-            summary.append("data error: \(rejected) of \(read) rows rejected, above the limit of \(Ore.formatPercent(cfg.rejectLimit)) % — see 02-normalize/rejects.csv")
+            summary.append(
+                "data error: \(rejected) of \(read) rows rejected, above the limit of \(Ore.formatPercent(cfg.rejectLimit)) % — see 02-normalize/rejects.csv"
+            )
             status = .dataError
         } else if over > 0 && options.failOnDeviation {
             status = .deviationsOverThreshold

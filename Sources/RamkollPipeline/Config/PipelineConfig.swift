@@ -1,7 +1,7 @@
 import Foundation
-import Yams
 import RamkollModel
 import RamkollReaders
+import Yams
 
 /// A pipeline file, resolved: every path absolute, every profile loaded, every setting typed.
 /// See README "Writing a pipeline file" for the format.
@@ -72,12 +72,16 @@ public struct PipelineConfig: Sendable {
         func resolve(_ p: String) -> String {
             p.hasPrefix("/") ? p : URL(fileURLWithPath: base).appendingPathComponent(p).standardizedFileURL.path
         }
-        let top = r.mapping(root, context: "pipeline", allowed: ["name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget"])
+        let top = r.mapping(
+            root, context: "pipeline", allowed: ["name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget"])
         let name = r.string(top, "name", context: "pipeline", required: true, parent: root) ?? "pipeline"
         var fiscalYear = 0
         if let fy = r.string(top, "fiscal_year", context: "pipeline", required: true, parent: root) {
-            if let y = Int(fy), (1900...9999).contains(y) { fiscalYear = y }
-            else { r.error(top["fiscal_year"], "pipeline: fiscal_year \"\(fy)\" is not a year (e.g. 2022)") }
+            if let y = Int(fy), (1900...9999).contains(y) {
+                fiscalYear = y
+            } else {
+                r.error(top["fiscal_year"], "pipeline: fiscal_year \"\(fy)\" is not a year (e.g. 2022)")
+            }
         }
         var asOf = Period(year: max(fiscalYear, 1), month: 12)!
         if let a = r.string(top, "as_of", context: "pipeline", required: true, parent: root) {
@@ -86,26 +90,40 @@ public struct PipelineConfig: Sendable {
                 if fiscalYear != 0 && p.year != fiscalYear {
                     r.error(top["as_of"], "pipeline: as_of \(a) is not in fiscal_year \(fiscalYear)")
                 }
-            } else { r.error(top["as_of"], "pipeline: as_of \"\(a)\" is not a period; expected YYYY-MM") }
+            } else {
+                r.error(top["as_of"], "pipeline: as_of \"\(a)\" is not a period; expected YYYY-MM")
+            }
         }
 
-        let settings = r.mapping(top["settings"], context: "settings", allowed: ["care_days", "forecast_method", "deviation_threshold_kr", "deviation_threshold_percent", "reject_limit_percent"])
+        let settings = r.mapping(
+            top["settings"], context: "settings",
+            allowed: ["care_days", "forecast_method", "deviation_threshold_kr", "deviation_threshold_percent", "reject_limit_percent"])
         var careDays = CareDayConvention.inclusive
         if let c = r.string(settings, "care_days", context: "settings", required: false, parent: top["settings"]) {
-            if let v = CareDayConvention(rawValue: c) { careDays = v }
-            else { r.error(settings["care_days"], "settings: care_days \"\(c)\" is not known; use inclusive or exclude-discharge") }
+            if let v = CareDayConvention(rawValue: c) {
+                careDays = v
+            } else {
+                r.error(settings["care_days"], "settings: care_days \"\(c)\" is not known; use inclusive or exclude-discharge")
+            }
         }
         var method = ForecastMethod.ytdPlusBudget
         if let m = r.string(settings, "forecast_method", context: "settings", required: false, parent: top["settings"]) {
-            if let v = ForecastMethod(rawValue: m) { method = v }
-            else { r.error(settings["forecast_method"], "settings: forecast_method \"\(m)\" is not known; use \(ForecastMethod.allCases.map(\.rawValue).joined(separator: " or "))") }
+            if let v = ForecastMethod(rawValue: m) {
+                method = v
+            } else {
+                r.error(
+                    settings["forecast_method"],
+                    "settings: forecast_method \"\(m)\" is not known; use \(ForecastMethod.allCases.map(\.rawValue).joined(separator: " or "))")
+            }
         }
         let amounts = AmountParser()
         var threshold = Ore(kronor: 100_000)
         if let t = r.string(settings, "deviation_threshold_kr", context: "settings", required: false, parent: top["settings"]) {
             switch amounts.parse(Array(t.utf8)) {
             case .success(let o): threshold = Ore(o.value.magnitude > 0 ? Int64(o.value.magnitude) : 0)
-            case .failure(let f): r.error(settings["deviation_threshold_kr"], "settings: deviation_threshold_kr \"\(t)\": \(f.reason); expected kronor such as \"250 000\"")
+            case .failure(let f):
+                r.error(
+                    settings["deviation_threshold_kr"], "settings: deviation_threshold_kr \"\(t)\": \(f.reason); expected kronor such as \"250 000\"")
             }
         }
         func percent(_ key: String, default def: Int64) -> Int64 {
@@ -123,9 +141,13 @@ public struct PipelineConfig: Sendable {
         var key: KeySource?
         if let kn = top["pseudonym_key"] {
             let km = r.mapping(kn, context: "pseudonym_key", allowed: ["file", "env"])
-            if let f = km["file"]?.string { key = .file(resolve(f)) }
-            else if let e = km["env"]?.string { key = .environment(e) }
-            else { r.error(kn, "pseudonym_key: give either file: PATH or env: VARIABLE") }
+            if let f = km["file"]?.string {
+                key = .file(resolve(f))
+            } else if let e = km["env"]?.string {
+                key = .environment(e)
+            } else {
+                r.error(kn, "pseudonym_key: give either file: PATH or env: VARIABLE")
+            }
         }
 
         let mm = r.mapping(top["mappings"], context: "mappings", allowed: ["report_lines", "accounts", "units", "ansvar"])
@@ -158,8 +180,9 @@ public struct PipelineConfig: Sendable {
                 for item in seq {
                     let m = r.mapping(item, context: "source", allowed: ["id", "path", "profile"])
                     guard let id = r.string(m, "id", context: "source", required: true, parent: item),
-                          let p = r.string(m, "path", context: "source \(id)", required: true, parent: item),
-                          let prof = r.string(m, "profile", context: "source \(id)", required: true, parent: item) else { continue }
+                        let p = r.string(m, "path", context: "source \(id)", required: true, parent: item),
+                        let prof = r.string(m, "profile", context: "source \(id)", required: true, parent: item)
+                    else { continue }
                     if !seenIDs.insert(id).inserted { r.error(m["id"], "source id \"\(id)\" is used twice; ids must be unique") }
                     let abs = resolve(p)
                     if !FileIO.exists(abs) { r.error(m["path"], "source \(id): input file \(p) does not exist") }
@@ -172,8 +195,12 @@ public struct PipelineConfig: Sendable {
                     }
                     if let profile { sources.append(Source(id: id, path: abs, displayPath: p, profile: profile, profilePath: profAbs)) }
                 }
-            } else { r.error(sn, "sources must be a list") }
-        } else { r.error(root, "pipeline: \"sources\" is missing") }
+            } else {
+                r.error(sn, "sources must be a list")
+            }
+        } else {
+            r.error(root, "pipeline: \"sources\" is missing")
+        }
 
         var budgets: [BudgetSource] = []
         if let bn = top["budget"] {
@@ -186,10 +213,11 @@ public struct PipelineConfig: Sendable {
             }
         }
 
-        let cfg = PipelineConfig(name: name, file: abs, baseDirectory: base, fiscalYear: fiscalYear, asOf: asOf,
-                                 careDays: careDays, forecastMethod: method, deviationThreshold: threshold,
-                                 deviationThresholdPercent: thresholdPercent, rejectLimit: rejectLimit,
-                                 pseudonymKey: key, mappings: mappings, sources: sources, budgets: budgets)
+        let cfg = PipelineConfig(
+            name: name, file: abs, baseDirectory: base, fiscalYear: fiscalYear, asOf: asOf,
+            careDays: careDays, forecastMethod: method, deviationThreshold: threshold,
+            deviationThresholdPercent: thresholdPercent, rejectLimit: rejectLimit,
+            pseudonymKey: key, mappings: mappings, sources: sources, budgets: budgets)
         var result = cfg
         result.diagnosticsBase = givenDir
         return (result, r.diagnostics)

@@ -40,13 +40,22 @@ public enum SourceProfile: Sendable {
     case placementXML(PlacementXMLProfile)
 
     public var name: String {
-        switch self { case .ledgerCSV(let p): return p.name; case .placementXML(let p): return p.name }
+        switch self {
+        case .ledgerCSV(let p): return p.name;
+        case .placementXML(let p): return p.name
+        }
     }
     public var file: String {
-        switch self { case .ledgerCSV(let p): return p.file; case .placementXML(let p): return p.file }
+        switch self {
+        case .ledgerCSV(let p): return p.file;
+        case .placementXML(let p): return p.file
+        }
     }
     public var kind: String {
-        switch self { case .ledgerCSV: return "ledger-csv"; case .placementXML: return "placements-xml" }
+        switch self {
+        case .ledgerCSV: return "ledger-csv";
+        case .placementXML: return "placements-xml"
+        }
     }
 }
 
@@ -60,7 +69,9 @@ enum ProfileLoader {
         defer { r.merge(pr) }
         guard let root = pr.parse(text) else { return nil }
         let name = PathText(displayPath).lastComponentWithoutExtension
-        let top = pr.mapping(root, context: "profile", allowed: ["kind", "encoding", "delimiter", "decimal", "date_layout", "period_layout", "sign", "columns", "record", "fields"])
+        let top = pr.mapping(
+            root, context: "profile",
+            allowed: ["kind", "encoding", "delimiter", "decimal", "date_layout", "period_layout", "sign", "columns", "record", "fields"])
         let kind = pr.string(top, "kind", context: "profile", required: true, parent: root)
         func decimal() -> UInt8 {
             let d = pr.string(top, "decimal", context: "profile", required: false, parent: root) ?? ","
@@ -78,19 +89,29 @@ enum ProfileLoader {
         case "ledger-csv":
             var encoding = TextEncoding.utf8
             if let e = pr.string(top, "encoding", context: "profile", required: true, parent: root) {
-                if let enc = TextEncoding(name: e) { encoding = enc }
-                else { pr.error(top["encoding"], "profile: encoding \"\(e)\" is not supported; use utf-8, windows-1252 or iso-8859-1") }
+                if let enc = TextEncoding(name: e) {
+                    encoding = enc
+                } else {
+                    pr.error(top["encoding"], "profile: encoding \"\(e)\" is not supported; use utf-8, windows-1252 or iso-8859-1")
+                }
             }
             var delimiter = UInt8(ascii: ";")
             if let d = pr.string(top, "delimiter", context: "profile", required: false, parent: root) {
-                if d == "\\t" || d == "\t" { delimiter = 0x09 }
-                else if d.utf8.count == 1 { delimiter = d.utf8.first! }
-                else { pr.error(top["delimiter"], "profile: delimiter must be one character (or \\t), not \"\(d)\"") }
+                if d == "\\t" || d == "\t" {
+                    delimiter = 0x09
+                } else if d.utf8.count == 1 {
+                    delimiter = d.utf8.first!
+                } else {
+                    pr.error(top["delimiter"], "profile: delimiter must be one character (or \\t), not \"\(d)\"")
+                }
             }
             var sign = LedgerCSVProfile.Sign.debitPositive
             if let s = pr.string(top, "sign", context: "profile", required: false, parent: root) {
-                if let v = LedgerCSVProfile.Sign(rawValue: s) { sign = v }
-                else { pr.error(top["sign"], "profile: sign must be debit-positive or credit-positive, not \"\(s)\"") }
+                if let v = LedgerCSVProfile.Sign(rawValue: s) {
+                    sign = v
+                } else {
+                    pr.error(top["sign"], "profile: sign must be debit-positive or credit-positive, not \"\(s)\"")
+                }
             }
             var columns: [LedgerField: String] = [:]
             let cols = pr.mapping(top["columns"], context: "profile columns", allowed: Set(LedgerField.allCases.map(\.rawValue)))
@@ -108,9 +129,11 @@ enum ProfileLoader {
                     pr.error(top["columns"], "profile columns: either \"booking_date\" or \"period\" is required")
                 }
             }
-            return .ledgerCSV(LedgerCSVProfile(name: name, file: displayPath, encoding: encoding, delimiter: delimiter,
-                                               decimalSeparator: decimal(), dateLayout: layout("date_layout", .isoDate),
-                                               periodLayout: layout("period_layout", .compactPeriod), sign: sign, columns: columns))
+            return .ledgerCSV(
+                LedgerCSVProfile(
+                    name: name, file: displayPath, encoding: encoding, delimiter: delimiter,
+                    decimalSeparator: decimal(), dateLayout: layout("date_layout", .isoDate),
+                    periodLayout: layout("period_layout", .compactPeriod), sign: sign, columns: columns))
         case "placements-xml":
             let record = pr.string(top, "record", context: "profile", required: true, parent: root) ?? ""
             var fields: [PlacementXMLProfile.Field: String] = [:]
@@ -123,8 +146,10 @@ enum ProfileLoader {
             for req in [PlacementXMLProfile.Field.id, .person, .ansvar, .start, .dailyPrice] where fields[req] == nil {
                 pr.error(top["fields"] ?? root, "profile fields: \"\(req.rawValue)\" is required")
             }
-            return .placementXML(PlacementXMLProfile(name: name, file: displayPath, recordElement: record, fields: fields,
-                                                     dateLayout: layout("date_layout", .isoDate), decimalSeparator: decimal()))
+            return .placementXML(
+                PlacementXMLProfile(
+                    name: name, file: displayPath, recordElement: record, fields: fields,
+                    dateLayout: layout("date_layout", .isoDate), decimalSeparator: decimal()))
         case nil:
             return nil
         default:

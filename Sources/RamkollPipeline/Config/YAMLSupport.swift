@@ -1,5 +1,5 @@
-import Yams
 import RamkollModel
+import Yams
 
 /// Reads YAML nodes while collecting diagnostics that name the file and line of every problem.
 final class YAMLReader {

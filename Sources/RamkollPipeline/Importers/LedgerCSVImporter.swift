@@ -28,7 +28,8 @@ public struct LedgerCSVImporter: SourceImporter {
         /// The record as text (for rejects of whole rows), personnummer redacted, at most 200 characters.
         func wholeRecord() -> String {
             let d = String(decoding: [p.delimiter], as: UTF8.self)
-            let s = (0..<reader.fieldCount).map { p.encoding.decode(reader.field($0)) ?? String(decoding: reader.field($0), as: UTF8.self) }.joined(separator: d)
+            let s = (0..<reader.fieldCount).map { p.encoding.decode(reader.field($0)) ?? String(decoding: reader.field($0), as: UTF8.self) }.joined(
+                separator: d)
             let r = PersonalIdentity.redact(s)
             return r.count > 200 ? String(r.prefix(200)) + "…" : r
         }
@@ -42,7 +43,10 @@ public struct LedgerCSVImporter: SourceImporter {
             if let err = reader.recordError {
                 rejection = ("", wholeRecord(), "row is not valid CSV: \(err)")
             } else if reader.fieldCount != header.columns {
-                rejection = ("", wholeRecord(), "row has \(reader.fieldCount) fields, the header has \(header.columns) — a total or footer line, or an unquoted \"\(Character(Unicode.Scalar(p.delimiter)))\" in a text field")
+                rejection = (
+                    "", wholeRecord(),
+                    "row has \(reader.fieldCount) fields, the header has \(header.columns) — a total or footer line, or an unquoted \"\(Character(Unicode.Scalar(p.delimiter)))\" in a text field"
+                )
             }
             if let ai = header.index[.amount], ai < reader.fieldCount {
                 switch amounts.parse(reader.field(ai)) {
@@ -50,7 +54,10 @@ public struct LedgerCSVImporter: SourceImporter {
                 case .failure(let f):
                     if rejection == nil {
                         let h = p.columns[.amount]!
-                        rejection = (h, raw(.amount), "amount \"\(raw(.amount))\" is not a number (column \"\(h)\"): \(f.reason); expected \(decimalName) with at most 2 decimals, e.g. \(example) — check the source's number settings")
+                        rejection = (
+                            h, raw(.amount),
+                            "amount \"\(raw(.amount))\" is not a number (column \"\(h)\"): \(f.reason); expected \(decimalName) with at most 2 decimals, e.g. \(example) — check the source's number settings"
+                        )
                     }
                 }
             }
@@ -73,13 +80,18 @@ public struct LedgerCSVImporter: SourceImporter {
         return c
     }
 
-    private func buildEntry(ref: SourceRef, amount: Ore, text: (LedgerField) -> String?, raw: (LedgerField) -> String,
-                            rejection: inout (field: String, raw: String, reason: String)?) -> LedgerEntry? {
+    private func buildEntry(
+        ref: SourceRef, amount: Ore, text: (LedgerField) -> String?, raw: (LedgerField) -> String,
+        rejection: inout (field: String, raw: String, reason: String)?
+    ) -> LedgerEntry? {
         let p = profile
         var values: [LedgerField: String] = [:]
         for f in p.columns.keys where f != .amount {
             guard let v = text(f) else {
-                rejection = (p.columns[f]!, raw(f), "column \"\(p.columns[f]!)\" is not valid \(p.encoding.rawValue) — the file is probably in another encoding; set encoding in profile \(p.file)")
+                rejection = (
+                    p.columns[f]!, raw(f),
+                    "column \"\(p.columns[f]!)\" is not valid \(p.encoding.rawValue) — the file is probably in another encoding; set encoding in profile \(p.file)"
+                )
                 return nil
             }
             values[f] = v
@@ -90,7 +102,10 @@ public struct LedgerCSVImporter: SourceImporter {
             return nil
         }
         if !account.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }) {
-            rejection = (p.columns[.account]!, raw(.account), "account \"\(raw(.account))\" has characters other than letters and digits (column \"\(p.columns[.account]!)\")")
+            rejection = (
+                p.columns[.account]!, raw(.account),
+                "account \"\(raw(.account))\" has characters other than letters and digits (column \"\(p.columns[.account]!)\")"
+            )
             return nil
         }
         var day: Day?
@@ -100,14 +115,18 @@ public struct LedgerCSVImporter: SourceImporter {
             if let parsed = p.dateLayout.parse(Array(v.utf8)) {
                 day = parsed.day; period = parsed.period
             } else if p.columns[.period] == nil || !v.isEmpty {
-                rejection = (h, raw(.bookingDate), "date \"\(raw(.bookingDate))\" is not a valid date (column \"\(h)\"); expected \(p.dateLayout.rawValue)")
+                rejection = (
+                    h, raw(.bookingDate), "date \"\(raw(.bookingDate))\" is not a valid date (column \"\(h)\"); expected \(p.dateLayout.rawValue)"
+                )
                 return nil
             }
         }
         if let h = p.columns[.period] {
             let v = values[.period] ?? ""
             guard let parsed = p.periodLayout.parse(Array(v.utf8)) else {
-                rejection = (h, raw(.period), "period \"\(raw(.period))\" is not a valid period (column \"\(h)\"); expected \(p.periodLayout.rawValue)")
+                rejection = (
+                    h, raw(.period), "period \"\(raw(.period))\" is not a valid period (column \"\(h)\"); expected \(p.periodLayout.rawValue)"
+                )
                 return nil
             }
             period = parsed.period  // the accounting period wins over the booking date's month
@@ -116,9 +135,11 @@ public struct LedgerCSVImporter: SourceImporter {
             rejection = (p.columns[.bookingDate] ?? "", "", "row has neither a booking date nor a period")
             return nil
         }
-        let dims = Dimensions(ansvar: values[.ansvar] ?? "", verksamhet: values[.verksamhet] ?? "", aktivitet: values[.aktivitet] ?? "",
-                              projekt: values[.projekt] ?? "", objekt: values[.objekt] ?? "", motpart: values[.motpart] ?? "")
-        return LedgerEntry(source: ref, account: account, dimensions: dims, voucher: values[.voucher] ?? "", bookingDate: day,
-                           period: period, text: PersonalIdentity.redact(values[.text] ?? ""), amount: amount)
+        let dims = Dimensions(
+            ansvar: values[.ansvar] ?? "", verksamhet: values[.verksamhet] ?? "", aktivitet: values[.aktivitet] ?? "",
+            projekt: values[.projekt] ?? "", objekt: values[.objekt] ?? "", motpart: values[.motpart] ?? "")
+        return LedgerEntry(
+            source: ref, account: account, dimensions: dims, voucher: values[.voucher] ?? "", bookingDate: day,
+            period: period, text: PersonalIdentity.redact(values[.text] ?? ""), amount: amount)
     }
 }

@@ -1,5 +1,5 @@
-import Foundation
 import Crypto
+import Foundation
 import RamkollModel
 
 /// Personnummer handling (DOMAIN.md §6): validation, keyed pseudonyms, and redaction of anything
@@ -21,7 +21,9 @@ public enum PersonalIdentity {
         }
         if s.count == 10 {
             // Short form: century from the reference year (the business date, never the clock).
-            guard let yy = Int(String(decoding: s[0..<2], as: UTF8.self)) else { return .failure(IdentityFailure("personal identity number has a malformed date part")) }
+            guard let yy = Int(String(decoding: s[0..<2], as: UTF8.self)) else {
+                return .failure(IdentityFailure("personal identity number has a malformed date part"))
+            }
             var century = referenceYear / 100 * 100
             if century + yy > referenceYear { century -= 100 }
             if plus { century -= 100 }
@@ -29,18 +31,28 @@ public enum PersonalIdentity {
         }
         guard s.count == 12 else { return .failure(IdentityFailure("personal identity number must have 10 or 12 digits")) }
         let datePart = s[0..<8]
-        guard datePart.allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return .failure(IdentityFailure("personal identity number has a malformed date part")) }
+        guard datePart.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+            return .failure(IdentityFailure("personal identity number has a malformed date part"))
+        }
         let y = Int(String(decoding: s[0..<4], as: UTF8.self))!, m = Int(String(decoding: s[4..<6], as: UTF8.self))!
         var d = Int(String(decoding: s[6..<8], as: UTF8.self))!
         if d > 60 { d -= 60 }  // samordningsnummer
-        guard Day(year: y, month: m, day: d) != nil else { return .failure(IdentityFailure("personal identity number has a date that does not exist")) }
+        guard Day(year: y, month: m, day: d) != nil else {
+            return .failure(IdentityFailure("personal identity number has a date that does not exist"))
+        }
         // IVO-style placeholder: a letter where the serial starts, e.g. YYYYMMDD-T123.
         if let letter = Optional(s[8]), (65...90).contains(letter) {
-            guard s[9...].allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return .failure(IdentityFailure("placeholder number must be a letter and three digits")) }
+            guard s[9...].allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+                return .failure(IdentityFailure("placeholder number must be a letter and three digits"))
+            }
             return .success(String(decoding: s, as: UTF8.self))
         }
-        guard s[8...].allSatisfy({ $0 >= 48 && $0 <= 57 }) else { return .failure(IdentityFailure("personal identity number has non-digits in its serial part")) }
-        if s[8] == 48 && s[9] == 48 && s[10] == 48 { return .failure(IdentityFailure("personal identity number has serial 000, which is never issued")) }
+        guard s[8...].allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+            return .failure(IdentityFailure("personal identity number has non-digits in its serial part"))
+        }
+        if s[8] == 48 && s[9] == 48 && s[10] == 48 {
+            return .failure(IdentityFailure("personal identity number has serial 000, which is never issued"))
+        }
         // Luhn over YYMMDDNNN.
         var sum = 0
         for (i, b) in s[2..<11].enumerated() {
@@ -67,8 +79,9 @@ public enum PersonalIdentity {
                 while isDigit(j) { j += 1 }
                 let run = j - i
                 var end = -1
-                if run == 10 || run == 12 { end = j }
-                else if (run == 6 || run == 8), j < u.count, u[j] == UInt8(ascii: "-") || u[j] == UInt8(ascii: "+") {
+                if run == 10 || run == 12 {
+                    end = j
+                } else if (run == 6 || run == 8), j < u.count, u[j] == UInt8(ascii: "-") || u[j] == UInt8(ascii: "+") {
                     var k = j + 1
                     while isDigit(k) { k += 1 }
                     if k - j - 1 == 4 { end = k }
@@ -90,20 +103,28 @@ public struct Pseudonymizer: Sendable {
 
     public init(keyData: Data) { self.keyData = keyData }
 
-    public static func load(_ source: PipelineConfig.KeySource?, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Pseudonymizer {
+    public static func load(_ source: PipelineConfig.KeySource?, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> Pseudonymizer
+    {
         switch source {
         case .none:
-            throw RamkollError(.config, "the pipeline reads case-system data but names no pseudonym_key; add pseudonym_key: {env: VARIABLE} or {file: PATH} — Ramkoll will not start without one")
+            throw RamkollError(
+                .config,
+                "the pipeline reads case-system data but names no pseudonym_key; add pseudonym_key: {env: VARIABLE} or {file: PATH} — Ramkoll will not start without one"
+            )
         case .file(let p)?:
             guard let d = FileManager.default.contents(atPath: p) else {
-                throw RamkollError(.config, "pseudonym key file \(p) cannot be read; create it (e.g. head -c 32 /dev/urandom | base64 > FILE) and keep it secret")
+                throw RamkollError(
+                    .config, "pseudonym key file \(p) cannot be read; create it (e.g. head -c 32 /dev/urandom | base64 > FILE) and keep it secret")
             }
             let trimmed = Data(String(decoding: d, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
             guard trimmed.count >= 16 else { throw RamkollError(.config, "pseudonym key file \(p) holds fewer than 16 bytes; use a long random key") }
             return Pseudonymizer(keyData: trimmed)
         case .environment(let name)?:
             guard let v = environment[name], v.utf8.count >= 16 else {
-                throw RamkollError(.config, "environment variable \(name) (the pseudonym key) is not set or shorter than 16 bytes; Ramkoll will not start without it")
+                throw RamkollError(
+                    .config, "environment variable \(name) (the pseudonym key) is not set or shorter than 16 bytes; Ramkoll will not start without it"
+                )
             }
             return Pseudonymizer(keyData: Data(v.utf8))
         }

@@ -15,8 +15,9 @@ struct DataTable {
 
     static func read(path: String, display: String, required: [String], diagnostics: inout [Diagnostic]) -> DataTable? {
         let reader: CSVReader
-        do { reader = try CSVReader(path: path, delimiter: UInt8(ascii: ";")) }
-        catch { diagnostics.append(Diagnostic(.error, file: display, line: nil, "cannot open file")); return nil }
+        do { reader = try CSVReader(path: path, delimiter: UInt8(ascii: ";")) } catch {
+            diagnostics.append(Diagnostic(.error, file: display, line: nil, "cannot open file")); return nil
+        }
         var header: [String]?
         var rows: [Row] = []
         do {
@@ -37,14 +38,18 @@ struct DataTable {
                 guard let h = header else {
                     header = fields
                     for r in required where !fields.contains(r) {
-                        diagnostics.append(Diagnostic(.error, file: display, line: reader.line, field: r,
-                                                      "header has no column \"\(r)\"; expected columns \(required.joined(separator: ";"))"))
+                        diagnostics.append(
+                            Diagnostic(
+                                .error, file: display, line: reader.line, field: r,
+                                "header has no column \"\(r)\"; expected columns \(required.joined(separator: ";"))"))
                     }
                     continue
                 }
                 if fields.count != h.count {
-                    diagnostics.append(Diagnostic(.error, file: display, line: reader.line,
-                                                  "has \(fields.count) fields, the header has \(h.count)"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .error, file: display, line: reader.line,
+                            "has \(fields.count) fields, the header has \(h.count)"))
                     continue
                 }
                 var v: [String: String] = [:]

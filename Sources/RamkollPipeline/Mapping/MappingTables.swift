@@ -33,11 +33,15 @@ public struct PrefixTable: Sendable {
     }
 
     /// Reads `from;to;<targetColumn>` tables; `validTarget` says whether a target exists.
-    static func load(files: [(path: String, display: String)], targetColumn: String, what: String,
-                     validTarget: (String) -> Bool, diagnostics: inout [Diagnostic]) -> PrefixTable {
+    static func load(
+        files: [(path: String, display: String)], targetColumn: String, what: String,
+        validTarget: (String) -> Bool, diagnostics: inout [Diagnostic]
+    ) -> PrefixTable {
         var rules: [PrefixRule] = []
         for (layer, f) in files.enumerated() {
-            guard let t = DataTable.read(path: f.path, display: f.display, required: ["from", "to", targetColumn], diagnostics: &diagnostics) else { continue }
+            guard let t = DataTable.read(path: f.path, display: f.display, required: ["from", "to", targetColumn], diagnostics: &diagnostics) else {
+                continue
+            }
             var layerRules: [PrefixRule] = []
             for row in t.rows {
                 let from = row["from"], to = row["to"].isEmpty ? row["from"] : row["to"], target = row[targetColumn]
@@ -46,24 +50,33 @@ public struct PrefixTable: Sendable {
                     continue
                 }
                 if from.utf8.count != to.utf8.count {
-                    diagnostics.append(Diagnostic(.error, file: f.display, line: row.line, field: "to", rawValue: to,
-                                                  "\(what) rule \(from)–\(to): from and to must have the same number of characters"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .error, file: f.display, line: row.line, field: "to", rawValue: to,
+                            "\(what) rule \(from)–\(to): from and to must have the same number of characters"))
                     continue
                 }
                 if from > to {
-                    diagnostics.append(Diagnostic(.error, file: f.display, line: row.line, field: "to", rawValue: to,
-                                                  "\(what) rule \(from)–\(to): from is after to"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .error, file: f.display, line: row.line, field: "to", rawValue: to,
+                            "\(what) rule \(from)–\(to): from is after to"))
                     continue
                 }
                 if !validTarget(target) {
-                    diagnostics.append(Diagnostic(.error, file: f.display, line: row.line, field: targetColumn, rawValue: target,
-                                                  "\(what) rule \(from)–\(to) names \(targetColumn) \"\(target)\", which is not defined"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .error, file: f.display, line: row.line, field: targetColumn, rawValue: target,
+                            "\(what) rule \(from)–\(to) names \(targetColumn) \"\(target)\", which is not defined"))
                     continue
                 }
                 let rule = PrefixRule(from: from, to: to, target: target, layer: layer, file: f.display, line: row.line)
                 if let clash = layerRules.first(where: { $0.from.utf8.count == from.utf8.count && $0.from <= to && from <= $0.to }) {
-                    diagnostics.append(Diagnostic(.error, file: f.display, line: row.line,
-                                                  "\(what) rule \(from)–\(to) overlaps the rule \(clash.from)–\(clash.to) on line \(clash.line); a code must map to exactly one \(targetColumn)"))
+                    diagnostics.append(
+                        Diagnostic(
+                            .error, file: f.display, line: row.line,
+                            "\(what) rule \(from)–\(to) overlaps the rule \(clash.from)–\(clash.to) on line \(clash.line); a code must map to exactly one \(targetColumn)"
+                        ))
                     continue
                 }
                 layerRules.append(rule)
@@ -122,15 +135,20 @@ public struct MappingTables: Sendable {
             for row in t.rows {
                 let id = row["id"]
                 if id.isEmpty || id == excluded {
-                    d.append(Diagnostic(.error, file: rlDisplay, line: row.line, field: "id", "report line id must be non-empty and not \"-\"")); continue
+                    d.append(Diagnostic(.error, file: rlDisplay, line: row.line, field: "id", "report line id must be non-empty and not \"-\""));
+                    continue
                 }
                 if byID[id] != nil {
-                    d.append(Diagnostic(.error, file: rlDisplay, line: row.line, field: "id", rawValue: id, "report line \"\(id)\" is defined twice")); continue
+                    d.append(
+                        Diagnostic(.error, file: rlDisplay, line: row.line, field: "id", rawValue: id, "report line \"\(id)\" is defined twice"));
+                    continue
                 }
                 let parts = row["sum_of"].split(separator: "+").map { String($0).trimmingCharacters(in: " ") }.filter { !$0.isEmpty }
                 for p in parts where byID[p] == nil {
-                    d.append(Diagnostic(.error, file: rlDisplay, line: row.line, field: "sum_of", rawValue: p,
-                                        "sum line \"\(id)\" adds \"\(p)\", which is not defined above it (a sum may only add lines defined before it)"))
+                    d.append(
+                        Diagnostic(
+                            .error, file: rlDisplay, line: row.line, field: "sum_of", rawValue: p,
+                            "sum line \"\(id)\" adds \"\(p)\", which is not defined above it (a sum may only add lines defined before it)"))
                 }
                 let l = ReportLine(id: id, name: row["name"], sumOf: parts)
                 lines.append(l); byID[id] = l
@@ -145,27 +163,46 @@ public struct MappingTables: Sendable {
             for row in t.rows {
                 let id = row["id"], parent = row["parent"]
                 if id.isEmpty { d.append(Diagnostic(.error, file: uDisplay, line: row.line, field: "id", "unit id is empty")); continue }
-                if unitByID[id] != nil { d.append(Diagnostic(.error, file: uDisplay, line: row.line, field: "id", rawValue: id, "unit \"\(id)\" is defined twice")); continue }
+                if unitByID[id] != nil {
+                    d.append(Diagnostic(.error, file: uDisplay, line: row.line, field: "id", rawValue: id, "unit \"\(id)\" is defined twice"));
+                    continue
+                }
                 if parent.isEmpty {
-                    if let r = root { d.append(Diagnostic(.error, file: uDisplay, line: row.line, field: "parent", "unit \"\(id)\" has no parent, but \"\(r)\" is already the root; the hierarchy has exactly one root")); continue }
+                    if let r = root {
+                        d.append(
+                            Diagnostic(
+                                .error, file: uDisplay, line: row.line, field: "parent",
+                                "unit \"\(id)\" has no parent, but \"\(r)\" is already the root; the hierarchy has exactly one root"));
+                        continue
+                    }
                     root = id
                 } else if unitByID[parent] == nil {
-                    d.append(Diagnostic(.error, file: uDisplay, line: row.line, field: "parent", rawValue: parent,
-                                        "unit \"\(id)\" has parent \"\(parent)\", which is not defined above it")); continue
+                    d.append(
+                        Diagnostic(
+                            .error, file: uDisplay, line: row.line, field: "parent", rawValue: parent,
+                            "unit \"\(id)\" has parent \"\(parent)\", which is not defined above it"));
+                    continue
                 }
                 let u = OrgUnit(id: id, name: row["name"], parent: parent.isEmpty ? nil : parent)
                 units.append(u); unitByID[id] = u
             }
-            if root == nil && !units.isEmpty || t.rows.isEmpty { d.append(Diagnostic(.error, file: uDisplay, line: nil, "the unit hierarchy has no root (a unit with an empty parent)")) }
+            if root == nil && !units.isEmpty || t.rows.isEmpty {
+                d.append(Diagnostic(.error, file: uDisplay, line: nil, "the unit hierarchy has no root (a unit with an empty parent)"))
+            }
         }
         let baseLines = Set(lines.filter { !$0.isSum }.map(\.id))
-        let accounts = PrefixTable.load(files: m.accounts.map { ($0, config.diagnosticName($0)) }, targetColumn: "line", what: "account",
-                                        validTarget: { $0 == excluded || baseLines.contains($0) }, diagnostics: &d)
-        let ansvar = PrefixTable.load(files: [(m.ansvar, config.diagnosticName(m.ansvar))], targetColumn: "unit", what: "ansvar",
-                                      validTarget: { unitByID[$0] != nil }, diagnostics: &d)
+        let accounts = PrefixTable.load(
+            files: m.accounts.map { ($0, config.diagnosticName($0)) }, targetColumn: "line", what: "account",
+            validTarget: { $0 == excluded || baseLines.contains($0) }, diagnostics: &d)
+        let ansvar = PrefixTable.load(
+            files: [(m.ansvar, config.diagnosticName(m.ansvar))], targetColumn: "unit", what: "ansvar",
+            validTarget: { unitByID[$0] != nil }, diagnostics: &d)
         if d.contains(where: { $0.severity == .error }) { return (nil, d) }
-        return (MappingTables(reportLines: lines, lineByID: byID, accounts: accounts, ansvar: ansvar,
-                              units: UnitTree(units: units, byID: unitByID, root: root ?? "")), d)
+        return (
+            MappingTables(
+                reportLines: lines, lineByID: byID, accounts: accounts, ansvar: ansvar,
+                units: UnitTree(units: units, byID: unitByID, root: root ?? "")), d
+        )
     }
 
     /// Base-line amounts → amounts for every line, sum lines included (in file order).

@@ -14,7 +14,7 @@ struct CareDayTally {
     var cells: [Key: Value] = [:]
     var placementsRead: Int64 = 0
     var placementsMapped: Int64 = 0
-    var unmapped: [String: Int64] = [:]   // ansvar → placements
+    var unmapped: [String: Int64] = [:]  // ansvar → placements
 
     static func tally(path: String, config: PipelineConfig, mappings: MappingTables) throws -> CareDayTally {
         var t = CareDayTally()

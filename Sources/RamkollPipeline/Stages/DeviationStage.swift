@@ -15,12 +15,18 @@ public struct DeviationStage: Stage {
         let figures = try Figures.load(path: grid.path, mappings: maps)
         let m = cfg.asOf.month
         let dir = context.directory(name)
-        let avv = try TableWriter(directory: dir, name: "avvikelse.csv", header: [
-            "unit", "unit_name", "level", "line", "line_name", "budget_year_ore", "budget_ytd_ore", "actual_ytd_ore",
-            "deviation_ytd_ore", "deviation_pct", "over_threshold"])
+        let avv = try TableWriter(
+            directory: dir, name: "avvikelse.csv",
+            header: [
+                "unit", "unit_name", "level", "line", "line_name", "budget_year_ore", "budget_ytd_ore", "actual_ytd_ore",
+                "deviation_ytd_ore", "deviation_pct", "over_threshold",
+            ])
         // drift.csv: budget is the full year; actual and previous year are through the as-of month.
-        let drift = try TableWriter(directory: dir, name: "drift.csv", header: [
-            "unit", "unit_name", "level", "line", "line_name", "budget_tkr", "actual_tkr", "deviation_tkr", "previous_year_tkr", "diff_tkr"])
+        let drift = try TableWriter(
+            directory: dir, name: "drift.csv",
+            header: [
+                "unit", "unit_name", "level", "line", "line_name", "budget_tkr", "actual_tkr", "deviation_tkr", "previous_year_tkr", "diff_tkr",
+            ])
         var text = ""
         var over = 0
         let fy = cfg.fiscalYear
@@ -38,15 +44,23 @@ public struct DeviationStage: Stage {
                 let bY = budgetYear[l.id]!, bYTD = budgetYTD[l.id]!, aYTD = actualYTD[l.id]!, p = prev[l.id]!
                 let dev = aYTD - bYTD
                 let pct = Ore.basisPoints(dev, of: Ore(Int64(bYTD.value.magnitude)))
-                let isOver = dev.value.magnitude >= cfg.deviationThreshold.value.magnitude && (pct.map { $0.magnitude >= cfg.deviationThresholdPercent.magnitude } ?? true) && dev != .zero
+                let isOver =
+                    dev.value.magnitude >= cfg.deviationThreshold.value.magnitude
+                    && (pct.map { $0.magnitude >= cfg.deviationThresholdPercent.magnitude } ?? true) && dev != .zero
                 if isOver && !l.isSum { over += 1 }
-                try avv.write([unit.id, unit.name, level, l.id, l.name, String(bY.value), String(bYTD.value), String(aYTD.value),
-                               String(dev.value), pct.map(DeviationStage.percentText) ?? "", isOver ? "yes" : "no"])
+                try avv.write([
+                    unit.id, unit.name, level, l.id, l.name, String(bY.value), String(bYTD.value), String(aYTD.value),
+                    String(dev.value), pct.map(DeviationStage.percentText) ?? "", isOver ? "yes" : "no",
+                ])
                 // The year-end table: full-year budget against outcome to date.
                 let yDev = aYTD - bY, diff = aYTD - p
-                try drift.write([unit.id, unit.name, level, l.id, l.name, String(bY.tkr), String(aYTD.tkr), String(yDev.tkr), String(p.tkr), String(diff.tkr)])
-                rows.append([l.isSum ? l.name.uppercasedFirstMarker() : l.name, Ore.formatWhole(bY.tkr), Ore.formatWhole(aYTD.tkr),
-                             Ore.formatWhole(yDev.tkr), Ore.formatWhole(p.tkr), Ore.formatWhole(diff.tkr)])
+                try drift.write([
+                    unit.id, unit.name, level, l.id, l.name, String(bY.tkr), String(aYTD.tkr), String(yDev.tkr), String(p.tkr), String(diff.tkr),
+                ])
+                rows.append([
+                    l.isSum ? l.name.uppercasedFirstMarker() : l.name, Ore.formatWhole(bY.tkr), Ore.formatWhole(aYTD.tkr),
+                    Ore.formatWhole(yDev.tkr), Ore.formatWhole(p.tkr), Ore.formatWhole(diff.tkr),
+                ])
             }
             text += "Drift — \(unit.name) (\(unit.id))\n" + TextTable.render(rows) + "\n"
         }
@@ -63,9 +77,14 @@ public struct DeviationStage: Stage {
             "units": Int64(maps.units.units.count), "report_lines": Int64(maps.reportLines.count),
             "root.actual_ytd_ore": baseSum.value, "deviations_over_threshold": Int64(over),
         ]
-        let balances = [Balance("Σ base lines at the root (actual) = Σ actual_ore in actuals_vs_budget.csv", left: baseSum.value, right: gridTotal.value)]
-        let manifest = context.manifest(name, inputs: [grid.input], outputs: outs + [txt], totals: totals, balances: balances,
-                                        notes: ["over_threshold: |avvikelse YTD| ≥ \(cfg.deviationThreshold.swedish) kr and |avvikelse %| ≥ \(Ore.formatPercent(cfg.deviationThresholdPercent)) % of |budget YTD|"])
+        let balances = [
+            Balance("Σ base lines at the root (actual) = Σ actual_ore in actuals_vs_budget.csv", left: baseSum.value, right: gridTotal.value)
+        ]
+        let manifest = context.manifest(
+            name, inputs: [grid.input], outputs: outs + [txt], totals: totals, balances: balances,
+            notes: [
+                "over_threshold: |avvikelse YTD| ≥ \(cfg.deviationThreshold.swedish) kr and |avvikelse %| ≥ \(Ore.formatPercent(cfg.deviationThresholdPercent)) % of |budget YTD|"
+            ])
         var summary = ["deviation: \(over) unit × line deviations over threshold; Drift tables in 04-deviation/drift.txt"]
         if let resultLine = maps.reportLines.last {
             let r = actualYTD(root: root, figures: figures, maps: maps, m: m)[resultLine.id] ?? .zero

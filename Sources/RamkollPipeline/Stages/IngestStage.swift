@@ -11,8 +11,9 @@ public struct IngestStage: Stage {
     public func run(_ context: StageContext) throws -> StageResult {
         let cfg = context.config
         let dir = context.directory(name)
-        let table = try TableWriter(directory: dir, name: "inputs.csv",
-                                    header: ["id", "role", "path", "profile", "sha256", "bytes", "encoding", "bom"])
+        let table = try TableWriter(
+            directory: dir, name: "inputs.csv",
+            header: ["id", "role", "path", "profile", "sha256", "bytes", "encoding", "bom"])
         var inputs: [InputRecord] = []
         var seen: [String: String] = [:]
         var notes: [String] = []
@@ -20,7 +21,10 @@ public struct IngestStage: Stage {
         for s in cfg.sources {
             let (hex, bytes) = try FileIO.sha256(ofFile: s.path)
             if let other = seen[hex] {
-                throw RamkollError(.data, "\(s.displayPath): has the same content (SHA-256 \(hex.prefix(12))…) as source \(other); an input must be counted once — remove one of them from the pipeline")
+                throw RamkollError(
+                    .data,
+                    "\(s.displayPath): has the same content (SHA-256 \(hex.prefix(12))…) as source \(other); an input must be counted once — remove one of them from the pipeline"
+                )
             }
             seen[hex] = s.id
             var encoding = "", bom = ""
@@ -30,14 +34,19 @@ public struct IngestStage: Stage {
                 encoding = p.encoding.rawValue
                 bom = info.hadBOM ? "yes" : "no"
                 if info.hadBOM && p.encoding != .utf8 {
-                    throw RamkollError(.data, "\(s.displayPath):1: file starts with a UTF-8 byte order mark but profile \(p.name) says \(p.encoding.rawValue) — set encoding: utf-8 in \(p.file)")
+                    throw RamkollError(
+                        .data,
+                        "\(s.displayPath):1: file starts with a UTF-8 byte order mark but profile \(p.name) says \(p.encoding.rawValue) — set encoding: utf-8 in \(p.file)"
+                    )
                 }
             case .placementXML:
                 encoding = "declared"; bom = ""
             }
             totalBytes += bytes
             try table.write([s.id, "source", cfg.display(s.path), s.profile.name, hex, String(bytes), encoding, bom])
-            inputs.append(InputRecord(path: cfg.display(s.path), sha256: hex, bytes: bytes, role: "source \(s.id) (\(s.profile.kind), profile \(s.profile.name))"))
+            inputs.append(
+                InputRecord(
+                    path: cfg.display(s.path), sha256: hex, bytes: bytes, role: "source \(s.id) (\(s.profile.kind), profile \(s.profile.name))"))
         }
         for (i, b) in cfg.budgets.enumerated() {
             let (hex, bytes) = try FileIO.sha256(ofFile: b.path)
@@ -55,11 +64,14 @@ public struct IngestStage: Stage {
         }
         if cfg.sources.isEmpty { notes.append("the pipeline names no sources") }
         let out = try table.commit()
-        let manifest = context.manifest(name, inputs: inputs, outputs: [out],
-                                        totals: ["sources": Int64(cfg.sources.count), "budget_files": Int64(cfg.budgets.count), "input_bytes": totalBytes],
-                                        balances: [Balance("inputs.csv rows = sources + budget files", left: out.rows, right: Int64(cfg.sources.count + cfg.budgets.count))],
-                                        notes: notes)
-        return StageResult(manifest: manifest, summary: ["ingest: \(cfg.sources.count) sources and \(cfg.budgets.count) budget files fingerprinted (\(totalBytes) bytes)"])
+        let manifest = context.manifest(
+            name, inputs: inputs, outputs: [out],
+            totals: ["sources": Int64(cfg.sources.count), "budget_files": Int64(cfg.budgets.count), "input_bytes": totalBytes],
+            balances: [Balance("inputs.csv rows = sources + budget files", left: out.rows, right: Int64(cfg.sources.count + cfg.budgets.count))],
+            notes: notes)
+        return StageResult(
+            manifest: manifest,
+            summary: ["ingest: \(cfg.sources.count) sources and \(cfg.budgets.count) budget files fingerprinted (\(totalBytes) bytes)"])
     }
 }
 
@@ -74,7 +86,10 @@ enum LedgerHeader {
         var names: [String] = []
         for i in 0..<reader.fieldCount {
             guard let s = p.encoding.decode(reader.field(i)) else {
-                throw RamkollError(.data, "\(display):\(reader.line): header is not valid \(p.encoding.rawValue) — the file is probably Windows-1252; set encoding in profile \(p.file)")
+                throw RamkollError(
+                    .data,
+                    "\(display):\(reader.line): header is not valid \(p.encoding.rawValue) — the file is probably Windows-1252; set encoding in profile \(p.file)"
+                )
             }
             names.append(s.trimmingCharacters(in: " \t"))
         }
@@ -84,7 +99,10 @@ enum LedgerHeader {
             if let i = names.firstIndex(of: h) { index[f] = i } else { missing.append("\"\(h)\" (\(f.rawValue))") }
         }
         if !missing.isEmpty {
-            throw RamkollError(.data, "\(display):\(reader.line): header has no column \(missing.joined(separator: ", ")); the header is \"\(names.joined(separator: ";"))\" — is this the right profile (\(p.file))?")
+            throw RamkollError(
+                .data,
+                "\(display):\(reader.line): header has no column \(missing.joined(separator: ", ")); the header is \"\(names.joined(separator: ";"))\" — is this the right profile (\(p.file))?"
+            )
         }
         return Info(index: index, columns: names.count, hadBOM: reader.hadBOM)
     }

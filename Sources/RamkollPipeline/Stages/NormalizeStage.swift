@@ -8,10 +8,14 @@ public struct NormalizeStage: Stage {
     public let name = StageName.normalize
     public init() {}
 
-    static let ledgerHeader = ["source", "file", "line", "voucher", "booking_date", "period", "account", "ansvar", "verksamhet",
-                               "aktivitet", "projekt", "objekt", "motpart", "amount_ore", "text"]
-    static let placementHeader = ["source", "file", "record", "line", "placement_id", "person", "ansvar", "form_of_care",
-                                  "legal_basis", "start", "end", "daily_price_ore"]
+    static let ledgerHeader = [
+        "source", "file", "line", "voucher", "booking_date", "period", "account", "ansvar", "verksamhet",
+        "aktivitet", "projekt", "objekt", "motpart", "amount_ore", "text",
+    ]
+    static let placementHeader = [
+        "source", "file", "record", "line", "placement_id", "person", "ansvar", "form_of_care",
+        "legal_basis", "start", "end", "daily_price_ore",
+    ]
     static let budgetHeader = ["file", "line", "unit", "report_line", "period", "amount_ore"]
     static let rejectHeader = ["source", "file", "line", "record", "field", "raw_value", "reason"]
 
@@ -24,15 +28,19 @@ public struct NormalizeStage: Stage {
         }
         func ledger(_ e: LedgerEntry, sourceID: String) throws {
             let d = e.dimensions
-            try ledgerOut.write([sourceID, e.source.file, String(e.source.line), e.voucher, e.bookingDate?.description ?? "",
-                                 e.period.description, e.account, d.ansvar, d.verksamhet, d.aktivitet, d.projekt, d.objekt, d.motpart,
-                                 String(e.amount.value), e.text])
+            try ledgerOut.write([
+                sourceID, e.source.file, String(e.source.line), e.voucher, e.bookingDate?.description ?? "",
+                e.period.description, e.account, d.ansvar, d.verksamhet, d.aktivitet, d.projekt, d.objekt, d.motpart,
+                String(e.amount.value), e.text,
+            ])
         }
         func placement(_ p: Placement, sourceID: String) throws {
             var record = ""
             if case .record(let i, _) = p.source.position { record = String(i) }
-            try placementsOut.write([sourceID, p.source.file, record, String(p.source.line), p.id, p.person, p.ansvar, p.formOfCare,
-                                     p.legalBasis, p.start.description, p.end?.description ?? "", String(p.dailyPrice.value)])
+            try placementsOut.write([
+                sourceID, p.source.file, record, String(p.source.line), p.id, p.person, p.ansvar, p.formOfCare,
+                p.legalBasis, p.start.description, p.end?.description ?? "", String(p.dailyPrice.value),
+            ])
         }
         func reject(sourceID: String, at: SourceRef, field: String, raw: String, reason: String) throws {
             var record = ""
@@ -70,8 +78,12 @@ public struct NormalizeStage: Stage {
             totals[k + "amount_normalized_ore"] = c.amountNormalized.value
             totals[k + "amount_rejected_ore"] = c.amountRejected.value
             totals[k + "rejected_rows_without_amount"] = c.rejectedWithoutAmount
-            balances.append(Balance("\(s.id): rows_read = rows_normalized + rows_rejected", left: c.rowsRead, right: c.rowsNormalized + c.rowsRejected))
-            balances.append(Balance("\(s.id): amount_read_ore = amount_normalized_ore + amount_rejected_ore", left: c.amountRead.value, right: c.amountNormalized.value + c.amountRejected.value))
+            balances.append(
+                Balance("\(s.id): rows_read = rows_normalized + rows_rejected", left: c.rowsRead, right: c.rowsNormalized + c.rowsRejected))
+            balances.append(
+                Balance(
+                    "\(s.id): amount_read_ore = amount_normalized_ore + amount_rejected_ore", left: c.amountRead.value,
+                    right: c.amountNormalized.value + c.amountRejected.value))
             if let e = c.fileError { dataErrors.append(e) }
             all.rowsRead += c.rowsRead; all.rowsNormalized += c.rowsNormalized; all.rowsRejected += c.rowsRejected
             all.amountRead += c.amountRead; all.amountNormalized += c.amountNormalized; all.amountRejected += c.amountRejected
@@ -89,13 +101,14 @@ public struct NormalizeStage: Stage {
                 throw RamkollError(.input, "\(b.displayPath) changed since ingest; rerun from ingest")
             }
             inputs.append(InputRecord(path: cfg.display(b.path), sha256: hex, bytes: bytes, role: "budget"))
-            let r = try BudgetReader.read(path: b.path, display: b.displayPath, fiscalYear: cfg.fiscalYear, mappings: context.mappings,
-                                          emit: { line, source in
-                                              try budgetOut.write([source.file, String(source.line), line.unit, line.line, line.period.description, String(line.amount.value)])
-                                          },
-                                          reject: { ref, field, raw, reason in
-                                              try sink.reject(sourceID: "budget\(i + 1)", at: ref, field: field, raw: raw, reason: reason)
-                                          })
+            let r = try BudgetReader.read(
+                path: b.path, display: b.displayPath, fiscalYear: cfg.fiscalYear, mappings: context.mappings,
+                emit: { line, source in
+                    try budgetOut.write([source.file, String(source.line), line.unit, line.line, line.period.description, String(line.amount.value)])
+                },
+                reject: { ref, field, raw, reason in
+                    try sink.reject(sourceID: "budget\(i + 1)", at: ref, field: field, raw: raw, reason: reason)
+                })
             budgetRows += r.rows; budgetRejected += r.rejected
             budgetIn += r.annualRead; budgetMonthly += r.monthly; budgetRejectedAmount += r.annualRejected
         }
@@ -114,14 +127,25 @@ public struct NormalizeStage: Stage {
         totals["budget.monthly_written_ore"] = budgetMonthly.value
         totals["budget.annual_rejected_ore"] = budgetRejectedAmount.value
         balances.append(Balance("rows_read = rows_normalized + rows_rejected", left: all.rowsRead, right: all.rowsNormalized + all.rowsRejected))
-        balances.append(Balance("amount_read_ore = amount_normalized_ore + amount_rejected_ore", left: all.amountRead.value, right: all.amountNormalized.value + all.amountRejected.value))
-        balances.append(Balance("ledger.csv rows + placements.csv rows = rows_normalized", left: outs[0].rows + outs[1].rows, right: all.rowsNormalized))
-        balances.append(Balance("budget.annual_read_ore = budget.monthly_written_ore + budget.annual_rejected_ore", left: budgetIn.value, right: budgetMonthly.value + budgetRejectedAmount.value))
-        balances.append(Balance("rejects.csv rows = rows_rejected + budget.rows_rejected + broken files", left: outs[3].rows, right: all.rowsRejected + budgetRejected + Int64(dataErrors.count)))
+        balances.append(
+            Balance(
+                "amount_read_ore = amount_normalized_ore + amount_rejected_ore", left: all.amountRead.value,
+                right: all.amountNormalized.value + all.amountRejected.value))
+        balances.append(
+            Balance("ledger.csv rows + placements.csv rows = rows_normalized", left: outs[0].rows + outs[1].rows, right: all.rowsNormalized))
+        balances.append(
+            Balance(
+                "budget.annual_read_ore = budget.monthly_written_ore + budget.annual_rejected_ore", left: budgetIn.value,
+                right: budgetMonthly.value + budgetRejectedAmount.value))
+        balances.append(
+            Balance(
+                "rejects.csv rows = rows_rejected + budget.rows_rejected + broken files", left: outs[3].rows,
+                right: all.rowsRejected + budgetRejected + Int64(dataErrors.count)))
         summary.append("normalize: budget: \(budgetRows) lines read, \(budgetRejected) rejected")
         let manifest = context.manifest(name, inputs: inputs, outputs: outs, totals: totals, balances: balances, notes: dataErrors)
-        return StageResult(manifest: manifest, summary: summary, rejectedRows: all.rowsRejected + budgetRejected,
-                           readRows: all.rowsRead + budgetRows, dataErrors: dataErrors)
+        return StageResult(
+            manifest: manifest, summary: summary, rejectedRows: all.rowsRejected + budgetRejected,
+            readRows: all.rowsRead + budgetRows, dataErrors: dataErrors)
     }
 
     private func readFingerprints(_ path: String) throws -> [String: String] {
@@ -153,12 +177,16 @@ enum BudgetReader {
         return (0..<12).map { Ore(q + (Int64($0) < r.magnitude ? (r < 0 ? -1 : 1) : 0)) }
     }
 
-    static func read(path: String, display: String, fiscalYear: Int, mappings: MappingTables,
-                     emit: (BudgetLine, SourceRef) throws -> Void,
-                     reject: (SourceRef, String, String, String) throws -> Void) throws -> Counts {
+    static func read(
+        path: String, display: String, fiscalYear: Int, mappings: MappingTables,
+        emit: (BudgetLine, SourceRef) throws -> Void,
+        reject: (SourceRef, String, String, String) throws -> Void
+    ) throws -> Counts {
         var diags: [Diagnostic] = []
         var c = Counts()
-        guard let t = DataTable.read(path: path, display: display, required: ["enhet", "rad", "belopp", "periodisering"] + months, diagnostics: &diags) else {
+        guard
+            let t = DataTable.read(path: path, display: display, required: ["enhet", "rad", "belopp", "periodisering"] + months, diagnostics: &diags)
+        else {
             throw RamkollError(.data, diags.map(\.description).joined(separator: "\n"))
         }
         for d in diags {
@@ -175,14 +203,19 @@ enum BudgetReader {
                 if let a = annual { c.annualRejected += a; c.annualRead += a }
             }
             guard case .success(let annual) = parser.parse(Array(row["belopp"].utf8)) else {
-                try fail("belopp", row["belopp"], "budget amount \"\(row["belopp"])\" is not a number; expected kronor with decimal comma, e.g. -1 234 000", annual: nil); continue
+                try fail(
+                    "belopp", row["belopp"],
+                    "budget amount \"\(row["belopp"])\" is not a number; expected kronor with decimal comma, e.g. -1 234 000", annual: nil);
+                continue
             }
             let unit = row["enhet"], line = row["rad"]
             guard mappings.units.byID[unit] != nil else {
-                try fail("enhet", unit, "unit \"\(unit)\" is not in the unit hierarchy; add it to the units table or fix the budget", annual: annual); continue
+                try fail("enhet", unit, "unit \"\(unit)\" is not in the unit hierarchy; add it to the units table or fix the budget", annual: annual);
+                continue
             }
             guard let rl = mappings.lineByID[line], !rl.isSum else {
-                try fail("rad", line, "report line \"\(line)\" is not a base report line (sum lines are computed, not budgeted)", annual: annual); continue
+                try fail("rad", line, "report line \"\(line)\" is not a base report line (sum lines are computed, not budgeted)", annual: annual);
+                continue
             }
             var perMonth: [Ore]
             switch row["periodisering"].lowercased() {
@@ -201,10 +234,16 @@ enum BudgetReader {
                 if let bad { try fail("periodisering", row["periodisering"], bad, annual: annual); continue }
                 let sum = perMonth.reduce(Ore.zero, +)
                 if sum != annual {
-                    try fail("belopp", row["belopp"], "the months add up to \(sum.swedish) kr but the annual amount is \(annual.swedish) kr; they must agree", annual: annual); continue
+                    try fail(
+                        "belopp", row["belopp"],
+                        "the months add up to \(sum.swedish) kr but the annual amount is \(annual.swedish) kr; they must agree", annual: annual);
+                    continue
                 }
             default:
-                try fail("periodisering", row["periodisering"], "periodisation key \"\(row["periodisering"])\" is not known; use jämn or månad", annual: annual); continue
+                try fail(
+                    "periodisering", row["periodisering"], "periodisation key \"\(row["periodisering"])\" is not known; use jämn or månad",
+                    annual: annual);
+                continue
             }
             c.annualRead += annual
             for (i, amount) in perMonth.enumerated() {

@@ -23,8 +23,11 @@ public struct PrognosisStage: Stage {
         let figures = try Figures.load(path: grid.path, mappings: maps)
         let m = cfg.asOf.month
         let dir = context.directory(name)
-        let out = try TableWriter(directory: dir, name: "prognos.csv", header: [
-            "unit", "unit_name", "line", "line_name", "method", "selected", "budget_year_ore", "actual_ytd_ore", "forecast_ore", "deviation_ore"])
+        let out = try TableWriter(
+            directory: dir, name: "prognos.csv",
+            header: [
+                "unit", "unit_name", "line", "line_name", "method", "selected", "budget_year_ore", "actual_ytd_ore", "forecast_ore", "deviation_ore",
+            ])
         var text = ""
         for unit in maps.units.depthFirst() {
             let budget = figures.lines(of: unit.id, mappings: maps) { $0.budgetYear }
@@ -33,14 +36,21 @@ public struct PrognosisStage: Stage {
                 (.runRate, figures.lines(of: unit.id, mappings: maps) { PrognosisStage.runRate($0.actualThrough(m), monthsElapsed: m) }),
                 (.ytdPlusBudget, figures.lines(of: unit.id, mappings: maps) { $0.actualThrough(m) + ($0.budgetYear - $0.budgetThrough(m)) }),
             ]
-            var rows: [[String]] = [["Belopp i tkr", "Budget \(cfg.fiscalYear)", "Utfall t.o.m. \(cfg.asOf)", "Prognos (\(cfg.forecastMethod.rawValue))", "Avvikelse"]]
+            var rows: [[String]] = [
+                ["Belopp i tkr", "Budget \(cfg.fiscalYear)", "Utfall t.o.m. \(cfg.asOf)", "Prognos (\(cfg.forecastMethod.rawValue))", "Avvikelse"]
+            ]
             for l in maps.reportLines {
                 for (method, forecast) in methods {
                     let f = forecast[l.id]!, b = budget[l.id]!
-                    try out.write([unit.id, unit.name, l.id, l.name, method.rawValue, method == cfg.forecastMethod ? "yes" : "no",
-                                   String(b.value), String(ytd[l.id]!.value), String(f.value), String((f - b).value)])
+                    try out.write([
+                        unit.id, unit.name, l.id, l.name, method.rawValue, method == cfg.forecastMethod ? "yes" : "no",
+                        String(b.value), String(ytd[l.id]!.value), String(f.value), String((f - b).value),
+                    ])
                     if method == cfg.forecastMethod {
-                        rows.append([l.isSum ? "= " + l.name : l.name, Ore.formatWhole(b.tkr), Ore.formatWhole(ytd[l.id]!.tkr), Ore.formatWhole(f.tkr), Ore.formatWhole((f - b).tkr)])
+                        rows.append([
+                            l.isSum ? "= " + l.name : l.name, Ore.formatWhole(b.tkr), Ore.formatWhole(ytd[l.id]!.tkr), Ore.formatWhole(f.tkr),
+                            Ore.formatWhole((f - b).tkr),
+                        ])
                     }
                 }
             }
@@ -51,10 +61,13 @@ public struct PrognosisStage: Stage {
         let (hex, bytes) = try FileIO.sha256(ofFile: dir + "/prognos.txt")
         let txt = OutputRecord(path: "prognos.txt", sha256: hex, bytes: bytes, rows: Int64(text.split(separator: "\n").count))
         let expected = Int64(maps.units.units.count * maps.reportLines.count * 2)
-        let manifest = context.manifest(name, inputs: [grid.input], outputs: [csv, txt],
-                                        totals: ["rows": csv.rows, "months_elapsed": Int64(m)],
-                                        balances: [Balance("prognos.csv rows = units × report lines × methods", left: csv.rows, right: expected)],
-                                        notes: ["selected method: \(cfg.forecastMethod.rawValue)"])
-        return StageResult(manifest: manifest, summary: ["prognosis: full-year forecast by run-rate and ytd-plus-budget (selected: \(cfg.forecastMethod.rawValue)) in 05-prognosis/"])
+        let manifest = context.manifest(
+            name, inputs: [grid.input], outputs: [csv, txt],
+            totals: ["rows": csv.rows, "months_elapsed": Int64(m)],
+            balances: [Balance("prognos.csv rows = units × report lines × methods", left: csv.rows, right: expected)],
+            notes: ["selected method: \(cfg.forecastMethod.rawValue)"])
+        return StageResult(
+            manifest: manifest,
+            summary: ["prognosis: full-year forecast by run-rate and ytd-plus-budget (selected: \(cfg.forecastMethod.rawValue)) in 05-prognosis/"])
     }
 }

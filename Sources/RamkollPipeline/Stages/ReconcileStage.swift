@@ -27,8 +27,8 @@ public struct ReconcileStage: Stage {
         let budget = try context.output(of: .normalize, named: "budget.csv")
         let placements = try context.output(of: .normalize, named: "placements.csv")
 
-        var actual: [GridKey: Ore] = [:]       // report sign, current year up to as-of
-        var previous: [GridKey: Ore] = [:]     // report sign, previous year (period keyed to this year's month)
+        var actual: [GridKey: Ore] = [:]  // report sign, current year up to as-of
+        var previous: [GridKey: Ore] = [:]  // report sign, previous year (period keyed to this year's month)
         var budgetGrid: [GridKey: Ore] = [:]
         var exceptions: [ExceptionKey: ExceptionValue] = [:]
         var accountCache: [String: PrefixRule?] = [:]
@@ -59,7 +59,11 @@ public struct ReconcileStage: Stage {
             }
             if rule.target == MappingTables.excluded { count("excluded_by_mapping", amount); return }
             let unitRule: PrefixRule?
-            if let cached = ansvarCache[ansvarCode] { unitRule = cached } else { unitRule = maps.ansvar.lookup(ansvarCode); ansvarCache[ansvarCode] = unitRule }
+            if let cached = ansvarCache[ansvarCode] {
+                unitRule = cached
+            } else {
+                unitRule = maps.ansvar.lookup(ansvarCode); ansvarCache[ansvarCode] = unitRule
+            }
             guard let unitRule else {
                 count("unmapped_ansvar", amount)
                 let k = ExceptionKey(kind: "unmapped-ansvar", account: account, ansvar: ansvarCode, year: period.year)
@@ -70,8 +74,11 @@ public struct ReconcileStage: Stage {
             }
             let report = SignConvention.reportSign(fromLedger: amount)
             let key = GridKey(unit: unitRule.target, line: rule.target, period: Period(year: fy, month: period.month)!)
-            if current { actual[key, default: .zero] += report; count("current_year", amount) }
-            else { previous[key, default: .zero] += report; count("previous_year", amount) }
+            if current {
+                actual[key, default: .zero] += report; count("current_year", amount)
+            } else {
+                previous[key, default: .zero] += report; count("previous_year", amount)
+            }
         }
 
         var budgetRows: Int64 = 0, budgetTotal = Ore.zero
@@ -91,7 +98,9 @@ public struct ReconcileStage: Stage {
         for k in budgetGrid.keys { pairs.insert([k.unit, k.line]) }
         let unitOrder = Dictionary(uniqueKeysWithValues: maps.units.depthFirst().enumerated().map { ($1.id, $0) })
         let lineOrder = Dictionary(uniqueKeysWithValues: maps.reportLines.enumerated().map { ($1.id, $0) })
-        let sortedPairs = pairs.sorted { (unitOrder[$0[0]] ?? Int.max, lineOrder[$0[1]] ?? Int.max) < (unitOrder[$1[0]] ?? Int.max, lineOrder[$1[1]] ?? Int.max) }
+        let sortedPairs = pairs.sorted {
+            (unitOrder[$0[0]] ?? Int.max, lineOrder[$0[1]] ?? Int.max) < (unitOrder[$1[0]] ?? Int.max, lineOrder[$1[1]] ?? Int.max)
+        }
         var gridActual = Ore.zero, gridBudget = Ore.zero, gridPrevious = Ore.zero
         for p in sortedPairs {
             var bYTD = Ore.zero, aYTD = Ore.zero
@@ -100,14 +109,18 @@ public struct ReconcileStage: Stage {
                 let b = budgetGrid[k] ?? .zero, ac = actual[k] ?? .zero, pr = previous[k] ?? .zero
                 bYTD += b; aYTD += ac
                 gridActual += ac; gridBudget += b; gridPrevious += pr
-                try grid.write([p[0], p[1], period.description, String(b.value), String(ac.value), String(bYTD.value), String(aYTD.value), String(pr.value)])
+                try grid.write([
+                    p[0], p[1], period.description, String(b.value), String(ac.value), String(bYTD.value), String(aYTD.value), String(pr.value),
+                ])
             }
         }
         let gridOut = try grid.commit()
 
-        let ex = try TableWriter(directory: dir, name: "exceptions.csv", header: ["kind", "year", "account", "ansvar", "rows", "amount_ore", "first_source", "what_to_do"])
+        let ex = try TableWriter(
+            directory: dir, name: "exceptions.csv", header: ["kind", "year", "account", "ansvar", "rows", "amount_ore", "first_source", "what_to_do"])
         for (k, v) in exceptions.sorted(by: { $0.key < $1.key }) {
-            let todo = k.kind == "unmapped-account"
+            let todo =
+                k.kind == "unmapped-account"
                 ? "add account \(k.account) (or a range holding it) to an accounts mapping table"
                 : "add ansvar \(k.ansvar) (or a range holding it) to the ansvar mapping table"
             try ex.write([k.kind, String(k.year), k.account, k.ansvar, String(v.rows), String(v.amount.value), v.first, todo])
@@ -115,15 +128,18 @@ public struct ReconcileStage: Stage {
 
         // Care days and cost from the case system, per unit × month × form of care.
         let care = try CareDayTally.tally(path: placements.path, config: cfg, mappings: maps)
-        let cd = try TableWriter(directory: dir, name: "care_days.csv", header: ["unit", "period", "form_of_care", "placements", "care_days", "cost_ore"])
+        let cd = try TableWriter(
+            directory: dir, name: "care_days.csv", header: ["unit", "period", "form_of_care", "placements", "care_days", "cost_ore"])
         var careDays: Int64 = 0, careCost = Ore.zero
         for (k, v) in care.cells.sorted(by: { $0.key < $1.key }) {
             try cd.write([k.unit, k.period.description, k.form, String(v.placements), String(v.days), String(v.cost.value)])
             careDays += v.days; careCost += v.cost
         }
         for (ansvar, count) in care.unmapped.sorted(by: { $0.key < $1.key }) {
-            try ex.write(["unmapped-ansvar-placement", String(fy), "", ansvar, String(count), "0", "02-normalize/placements.csv",
-                          "add ansvar \(ansvar) (or a range holding it) to the ansvar mapping table"])
+            try ex.write([
+                "unmapped-ansvar-placement", String(fy), "", ansvar, String(count), "0", "02-normalize/placements.csv",
+                "add ansvar \(ansvar) (or a range holding it) to the ansvar mapping table",
+            ])
         }
         let cdOut = try cd.commit()
         let exOut = try ex.commit()
@@ -140,21 +156,31 @@ public struct ReconcileStage: Stage {
         totals["grid.budget_ore"] = gridBudget.value
         totals["grid.previous_year_report_sign_ore"] = gridPrevious.value
         let balances = [
-            Balance("rows.in = " + cats.map { "rows.\($0)" }.joined(separator: " + "), left: n["in"] ?? 0, right: cats.reduce(0) { $0 + (n[$1] ?? 0) }),
-            Balance("amount_ore.in = " + cats.map { "amount_ore.\($0)" }.joined(separator: " + "), left: a["in"] ?? 0, right: cats.reduce(0) { $0 + (a[$1] ?? 0) }),
+            Balance(
+                "rows.in = " + cats.map { "rows.\($0)" }.joined(separator: " + "), left: n["in"] ?? 0, right: cats.reduce(0) { $0 + (n[$1] ?? 0) }),
+            Balance(
+                "amount_ore.in = " + cats.map { "amount_ore.\($0)" }.joined(separator: " + "), left: a["in"] ?? 0,
+                right: cats.reduce(0) { $0 + (a[$1] ?? 0) }),
             Balance("grid.actual_report_sign_ore = −amount_ore.current_year", left: gridActual.value, right: -(a["current_year"] ?? 0)),
             Balance("grid.previous_year_report_sign_ore = −amount_ore.previous_year", left: gridPrevious.value, right: -(a["previous_year"] ?? 0)),
             Balance("grid.budget_ore = Σ budget.csv", left: gridBudget.value, right: budgetTotal.value),
-            Balance("placements.read = placements.mapped + placements with unmapped ansvar", left: care.placementsRead,
-                    right: care.placementsMapped + care.unmapped.values.reduce(0, +)),
-            Balance("exceptions.csv amount_ore (ledger) = amount_ore.unmapped_account + amount_ore.unmapped_ansvar",
-                    left: exceptions.values.reduce(Ore.zero) { $0 + $1.amount }.value, right: (a["unmapped_account"] ?? 0) + (a["unmapped_ansvar"] ?? 0)),
+            Balance(
+                "placements.read = placements.mapped + placements with unmapped ansvar", left: care.placementsRead,
+                right: care.placementsMapped + care.unmapped.values.reduce(0, +)),
+            Balance(
+                "exceptions.csv amount_ore (ledger) = amount_ore.unmapped_account + amount_ore.unmapped_ansvar",
+                left: exceptions.values.reduce(Ore.zero) { $0 + $1.amount }.value, right: (a["unmapped_account"] ?? 0) + (a["unmapped_ansvar"] ?? 0)),
         ]
         let exRows = (n["unmapped_account"] ?? 0) + (n["unmapped_ansvar"] ?? 0)
-        let manifest = context.manifest(name, inputs: [ledger.input, budget.input, placements.input], outputs: [gridOut, exOut, cdOut], totals: totals, balances: balances)
-        var summary = ["reconcile: \(n["current_year"] ?? 0) postings this year, \(n["previous_year"] ?? 0) last year, \(n["excluded_by_mapping"] ?? 0) excluded by mapping (balance sheet)"]
+        let manifest = context.manifest(
+            name, inputs: [ledger.input, budget.input, placements.input], outputs: [gridOut, exOut, cdOut], totals: totals, balances: balances)
+        var summary = [
+            "reconcile: \(n["current_year"] ?? 0) postings this year, \(n["previous_year"] ?? 0) last year, \(n["excluded_by_mapping"] ?? 0) excluded by mapping (balance sheet)"
+        ]
         if exRows > 0 {
-            summary.append("reconcile: \(exRows) postings (\(Ore(-((a["unmapped_account"] ?? 0) + (a["unmapped_ansvar"] ?? 0))).swedish) kr, report sign) could not be mapped — see 03-reconcile/exceptions.csv")
+            summary.append(
+                "reconcile: \(exRows) postings (\(Ore(-((a["unmapped_account"] ?? 0) + (a["unmapped_ansvar"] ?? 0))).swedish) kr, report sign) could not be mapped — see 03-reconcile/exceptions.csv"
+            )
         }
         summary.append("reconcile: \(care.placementsMapped) placements, \(careDays) care days (\(cfg.careDays.rawValue)) through \(asOf)")
         return StageResult(manifest: manifest, summary: summary)

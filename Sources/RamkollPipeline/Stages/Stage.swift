@@ -49,14 +49,20 @@ public struct StageContext: Sendable {
             throw RamkollError(.input, "\(dir)/manifest.json is for as-of \(manifest.asOf), not \(config.asOf); rerun from \(stage.rawValue)")
         }
         guard manifest.settingsSha256 == settingsHash else {
-            throw RamkollError(.input, "\(dir) was made with other settings (the pipeline file, a profile, a mapping table or the tool version changed since); rerun from \(stage.rawValue)")
+            throw RamkollError(
+                .input,
+                "\(dir) was made with other settings (the pipeline file, a profile, a mapping table or the tool version changed since); rerun from \(stage.rawValue)"
+            )
         }
         // The earlier stage's own inputs from stages before it must still be what it read.
         for input in manifest.inputs where input.path.hasPrefix("../0") {
             let path = dir + "/" + input.path
             let current = FileIO.exists(path) ? try FileIO.sha256(ofFile: path).hex : "missing"
             guard current == input.sha256 else {
-                throw RamkollError(.input, "\(dir) is older than \(URL(fileURLWithPath: path).standardizedFileURL.path) (that file changed after \(stage.rawValue) read it); rerun from \(stage.rawValue)")
+                throw RamkollError(
+                    .input,
+                    "\(dir) is older than \(URL(fileURLWithPath: path).standardizedFileURL.path) (that file changed after \(stage.rawValue) read it); rerun from \(stage.rawValue)"
+                )
             }
         }
         guard let out = manifest.outputs.first(where: { $0.path == name }) else {
@@ -65,15 +71,21 @@ public struct StageContext: Sendable {
         let path = dir + "/" + name
         let (hex, bytes) = try FileIO.sha256(ofFile: path)
         guard hex == out.sha256 else {
-            throw RamkollError(.input, "\(path) changed after the \(stage.rawValue) stage wrote it (SHA-256 \(hex.prefix(12))…, manifest says \(out.sha256.prefix(12))…); rerun from \(stage.rawValue)")
+            throw RamkollError(
+                .input,
+                "\(path) changed after the \(stage.rawValue) stage wrote it (SHA-256 \(hex.prefix(12))…, manifest says \(out.sha256.prefix(12))…); rerun from \(stage.rawValue)"
+            )
         }
         return (path, InputRecord(path: "../\(stage.folder)/\(name)", sha256: hex, bytes: bytes, role: "\(stage.rawValue) output"))
     }
 
-    public func manifest(_ stage: StageName, inputs: [InputRecord], outputs: [OutputRecord], totals: [String: Int64],
-                         balances: [Balance], notes: [String] = []) -> StageManifest {
-        StageManifest(stage: stage.rawValue, pipeline: config.name, asOf: config.asOf.description, fiscalYear: config.fiscalYear,
-                      settingsSha256: settingsHash, inputs: inputs, outputs: outputs, totals: totals, balances: balances, notes: notes)
+    public func manifest(
+        _ stage: StageName, inputs: [InputRecord], outputs: [OutputRecord], totals: [String: Int64],
+        balances: [Balance], notes: [String] = []
+    ) -> StageManifest {
+        StageManifest(
+            stage: stage.rawValue, pipeline: config.name, asOf: config.asOf.description, fiscalYear: config.fiscalYear,
+            settingsSha256: settingsHash, inputs: inputs, outputs: outputs, totals: totals, balances: balances, notes: notes)
     }
 }
 
@@ -132,13 +144,16 @@ public struct Pipeline: Sendable {
             let result = try stage.run(context)
             try result.manifest.write(to: dir)
             let seconds = Date().timeIntervalSince(started)
-            let timings = StageTimings(stage: stage.name.rawValue, startedAt: ISO8601DateFormatter().string(from: started), seconds: (seconds * 1000).rounded() / 1000)
+            let timings = StageTimings(
+                stage: stage.name.rawValue, startedAt: ISO8601DateFormatter().string(from: started), seconds: (seconds * 1000).rounded() / 1000)
             var data = try StageManifest.encoder().encode(timings); data.append(0x0A)
             try FileIO.writeAtomically(data, to: dir + "/timings.json")
-            context.logger.info("stage finished", metadata: [
-                "stage": "\(stage.name.rawValue)", "seconds": "\(timings.seconds)",
-                "outputs": "\(result.manifest.outputs.count)", "rejected": "\(result.rejectedRows)",
-            ])
+            context.logger.info(
+                "stage finished",
+                metadata: [
+                    "stage": "\(stage.name.rawValue)", "seconds": "\(timings.seconds)",
+                    "outputs": "\(result.manifest.outputs.count)", "rejected": "\(result.rejectedRows)",
+                ])
             results.append(result)
         }
         return results
