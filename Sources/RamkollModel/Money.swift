@@ -48,11 +48,16 @@ public struct Ore: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// from zero. This is the only rounding Ramkoll does, once, at presentation (DOMAIN.md §3).
     public func rounded(toUnitsOf unit: Int64) -> Int64 {
         precondition(unit > 0)
-        let mag = value.magnitude
-        let u = UInt64(unit)
-        var q = mag / u
-        if (mag % u) * 2 >= u { q += 1 }
-        return value < 0 ? -Int64(q) : Int64(q)
+        return Ore.divideRoundingHalfAwayFromZero(value, by: unit)
+    }
+
+    /// `n / d` rounded half away from zero, exactly (no floating point). `d` must not be zero.
+    public static func divideRoundingHalfAwayFromZero(_ n: Int64, by d: Int64) -> Int64 {
+        precondition(d != 0)
+        let (mag, dm) = (n.magnitude, d.magnitude)
+        var q = mag / dm
+        if (mag % dm) * 2 >= dm { q += 1 }
+        return (n < 0) != (d < 0) ? -Int64(q) : Int64(q)
     }
 
     /// Whole tkr, rounded once from the exact value.
@@ -62,13 +67,7 @@ public struct Ore: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Returns nil when the denominator is zero.
     public static func basisPoints(_ numerator: Ore, of denominator: Ore) -> Int64? {
         guard denominator.value != 0 else { return nil }
-        let n = Int64(numerator.value) * 10_000
-        let d = denominator.value.magnitude
-        let mag = n.magnitude
-        var q = mag / d
-        if (mag % d) * 2 >= d { q += 1 }
-        let negative = (numerator.value < 0) != (denominator.value < 0)
-        return negative ? -Int64(q) : Int64(q)
+        return divideRoundingHalfAwayFromZero(numerator.value * 10_000, by: denominator.value)
     }
 
     /// Formats whole thousands the Swedish way for tables: `-121 932`.

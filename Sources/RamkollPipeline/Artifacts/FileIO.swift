@@ -54,6 +54,13 @@ public enum FileIO {
         try commit(tmp, to: path)
     }
 
+    /// Writes a text artifact atomically and returns its record for the manifest (rows = lines).
+    public static func writeText(_ text: String, directory: String, name: String) throws -> OutputRecord {
+        let data = Data(text.utf8)
+        try writeAtomically(data, to: directory + "/" + name)
+        return OutputRecord(path: name, sha256: sha256(data), bytes: Int64(data.count), rows: Int64(text.split(separator: "\n").count))
+    }
+
     static func temporaryName(for path: String) -> String {
         let url = URL(fileURLWithPath: path)
         return url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())").path

@@ -65,9 +65,7 @@ public struct DeviationStage: Stage {
             text += "Drift — \(unit.name) (\(unit.id))\n" + TextTable.render(rows) + "\n"
         }
         let outs = [try avv.commit(), try drift.commit()]
-        try FileIO.writeAtomically(Data(text.utf8), to: dir + "/drift.txt")
-        let (hex, bytes) = try FileIO.sha256(ofFile: dir + "/drift.txt")
-        let txt = OutputRecord(path: "drift.txt", sha256: hex, bytes: bytes, rows: Int64(text.split(separator: "\n").count))
+        let txt = try FileIO.writeText(text, directory: dir, name: "drift.txt")
 
         let root = maps.units.root
         let rootActual = figures.lines(of: root, mappings: maps) { $0.actualThrough(12) }

@@ -11,10 +11,7 @@ public struct PrognosisStage: Stage {
     public init() {}
 
     static func runRate(_ ytd: Ore, monthsElapsed m: Int) -> Ore {
-        let n = ytd.value * 12, d = Int64(m)
-        var q = n.magnitude / UInt64(d)
-        if (n.magnitude % UInt64(d)) * 2 >= UInt64(d) { q += 1 }
-        return Ore(n < 0 ? -Int64(q) : Int64(q))
+        Ore(Ore.divideRoundingHalfAwayFromZero(ytd.value * 12, by: Int64(m)))
     }
 
     public func run(_ context: StageContext) throws -> StageResult {
@@ -57,9 +54,7 @@ public struct PrognosisStage: Stage {
             text += "Helårsprognos — \(unit.name) (\(unit.id))\n" + TextTable.render(rows) + "\n"
         }
         let csv = try out.commit()
-        try FileIO.writeAtomically(Data(text.utf8), to: dir + "/prognos.txt")
-        let (hex, bytes) = try FileIO.sha256(ofFile: dir + "/prognos.txt")
-        let txt = OutputRecord(path: "prognos.txt", sha256: hex, bytes: bytes, rows: Int64(text.split(separator: "\n").count))
+        let txt = try FileIO.writeText(text, directory: dir, name: "prognos.txt")
         let expected = Int64(maps.units.units.count * maps.reportLines.count * 2)
         let manifest = context.manifest(
             name, inputs: [grid.input], outputs: [csv, txt],

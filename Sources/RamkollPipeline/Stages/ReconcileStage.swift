@@ -18,7 +18,15 @@ public struct ReconcileStage: Stage {
         let kind: String; let account: String; let ansvar: String; let year: Int
         static func < (a: ExceptionKey, b: ExceptionKey) -> Bool { (a.kind, a.account, a.ansvar, a.year) < (b.kind, b.account, b.ansvar, b.year) }
     }
-    struct ExceptionValue { var rows: Int64 = 0; var amount = Ore.zero; var first = "" }
+    struct ExceptionValue { var rows: Int64 = 0; var amount = Ore.zero; var first: String }
+
+    /// Mapping lookups are per distinct code, not per posting.
+    private func cachedLookup(_ code: String, in table: PrefixTable, cache: inout [String: PrefixRule?]) -> PrefixRule? {
+        if let hit = cache[code] { return hit }
+        let r = table.lookup(code)
+        cache[code] = r
+        return r
+    }
 
     public func run(_ context: StageContext) throws -> StageResult {
         let cfg = context.config, maps = context.mappings
@@ -47,31 +55,17 @@ public struct ReconcileStage: Stage {
             if period.year == fy && period > asOf { count("after_as_of", amount); return }
             if !current && !prior { count("other_years", amount); return }
             let account = row["account"], ansvarCode = row["ansvar"]
-            let rule: PrefixRule?
-            if let cached = accountCache[account] { rule = cached } else { rule = maps.accounts.lookup(account); accountCache[account] = rule }
-            guard let rule else {
-                count("unmapped_account", amount)
-                let k = ExceptionKey(kind: "unmapped-account", account: account, ansvar: ansvarCode, year: period.year)
-                exceptions[k, default: ExceptionValue()].rows += 1
-                exceptions[k]!.amount += amount
-                if exceptions[k]!.first.isEmpty { exceptions[k]!.first = "\(row["file"]):\(row["line"])" }
-                return
+            func exception(_ kind: String) {
+                count(kind.replacingOccurrences(of: "-", with: "_"), amount)
+                let k = ExceptionKey(kind: kind, account: account, ansvar: ansvarCode, year: period.year)
+                var v = exceptions[k] ?? ExceptionValue(first: "\(row["file"]):\(row["line"])")
+                v.rows += 1
+                v.amount += amount
+                exceptions[k] = v
             }
+            guard let rule = cachedLookup(account, in: maps.accounts, cache: &accountCache) else { exception("unmapped-account"); return }
             if rule.target == MappingTables.excluded { count("excluded_by_mapping", amount); return }
-            let unitRule: PrefixRule?
-            if let cached = ansvarCache[ansvarCode] {
-                unitRule = cached
-            } else {
-                unitRule = maps.ansvar.lookup(ansvarCode); ansvarCache[ansvarCode] = unitRule
-            }
-            guard let unitRule else {
-                count("unmapped_ansvar", amount)
-                let k = ExceptionKey(kind: "unmapped-ansvar", account: account, ansvar: ansvarCode, year: period.year)
-                exceptions[k, default: ExceptionValue()].rows += 1
-                exceptions[k]!.amount += amount
-                if exceptions[k]!.first.isEmpty { exceptions[k]!.first = "\(row["file"]):\(row["line"])" }
-                return
-            }
+            guard let unitRule = cachedLookup(ansvarCode, in: maps.ansvar, cache: &ansvarCache) else { exception("unmapped-ansvar"); return }
             let report = SignConvention.reportSign(fromLedger: amount)
             let key = GridKey(unit: unitRule.target, line: rule.target, period: Period(year: fy, month: period.month)!)
             if current {
