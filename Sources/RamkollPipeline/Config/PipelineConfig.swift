@@ -25,6 +25,14 @@ public struct PipelineConfig: Sendable {
     public struct BudgetSource: Sendable {
         public var path: String
         public var displayPath: String
+        /// nil: the budget-frame CSV (unit × report line); an SIE profile: the file's #PBUDGET.
+        public var profile: SIEProfile?
+        public var profilePath: String?
+    }
+
+    /// Every profile file the pipeline uses (sources and budgets), sorted.
+    public var profilePaths: [String] {
+        Set(sources.map(\.profilePath) + budgets.compactMap(\.profilePath)).sorted()
     }
     public struct Mappings: Sendable {
         public var reportLines: String
@@ -205,11 +213,31 @@ public struct PipelineConfig: Sendable {
         var budgets: [BudgetSource] = []
         if let bn = top["budget"] {
             for item in bn.sequence.map({ Array($0) }) ?? [bn] {
-                let m = r.mapping(item, context: "budget", allowed: ["path"])
+                let m = r.mapping(item, context: "budget", allowed: ["path", "profile"])
                 guard let p = r.string(m, "path", context: "budget", required: true, parent: item) else { continue }
                 let abs = resolve(p)
                 if !FileIO.exists(abs) { r.error(m["path"], "budget: file \(p) does not exist") }
-                budgets.append(BudgetSource(path: abs, displayPath: p))
+                var budget = BudgetSource(path: abs, displayPath: p)
+                if let prof = r.string(m, "profile", context: "budget", required: false, parent: item) {
+                    let profAbs = resolve(prof)
+                    if !FileIO.exists(profAbs) {
+                        r.error(m["profile"], "budget: profile file \(prof) does not exist")
+                    } else {
+                        let loaded =
+                            profileCache[profAbs] ?? ProfileLoader.load(path: profAbs, displayPath: prof, diagnosticName: diagName(prof), into: r)
+                        profileCache[profAbs] = loaded
+                        switch loaded {
+                        case .sie(let sp)?: budget.profile = sp; budget.profilePath = profAbs
+                        case nil: break
+                        default:
+                            r.error(
+                                m["profile"],
+                                "budget: profile \(prof) is not an SIE profile; a budget is read from an SIE file's #PBUDGET or from the budget-frame CSV (no profile)"
+                            )
+                        }
+                    }
+                }
+                budgets.append(budget)
             }
         }
 
@@ -252,7 +280,7 @@ public struct PipelineConfig: Sendable {
     public func settingsHash() throws -> String {
         var parts: [String] = ["tool=\(RamkollVersion.string)", "as_of=\(asOf)"]
         parts.append("pipeline=" + (try FileIO.sha256(ofFile: file).hex))
-        for p in Set(sources.map(\.profilePath)).sorted() { parts.append("profile=" + (try FileIO.sha256(ofFile: p).hex)) }
+        for p in profilePaths { parts.append("profile=" + (try FileIO.sha256(ofFile: p).hex)) }
         for p in mappings.all { parts.append("mapping=" + (try FileIO.sha256(ofFile: p).hex)) }
         return FileIO.sha256(Data(parts.joined(separator: "\n").utf8))
     }

@@ -1,5 +1,6 @@
 import RamkollModel
 import RamkollReaders
+import Yams
 
 /// The fields a ledger export can carry, as profile keys.
 public enum LedgerField: String, CaseIterable, Sendable {
@@ -35,26 +36,54 @@ public struct PlacementXMLProfile: Sendable {
     public var decimalSeparator: UInt8
 }
 
+/// How to read an SIE 4 file (types 1, 2, 3, 4E, 4I).
+public struct SIEProfile: Sendable {
+    public enum Use: String, Sendable, CaseIterable {
+        /// #VER/#TRANS when the file has vouchers, else #PSALDO.
+        case auto
+        case vouchers
+        case balances
+    }
+    public var name: String
+    public var file: String
+    /// nil = detect (UTF-8, CP437, Latin-1); a forced encoding is still checked for plausibility.
+    public var encoding: SIEEncoding?
+    public var use: Use
+    /// The object slice read from #PSALDO/#PBUDGET: the set of dimension numbers a row's object
+    /// list must have exactly (empty = the account totals `{}`). Never summed across slices.
+    public var slice: Set<String>
+    /// Which #RAR years' #PSALDO/#PBUDGET rows to read (0 = the file's current year).
+    public var years: Set<Int>
+    /// An unbalanced voucher: `warning` keeps its rows and reports it; `error` rejects its rows.
+    public var unbalancedVoucherIsError: Bool
+    /// SIE dimension number → Ramkoll dimension.
+    public var dimensions: [String: LedgerField]
+}
+
 public enum SourceProfile: Sendable {
     case ledgerCSV(LedgerCSVProfile)
     case placementXML(PlacementXMLProfile)
+    case sie(SIEProfile)
 
     public var name: String {
         switch self {
-        case .ledgerCSV(let p): return p.name;
+        case .ledgerCSV(let p): return p.name
         case .placementXML(let p): return p.name
+        case .sie(let p): return p.name
         }
     }
     public var file: String {
         switch self {
-        case .ledgerCSV(let p): return p.file;
+        case .ledgerCSV(let p): return p.file
         case .placementXML(let p): return p.file
+        case .sie(let p): return p.file
         }
     }
     public var kind: String {
         switch self {
-        case .ledgerCSV: return "ledger-csv";
+        case .ledgerCSV: return "ledger-csv"
         case .placementXML: return "placements-xml"
+        case .sie: return "sie"
         }
     }
 }
@@ -150,12 +179,75 @@ enum ProfileLoader {
                 PlacementXMLProfile(
                     name: name, file: displayPath, recordElement: record, fields: fields,
                     dateLayout: layout("date_layout", .isoDate), decimalSeparator: decimal()))
+        case "sie":
+            return .sie(sieProfile(top, root: root, reader: pr, name: name, file: displayPath))
         case nil:
             return nil
         default:
-            pr.error(top["kind"], "profile: kind \"\(kind!)\" is not known; use ledger-csv or placements-xml")
+            pr.error(top["kind"], "profile: kind \"\(kind!)\" is not known; use ledger-csv, sie or placements-xml")
             return nil
         }
+    }
+}
+
+extension ProfileLoader {
+    static func sieProfile(_ top: [String: Node], root: Node, reader pr: YAMLReader, name: String, file: String) -> SIEProfile {
+        var encoding: SIEEncoding?
+        if let e = pr.string(top, "encoding", context: "profile", required: false, parent: root), e != "auto" {
+            if let v = SIEEncoding(rawValue: e.lowercased()) {
+                encoding = v
+            } else {
+                pr.error(top["encoding"], "profile: SIE encoding \"\(e)\" is not known; use auto, cp437, utf-8 or iso-8859-1")
+            }
+        }
+        var use = SIEProfile.Use.auto
+        if let u = pr.string(top, "use", context: "profile", required: false, parent: root) {
+            if let v = SIEProfile.Use(rawValue: u) {
+                use = v
+            } else {
+                pr.error(top["use"], "profile: use \"\(u)\" is not known; use auto, vouchers or balances")
+            }
+        }
+        var slice = Set<String>()
+        if let sl = pr.string(top, "slice", context: "profile", required: false, parent: root) {
+            let t = sl.trimmingCharacters(in: " ")
+            if t != "{}" && !t.isEmpty {
+                slice = Set(t.split(separator: ",").map { String($0).trimmingCharacters(in: " ") })
+                if slice.contains(where: { Int($0) == nil }) {
+                    pr.error(top["slice"], "profile: slice \"\(sl)\" must be {} (account totals) or dimension numbers such as \"1\" or \"1,6\"")
+                }
+            }
+        }
+        var years: Set<Int> = [0]
+        if let yn = top["years"] {
+            let items = yn.sequence.map { Array($0) } ?? [yn]
+            years = Set(
+                items.compactMap { n -> Int? in
+                    guard let v = n.string.flatMap({ Int($0) }), v <= 0 else {
+                        pr.error(n, "profile: years holds #RAR year numbers: 0, -1, -2 …"); return nil
+                    }
+                    return v
+                })
+        }
+        var strict = false
+        if let u = pr.string(top, "unbalanced_voucher", context: "profile", required: false, parent: root) {
+            if u == "error" {
+                strict = true
+            } else if u != "warning" {
+                pr.error(top["unbalanced_voucher"], "profile: unbalanced_voucher must be warning or error")
+            }
+        }
+        var dims: [String: LedgerField] = [:]
+        let allowedTargets: [LedgerField] = [.ansvar, .verksamhet, .aktivitet, .projekt, .objekt, .motpart]
+        for (k, v) in pr.mapping(top["dimensions"], context: "profile dimensions", allowed: Set((1...99).map(String.init))) {
+            guard let t = v.string, let f = LedgerField(rawValue: t), allowedTargets.contains(f) else {
+                pr.error(v, "profile dimensions: SIE dimension \(k) must map to one of \(allowedTargets.map(\.rawValue).joined(separator: ", "))")
+                continue
+            }
+            dims[k] = f
+        }
+        return SIEProfile(
+            name: name, file: file, encoding: encoding, use: use, slice: slice, years: years, unbalancedVoucherIsError: strict, dimensions: dims)
     }
 }
 

@@ -10,6 +10,13 @@ public struct ImportCounts: Sendable {
     public var amountNormalized = Ore.zero
     public var amountRejected = Ore.zero
     public var rejectedWithoutAmount: Int64 = 0
+    /// Rows read but deliberately not used, by reason (struck #BTRANS rows, the #TRANS duplicating
+    /// an #RTRANS, other object slices, other years); their öre are in `amountSkipped`.
+    public var skipped: [String: Int64] = [:]
+    public var amountSkipped = Ore.zero
+    public var rowsSkipped: Int64 { skipped.values.reduce(0, +) }
+    /// Source-specific control figures (vouchers, identities checked and failed, …).
+    public var checks: [String: Int64] = [:]
     /// A file-level problem that stopped reading part of the file (e.g. truncated XML).
     public var fileError: String?
 }
@@ -19,6 +26,11 @@ public protocol NormalizeSink: AnyObject {
     func ledger(_ e: LedgerEntry, sourceID: String) throws
     func placement(_ p: Placement, sourceID: String) throws
     func reject(sourceID: String, at: SourceRef, field: String, raw: String, reason: String) throws
+    /// Account-level budget (SIE #PBUDGET), ledger sign; mapped to units and lines in reconcile.
+    func budgetAccount(_ e: LedgerEntry, sourceID: String) throws
+    /// Something an auditor should see that does not reject a row (an unbalanced voucher kept
+    /// by choice, a control identity that does not hold in the source).
+    func warning(sourceID: String, at: SourceRef, message: String) throws
 }
 
 /// A source system's reader: given a source and its profile, stream rows into the sink.
@@ -32,6 +44,7 @@ public enum ImporterRegistry {
         switch profile {
         case .ledgerCSV(let p): return LedgerCSVImporter(profile: p)
         case .placementXML(let p): return PlacementXMLImporter(profile: p)
+        case .sie(let p): return SIEImporter(profile: p, purpose: .actuals)
         }
     }
 }

@@ -41,6 +41,8 @@ public struct IngestStage: Stage {
                 }
             case .placementXML:
                 encoding = "declared"; bom = ""
+            case .sie(let p):
+                encoding = p.encoding?.rawValue ?? "detected"; bom = ""
             }
             totalBytes += bytes
             try table.write([s.id, "source", cfg.display(s.path), s.profile.name, hex, String(bytes), encoding, bom])
@@ -51,14 +53,17 @@ public struct IngestStage: Stage {
         for (i, b) in cfg.budgets.enumerated() {
             let (hex, bytes) = try FileIO.sha256(ofFile: b.path)
             totalBytes += bytes
-            try table.write(["budget\(i + 1)", "budget", cfg.display(b.path), "budget-csv", hex, String(bytes), "utf-8", ""])
-            inputs.append(InputRecord(path: cfg.display(b.path), sha256: hex, bytes: bytes, role: "budget"))
+            let profileName = b.profile?.name ?? "budget-csv"
+            try table.write([
+                "budget\(i + 1)", "budget", cfg.display(b.path), profileName, hex, String(bytes), b.profile == nil ? "utf-8" : "detected", "",
+            ])
+            inputs.append(InputRecord(path: cfg.display(b.path), sha256: hex, bytes: bytes, role: "budget (\(profileName))"))
         }
         for p in cfg.mappings.all {
             let (hex, bytes) = try FileIO.sha256(ofFile: p)
             inputs.append(InputRecord(path: cfg.display(p), sha256: hex, bytes: bytes, role: "mapping table"))
         }
-        for p in Set(cfg.sources.map(\.profilePath)).sorted() {
+        for p in cfg.profilePaths {
             let (hex, bytes) = try FileIO.sha256(ofFile: p)
             inputs.append(InputRecord(path: cfg.display(p), sha256: hex, bytes: bytes, role: "profile"))
         }

@@ -18,10 +18,17 @@ public struct NormalizeStage: Stage {
     ]
     static let budgetHeader = ["file", "line", "unit", "report_line", "period", "amount_ore"]
     static let rejectHeader = ["source", "file", "line", "record", "field", "raw_value", "reason"]
+    static let budgetAccountHeader = [
+        "source", "file", "line", "period", "account", "ansvar", "verksamhet", "aktivitet", "projekt", "objekt", "motpart", "amount_ore",
+    ]
+    static let warningHeader = ["source", "file", "line", "warning"]
 
     final class Sink: NormalizeSink {
         let ledgerOut: TableWriter, placementsOut: TableWriter, rejectsOut: TableWriter
+        let budgetAccountsOut: TableWriter, warningsOut: TableWriter
         init(_ dir: String) throws {
+            budgetAccountsOut = try TableWriter(directory: dir, name: "budget_accounts.csv", header: NormalizeStage.budgetAccountHeader)
+            warningsOut = try TableWriter(directory: dir, name: "warnings.csv", header: NormalizeStage.warningHeader)
             ledgerOut = try TableWriter(directory: dir, name: "ledger.csv", header: NormalizeStage.ledgerHeader)
             placementsOut = try TableWriter(directory: dir, name: "placements.csv", header: NormalizeStage.placementHeader)
             rejectsOut = try TableWriter(directory: dir, name: "rejects.csv", header: NormalizeStage.rejectHeader)
@@ -41,6 +48,16 @@ public struct NormalizeStage: Stage {
                 sourceID, p.source.file, record, String(p.source.line), p.id, p.person, p.ansvar, p.formOfCare,
                 p.legalBasis, p.start.description, p.end?.description ?? "", String(p.dailyPrice.value),
             ])
+        }
+        func budgetAccount(_ e: LedgerEntry, sourceID: String) throws {
+            let d = e.dimensions
+            try budgetAccountsOut.write([
+                sourceID, e.source.file, String(e.source.line), e.period.description, e.account, d.ansvar, d.verksamhet, d.aktivitet,
+                d.projekt, d.objekt, d.motpart, String(e.amount.value),
+            ])
+        }
+        func warning(sourceID: String, at: SourceRef, message: String) throws {
+            try warningsOut.write([sourceID, at.file, String(at.line), PersonalIdentity.redact(message)])
         }
         func reject(sourceID: String, at: SourceRef, field: String, raw: String, reason: String) throws {
             var record = ""
@@ -62,86 +79,117 @@ public struct NormalizeStage: Stage {
         var dataErrors: [String] = []
         var summary: [String] = []
 
-        for s in cfg.sources {
-            // The file must still be the one ingest fingerprinted.
-            let (hex, bytes) = try FileIO.sha256(ofFile: s.path)
-            guard fingerprints[s.id] == hex else {
-                throw RamkollError(.input, "\(s.displayPath) changed since ingest (or was not ingested); rerun from ingest")
+        /// The file must still be the one ingest fingerprinted.
+        func fingerprint(_ id: String, _ path: String, _ display: String, role: String) throws {
+            let (hex, bytes) = try FileIO.sha256(ofFile: path)
+            guard fingerprints[id] == hex else {
+                throw RamkollError(.input, "\(display) changed since ingest (or was not ingested); rerun from ingest")
             }
-            inputs.append(InputRecord(path: cfg.display(s.path), sha256: hex, bytes: bytes, role: "source \(s.id)"))
-            let c = try ImporterRegistry.importer(for: s.profile).read(s, context: context, into: sink)
-            let k = "source.\(s.id)."
+            inputs.append(InputRecord(path: cfg.display(path), sha256: hex, bytes: bytes, role: role))
+        }
+        /// Records one importer's counts: totals, the conservation identities, the run summary.
+        func account(_ c: ImportCounts, id: String) {
+            let k = "source.\(id)."
             totals[k + "rows_read"] = c.rowsRead
             totals[k + "rows_normalized"] = c.rowsNormalized
             totals[k + "rows_rejected"] = c.rowsRejected
+            totals[k + "rows_skipped"] = c.rowsSkipped
             totals[k + "amount_read_ore"] = c.amountRead.value
             totals[k + "amount_normalized_ore"] = c.amountNormalized.value
             totals[k + "amount_rejected_ore"] = c.amountRejected.value
+            totals[k + "amount_skipped_ore"] = c.amountSkipped.value
             totals[k + "rejected_rows_without_amount"] = c.rejectedWithoutAmount
-            balances.append(
-                Balance("\(s.id): rows_read = rows_normalized + rows_rejected", left: c.rowsRead, right: c.rowsNormalized + c.rowsRejected))
+            for (reason, n) in c.skipped { totals[k + "skipped." + reason.replacingOccurrences(of: " ", with: "_")] = n }
+            for (check, n) in c.checks { totals[k + "check." + check] = n }
             balances.append(
                 Balance(
-                    "\(s.id): amount_read_ore = amount_normalized_ore + amount_rejected_ore", left: c.amountRead.value,
-                    right: c.amountNormalized.value + c.amountRejected.value))
+                    "\(id): rows_read = rows_normalized + rows_rejected + rows_skipped", left: c.rowsRead,
+                    right: c.rowsNormalized + c.rowsRejected + c.rowsSkipped))
+            balances.append(
+                Balance(
+                    "\(id): amount_read_ore = amount_normalized_ore + amount_rejected_ore + amount_skipped_ore", left: c.amountRead.value,
+                    right: c.amountNormalized.value + c.amountRejected.value + c.amountSkipped.value))
             if let e = c.fileError { dataErrors.append(e) }
             all.rowsRead += c.rowsRead; all.rowsNormalized += c.rowsNormalized; all.rowsRejected += c.rowsRejected
             all.amountRead += c.amountRead; all.amountNormalized += c.amountNormalized; all.amountRejected += c.amountRejected
             all.rejectedWithoutAmount += c.rejectedWithoutAmount
-            summary.append("normalize: \(s.id): \(c.rowsRead) read, \(c.rowsNormalized) normalized, \(c.rowsRejected) rejected")
+            all.amountSkipped += c.amountSkipped
+            for (r, n) in c.skipped { all.skipped[r, default: 0] += n }
+            let skipped = c.rowsSkipped > 0 ? ", \(c.rowsSkipped) skipped" : ""
+            summary.append("normalize: \(id): \(c.rowsRead) read, \(c.rowsNormalized) normalized, \(c.rowsRejected) rejected\(skipped)")
         }
 
-        // Budget frames.
+        for s in cfg.sources {
+            try fingerprint(s.id, s.path, s.displayPath, role: "source \(s.id)")
+            account(try ImporterRegistry.importer(for: s.profile).read(s, context: context, into: sink), id: s.id)
+        }
+
+        // Budgets: the budget-frame CSV (unit × report line), or an SIE file's #PBUDGET (account level).
         let budgetOut = try TableWriter(directory: dir, name: "budget.csv", header: NormalizeStage.budgetHeader)
         var budgetRows: Int64 = 0, budgetRejected: Int64 = 0
         var budgetIn = Ore.zero, budgetMonthly = Ore.zero, budgetRejectedAmount = Ore.zero
         for (i, b) in cfg.budgets.enumerated() {
-            let (hex, bytes) = try FileIO.sha256(ofFile: b.path)
-            guard fingerprints["budget\(i + 1)"] == hex else {
-                throw RamkollError(.input, "\(b.displayPath) changed since ingest; rerun from ingest")
+            let id = "budget\(i + 1)"
+            try fingerprint(id, b.path, b.displayPath, role: "budget")
+            if let sie = b.profile {
+                let asSource = PipelineConfig.Source(
+                    id: id, path: b.path, displayPath: b.displayPath, profile: .sie(sie), profilePath: b.profilePath ?? "")
+                account(try SIEImporter(profile: sie, purpose: .budget).read(asSource, context: context, into: sink), id: id)
+                continue
             }
-            inputs.append(InputRecord(path: cfg.display(b.path), sha256: hex, bytes: bytes, role: "budget"))
             let r = try BudgetReader.read(
                 path: b.path, display: b.displayPath, fiscalYear: cfg.fiscalYear, mappings: context.mappings,
                 emit: { line, source in
                     try budgetOut.write([source.file, String(source.line), line.unit, line.line, line.period.description, String(line.amount.value)])
                 },
                 reject: { ref, field, raw, reason in
-                    try sink.reject(sourceID: "budget\(i + 1)", at: ref, field: field, raw: raw, reason: reason)
+                    try sink.reject(sourceID: id, at: ref, field: field, raw: raw, reason: reason)
                 })
             budgetRows += r.rows; budgetRejected += r.rejected
             budgetIn += r.annualRead; budgetMonthly += r.monthly; budgetRejectedAmount += r.annualRejected
         }
 
-        let outs = [try sink.ledgerOut.commit(), try sink.placementsOut.commit(), try budgetOut.commit(), try sink.rejectsOut.commit()]
+        let outs = [
+            try sink.ledgerOut.commit(), try sink.placementsOut.commit(), try budgetOut.commit(), try sink.budgetAccountsOut.commit(),
+            try sink.rejectsOut.commit(), try sink.warningsOut.commit(),
+        ]
         totals["rows_read"] = all.rowsRead
         totals["rows_normalized"] = all.rowsNormalized
         totals["rows_rejected"] = all.rowsRejected
+        totals["rows_skipped"] = all.rowsSkipped
         totals["amount_read_ore"] = all.amountRead.value
         totals["amount_normalized_ore"] = all.amountNormalized.value
         totals["amount_rejected_ore"] = all.amountRejected.value
+        totals["amount_skipped_ore"] = all.amountSkipped.value
         totals["rejected_rows_without_amount"] = all.rejectedWithoutAmount
+        totals["warnings"] = outs[5].rows
         totals["budget.rows_read"] = budgetRows
         totals["budget.rows_rejected"] = budgetRejected
         totals["budget.annual_read_ore"] = budgetIn.value
         totals["budget.monthly_written_ore"] = budgetMonthly.value
         totals["budget.annual_rejected_ore"] = budgetRejectedAmount.value
-        balances.append(Balance("rows_read = rows_normalized + rows_rejected", left: all.rowsRead, right: all.rowsNormalized + all.rowsRejected))
         balances.append(
             Balance(
-                "amount_read_ore = amount_normalized_ore + amount_rejected_ore", left: all.amountRead.value,
-                right: all.amountNormalized.value + all.amountRejected.value))
+                "rows_read = rows_normalized + rows_rejected + rows_skipped", left: all.rowsRead,
+                right: all.rowsNormalized + all.rowsRejected + all.rowsSkipped))
         balances.append(
-            Balance("ledger.csv rows + placements.csv rows = rows_normalized", left: outs[0].rows + outs[1].rows, right: all.rowsNormalized))
+            Balance(
+                "amount_read_ore = amount_normalized_ore + amount_rejected_ore + amount_skipped_ore", left: all.amountRead.value,
+                right: all.amountNormalized.value + all.amountRejected.value + all.amountSkipped.value))
+        balances.append(
+            Balance(
+                "ledger.csv rows + placements.csv rows + budget_accounts.csv rows = rows_normalized",
+                left: outs[0].rows + outs[1].rows + outs[3].rows, right: all.rowsNormalized))
         balances.append(
             Balance(
                 "budget.annual_read_ore = budget.monthly_written_ore + budget.annual_rejected_ore", left: budgetIn.value,
                 right: budgetMonthly.value + budgetRejectedAmount.value))
         balances.append(
             Balance(
-                "rejects.csv rows = rows_rejected + budget.rows_rejected + broken files", left: outs[3].rows,
+                "rejects.csv rows = rows_rejected + budget.rows_rejected + broken files", left: outs[4].rows,
                 right: all.rowsRejected + budgetRejected + Int64(dataErrors.count)))
-        summary.append("normalize: budget: \(budgetRows) lines read, \(budgetRejected) rejected")
+        if budgetRows > 0 { summary.append("normalize: budget frame: \(budgetRows) lines read, \(budgetRejected) rejected") }
+        if outs[5].rows > 0 { summary.append("normalize: \(outs[5].rows) warnings — see 02-normalize/warnings.csv") }
         let manifest = context.manifest(name, inputs: inputs, outputs: outs, totals: totals, balances: balances, notes: dataErrors)
         return StageResult(
             manifest: manifest, summary: summary, rejectedRows: all.rowsRejected + budgetRejected,

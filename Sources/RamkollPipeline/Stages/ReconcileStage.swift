@@ -33,6 +33,7 @@ public struct ReconcileStage: Stage {
         let fy = cfg.fiscalYear, asOf = cfg.asOf
         let ledger = try context.output(of: .normalize, named: "ledger.csv")
         let budget = try context.output(of: .normalize, named: "budget.csv")
+        let budgetAccounts = try context.output(of: .normalize, named: "budget_accounts.csv")
         let placements = try context.output(of: .normalize, named: "placements.csv")
 
         var actual: [GridKey: Ore] = [:]  // report sign, current year up to as-of
@@ -83,6 +84,33 @@ public struct ReconcileStage: Stage {
             budgetRows += 1; budgetTotal += v
         }
 
+        // Account-level budget (SIE #PBUDGET), mapped like the actuals; ledger sign → report sign.
+        var bn: [String: Int64] = [:], ba: [String: Int64] = [:]
+        func bcount(_ k: String, _ amount: Ore) { bn[k, default: 0] += 1; ba[k, default: 0] += amount.value }
+        var budgetAccountsMapped = Ore.zero
+        try TableReader(path: budgetAccounts.path, required: ["file", "line", "period", "account", "ansvar", "amount_ore"]).forEach { row in
+            let amount = Ore(try row.int("amount_ore"))
+            let period = try row.period("period")
+            bcount("in", amount)
+            guard period.year == fy else { bcount("other_years", amount); return }
+            let account = row["account"], ansvarCode = row["ansvar"]
+            func exception(_ kind: String) {
+                bcount(kind.replacingOccurrences(of: "-", with: "_"), amount)
+                let k = ExceptionKey(kind: kind, account: account, ansvar: ansvarCode, year: period.year)
+                var v = exceptions[k] ?? ExceptionValue(first: "\(row["file"]):\(row["line"])")
+                v.rows += 1
+                v.amount += amount
+                exceptions[k] = v
+            }
+            guard let rule = cachedLookup(account, in: maps.accounts, cache: &accountCache) else { exception("unmapped-budget-account"); return }
+            if rule.target == MappingTables.excluded { bcount("excluded_by_mapping", amount); return }
+            guard let unitRule = cachedLookup(ansvarCode, in: maps.ansvar, cache: &ansvarCache) else { exception("unmapped-budget-ansvar"); return }
+            let k = GridKey(unit: unitRule.target, line: rule.target, period: period)
+            budgetGrid[k, default: .zero] += SignConvention.reportSign(fromLedger: amount)
+            bcount("mapped", amount)
+            budgetAccountsMapped += amount
+        }
+
         // Write the grid: every unit × line with any figure, all twelve months, in hierarchy and line order.
         let dir = context.directory(name)
         let grid = try TableWriter(directory: dir, name: "actuals_vs_budget.csv", header: ReconcileStage.gridHeader)
@@ -114,7 +142,7 @@ public struct ReconcileStage: Stage {
             directory: dir, name: "exceptions.csv", header: ["kind", "year", "account", "ansvar", "rows", "amount_ore", "first_source", "what_to_do"])
         for (k, v) in exceptions.sorted(by: { $0.key < $1.key }) {
             let todo =
-                k.kind == "unmapped-account"
+                k.kind.hasSuffix("-account")
                 ? "add account \(k.account) (or a range holding it) to an accounts mapping table"
                 : "add ansvar \(k.ansvar) (or a range holding it) to the ansvar mapping table"
             try ex.write([k.kind, String(k.year), k.account, k.ansvar, String(v.rows), String(v.amount.value), v.first, todo])
@@ -142,6 +170,8 @@ public struct ReconcileStage: Stage {
         var totals: [String: Int64] = [:]
         for c in ["in"] + cats { totals["rows.\(c)"] = n[c] ?? 0; totals["amount_ore.\(c)"] = a[c] ?? 0 }
         totals["budget_rows"] = budgetRows
+        let bcats = ["mapped", "other_years", "excluded_by_mapping", "unmapped_budget_account", "unmapped_budget_ansvar"]
+        for c in ["in"] + bcats { totals["budget_accounts.rows.\(c)"] = bn[c] ?? 0; totals["budget_accounts.amount_ore.\(c)"] = ba[c] ?? 0 }
         totals["placements.read"] = care.placementsRead
         totals["placements.mapped"] = care.placementsMapped
         totals["placements.care_days"] = careDays
@@ -157,17 +187,27 @@ public struct ReconcileStage: Stage {
                 right: cats.reduce(0) { $0 + (a[$1] ?? 0) }),
             Balance("grid.actual_report_sign_ore = −amount_ore.current_year", left: gridActual.value, right: -(a["current_year"] ?? 0)),
             Balance("grid.previous_year_report_sign_ore = −amount_ore.previous_year", left: gridPrevious.value, right: -(a["previous_year"] ?? 0)),
-            Balance("grid.budget_ore = Σ budget.csv", left: gridBudget.value, right: budgetTotal.value),
+            Balance(
+                "grid.budget_ore = Σ budget.csv − budget_accounts.amount_ore.mapped", left: gridBudget.value,
+                right: budgetTotal.value - budgetAccountsMapped.value),
+            Balance(
+                "budget_accounts.rows.in = " + bcats.map { "budget_accounts.rows.\($0)" }.joined(separator: " + "), left: bn["in"] ?? 0,
+                right: bcats.reduce(0) { $0 + (bn[$1] ?? 0) }),
+            Balance(
+                "budget_accounts.amount_ore.in = " + bcats.map { "budget_accounts.amount_ore.\($0)" }.joined(separator: " + "),
+                left: ba["in"] ?? 0, right: bcats.reduce(0) { $0 + (ba[$1] ?? 0) }),
             Balance(
                 "placements.read = placements.mapped + placements with unmapped ansvar", left: care.placementsRead,
                 right: care.placementsMapped + care.unmapped.values.reduce(0, +)),
             Balance(
                 "exceptions.csv amount_ore (ledger) = amount_ore.unmapped_account + amount_ore.unmapped_ansvar",
-                left: exceptions.values.reduce(Ore.zero) { $0 + $1.amount }.value, right: (a["unmapped_account"] ?? 0) + (a["unmapped_ansvar"] ?? 0)),
+                left: exceptions.filter { !$0.key.kind.contains("budget") }.values.reduce(Ore.zero) { $0 + $1.amount }.value,
+                right: (a["unmapped_account"] ?? 0) + (a["unmapped_ansvar"] ?? 0)),
         ]
         let exRows = (n["unmapped_account"] ?? 0) + (n["unmapped_ansvar"] ?? 0)
         let manifest = context.manifest(
-            name, inputs: [ledger.input, budget.input, placements.input], outputs: [gridOut, exOut, cdOut], totals: totals, balances: balances)
+            name, inputs: [ledger.input, budget.input, budgetAccounts.input, placements.input], outputs: [gridOut, exOut, cdOut], totals: totals,
+            balances: balances)
         var summary = [
             "reconcile: \(n["current_year"] ?? 0) postings this year, \(n["previous_year"] ?? 0) last year, \(n["excluded_by_mapping"] ?? 0) excluded by mapping (balance sheet)"
         ]

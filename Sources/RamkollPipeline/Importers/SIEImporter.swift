@@ -1,0 +1,304 @@
+import RamkollModel
+import RamkollReaders
+
+/// Reads an SIE 4 file into the common schema.
+///
+/// - Actuals: the vouchers (#VER with #TRANS and #RTRANS; the #TRANS that duplicates an #RTRANS is
+///   skipped, struck #BTRANS rows are skipped) when the file has them, else the monthly movements
+///   #PSALDO of one object slice. Every voucher must balance to zero.
+/// - Budget: the monthly #PBUDGET movements of one object slice, as account-level budget.
+/// - Control identities from the file itself are checked and reported: Σ #TRANS (or Σ #PSALDO of
+///   the account totals) per account against #RES, and #IB + movements = #UB for balance accounts.
+/// - #KSUMMA is verified when present; a cut-off or changed file is not read at all.
+public struct SIEImporter: SourceImporter {
+    public enum Purpose: Sendable { case actuals, budget }
+    public let profile: SIEProfile
+    public let purpose: Purpose
+
+    struct Voucher {
+        let series: String, number: String, date: Day?, text: String, line: Int
+        var rows: [(record: SIERecord, entry: LedgerEntry?, rejection: (field: String, raw: String, reason: String)?)] = []
+    }
+
+    public func read(_ source: PipelineConfig.Source, context: StageContext, into sink: NormalizeSink) throws -> ImportCounts {
+        let file = source.displayPath
+        var c = ImportCounts()
+        func fileProblem(_ line: Int?, _ message: String) throws -> ImportCounts {
+            c.fileError = "\(file)\(line.map { ":\($0)" } ?? ""): \(message)"
+            try sink.reject(sourceID: source.id, at: SourceRef(file: file, line: line ?? 0), field: "", raw: "", reason: message)
+            return c
+        }
+        let reader: SIEReader
+        do { reader = try SIEReader(path: source.path) } catch let e as ReaderError {
+            return try fileProblem(e.line, e.message)
+        }
+        if let forced = profile.encoding, forced != reader.encoding, reader.encoding != .cp437 || forced == .utf8 {
+            return try fileProblem(
+                nil,
+                "profile \(profile.file) says the file is \(forced.rawValue), but its bytes are \(reader.encoding.rawValue); remove encoding from the profile or export the file again"
+            )
+        }
+        // First pass: the checksum and what the file holds.
+        var labels: [String: Int] = [:]
+        try reader.read { labels[$0.label, default: 0] += 1 }
+        switch reader.checksum {
+        case .truncated:
+            return try fileProblem(nil, "the file opens with #KSUMMA but the closing #KSUMMA is missing: it was cut off — export it again")
+        case .mismatch(let stated, let computed):
+            return try fileProblem(
+                nil,
+                "#KSUMMA says \(stated) but the content gives \(Int32(bitPattern: computed)) (unsigned \(computed)): the file changed after it was exported — export it again"
+            )
+        case .unreadable(let s):
+            return try fileProblem(nil, "#KSUMMA value \"\(s)\" is not a number")
+        case .absent, .verified:
+            break
+        }
+        if case .verified = reader.checksum { c.checks["ksumma_verified"] = 1 }
+        if !reader.replacementCharacterLines.isEmpty {
+            try sink.warning(
+                sourceID: source.id, at: SourceRef(file: file, line: reader.replacementCharacterLines[0]),
+                message:
+                    "the file holds \(reader.replacementCharacterLines.count) U+FFFD replacement characters: some å/ä/ö were lost before the export; texts are kept as they are"
+            )
+        }
+        c.checks["encoding_\(reader.encoding.rawValue)"] = 1
+
+        let useVouchers: Bool
+        switch (purpose, profile.use) {
+        case (.budget, _): useVouchers = false
+        case (.actuals, .vouchers): useVouchers = true
+        case (.actuals, .balances): useVouchers = false
+        case (.actuals, .auto): useVouchers = (labels["VER"] ?? 0) > 0
+        }
+        let moneyLabel = purpose == .budget ? "PBUDGET" : "PSALDO"
+
+        var voucher: Voucher?
+        var inBlock = false
+        var pendingRTRANS: [SIEField]?
+        var sumTrans: [String: Ore] = [:], sumSlice: [String: Ore] = [:]
+        var ib: [String: Ore] = [:], ub: [String: Ore] = [:], res: [String: Ore] = [:]
+        var vouchers: Int64 = 0, unbalanced: Int64 = 0
+
+        func ref(_ r: SIERecord) -> SourceRef { SourceRef(file: file, line: r.line) }
+        func dims(_ objects: [SIEObject]) -> Dimensions {
+            var d = Dimensions()
+            for o in objects {
+                switch profile.dimensions[o.dimension] {
+                case .ansvar?: d.ansvar = o.object
+                case .verksamhet?: d.verksamhet = o.object
+                case .aktivitet?: d.aktivitet = o.object
+                case .projekt?: d.projekt = o.object
+                case .objekt?: d.objekt = o.object
+                case .motpart?: d.motpart = o.object
+                default: break
+                }
+            }
+            return d
+        }
+        func reject(_ r: SIERecord, _ field: String, _ raw: String, _ reason: String, amount: Ore?) throws {
+            try sink.reject(sourceID: source.id, at: ref(r), field: field, raw: raw, reason: "#\(r.label): \(reason)")
+            c.rowsRejected += 1
+            if let a = amount { c.amountRejected += a; c.amountRead += a } else { c.rejectedWithoutAmount += 1 }
+        }
+        func skip(_ reason: String, _ amount: Ore?) {
+            c.skipped[reason, default: 0] += 1
+            if let a = amount { c.amountSkipped += a; c.amountRead += a }
+        }
+
+        /// A #TRANS-like row: kontonr {objektlista} belopp [transdat] [transtext] …
+        func transRow(_ r: SIERecord, in v: Voucher) -> (LedgerEntry?, (String, String, String)?, Ore?) {
+            var fields = r.fields
+            if fields.count >= 2, case .value = fields[1] { fields.insert(.objects([]), at: 1) }  // object list left out
+            guard fields.count >= 3, let account = fields[0].text, let amountText = fields[2].text else {
+                return (nil, ("", "", "expected kontonr {objektlista} belopp"), nil)
+            }
+            guard let amount = SIEAmount.parse(amountText).map({ Ore($0) }) else {
+                return (
+                    nil, ("belopp", amountText, "amount \"\(amountText)\" is not an SIE amount (decimal point, at most 2 decimals, no plus sign)"),
+                    nil
+                )
+            }
+            if let p = r.problem { return (nil, ("", "", "line cannot be read: \(p)"), amount) }
+            guard !account.isEmpty, account.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+                return (nil, ("kontonr", account, "account \"\(account)\" is not numeric"), amount)
+            }
+            var day = v.date
+            if fields.count > 3, let t = fields[3].text, !t.isEmpty {
+                guard let d = DateLayout.compactDate.parse(Array(t.utf8))?.day else {
+                    return (nil, ("transdat", t, "transaction date \"\(t)\" is not a date; expected YYYYMMDD"), amount)
+                }
+                day = d
+            }
+            guard let date = day else { return (nil, ("verdatum", "", "the voucher has no valid date"), amount) }
+            let text = fields.count > 4 ? (fields[4].text ?? "") : ""
+            let objects: [SIEObject]
+            if case .objects(let o) = fields[1] { objects = o } else { objects = [] }
+            let e = LedgerEntry(
+                source: ref(r), account: account, dimensions: dims(objects), voucher: "\(v.series) \(v.number)".trimmingCharacters(in: " "),
+                bookingDate: date, period: date.period, text: PersonalIdentity.redact(text.isEmpty ? v.text : text), amount: amount)
+            return (e, nil, amount)
+        }
+
+        func closeVoucher(_ v: Voucher) throws {
+            vouchers += 1
+            let kept = v.rows.compactMap(\.entry)
+            let sum = kept.reduce(Ore.zero) { $0 + $1.amount }
+            let rejectedInVoucher = v.rows.contains { $0.entry == nil }
+            let isUnbalanced = sum != .zero && !rejectedInVoucher
+            if isUnbalanced { unbalanced += 1 }
+            for row in v.rows {
+                if let (field, raw, reason) = row.rejection {
+                    let amt = row.entry?.amount ?? SIEAmount.parse(row.record.text(2) ?? "").map { Ore($0) }
+                    try reject(row.record, field, raw, reason, amount: amt); continue
+                }
+                let e = row.entry!
+                if isUnbalanced && profile.unbalancedVoucherIsError {
+                    try reject(
+                        row.record, "", "",
+                        "voucher \(v.series) \(v.number) (line \(v.line)) does not balance: its rows add up to \(sum.swedish) kr, not 0 — correct it in the ledger and export again",
+                        amount: e.amount)
+                    continue
+                }
+                try sink.ledger(e, sourceID: source.id)
+                c.rowsNormalized += 1; c.amountNormalized += e.amount; c.amountRead += e.amount
+                sumTrans[e.account, default: .zero] += e.amount
+            }
+            if isUnbalanced && !profile.unbalancedVoucherIsError {
+                try sink.warning(
+                    sourceID: source.id, at: SourceRef(file: file, line: v.line),
+                    message:
+                        "voucher \(v.series) \(v.number) does not balance: its rows add up to \(sum.swedish) kr, not 0; its rows are kept (unbalanced_voucher: warning)"
+                )
+            }
+        }
+
+        try reader.read { r in
+            switch r.label {
+            case "RAR", "KONTO", "DIM", "UNDERDIM", "OBJEKT":
+                break
+            case "IB", "UB", "RES":
+                guard let y = r.text(0).flatMap({ Int($0) }), y == 0, let acc = r.text(1), let a = r.text(2).flatMap(SIEAmount.parse) else { break }
+                switch r.label {
+                case "IB": ib[acc] = Ore(a)
+                case "UB": ub[acc] = Ore(a)
+                default: res[acc] = Ore(a)
+                }
+            case "VER" where purpose == .actuals:
+                if let v = voucher, !inBlock { try closeVoucher(v) }
+                let dateText = r.text(2) ?? ""
+                voucher = Voucher(
+                    series: r.text(0) ?? "", number: r.text(1) ?? "", date: DateLayout.compactDate.parse(Array(dateText.utf8))?.day,
+                    text: r.text(3) ?? "", line: r.line)
+            case "{":
+                inBlock = voucher != nil
+            case "}":
+                if let v = voucher { try closeVoucher(v) }
+                voucher = nil; inBlock = false; pendingRTRANS = nil
+            case "TRANS", "RTRANS", "BTRANS":
+                guard purpose == .actuals, useVouchers else { break }
+                c.rowsRead += 1
+                guard var v = voucher, inBlock else {
+                    try reject(r, "", "", "row outside a #VER { … } block", amount: r.text(2).flatMap(SIEAmount.parse).map { Ore($0) })
+                    return
+                }
+                if r.label == "BTRANS" {
+                    skip("struck #BTRANS rows", r.text(2).flatMap(SIEAmount.parse).map { Ore($0) }); return
+                }
+                if r.label == "TRANS", let pending = pendingRTRANS {
+                    pendingRTRANS = nil
+                    if pending == r.fields {
+                        skip("#TRANS rows repeating the #RTRANS before them", r.text(2).flatMap(SIEAmount.parse).map { Ore($0) }); return
+                    }
+                }
+                if r.label == "RTRANS" { pendingRTRANS = r.fields } else { pendingRTRANS = nil }
+                let (e, rej, _) = transRow(r, in: v)
+                v.rows.append((r, e, rej.map { (field: $0.0, raw: $0.1, reason: $0.2) }))
+                voucher = v
+            case "PSALDO", "PBUDGET":
+                guard r.label == moneyLabel, !useVouchers || purpose == .budget else {
+                    // #PSALDO in a file read by its vouchers: used only for the identity checks.
+                    if r.label == "PSALDO", let y = r.text(0).flatMap({ Int($0) }), y == 0, let acc = r.text(2),
+                        r.objects(3)?.isEmpty ?? true, let a = r.text(4).flatMap(SIEAmount.parse)
+                    {
+                        sumSlice[acc, default: .zero] += Ore(a)
+                    }
+                    break
+                }
+                c.rowsRead += 1
+                let amount = r.text(4).flatMap(SIEAmount.parse).map { Ore($0) }
+                guard let yText = r.text(0), let y = Int(yText) else {
+                    try reject(r, "årsnr", r.text(0) ?? "", "year number is missing or not a number", amount: amount); return
+                }
+                guard let periodText = r.text(1), let period = DateLayout.compactPeriod.parse(Array(periodText.utf8))?.period else {
+                    try reject(r, "period", r.text(1) ?? "", "period \"\(r.text(1) ?? "")\" is not a period; expected YYYYMM", amount: amount); return
+                }
+                guard let account = r.text(2), !account.isEmpty, account.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+                    try reject(r, "kontonr", r.text(2) ?? "", "account is missing or not numeric", amount: amount); return
+                }
+                guard let objects = r.objects(3) else {
+                    try reject(r, "objektlista", r.text(3) ?? "", "expected an object list in braces ({} for the account total)", amount: amount);
+                    return
+                }
+                guard let amount else {
+                    try reject(
+                        r, "saldo", r.text(4) ?? "", "amount \"\(r.text(4) ?? "")\" is not an SIE amount (decimal point, at most 2 decimals)",
+                        amount: nil);
+                    return
+                }
+                if let p = r.problem { try reject(r, "", "", "line cannot be read: \(p)", amount: amount); return }
+                guard profile.years.contains(y) else { skip("rows of other #RAR years", amount); return }
+                if y == 0 && objects.isEmpty { sumSlice[account, default: .zero] += amount }
+                guard Set(objects.map(\.dimension)) == profile.slice else { skip("rows of other object slices", amount); return }
+                let e = LedgerEntry(
+                    source: ref(r), account: account, dimensions: dims(objects), voucher: "", bookingDate: nil,
+                    period: period, text: "", amount: amount)
+                if purpose == .budget {
+                    try sink.budgetAccount(e, sourceID: source.id)
+                } else {
+                    try sink.ledger(e, sourceID: source.id)
+                    sumTrans[account, default: .zero] += amount
+                }
+                c.rowsNormalized += 1; c.amountNormalized += amount; c.amountRead += amount
+            default:
+                break  // unknown or irrelevant labels are ignored (SIE 4B §7.1)
+            }
+        }
+        if let v = voucher { try closeVoucher(v) }  // a voucher without its closing brace at end of file
+
+        // Control identities the file states about itself.
+        if purpose == .actuals {
+            var checked: Int64 = 0, failed: Int64 = 0
+            let movements = useVouchers || profile.slice.isEmpty ? sumTrans : sumSlice
+            let accounts = Set(res.keys).union(ub.keys).sorted()
+            for acc in accounts {
+                let moved = movements[acc] ?? .zero
+                if let r = res[acc] {
+                    checked += 1
+                    if r != moved {
+                        failed += 1
+                        try sink.warning(
+                            sourceID: source.id, at: SourceRef(file: file, line: 0),
+                            message:
+                                "account \(acc): #RES 0 is \(r.swedish) kr but the \(useVouchers ? "vouchers" : "#PSALDO rows") add up to \(moved.swedish) kr"
+                        )
+                    }
+                } else if let u = ub[acc], ib[acc] != nil || moved != .zero {
+                    checked += 1
+                    let opening = ib[acc] ?? .zero
+                    if opening + moved != u {
+                        failed += 1
+                        try sink.warning(
+                            sourceID: source.id, at: SourceRef(file: file, line: 0),
+                            message: "account \(acc): #IB 0 \(opening.swedish) + movements \(moved.swedish) ≠ #UB 0 \(u.swedish) kr")
+                    }
+                }
+            }
+            c.checks["identities_checked"] = checked
+            c.checks["identities_failed"] = failed
+            c.checks["vouchers"] = vouchers
+            c.checks["vouchers_unbalanced"] = unbalanced
+        }
+        return c
+    }
+}

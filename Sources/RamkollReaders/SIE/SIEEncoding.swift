@@ -1,0 +1,111 @@
+/// Text encodings SIE files arrive in. The spec says CP437 (`#FORMAT PC8`), but real exports are
+/// often UTF-8 or Latin-1 (reference notes §1.7): Ramkoll detects instead of trusting the label.
+public enum SIEEncoding: String, Sendable, CaseIterable {
+    case utf8 = "utf-8"
+    case cp437 = "cp437"
+    case latin1 = "iso-8859-1"
+
+    /// CP437 0x80–0xFF.
+    static let cp437High: [UInt32] = [
+        0xC7, 0xFC, 0xE9, 0xE2, 0xE4, 0xE0, 0xE5, 0xE7, 0xEA, 0xEB, 0xE8, 0xEF, 0xEE, 0xEC, 0xC4, 0xC5,
+        0xC9, 0xE6, 0xC6, 0xF4, 0xF6, 0xF2, 0xFB, 0xF9, 0xFF, 0xD6, 0xDC, 0xA2, 0xA3, 0xA5, 0x20A7, 0x192,
+        0xE1, 0xED, 0xF3, 0xFA, 0xF1, 0xD1, 0xAA, 0xBA, 0xBF, 0x2310, 0xAC, 0xBD, 0xBC, 0xA1, 0xAB, 0xBB,
+        0x2591, 0x2592, 0x2593, 0x2502, 0x2524, 0x2561, 0x2562, 0x2556, 0x2555, 0x2563, 0x2551, 0x2557, 0x255D, 0x255C, 0x255B, 0x2510,
+        0x2514, 0x2534, 0x252C, 0x251C, 0x2500, 0x253C, 0x255E, 0x255F, 0x255A, 0x2554, 0x2569, 0x2566, 0x2560, 0x2550, 0x256C, 0x2567,
+        0x2568, 0x2564, 0x2565, 0x2559, 0x2558, 0x2552, 0x2553, 0x256B, 0x256A, 0x2518, 0x250C, 0x2588, 0x2584, 0x258C, 0x2590, 0x2580,
+        0x3B1, 0xDF, 0x393, 0x3C0, 0x3A3, 0x3C3, 0xB5, 0x3C4, 0x3A6, 0x398, 0x3A9, 0x3B4, 0x221E, 0x3C6, 0x3B5, 0x2229,
+        0x2261, 0xB1, 0x2265, 0x2264, 0x2320, 0x2321, 0xF7, 0x2248, 0xB0, 0x2219, 0xB7, 0x221A, 0x207F, 0xB2, 0x25A0, 0xA0,
+    ]
+
+    public func decode<C: Collection>(_ bytes: C) -> String? where C.Element == UInt8 {
+        switch self {
+        case .utf8:
+            return TextEncoding.utf8.decode(bytes)
+        case .latin1:
+            return TextEncoding.latin1.decode(bytes)
+        case .cp437:
+            var s = String.UnicodeScalarView()
+            for b in bytes {
+                s.append(b < 0x80 ? Unicode.Scalar(b) : Unicode.Scalar(SIEEncoding.cp437High[Int(b - 0x80)])!)
+            }
+            return String(s)
+        }
+    }
+
+    /// Whether a decoded non-ASCII character is what a Swedish ledger plausibly holds: a Latin
+    /// letter or common punctuation. Box drawing, Greek letters and C1 controls are the signs of a
+    /// wrong decoding (Latin-1 å read as CP437 is σ; CP437 ä read as Latin-1 is a control).
+    public static func isPlausible(_ u: Unicode.Scalar) -> Bool {
+        let v = u.value
+        if v < 0x80 { return true }
+        if (0xC0...0x24F).contains(v) && v != 0xD7 && v != 0xF7 { return true }  // Latin letters
+        return "§°±²³µ·½¼¾«»¡¿€–—‘’“”•…™©®¢£¥¤\u{A0}".unicodeScalars.contains(u)
+    }
+}
+
+/// Decides a file's encoding from all its bytes: UTF-8 if it is valid UTF-8, else the single-byte
+/// encoding (CP437 first, as the spec says, then Latin-1) under which every non-ASCII byte decodes
+/// to a plausible character. When none does, it names the first line where the best one fails.
+public struct SIEEncodingDetector {
+    private var utf8Valid = true
+    private var sawHigh = false
+    private var pending: [UInt8] = []  // an incomplete UTF-8 sequence across chunks
+    private var firstBad: [SIEEncoding: (line: Int, byte: UInt8)] = [:]
+    private var line = 1
+    public private(set) var replacementCharacterLines: [Int] = []
+
+    public init() {}
+
+    public mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>) {
+        for b in chunk {
+            if b == 0x0A { line += 1 }
+            if b >= 0x80 {
+                sawHigh = true
+                for enc in [SIEEncoding.cp437, .latin1] where firstBad[enc] == nil {
+                    let s = enc.decode(CollectionOfOne(b))!.unicodeScalars.first!
+                    if !SIEEncoding.isPlausible(s) { firstBad[enc] = (line, b) }
+                }
+            }
+            if utf8Valid { feedUTF8(b) }
+        }
+    }
+
+    private mutating func feedUTF8(_ b: UInt8) {
+        if pending.isEmpty {
+            if b < 0x80 { return }
+            pending.append(b)
+            if !(0xC2...0xF4).contains(b) { utf8Valid = false }
+            return
+        }
+        pending.append(b)
+        let need: Int
+        switch pending[0] {
+        case 0xC2...0xDF: need = 2
+        case 0xE0...0xEF: need = 3
+        default: need = 4
+        }
+        if pending.count == need {
+            if !TextEncoding.isValidUTF8(pending) { utf8Valid = false }
+            if pending == [0xEF, 0xBF, 0xBD] { replacementCharacterLines.append(line) }
+            pending.removeAll()
+        } else if b & 0xC0 != 0x80 {
+            utf8Valid = false
+        }
+    }
+
+    public enum Verdict: Equatable, Sendable {
+        case encoding(SIEEncoding)
+        /// No encoding decodes every byte plausibly: line and byte where CP437 first fails.
+        case undecidable(line: Int, byte: UInt8, cp437: String, latin1: String)
+    }
+
+    public func verdict() -> Verdict {
+        if !sawHigh { return .encoding(.cp437) }  // pure ASCII: every reading agrees
+        if utf8Valid && pending.isEmpty { return .encoding(.utf8) }
+        if firstBad[.cp437] == nil { return .encoding(.cp437) }
+        if firstBad[.latin1] == nil { return .encoding(.latin1) }
+        let bad = firstBad[.cp437]!
+        return .undecidable(
+            line: bad.line, byte: bad.byte, cp437: SIEEncoding.cp437.decode([bad.byte])!, latin1: SIEEncoding.latin1.decode([bad.byte])!)
+    }
+}
