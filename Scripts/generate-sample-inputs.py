@@ -164,7 +164,10 @@ def write_layout_b(path, rows, start_no, extra_bad=False):
             "B9000009;20221110;202211;45110;64020;575;;;;6\u00a0540,00;Utbetalning bistånd 19850312-1233 november",
         ]
         lines.extend(bad)
-        lines.append(f"Summa;;;;;;;;;{fmt_amount(total, chr(0xa0))};")
+        # The ledger's own total covers every row it exported, as the ledger knows them (the two
+        # rows whose amounts are broken in the file meant 12 500,00 and 123,50).
+        bad_total = (125000 + 0 + 0 + 0 + 84500 + 219900 + 489000 + 1500000 + 654000) + 1250000 + 12350 + 340000
+        lines.append(f"Summa;;;;;;;;;{fmt_amount(total + bad_total, chr(0xa0))};")
     with open(path, "wb") as f:
         f.write(("\r\n".join(lines) + "\r\n").encode("cp1252"))
 

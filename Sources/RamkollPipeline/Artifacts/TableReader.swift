@@ -22,6 +22,12 @@ struct TableReader {
     /// Calls `body` for each row with a column accessor.
     func forEach(_ body: (Row) throws -> Void) throws {
         while try reader.next() {
+            guard reader.fieldCount == index.count, reader.recordError == nil else {
+                throw RamkollError(
+                    .input,
+                    "\(path):\(reader.line): has \(reader.fieldCount) fields, the header has \(index.count); the file was changed by hand — rerun the stage that writes it"
+                )
+            }
             try body(Row(reader: reader, index: index, path: path))
         }
     }

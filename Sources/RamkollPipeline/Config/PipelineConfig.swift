@@ -21,6 +21,9 @@ public struct PipelineConfig: Sendable {
         public var displayPath: String
         public var profile: SourceProfile
         public var profilePath: String
+        /// Sources of one ledger must not cover the same periods (they would be counted twice);
+        /// sources of different ledgers (a sub-ledger, say) may.
+        public var ledger: String = "main"
     }
     public struct BudgetSource: Sendable {
         public var path: String
@@ -186,7 +189,7 @@ public struct PipelineConfig: Sendable {
         if let sn = top["sources"] {
             if let seq = sn.sequence {
                 for item in seq {
-                    let m = r.mapping(item, context: "source", allowed: ["id", "path", "profile"])
+                    let m = r.mapping(item, context: "source", allowed: ["id", "path", "profile", "ledger"])
                     guard let id = r.string(m, "id", context: "source", required: true, parent: item),
                         let p = r.string(m, "path", context: "source \(id)", required: true, parent: item),
                         let prof = r.string(m, "profile", context: "source \(id)", required: true, parent: item)
@@ -201,7 +204,11 @@ public struct PipelineConfig: Sendable {
                         profile = ProfileLoader.load(path: profAbs, displayPath: prof, diagnosticName: diagName(prof), into: r)
                         profileCache[profAbs] = profile
                     }
-                    if let profile { sources.append(Source(id: id, path: abs, displayPath: p, profile: profile, profilePath: profAbs)) }
+                    if let profile {
+                        var src = Source(id: id, path: abs, displayPath: p, profile: profile, profilePath: profAbs)
+                        if let l = m["ledger"]?.string { src.ledger = l }
+                        sources.append(src)
+                    }
                 }
             } else {
                 r.error(sn, "sources must be a list")

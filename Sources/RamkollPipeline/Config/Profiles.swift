@@ -4,7 +4,7 @@ import Yams
 
 /// The fields a ledger export can carry, as profile keys.
 public enum LedgerField: String, CaseIterable, Sendable {
-    case voucher, bookingDate = "booking_date", period, account, ansvar, verksamhet, aktivitet, projekt, objekt, motpart, amount, text
+    case voucher, bookingDate = "booking_date", period, account, ansvar, verksamhet, aktivitet, projekt, objekt, motpart, amount, debit, credit, text
 }
 
 /// How to read one ledger CSV layout. Mappings are data (Pipelines/profiles/*.yaml), each headed
@@ -21,6 +21,15 @@ public struct LedgerCSVProfile: Sendable {
     public var sign: Sign
     /// Ledger field → header name in the file.
     public var columns: [LedgerField: String]
+    /// Lines before the header line (report titles and the like).
+    public var skipLines: Int = 0
+    /// The account cell also holds the account's name ("46310 Köp av huvudverksamhet").
+    public var accountWithText = false
+    /// A row stating the file's own total, recognised by a column starting with a marker; the
+    /// total is verified against the rows and the row itself is not a posting.
+    public var totalRow: (column: String, marker: String)?
+    /// The columns that carry the amount: one signed column, or debit and credit.
+    public var amountColumns: [LedgerField] { columns[.amount] != nil ? [.amount] : [.debit, .credit].filter { columns[$0] != nil } }
 }
 
 /// How to read placements out of a case-system XML extract.
@@ -98,9 +107,18 @@ enum ProfileLoader {
         defer { r.merge(pr) }
         guard let root = pr.parse(text) else { return nil }
         let name = PathText(displayPath).lastComponentWithoutExtension
+        // Each kind has its own keys; a key of another kind is flagged like a typo.
+        let allowedByKind: [String: Set<String>] = [
+            "ledger-csv": [
+                "kind", "encoding", "delimiter", "decimal", "date_layout", "period_layout", "sign", "columns", "skip_lines",
+                "account_with_text", "total_row",
+            ],
+            "placements-xml": ["kind", "record", "fields", "date_layout", "decimal"],
+            "sie": ["kind", "encoding", "use", "slice", "years", "unbalanced_voucher", "dimensions"],
+        ]
+        let declaredKind = root.mapping?.first(where: { $0.key.string == "kind" })?.value.string ?? ""
         let top = pr.mapping(
-            root, context: "profile",
-            allowed: ["kind", "encoding", "delimiter", "decimal", "date_layout", "period_layout", "sign", "columns", "record", "fields"])
+            root, context: "profile (\(declaredKind.isEmpty ? "no kind" : declaredKind))", allowed: allowedByKind[declaredKind] ?? ["kind"])
         let kind = pr.string(top, "kind", context: "profile", required: true, parent: root)
         func decimal() -> UInt8 {
             let d = pr.string(top, "decimal", context: "profile", required: false, parent: root) ?? ","
@@ -151,18 +169,44 @@ enum ProfileLoader {
                 columns[f] = h
             }
             if top["columns"] != nil {
-                for req in [LedgerField.account, .amount] where columns[req] == nil {
-                    pr.error(top["columns"], "profile columns: \"\(req.rawValue)\" is required")
+                if columns[.account] == nil { pr.error(top["columns"], "profile columns: \"account\" is required") }
+                if columns[.amount] == nil && columns[.debit] == nil && columns[.credit] == nil {
+                    pr.error(top["columns"], "profile columns: \"amount\" (one signed column) or \"debit\" and \"credit\" are required")
+                }
+                if columns[.amount] != nil && (columns[.debit] != nil || columns[.credit] != nil) {
+                    pr.error(top["columns"], "profile columns: give either \"amount\" or \"debit\"/\"credit\", not both")
                 }
                 if columns[.bookingDate] == nil && columns[.period] == nil {
                     pr.error(top["columns"], "profile columns: either \"booking_date\" or \"period\" is required")
                 }
             }
-            return .ledgerCSV(
-                LedgerCSVProfile(
-                    name: name, file: displayPath, encoding: encoding, delimiter: delimiter,
-                    decimalSeparator: decimal(), dateLayout: layout("date_layout", .isoDate),
-                    periodLayout: layout("period_layout", .compactPeriod), sign: sign, columns: columns))
+            var profile = LedgerCSVProfile(
+                name: name, file: displayPath, encoding: encoding, delimiter: delimiter,
+                decimalSeparator: decimal(), dateLayout: layout("date_layout", .isoDate),
+                periodLayout: layout("period_layout", .compactPeriod), sign: sign, columns: columns)
+            if let n = pr.string(top, "skip_lines", context: "profile", required: false, parent: root) {
+                if let v = Int(n), v >= 0 {
+                    profile.skipLines = v
+                } else {
+                    pr.error(top["skip_lines"], "profile: skip_lines must be a whole number ≥ 0")
+                }
+            }
+            if let b = pr.string(top, "account_with_text", context: "profile", required: false, parent: root) {
+                if b == "true" || b == "false" {
+                    profile.accountWithText = b == "true"
+                } else {
+                    pr.error(top["account_with_text"], "profile: account_with_text must be true or false")
+                }
+            }
+            if let tn = top["total_row"] {
+                let tm = pr.mapping(tn, context: "profile total_row", allowed: ["column", "starts_with"])
+                if let col = pr.string(tm, "column", context: "profile total_row", required: true, parent: tn),
+                    let marker = pr.string(tm, "starts_with", context: "profile total_row", required: true, parent: tn)
+                {
+                    profile.totalRow = (col, marker)
+                }
+            }
+            return .ledgerCSV(profile)
         case "placements-xml":
             let record = pr.string(top, "record", context: "profile", required: true, parent: root) ?? ""
             var fields: [PlacementXMLProfile.Field: String] = [:]

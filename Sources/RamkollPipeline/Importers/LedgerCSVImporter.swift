@@ -15,6 +15,47 @@ public struct LedgerCSVImporter: SourceImporter {
         let decimalName = p.decimalSeparator == UInt8(ascii: ",") ? "decimal comma" : "decimal point"
         let example = p.decimalSeparator == UInt8(ascii: ",") ? "-1 234,50" : "-1234.50"
         var c = ImportCounts()
+        var statedTotals: [(line: Int, amount: Ore?)] = []
+
+        /// The row's amount in ledger sign: one signed column, or debit − credit.
+        func readAmount() -> Result<Ore, Rejection> {
+            func parse(_ f: LedgerField) -> Result<Ore?, Rejection> {
+                guard let i = header.index[f], i < reader.fieldCount else { return .success(nil) }
+                let bytes = reader.field(i)
+                if f != .amount && bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .success(nil) }  // an empty debit or credit cell
+                switch amounts.parse(bytes) {
+                case .success(let o): return .success(o)
+                case .failure(let fl):
+                    let h = p.columns[f]!
+                    return .failure(
+                        Rejection(
+                            field: h, raw: raw(f),
+                            reason:
+                                "amount \"\(raw(f))\" is not a number (column \"\(h)\"): \(fl.reason); expected \(decimalName) with at most 2 decimals, e.g. \(example) — check the source's number settings"
+                        ))
+                }
+            }
+            if p.columns[.amount] != nil {
+                switch parse(.amount) {
+                case .success(let o): return .success(p.sign == .creditPositive ? -(o ?? .zero) : (o ?? .zero))
+                case .failure(let r): return .failure(r)
+                }
+            }
+            let debit: Ore?, credit: Ore?
+            switch parse(.debit) {
+            case .success(let o): debit = o;
+            case .failure(let r): return .failure(r)
+            }
+            switch parse(.credit) {
+            case .success(let o): credit = o;
+            case .failure(let r): return .failure(r)
+            }
+            if debit == nil && credit == nil {
+                let names = [p.columns[.debit], p.columns[.credit]].compactMap { $0 }.map { "\"\($0)\"" }.joined(separator: " and ")
+                return .failure(Rejection(field: p.columns[.debit] ?? p.columns[.credit] ?? "", raw: "", reason: "neither \(names) holds an amount"))
+            }
+            return .success((debit ?? .zero) - (credit ?? .zero))
+        }
 
         func text(_ f: LedgerField) -> String? {
             guard let i = header.index[f] else { return "" }
@@ -39,26 +80,33 @@ public struct LedgerCSVImporter: SourceImporter {
             let ref = SourceRef(file: file, line: reader.line)
             // Read the amount first, so a rejected row still counts its öre when it has readable ones.
             var amount: Ore?
-            var rejection: (field: String, raw: String, reason: String)?
+            var rejection: Rejection?
             if let err = reader.recordError {
-                rejection = ("", wholeRecord(), "row is not valid CSV: \(err)")
+                rejection = Rejection(field: "", raw: wholeRecord(), reason: "row is not valid CSV: \(err)")
             } else if reader.fieldCount != header.columns {
-                rejection = (
-                    "", wholeRecord(),
-                    "row has \(reader.fieldCount) fields, the header has \(header.columns) — a total or footer line, or an unquoted \"\(Character(Unicode.Scalar(p.delimiter)))\" in a text field"
+                rejection = Rejection(
+                    field: "", raw: wholeRecord(),
+                    reason:
+                        "row has \(reader.fieldCount) fields, the header has \(header.columns) — a total or footer line, or an unquoted \"\(Character(Unicode.Scalar(p.delimiter)))\" in a text field"
                 )
             }
-            if let ai = header.index[.amount], ai < reader.fieldCount {
-                switch amounts.parse(reader.field(ai)) {
-                case .success(let o): amount = p.sign == .creditPositive ? -o : o
-                case .failure(let f):
-                    if rejection == nil {
-                        let h = p.columns[.amount]!
-                        rejection = (
-                            h, raw(.amount),
-                            "amount \"\(raw(.amount))\" is not a number (column \"\(h)\"): \(f.reason); expected \(decimalName) with at most 2 decimals, e.g. \(example) — check the source's number settings"
-                        )
-                    }
+            // A row stating the file's own total: remembered, verified below, not a posting.
+            if let mi = header.totalMarkerColumn, mi < reader.fieldCount, let marker = p.totalRow?.marker,
+                (p.encoding.decode(reader.field(mi)) ?? "").trimmingCharacters(in: " \t").hasPrefix(marker)
+            {
+                switch readAmount() {
+                case .success(let o): statedTotals.append((reader.line, o))
+                case .failure(let r): statedTotals.append((reader.line, nil)); _ = r
+                }
+                c.skipped["stated total rows", default: 0] += 1
+                continue
+            }
+            if header.index.keys.contains(where: { $0 == .amount || $0 == .debit || $0 == .credit }),
+                header.index.values.allSatisfy({ $0 < reader.fieldCount }) || rejection == nil
+            {
+                switch readAmount() {
+                case .success(let o): amount = o
+                case .failure(let r): if rejection == nil { rejection = r }
                 }
             }
             var entry: LedgerEntry?
@@ -77,18 +125,44 @@ public struct LedgerCSVImporter: SourceImporter {
                 if let a = amount { c.amountRejected += a; c.amountRead += a } else { c.rejectedWithoutAmount += 1 }
             }
         }
+        // A total the file states about itself must match its rows (read, rejected or not).
+        for (line, stated) in statedTotals {
+            let rowsTotal = c.amountRead
+            guard let stated else {
+                try sink.warning(sourceID: source.id, at: SourceRef(file: file, line: line), message: "the stated total cannot be read as an amount")
+                continue
+            }
+            let expected = rowsTotal
+            c.checks["stated_totals_checked", default: 0] += 1
+            if stated != expected {
+                c.checks["stated_totals_failed", default: 0] += 1
+                let difference = stated - expected
+                let message =
+                    c.rejectedWithoutAmount > 0
+                    ? "the file states a total of \(stated.swedish) kr but its readable rows add up to \(expected.swedish) kr; the difference, \(difference.swedish) kr, may be the \(c.rejectedWithoutAmount) rejected rows whose amount could not be read (see rejects.csv)"
+                    : "the file states a total of \(stated.swedish) kr but its rows add up to \(expected.swedish) kr (difference \(difference.swedish) kr) — rows may be missing; export the file again"
+                if c.rejectedWithoutAmount == 0 { c.fileError = "\(file):\(line): \(message)" }
+                try sink.warning(sourceID: source.id, at: SourceRef(file: file, line: line), message: message)
+            }
+        }
         return c
+    }
+
+    struct Rejection: Error {
+        var field: String, raw: String, reason: String
+        init(field: String, raw: String, reason: String) { self.field = field; self.raw = raw; self.reason = reason }
+        init(_ field: String, _ raw: String, _ reason: String) { self.init(field: field, raw: raw, reason: reason) }
     }
 
     private func buildEntry(
         ref: SourceRef, amount: Ore, text: (LedgerField) -> String?, raw: (LedgerField) -> String,
-        rejection: inout (field: String, raw: String, reason: String)?
+        rejection: inout Rejection?
     ) -> LedgerEntry? {
         let p = profile
         var values: [LedgerField: String] = [:]
         for f in p.columns.keys where f != .amount {
             guard let v = text(f) else {
-                rejection = (
+                rejection = Rejection(
                     p.columns[f]!, raw(f),
                     "column \"\(p.columns[f]!)\" is not valid \(p.encoding.rawValue) — the file is probably in another encoding; set encoding in profile \(p.file)"
                 )
@@ -98,11 +172,11 @@ public struct LedgerCSVImporter: SourceImporter {
         }
         let account = values[.account] ?? ""
         if account.isEmpty {
-            rejection = (p.columns[.account]!, "", "account is empty (column \"\(p.columns[.account]!)\"); every posting needs an account")
+            rejection = Rejection(p.columns[.account]!, "", "account is empty (column \"\(p.columns[.account]!)\"); every posting needs an account")
             return nil
         }
         if !account.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }) {
-            rejection = (
+            rejection = Rejection(
                 p.columns[.account]!, raw(.account),
                 "account \"\(raw(.account))\" has characters other than letters and digits (column \"\(p.columns[.account]!)\")"
             )
@@ -115,7 +189,7 @@ public struct LedgerCSVImporter: SourceImporter {
             if let parsed = p.dateLayout.parse(Array(v.utf8)) {
                 day = parsed.day; period = parsed.period
             } else if p.columns[.period] == nil || !v.isEmpty {
-                rejection = (
+                rejection = Rejection(
                     h, raw(.bookingDate), "date \"\(raw(.bookingDate))\" is not a valid date (column \"\(h)\"); expected \(p.dateLayout.rawValue)"
                 )
                 return nil
@@ -124,7 +198,7 @@ public struct LedgerCSVImporter: SourceImporter {
         if let h = p.columns[.period] {
             let v = values[.period] ?? ""
             guard let parsed = p.periodLayout.parse(Array(v.utf8)) else {
-                rejection = (
+                rejection = Rejection(
                     h, raw(.period), "period \"\(raw(.period))\" is not a valid period (column \"\(h)\"); expected \(p.periodLayout.rawValue)"
                 )
                 return nil
@@ -132,7 +206,7 @@ public struct LedgerCSVImporter: SourceImporter {
             period = parsed.period  // the accounting period wins over the booking date's month
         }
         guard let period else {
-            rejection = (p.columns[.bookingDate] ?? "", "", "row has neither a booking date nor a period")
+            rejection = Rejection(p.columns[.bookingDate] ?? "", "", "row has neither a booking date nor a period")
             return nil
         }
         let dims = Dimensions(

@@ -13,23 +13,30 @@ public struct IngestStage: Stage {
         let dir = context.directory(name)
         let table = try TableWriter(
             directory: dir, name: "inputs.csv",
-            header: ["id", "role", "path", "profile", "sha256", "bytes", "encoding", "bom"])
+            header: ["id", "role", "path", "profile", "sha256", "bytes", "encoding", "bom", "status"])
         var inputs: [InputRecord] = []
         var seen: [String: String] = [:]
         var notes: [String] = []
         var totalBytes: Int64 = 0
+        var duplicates = 0
         for s in cfg.sources {
             let (hex, bytes) = try FileIO.sha256(ofFile: s.path)
             if let other = seen[hex] {
-                throw RamkollError(
-                    .data,
-                    "\(s.displayPath): has the same content (SHA-256 \(hex.prefix(12))…) as source \(other); an input must be counted once — remove one of them from the pipeline"
-                )
+                // The same bytes twice (a file dropped in again under another name): read once.
+                try table.write([s.id, "source", cfg.display(s.path), s.profile.name, hex, String(bytes), "", "", "duplicate of \(other)"])
+                inputs.append(
+                    InputRecord(path: cfg.display(s.path), sha256: hex, bytes: bytes, role: "source \(s.id): duplicate of \(other), not read"))
+                notes.append("\(s.displayPath) has the same content as source \(other) (SHA-256 \(hex.prefix(12))…); it is not read again")
+                duplicates += 1
+                continue
             }
             seen[hex] = s.id
             var encoding = "", bom = ""
             switch s.profile {
             case .ledgerCSV(let p):
+                if let (line, message) = try EncodingCheck.problem(path: s.path, encoding: p.encoding) {
+                    throw RamkollError(.data, "\(s.displayPath):\(line): \(message) (profile \(p.file))")
+                }
                 let info = try LedgerHeader.check(path: s.path, display: s.displayPath, profile: p)
                 encoding = p.encoding.rawValue
                 bom = info.hadBOM ? "yes" : "no"
@@ -45,7 +52,7 @@ public struct IngestStage: Stage {
                 encoding = p.encoding?.rawValue ?? "detected"; bom = ""
             }
             totalBytes += bytes
-            try table.write([s.id, "source", cfg.display(s.path), s.profile.name, hex, String(bytes), encoding, bom])
+            try table.write([s.id, "source", cfg.display(s.path), s.profile.name, hex, String(bytes), encoding, bom, "read"])
             inputs.append(
                 InputRecord(
                     path: cfg.display(s.path), sha256: hex, bytes: bytes, role: "source \(s.id) (\(s.profile.kind), profile \(s.profile.name))"))
@@ -55,7 +62,7 @@ public struct IngestStage: Stage {
             totalBytes += bytes
             let profileName = b.profile?.name ?? "budget-csv"
             try table.write([
-                "budget\(i + 1)", "budget", cfg.display(b.path), profileName, hex, String(bytes), b.profile == nil ? "utf-8" : "detected", "",
+                "budget\(i + 1)", "budget", cfg.display(b.path), profileName, hex, String(bytes), b.profile == nil ? "utf-8" : "detected", "", "read",
             ])
             inputs.append(InputRecord(path: cfg.display(b.path), sha256: hex, bytes: bytes, role: "budget (\(profileName))"))
         }
@@ -71,20 +78,25 @@ public struct IngestStage: Stage {
         let out = try table.commit()
         let manifest = context.manifest(
             name, inputs: inputs, outputs: [out],
-            totals: ["sources": Int64(cfg.sources.count), "budget_files": Int64(cfg.budgets.count), "input_bytes": totalBytes],
+            totals: [
+                "sources": Int64(cfg.sources.count), "budget_files": Int64(cfg.budgets.count), "input_bytes": totalBytes,
+                "duplicate_sources_not_read": Int64(duplicates),
+            ],
             balances: [Balance("inputs.csv rows = sources + budget files", left: out.rows, right: Int64(cfg.sources.count + cfg.budgets.count))],
             notes: notes)
         return StageResult(
             manifest: manifest,
-            summary: ["ingest: \(cfg.sources.count) sources and \(cfg.budgets.count) budget files fingerprinted (\(totalBytes) bytes)"])
+            summary: ["ingest: \(cfg.sources.count) sources and \(cfg.budgets.count) budget files fingerprinted (\(totalBytes) bytes)"]
+                + notes.map { "ingest: " + $0 })
     }
 }
 
 /// Reads a ledger file's header line and maps the profile's columns to positions.
 enum LedgerHeader {
-    struct Info { let index: [LedgerField: Int]; let columns: Int; let hadBOM: Bool }
+    struct Info { let index: [LedgerField: Int]; let columns: Int; let hadBOM: Bool; let totalMarkerColumn: Int? }
 
     static func read(_ reader: CSVReader, display: String, profile p: LedgerCSVProfile) throws -> Info {
+        for _ in 0..<p.skipLines { _ = try reader.next() }
         guard try reader.next() else {
             throw RamkollError(.data, "\(display): file is empty; expected a header line with \(p.columns.values.sorted().joined(separator: ", "))")
         }
@@ -103,13 +115,18 @@ enum LedgerHeader {
         for (f, h) in p.columns.sorted(by: { $0.value < $1.value }) {
             if let i = names.firstIndex(of: h) { index[f] = i } else { missing.append("\"\(h)\" (\(f.rawValue))") }
         }
+        var totalMarkerColumn: Int?
+        if let t = p.totalRow {
+            totalMarkerColumn = names.firstIndex(of: t.column)
+            if totalMarkerColumn == nil { missing.append("\"\(t.column)\" (total_row)") }
+        }
         if !missing.isEmpty {
             throw RamkollError(
                 .data,
                 "\(display):\(reader.line): header has no column \(missing.joined(separator: ", ")); the header is \"\(names.joined(separator: ";"))\" — is this the right profile (\(p.file))?"
             )
         }
-        return Info(index: index, columns: names.count, hadBOM: reader.hadBOM)
+        return Info(index: index, columns: names.count, hadBOM: reader.hadBOM, totalMarkerColumn: totalMarkerColumn)
     }
 
     static func check(path: String, display: String, profile: LedgerCSVProfile) throws -> Info {

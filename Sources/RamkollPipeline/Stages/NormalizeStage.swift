@@ -33,7 +33,10 @@ public struct NormalizeStage: Stage {
             placementsOut = try TableWriter(directory: dir, name: "placements.csv", header: NormalizeStage.placementHeader)
             rejectsOut = try TableWriter(directory: dir, name: "rejects.csv", header: NormalizeStage.rejectHeader)
         }
+        /// Periods each source has postings in, to find sources of one ledger that overlap.
+        var periods: [String: Set<Period>] = [:]
         func ledger(_ e: LedgerEntry, sourceID: String) throws {
+            periods[sourceID, default: []].insert(e.period)
             let d = e.dimensions
             try ledgerOut.write([
                 sourceID, e.source.file, String(e.source.line), e.voucher, e.bookingDate?.description ?? "",
@@ -120,8 +123,26 @@ public struct NormalizeStage: Stage {
         }
 
         for s in cfg.sources {
+            guard fingerprints[s.id] != nil else {
+                summary.append("normalize: \(s.id): not read (ingest found it is a duplicate of another source)")
+                continue
+            }
             try fingerprint(s.id, s.path, s.displayPath, role: "source \(s.id)")
             account(try ImporterRegistry.importer(for: s.profile).read(s, context: context, into: sink), id: s.id)
+        }
+
+        // Two sources of one ledger holding postings for the same month would count them twice.
+        let ledgerSources = cfg.sources.filter { fingerprints[$0.id] != nil }
+        for (i, a) in ledgerSources.enumerated() {
+            for b in ledgerSources[(i + 1)...] where a.ledger == b.ledger {
+                let shared = (sink.periods[a.id] ?? []).intersection(sink.periods[b.id] ?? []).sorted()
+                if let first = shared.first {
+                    throw RamkollError(
+                        .data,
+                        "sources \(a.id) (\(a.displayPath)) and \(b.id) (\(b.displayPath)) both hold postings of ledger \"\(a.ledger)\" for \(shared.count == 1 ? first.description : "\(shared.count) periods, \(first)–\(shared.last!)"); they would be counted twice — keep one of them in the pipeline (e.g. the year-to-date file instead of the monthly ones), or give a sub-ledger its own ledger: name"
+                    )
+                }
+            }
         }
 
         // Budgets: the budget-frame CSV (unit × report line), or an SIE file's #PBUDGET (account level).
@@ -196,12 +217,11 @@ public struct NormalizeStage: Stage {
             readRows: all.rowsRead + budgetRows, dataErrors: dataErrors)
     }
 
+    /// id → SHA-256, for the inputs ingest decided to read (duplicates are left out).
     private func readFingerprints(_ path: String) throws -> [String: String] {
-        let r = try CSVReader(path: path, delimiter: UInt8(ascii: ";"))
         var out: [String: String] = [:]
-        _ = try r.next()
-        while try r.next() {
-            out[String(decoding: r.field(0), as: UTF8.self)] = String(decoding: r.field(4), as: UTF8.self)
+        try TableReader(path: path, required: ["id", "sha256", "status"]).forEach { row in
+            if row["status"] == "read" { out[row["id"]] = row["sha256"] }
         }
         return out
     }
