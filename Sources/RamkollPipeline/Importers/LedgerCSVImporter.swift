@@ -170,7 +170,18 @@ public struct LedgerCSVImporter: SourceImporter {
             }
             values[f] = v
         }
-        let account = values[.account] ?? ""
+        var account = values[.account] ?? ""
+        if p.accountWithText {
+            // "46310 Köp av huvudverksamhet" → "46310": the leading digits are the account.
+            let digits = account.prefix { $0.isASCII && $0.isNumber }
+            if digits.isEmpty && !account.isEmpty {
+                rejection = Rejection(
+                    p.columns[.account]!, raw(.account),
+                    "account cell \"\(raw(.account))\" does not start with an account number (account_with_text: true)")
+                return nil
+            }
+            account = String(digits)
+        }
         if account.isEmpty {
             rejection = Rejection(p.columns[.account]!, "", "account is empty (column \"\(p.columns[.account]!)\"); every posting needs an account")
             return nil

@@ -64,27 +64,38 @@ public enum PersonalIdentity {
         return .success(String(decoding: s, as: UTF8.self))
     }
 
-    /// Replaces anything shaped like a personnummer (6 or 8 digits, optional - or +, 4 digits) in
-    /// free text by "[pnr]". Used on every text and raw value Ramkoll writes.
+    /// Replaces anything shaped like a personnummer in free text by "[pnr]": 6 or 8 date digits
+    /// (a real month, a day 01–31 or 61–91 for samordningsnummer), optionally `-` or `+`, then 4
+    /// characters (digits, or a letter and 3 digits for an IVO placeholder). The check digit is not
+    /// required: a mistyped number is personal data too. Used on every text and raw value written.
     public static func redact(_ text: String) -> String {
         let u = Array(text.utf8)
         guard u.count >= 10 else { return text }
         var out: [UInt8] = []
         out.reserveCapacity(u.count)
-        var i = 0
         func isDigit(_ k: Int) -> Bool { k < u.count && u[k] >= 48 && u[k] <= 57 }
+        func num(_ k: Int, _ n: Int) -> Int { (k..<(k + n)).reduce(0) { $0 * 10 + Int(u[$1] - 48) } }
+        /// Whether the 6 or 8 digits at k form a plausible birth date.
+        func plausibleDate(_ k: Int, _ width: Int) -> Bool {
+            let off = width == 8 ? 2 : 0
+            if width == 8 { let c = num(k, 2); guard c == 18 || c == 19 || c == 20 else { return false } }
+            let month = num(k + off + 2, 2), day = num(k + off + 4, 2)
+            return (1...12).contains(month) && ((1...31).contains(day) || (61...91).contains(day))
+        }
+        var i = 0
         while i < u.count {
             if isDigit(i) && (i == 0 || !isDigit(i - 1)) {
                 var j = i
                 while isDigit(j) { j += 1 }
                 let run = j - i
                 var end = -1
-                if run == 10 || run == 12 {
+                if (run == 10 || run == 12) && plausibleDate(i, run - 4) {
                     end = j
-                } else if (run == 6 || run == 8), j < u.count, u[j] == UInt8(ascii: "-") || u[j] == UInt8(ascii: "+") {
+                } else if (run == 6 || run == 8), plausibleDate(i, run), j < u.count, u[j] == UInt8(ascii: "-") || u[j] == UInt8(ascii: "+") {
                     var k = j + 1
+                    if k < u.count, (65...90).contains(u[k]) { k += 1 }  // placeholder letter (T123)
                     while isDigit(k) { k += 1 }
-                    if k - j - 1 == 4 { end = k }
+                    if k - j - 1 == 4 && !isDigit(k) { end = k }
                 }
                 if end > 0 {
                     out.append(contentsOf: Array("[pnr]".utf8)); i = end; continue

@@ -105,7 +105,7 @@ public final class SIEReader {
                 if ksummaOpen { ksummaClosed = true; stated = tokens.first.map { String(decoding: $0.bytes, as: UTF8.self) } }
                 return
             }
-            if ksummaOpen && !ksummaClosed {
+            if ksummaOpen && !ksummaClosed && label != "{" && label != "}" {  // braces are not summed
                 crc.update(Array(label.utf8))
                 for t in tokens { crc.update(t.bytes) }
             }
