@@ -17,8 +17,11 @@ public struct ImportCounts: Sendable {
     public var rowsSkipped: Int64 { skipped.values.reduce(0, +) }
     /// Source-specific control figures (vouchers, identities checked and failed, …).
     public var checks: [String: Int64] = [:]
-    /// A file-level problem that stopped reading part of the file (e.g. truncated XML).
+    /// A file-level problem that stopped reading part of the file (e.g. truncated XML), or a
+    /// total the file states that its rows do not reach.
     public var fileError: String?
+    /// Rows written to rejects.csv for file-level problems (not rows of the file).
+    public var fileRejects: Int64 = 0
 }
 
 /// Where importers put what they read.

@@ -51,7 +51,7 @@ public struct LedgerCSVImporter: SourceImporter {
             case .failure(let r): return .failure(r)
             }
             if debit == nil && credit == nil {
-                let names = [p.columns[.debit], p.columns[.credit]].compactMap { $0 }.map { "\"\($0)\"" }.joined(separator: " and ")
+                let names = [p.columns[.debit], p.columns[.credit]].compactMap { $0 }.map { "\"\($0)\"" }.joined(separator: " nor ")
                 return .failure(Rejection(field: p.columns[.debit] ?? p.columns[.credit] ?? "", raw: "", reason: "neither \(names) holds an amount"))
             }
             return .success((debit ?? .zero) - (credit ?? .zero))

@@ -16,6 +16,7 @@ public struct PlacementXMLImporter: SourceImporter {
             let rec: XMLRecord?
             do { rec = try reader.next() } catch let e as ReaderError {
                 c.fileError = "\(e.description); records after this point were not read"
+                c.fileRejects += 1
                 try sink.reject(
                     sourceID: source.id, at: SourceRef(file: source.displayPath, line: e.line ?? 0), field: "",
                     raw: "", reason: "XML extract is broken: \(e.message); records after line \(e.line ?? 0) were not read — ask for a new extract")

@@ -25,6 +25,7 @@ public struct SIEImporter: SourceImporter {
         var c = ImportCounts()
         func fileProblem(_ line: Int?, _ message: String) throws -> ImportCounts {
             c.fileError = "\(file)\(line.map { ":\($0)" } ?? ""): \(message)"
+            c.fileRejects += 1
             try sink.reject(sourceID: source.id, at: SourceRef(file: file, line: line ?? 0), field: "", raw: "", reason: message)
             return c
         }
@@ -47,7 +48,7 @@ public struct SIEImporter: SourceImporter {
         case .mismatch(let stated, let computed):
             return try fileProblem(
                 nil,
-                "#KSUMMA says \(stated) but the content gives \(Int32(bitPattern: computed)) (unsigned \(computed)): the file changed after it was exported — export it again"
+                "#KSUMMA \(stated) does not match the file's content (its CRC-32 is 0x\(String(computed, radix: 16, uppercase: true))): the file changed after it was exported — export it again"
             )
         case .unreadable(let s):
             return try fileProblem(nil, "#KSUMMA value \"\(s)\" is not a number")
@@ -108,6 +109,7 @@ public struct SIEImporter: SourceImporter {
 
         /// A #TRANS-like row: kontonr {objektlista} belopp [transdat] [transtext] …
         func transRow(_ r: SIERecord, in v: Voucher) -> (LedgerEntry?, (String, String, String)?, Ore?) {
+            if let p = r.problem { return (nil, ("", "", "line cannot be read: \(p)"), nil) }
             var fields = r.fields
             if fields.count >= 2, case .value = fields[1] { fields.insert(.objects([]), at: 1) }  // object list left out
             guard fields.count >= 3, let account = fields[0].text, let amountText = fields[2].text else {
@@ -119,7 +121,6 @@ public struct SIEImporter: SourceImporter {
                     nil
                 )
             }
-            if let p = r.problem { return (nil, ("", "", "line cannot be read: \(p)"), amount) }
             guard !account.isEmpty, account.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
                 return (nil, ("kontonr", account, "account \"\(account)\" is not numeric"), amount)
             }
@@ -164,6 +165,11 @@ public struct SIEImporter: SourceImporter {
                 c.rowsNormalized += 1; c.amountNormalized += e.amount; c.amountRead += e.amount
                 sumTrans[e.account, default: .zero] += e.amount
             }
+            if rejectedInVoucher && sum != .zero {
+                try sink.warning(
+                    sourceID: source.id, at: SourceRef(file: file, line: v.line),
+                    message: "voucher \(v.series) \(v.number) has rejected rows; its kept rows add up to \(sum.swedish) kr, not 0")
+            }
             if isUnbalanced && !profile.unbalancedVoucherIsError {
                 try sink.warning(
                     sourceID: source.id, at: SourceRef(file: file, line: v.line),
@@ -177,6 +183,14 @@ public struct SIEImporter: SourceImporter {
             switch r.label {
             case "RAR", "KONTO", "DIM", "UNDERDIM", "OBJEKT":
                 break
+            case "FLAGGA":
+                if r.text(0) == "1" {
+                    try sink.warning(
+                        sourceID: source.id, at: ref(r),
+                        message:
+                            "#FLAGGA 1: the file is marked as already read by a program; Ramkoll reads it (its inputs are counted once by their SHA-256)"
+                    )
+                }
             case "IB", "UB", "RES":
                 guard let y = r.text(0).flatMap({ Int($0) }), y == 0, let acc = r.text(1), let a = r.text(2).flatMap(SIEAmount.parse) else { break }
                 switch r.label {

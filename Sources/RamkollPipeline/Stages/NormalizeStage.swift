@@ -116,6 +116,7 @@ public struct NormalizeStage: Stage {
             all.rowsRead += c.rowsRead; all.rowsNormalized += c.rowsNormalized; all.rowsRejected += c.rowsRejected
             all.amountRead += c.amountRead; all.amountNormalized += c.amountNormalized; all.amountRejected += c.amountRejected
             all.rejectedWithoutAmount += c.rejectedWithoutAmount
+            all.fileRejects += c.fileRejects
             all.amountSkipped += c.amountSkipped
             for (r, n) in c.skipped { all.skipped[r, default: 0] += n }
             let skipped = c.rowsSkipped > 0 ? ", \(c.rowsSkipped) skipped" : ""
@@ -207,8 +208,8 @@ public struct NormalizeStage: Stage {
                 right: budgetMonthly.value + budgetRejectedAmount.value))
         balances.append(
             Balance(
-                "rejects.csv rows = rows_rejected + budget.rows_rejected + broken files", left: outs[4].rows,
-                right: all.rowsRejected + budgetRejected + Int64(dataErrors.count)))
+                "rejects.csv rows = rows_rejected + budget.rows_rejected + file-level rejects", left: outs[4].rows,
+                right: all.rowsRejected + budgetRejected + all.fileRejects))
         if budgetRows > 0 { summary.append("normalize: budget frame: \(budgetRows) lines read, \(budgetRejected) rejected") }
         if outs[5].rows > 0 { summary.append("normalize: \(outs[5].rows) warnings — see 02-normalize/warnings.csv") }
         let manifest = context.manifest(name, inputs: inputs, outputs: outs, totals: totals, balances: balances, notes: dataErrors)
