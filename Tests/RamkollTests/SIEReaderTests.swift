@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+
 @testable import RamkollReaders
 
 final class SIEReaderTests: XCTestCase {
@@ -13,7 +14,8 @@ final class SIEReaderTests: XCTestCase {
     }
 
     func testTokenisingWhatRealFilesDo() throws {
-        let text = "#VER A 9 20100122 \"Internfaktura \\\"33993\\\"\"  \"\"\r\n{\r\n\t#TRANS  2641 { \"1\" \"1100\" 6 \"P 12\"}\t16.81\r\n\r\n#TRANS 1930  {} -1000 20091210 \"\"\r\n}\r\n#KONTO 1060 Hyresrätt\n#GEN 20230822 \n#okänd 1 2\n"
+        let text =
+            "#VER A 9 20100122 \"Internfaktura \\\"33993\\\"\"  \"\"\r\n{\r\n\t#TRANS  2641 { \"1\" \"1100\" 6 \"P 12\"}\t16.81\r\n\r\n#TRANS 1930  {} -1000 20091210 \"\"\r\n}\r\n#KONTO 1060 Hyresrätt\n#GEN 20230822 \n#okänd 1 2\n"
         let (r, recs) = try records(Array(text.utf8))
         XCTAssertEqual(r.encoding, .utf8)
         XCTAssertEqual(recs.map(\.label), ["VER", "{", "TRANS", "TRANS", "}", "KONTO", "GEN", "OKÄND"])

@@ -1,7 +1,10 @@
 import RamkollModel
+import RamkollReaders
 
-/// A rule "codes whose first N characters lie in [from, to] map to target". The longest matching
-/// prefix wins; at equal length a later file (a site override) wins over an earlier one.
+/// A rule "codes whose first N characters lie in [from, to] map to target", optionally only for
+/// the periods from `validFrom` to `validTo` (code lists change: an ansvar is closed, an account
+/// moves line). The longest matching prefix wins; at equal length a later file (a site override)
+/// wins over an earlier one.
 public struct PrefixRule: Sendable, Hashable {
     public let from: String
     public let to: String
@@ -9,22 +12,41 @@ public struct PrefixRule: Sendable, Hashable {
     public let layer: Int
     public let file: String
     public let line: Int
+    public var validFrom: Period? = nil
+    public var validTo: Period? = nil
 
-    func matches(_ code: String) -> Bool {
+    func matches(_ code: String, at period: Period?) -> Bool {
         let n = from.utf8.count
         guard code.utf8.count >= n else { return false }
         let p = String(code.utf8.prefix(n))!
-        return p >= from && p <= to
+        guard p >= from && p <= to else { return false }
+        if let period {
+            if let f = validFrom, period < f { return false }
+            if let t = validTo, period > t { return false }
+        }
+        return true
+    }
+
+    /// Whether two rules' validity intervals share a period.
+    func validityOverlaps(_ o: PrefixRule) -> Bool {
+        let aFrom = validFrom ?? Period(year: 1, month: 1)!, aTo = validTo ?? Period(year: 9999, month: 12)!
+        let bFrom = o.validFrom ?? Period(year: 1, month: 1)!, bTo = o.validTo ?? Period(year: 9999, month: 12)!
+        return aFrom <= bTo && bFrom <= aTo
+    }
+
+    var validityText: String {
+        validFrom == nil && validTo == nil ? "" : " (valid \(validFrom?.description ?? "…")–\(validTo?.description ?? "…"))"
     }
 }
 
 public struct PrefixTable: Sendable {
     public let rules: [PrefixRule]
 
-    /// The winning rule for a code, or nil when nothing matches.
-    public func lookup(_ code: String) -> PrefixRule? {
+    /// The winning rule for a code in a period (nil: regardless of validity), or nil when
+    /// nothing matches.
+    public func lookup(_ code: String, at period: Period? = nil) -> PrefixRule? {
         var best: PrefixRule?
-        for r in rules where r.matches(code) {
+        for r in rules where r.matches(code, at: period) {
             guard let b = best else { best = r; continue }
             let (rn, bn) = (r.from.utf8.count, b.from.utf8.count)
             if rn > bn || (rn == bn && r.layer > b.layer) { best = r }
@@ -70,12 +92,36 @@ public struct PrefixTable: Sendable {
                             "\(what) rule \(from)–\(to) names \(targetColumn) \"\(target)\", which is not defined"))
                     continue
                 }
-                let rule = PrefixRule(from: from, to: to, target: target, layer: layer, file: f.display, line: row.line)
-                if let clash = layerRules.first(where: { $0.from.utf8.count == from.utf8.count && $0.from <= to && from <= $0.to }) {
+                var rule = PrefixRule(from: from, to: to, target: target, layer: layer, file: f.display, line: row.line)
+                var badValidity = false
+                for (column, keyPath) in [("valid_from", \PrefixRule.validFrom), ("valid_to", \PrefixRule.validTo)] {
+                    let v = row[column]
+                    guard !v.isEmpty else { continue }
+                    let parsed = DateLayout.isoPeriod.parse(Array(v.utf8))?.period ?? DateLayout.isoDate.parse(Array(v.utf8))?.period
+                    guard let parsed else {
+                        diagnostics.append(
+                            Diagnostic(
+                                .error, file: f.display, line: row.line, field: column, rawValue: v,
+                                "\(what) rule \(from)–\(to): \(column) \"\(v)\" is not a period; expected YYYY-MM"))
+                        badValidity = true
+                        continue
+                    }
+                    rule[keyPath: keyPath] = parsed
+                }
+                if badValidity { continue }
+                if let a = rule.validFrom, let b = rule.validTo, b < a {
+                    diagnostics.append(
+                        Diagnostic(
+                            .error, file: f.display, line: row.line, field: "valid_to", "\(what) rule \(from)–\(to): valid_to is before valid_from"))
+                    continue
+                }
+                if let clash = layerRules.first(where: {
+                    $0.from.utf8.count == from.utf8.count && $0.from <= to && from <= $0.to && $0.validityOverlaps(rule)
+                }) {
                     diagnostics.append(
                         Diagnostic(
                             .error, file: f.display, line: row.line,
-                            "\(what) rule \(from)–\(to) overlaps the rule \(clash.from)–\(clash.to) on line \(clash.line); a code must map to exactly one \(targetColumn)"
+                            "\(what) rule \(from)–\(to)\(rule.validityText) overlaps the rule \(clash.from)–\(clash.to)\(clash.validityText) on line \(clash.line); a code must map to exactly one \(targetColumn)"
                         ))
                     continue
                 }

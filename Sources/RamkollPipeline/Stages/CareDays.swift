@@ -21,7 +21,8 @@ struct CareDayTally {
         let months = Period.months(ofYear: config.fiscalYear).filter { $0 <= config.asOf }
         try TableReader(path: path, required: ["ansvar", "form_of_care", "start", "end", "daily_price_ore"]).forEach { row in
             t.placementsRead += 1
-            guard let unit = mappings.ansvar.lookup(row["ansvar"])?.target else {
+            // The unit the ansvar belongs to at the as-of period; otherwise any rule for the code, regardless of validity.
+            guard let unit = mappings.ansvar.lookup(row["ansvar"], at: config.asOf)?.target ?? mappings.ansvar.lookup(row["ansvar"])?.target else {
                 t.unmapped[row["ansvar"], default: 0] += 1
                 return
             }

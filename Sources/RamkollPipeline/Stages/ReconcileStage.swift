@@ -21,12 +21,14 @@ public struct ReconcileStage: Stage {
     struct ExceptionValue { var rows: Int64 = 0; var amount = Ore.zero; var first: String }
 
     /// Mapping lookups are per distinct code, not per posting.
-    private func cachedLookup(_ code: String, in table: PrefixTable, cache: inout [String: PrefixRule?]) -> PrefixRule? {
-        if let hit = cache[code] { return hit }
-        let r = table.lookup(code)
-        cache[code] = r
+    private func cachedLookup(_ code: String, at period: Period, in table: PrefixTable, cache: inout [CodeAt: PrefixRule?]) -> PrefixRule? {
+        let key = CodeAt(code: code, period: period)
+        if let hit = cache[key] { return hit }
+        let r = table.lookup(code, at: period)
+        cache[key] = r
         return r
     }
+    struct CodeAt: Hashable { let code: String; let period: Period }
 
     public func run(_ context: StageContext) throws -> StageResult {
         let cfg = context.config, maps = context.mappings
@@ -40,8 +42,8 @@ public struct ReconcileStage: Stage {
         var previous: [GridKey: Ore] = [:]  // report sign, previous year (period keyed to this year's month)
         var budgetGrid: [GridKey: Ore] = [:]
         var exceptions: [ExceptionKey: ExceptionValue] = [:]
-        var accountCache: [String: PrefixRule?] = [:]
-        var ansvarCache: [String: PrefixRule?] = [:]
+        var accountCache: [CodeAt: PrefixRule?] = [:]
+        var ansvarCache: [CodeAt: PrefixRule?] = [:]
         var n: [String: Int64] = [:]
         var a: [String: Int64] = [:]
         func count(_ k: String, _ amount: Ore) { n[k, default: 0] += 1; a[k, default: 0] += amount.value }
@@ -64,9 +66,11 @@ public struct ReconcileStage: Stage {
                 v.amount += amount
                 exceptions[k] = v
             }
-            guard let rule = cachedLookup(account, in: maps.accounts, cache: &accountCache) else { exception("unmapped-account"); return }
+            guard let rule = cachedLookup(account, at: period, in: maps.accounts, cache: &accountCache) else { exception("unmapped-account"); return }
             if rule.target == MappingTables.excluded { count("excluded_by_mapping", amount); return }
-            guard let unitRule = cachedLookup(ansvarCode, in: maps.ansvar, cache: &ansvarCache) else { exception("unmapped-ansvar"); return }
+            guard let unitRule = cachedLookup(ansvarCode, at: period, in: maps.ansvar, cache: &ansvarCache) else {
+                exception("unmapped-ansvar"); return
+            }
             let report = SignConvention.reportSign(fromLedger: amount)
             let key = GridKey(unit: unitRule.target, line: rule.target, period: Period(year: fy, month: period.month)!)
             if current {
@@ -102,9 +106,13 @@ public struct ReconcileStage: Stage {
                 v.amount += amount
                 exceptions[k] = v
             }
-            guard let rule = cachedLookup(account, in: maps.accounts, cache: &accountCache) else { exception("unmapped-budget-account"); return }
+            guard let rule = cachedLookup(account, at: period, in: maps.accounts, cache: &accountCache) else {
+                exception("unmapped-budget-account"); return
+            }
             if rule.target == MappingTables.excluded { bcount("excluded_by_mapping", amount); return }
-            guard let unitRule = cachedLookup(ansvarCode, in: maps.ansvar, cache: &ansvarCache) else { exception("unmapped-budget-ansvar"); return }
+            guard let unitRule = cachedLookup(ansvarCode, at: period, in: maps.ansvar, cache: &ansvarCache) else {
+                exception("unmapped-budget-ansvar"); return
+            }
             let k = GridKey(unit: unitRule.target, line: rule.target, period: period)
             budgetGrid[k, default: .zero] += SignConvention.reportSign(fromLedger: amount)
             bcount("mapped", amount)
