@@ -30,7 +30,7 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("fail-on-deviation"), help: "Exit 3 when deviations are over threshold.")
     var failOnDeviation = false
 
-    @Flag(help: "Print nothing on success.")
+    @Flag(name: [.short, .long], help: "Print nothing on success.")
     var quiet = false
 
     @Flag(help: "Log debug events.")

@@ -29,6 +29,14 @@ public struct ReconcileStage: Stage {
         return r
     }
     struct CodeAt: Hashable { let code: String; let period: Period }
+    struct ControlKey: Hashable, Comparable {
+        let scope: String, key: String
+        static func < (a: ControlKey, b: ControlKey) -> Bool { (a.scope, a.key) < (b.scope, b.key) }
+    }
+    struct ControlValue {
+        var rows: Int64 = 0, amount = Ore.zero
+        mutating func add(_ a: Ore) { rows += 1; amount += a }
+    }
 
     public func run(_ context: StageContext) throws -> StageResult {
         let cfg = context.config, maps = context.mappings
@@ -42,6 +50,7 @@ public struct ReconcileStage: Stage {
         var previous: [GridKey: Ore] = [:]  // report sign, previous year (period keyed to this year's month)
         var budgetGrid: [GridKey: Ore] = [:]
         var exceptions: [ExceptionKey: ExceptionValue] = [:]
+        var control: [ControlKey: ControlValue] = [:]
         var accountCache: [CodeAt: PrefixRule?] = [:]
         var ansvarCache: [CodeAt: PrefixRule?] = [:]
         var n: [String: Int64] = [:]
@@ -53,6 +62,8 @@ public struct ReconcileStage: Stage {
             let amount = Ore(try row.int("amount_ore"))
             let period = try row.period("period")
             count("in", amount)
+            control[ControlKey(scope: "file", key: row["file"]), default: ControlValue()].add(amount)
+            control[ControlKey(scope: "period", key: period.description), default: ControlValue()].add(amount)
             let current = period.year == fy && period <= asOf
             let prior = period.year == fy - 1
             if period.year == fy && period > asOf { count("after_as_of", amount); return }
@@ -72,6 +83,7 @@ public struct ReconcileStage: Stage {
                 exception("unmapped-ansvar"); return
             }
             let report = SignConvention.reportSign(fromLedger: amount)
+            control[ControlKey(scope: "report_line", key: "\(period.year) \(rule.target)"), default: ControlValue()].add(report)
             let key = GridKey(unit: unitRule.target, line: rule.target, period: Period(year: fy, month: period.month)!)
             if current {
                 actual[key, default: .zero] += report; count("current_year", amount)
@@ -172,6 +184,18 @@ public struct ReconcileStage: Stage {
             ])
         }
         let cdOut = try cd.commit()
+
+        // Control totals an auditor can tie back to the exports: per source file and per period
+        // (every posting, ledger sign) and per year × report line (mapped postings, report sign).
+        let ct = try TableWriter(directory: dir, name: "control_totals.csv", header: ["scope", "key", "rows", "amount_ore", "sign"])
+        for (k, v) in control.sorted(by: { $0.key < $1.key }) {
+            try ct.write([k.scope, k.key, String(v.rows), String(v.amount.value), k.scope == "report_line" ? "report" : "ledger"])
+        }
+        let ctOut = try ct.commit()
+        func controlSum(_ scope: String, _ keyPrefix: String = "") -> (Int64, Int64) {
+            let vs = control.filter { $0.key.scope == scope && $0.key.key.hasPrefix(keyPrefix) }.values
+            return (vs.reduce(0) { $0 + $1.rows }, vs.reduce(0) { $0 + $1.amount.value })
+        }
         let exOut = try ex.commit()
 
         let cats = ["current_year", "previous_year", "after_as_of", "other_years", "excluded_by_mapping", "unmapped_account", "unmapped_ansvar"]
@@ -204,6 +228,12 @@ public struct ReconcileStage: Stage {
             Balance(
                 "budget_accounts.amount_ore.in = " + bcats.map { "budget_accounts.amount_ore.\($0)" }.joined(separator: " + "),
                 left: ba["in"] ?? 0, right: bcats.reduce(0) { $0 + (ba[$1] ?? 0) }),
+            Balance("control_totals.csv Σ file rows = rows.in", left: controlSum("file").0, right: n["in"] ?? 0),
+            Balance("control_totals.csv Σ file amount_ore = amount_ore.in", left: controlSum("file").1, right: a["in"] ?? 0),
+            Balance("control_totals.csv Σ period amount_ore = amount_ore.in", left: controlSum("period").1, right: a["in"] ?? 0),
+            Balance(
+                "control_totals.csv Σ report_line \(fy) amount_ore = grid.actual_report_sign_ore", left: controlSum("report_line", "\(fy) ").1,
+                right: gridActual.value),
             Balance(
                 "placements.read = placements.mapped + placements with unmapped ansvar", left: care.placementsRead,
                 right: care.placementsMapped + care.unmapped.values.reduce(0, +)),
@@ -214,7 +244,8 @@ public struct ReconcileStage: Stage {
         ]
         let exRows = (n["unmapped_account"] ?? 0) + (n["unmapped_ansvar"] ?? 0)
         let manifest = context.manifest(
-            name, inputs: [ledger.input, budget.input, budgetAccounts.input, placements.input], outputs: [gridOut, exOut, cdOut], totals: totals,
+            name, inputs: [ledger.input, budget.input, budgetAccounts.input, placements.input], outputs: [gridOut, exOut, cdOut, ctOut],
+            totals: totals,
             balances: balances)
         var summary = [
             "reconcile: \(n["current_year"] ?? 0) postings this year, \(n["previous_year"] ?? 0) last year, \(n["excluded_by_mapping"] ?? 0) excluded by mapping (balance sheet)"
