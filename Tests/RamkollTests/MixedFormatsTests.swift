@@ -108,4 +108,42 @@ final class MixedFormatsTests: XCTestCase {
                 ), err.message)
         }
     }
+
+    func testTheProfileIsIdentifiedByTheHeaderLine() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let root = TestPaths.root.path
+        let raindance = "\(root)/Pipelines/profiles/raindance-huvudbok.yaml", agresso = "\(root)/Pipelines/profiles/agresso-kontoutdrag.yaml"
+        let dk = TestPaths.fixture("mixed/debet-kredit.yaml")
+        func check(_ profiles: [String]) throws -> (PipelineConfig?, [String]) {
+            let p = try smallPipelineCopy(in: dir, name: "id.yaml") {
+                $0.replacingOccurrences(of: "profile: \(agresso)\n", with: "profile: [\(profiles.joined(separator: ", "))]\n")
+            }
+            let (cfg, _, diagnostics) = Runner.check(p)
+            return (cfg, diagnostics.filter { $0.severity == .error }.map(\.message))
+        }
+        let (cfg, errors) = try check([raindance, agresso])
+        XCTAssertEqual(errors, [])
+        XCTAssertEqual(cfg?.sources.first { $0.id == "b2022" }?.profile.name, "agresso-kontoutdrag")
+
+        let (_, none) = try check([raindance, dk])
+        XCTAssertEqual(
+            none,
+            [
+                "source b2022: no profile matches the header of \(TestPaths.fixture("small"))/ledger-2022.csv: "
+                    + "\(raindance) lacks \"Aktivitet\" (aktivitet), \"Bokföringsdatum\" (booking_date), \"Motpart\" (motpart), \"Projekt\" (projekt), "
+                    + "\"Text\" (text), \"Verifikation\" (voucher), \"Verksamhet\" (verksamhet); "
+                    + "\(dk) lacks \"Ansvar\" (ansvar), \"Bilagsnr\" (voucher), \"Datum\" (booking_date), \"Debet\" (debit), \"Konto\" (account), "
+                    + "\"Kredit\" (credit), \"Text\" (text), \"Bilagsnr\" (total_row)"
+            ])
+
+        // Two profiles that both fit (here: a copy) cannot be told apart.
+        let copy = dir + "/agresso-copy.yaml"
+        try FileManager.default.copyItem(atPath: agresso, toPath: copy)
+        let (_, two) = try check([agresso, copy])
+        XCTAssertEqual(
+            two,
+            [
+                "source b2022: 2 profiles match the header of \(TestPaths.fixture("small"))/ledger-2022.csv (\(agresso), \(copy)); name one, or make their columns tell the exports apart"
+            ])
+    }
 }

@@ -191,18 +191,33 @@ public struct PipelineConfig: Sendable {
                 for item in seq {
                     let m = r.mapping(item, context: "source", allowed: ["id", "path", "profile", "ledger"])
                     guard let id = r.string(m, "id", context: "source", required: true, parent: item),
-                        let p = r.string(m, "path", context: "source \(id)", required: true, parent: item),
-                        let prof = r.string(m, "profile", context: "source \(id)", required: true, parent: item)
+                        let p = r.string(m, "path", context: "source \(id)", required: true, parent: item)
                     else { continue }
                     if !seenIDs.insert(id).inserted { r.error(m["id"], "source id \"\(id)\" is used twice; ids must be unique") }
                     let abs = resolve(p)
                     if !FileIO.exists(abs) { r.error(m["path"], "source \(id): input file \(p) does not exist") }
-                    let profAbs = resolve(prof)
-                    var profile = profileCache[profAbs]
-                    if profile == nil {
-                        if !FileIO.exists(profAbs) { r.error(m["profile"], "source \(id): profile file \(prof) does not exist"); continue }
-                        profile = ProfileLoader.load(path: profAbs, displayPath: prof, diagnosticName: diagName(prof), into: r)
-                        profileCache[profAbs] = profile
+                    // One profile, or a list of candidates to identify the export by its header line.
+                    guard let profNode = m["profile"] else { r.error(item, "source \(id): \"profile\" is missing", key: "profile"); continue }
+                    let candidates: [String] = profNode.sequence.map { $0.compactMap(\.string) } ?? [profNode.string].compactMap { $0 }
+                    if candidates.isEmpty { r.error(profNode, "source \(id): profile must be a path or a list of paths"); continue }
+                    var loaded: [(path: String, profile: SourceProfile)] = []
+                    for prof in candidates {
+                        let profAbs = resolve(prof)
+                        if profileCache[profAbs] == nil {
+                            if !FileIO.exists(profAbs) { r.error(profNode, "source \(id): profile file \(prof) does not exist"); continue }
+                            profileCache[profAbs] = ProfileLoader.load(path: profAbs, displayPath: prof, diagnosticName: diagName(prof), into: r)
+                        }
+                        if let pr = profileCache[profAbs] { loaded.append((profAbs, pr)) }
+                    }
+                    var profile: SourceProfile?
+                    var profAbs = ""
+                    if candidates.count == 1 {
+                        (profAbs, profile) = (loaded.first?.path ?? "", loaded.first?.profile)
+                    } else if FileIO.exists(abs), loaded.count == candidates.count {
+                        switch identify(file: abs, display: p, candidates: loaded) {
+                        case .success(let chosen): (profAbs, profile) = chosen
+                        case .failure(let why): r.error(profNode, "source \(id): \(why.reason)")
+                        }
                     }
                     if let profile {
                         var src = Source(id: id, path: abs, displayPath: p, profile: profile, profilePath: profAbs)
@@ -256,6 +271,36 @@ public struct PipelineConfig: Sendable {
         var result = cfg
         result.diagnosticsBase = givenDir
         return (result, r.diagnostics)
+    }
+
+    /// Picks the one ledger-CSV profile whose header columns the file has (after its skip_lines).
+    static func identify(file: String, display: String, candidates: [(path: String, profile: SourceProfile)])
+        -> Result<(String, SourceProfile), IdentityFailure>
+    {
+        var matches: [(String, SourceProfile)] = []
+        var misses: [String] = []
+        for (path, profile) in candidates {
+            guard case .ledgerCSV(let p) = profile else {
+                return .failure(IdentityFailure("only ledger-csv profiles can be identified by the header line; \(profile.file) is \(profile.kind)"))
+            }
+            do {
+                let reader = try CSVReader(path: file, delimiter: p.delimiter)
+                let missing = LedgerHeader.match(try LedgerHeader.names(reader, display: display, profile: p).names, profile: p).missing
+                if missing.isEmpty { matches.append((path, profile)) } else { misses.append("\(p.file) lacks \(missing.joined(separator: ", "))") }
+            } catch let e as RamkollError {
+                misses.append("\(p.file): \(e.message)")
+            } catch {
+                misses.append("\(p.file): \(error)")
+            }
+        }
+        if matches.count == 1 { return .success(matches[0]) }
+        if matches.isEmpty {
+            return .failure(IdentityFailure("no profile matches the header of \(display): " + misses.joined(separator: "; ")))
+        }
+        return .failure(
+            IdentityFailure(
+                "\(matches.count) profiles match the header of \(display) (\(matches.map(\.1.file).joined(separator: ", "))); name one, or make their columns tell the exports apart"
+            ))
     }
 
     /// A path as shown in outputs: relative to the pipeline file's directory where possible.

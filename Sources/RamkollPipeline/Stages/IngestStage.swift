@@ -95,7 +95,8 @@ public struct IngestStage: Stage {
 enum LedgerHeader {
     struct Info { let index: [LedgerField: Int]; let columns: Int; let hadBOM: Bool; let totalMarkerColumn: Int? }
 
-    static func read(_ reader: CSVReader, display: String, profile p: LedgerCSVProfile) throws -> Info {
+    /// The header line's names, after the profile's skip_lines, decoded with its encoding.
+    static func names(_ reader: CSVReader, display: String, profile p: LedgerCSVProfile) throws -> (names: [String], line: Int) {
         for _ in 0..<p.skipLines { _ = try reader.next() }
         guard try reader.next() else {
             throw RamkollError(.data, "\(display): file is empty; expected a header line with \(p.columns.values.sorted().joined(separator: ", "))")
@@ -110,23 +111,34 @@ enum LedgerHeader {
             }
             names.append(s.trimmingCharacters(in: " \t"))
         }
+        return (names, reader.line)
+    }
+
+    /// Positions of the profile's columns in a header, and the columns it lacks.
+    static func match(_ names: [String], profile p: LedgerCSVProfile) -> (index: [LedgerField: Int], totalMarker: Int?, missing: [String]) {
         var index: [LedgerField: Int] = [:]
         var missing: [String] = []
         for (f, h) in p.columns.sorted(by: { $0.value < $1.value }) {
             if let i = names.firstIndex(of: h) { index[f] = i } else { missing.append("\"\(h)\" (\(f.rawValue))") }
         }
-        var totalMarkerColumn: Int?
+        var totalMarker: Int?
         if let t = p.totalRow {
-            totalMarkerColumn = names.firstIndex(of: t.column)
-            if totalMarkerColumn == nil { missing.append("\"\(t.column)\" (total_row)") }
+            totalMarker = names.firstIndex(of: t.column)
+            if totalMarker == nil { missing.append("\"\(t.column)\" (total_row)") }
         }
+        return (index, totalMarker, missing)
+    }
+
+    static func read(_ reader: CSVReader, display: String, profile p: LedgerCSVProfile) throws -> Info {
+        let (names, line) = try names(reader, display: display, profile: p)
+        let (index, totalMarker, missing) = match(names, profile: p)
         if !missing.isEmpty {
             throw RamkollError(
                 .data,
-                "\(display):\(reader.line): header has no column \(missing.joined(separator: ", ")); the header is \"\(names.joined(separator: ";"))\" — is this the right profile (\(p.file))?"
+                "\(display):\(line): header has no column \(missing.joined(separator: ", ")); the header is \"\(names.joined(separator: ";"))\" — is this the right profile (\(p.file))?"
             )
         }
-        return Info(index: index, columns: names.count, hadBOM: reader.hadBOM, totalMarkerColumn: totalMarkerColumn)
+        return Info(index: index, columns: names.count, hadBOM: reader.hadBOM, totalMarkerColumn: totalMarker)
     }
 
     static func check(path: String, display: String, profile: LedgerCSVProfile) throws -> Info {
