@@ -73,6 +73,15 @@ public struct SIEImporter: SourceImporter {
         case (.actuals, .auto): useVouchers = (labels["VER"] ?? 0) > 0
         }
         let moneyLabel = purpose == .budget ? "PBUDGET" : "PSALDO"
+        if (labels[useVouchers ? "TRANS" : moneyLabel] ?? 0) == 0 {
+            let what =
+                purpose == .budget
+                ? "no #PBUDGET rows, so no budget"
+                : useVouchers
+                    ? "no #TRANS rows"
+                    : "neither vouchers (#VER) nor monthly movements (#PSALDO); a type-1 file's year balances have no months to report by"
+            try sink.warning(sourceID: source.id, at: SourceRef(file: file, line: 0), message: "the file holds \(what)")
+        }
 
         var voucher: Voucher?
         var inBlock = false
@@ -281,7 +290,7 @@ public struct SIEImporter: SourceImporter {
         if let v = voucher { try closeVoucher(v) }  // a voucher without its closing brace at end of file
 
         // Control identities the file states about itself.
-        if purpose == .actuals {
+        if purpose == .actuals && c.rowsRead > 0 {
             var checked: Int64 = 0, failed: Int64 = 0
             let movements = useVouchers || profile.slice.isEmpty ? sumTrans : sumSlice
             let accounts = Set(res.keys).union(ub.keys).sorted()

@@ -140,4 +140,13 @@ sie_case("sie-layout-quirks", [
     '#RTRANS 64100 {1 "100"} 400 20220123 "" "" "Christer"', '#TRANS 64100 {1 "100"} 400 20220123 "" "" "Christer"',
     "#TRANS 24400 {} -400", "}",
 ])
+# Balances instead of vouchers: type 2 (#PSALDO per account) and type 3 (per object, one slice read).
+T2 = ["#FLAGGA 0", '#PROGRAM "Test" 1', "#FORMAT PC8", "#GEN 20230110", "#SIETYP 2", "#RAR 0 20220101 20221231", "#RAR -1 20210101 20211231",
+      '#KONTO 64100 "Förbrukningsmaterial"', '#KONTO 19300 "Bank"', "#IB 0 19300 5000.00", "#UB 0 19300 4000.00", "#RES 0 64100 1000.00",
+      "#PSALDO 0 202201 64100 {} 400.00", "#PSALDO 0 202202 64100 {} 600.00", "#PSALDO 0 202201 19300 {} -400.00",
+      "#PSALDO 0 202202 19300 {} -600.00", "#PSALDO -1 202112 64100 {} 900.00", '#PSALDO 0 202201 64100 {1 "100"} 400.00']
+case("sie-type2-balances", {"input.se": sie_text(T2).encode("cp437")}, 'kind: sie\n')
+case("sie-type3-one-slice", {"input.se": sie_text(T2[:4] + ["#SIETYP 3", '#DIM 1 "Ansvar"'] + T2[5:]).encode("cp437")},
+     'kind: sie\nslice: "1"\ndimensions:\n  "1": ansvar\n')
+case("sie-type1-year-balances-only", {"input.se": sie_text(T2[:12]).encode("cp437")}, 'kind: sie\n')
 print("catalogue written")
