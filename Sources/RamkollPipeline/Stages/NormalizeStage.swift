@@ -22,11 +22,25 @@ public struct NormalizeStage: Stage {
         "source", "file", "line", "period", "account", "ansvar", "verksamhet", "aktivitet", "projekt", "objekt", "motpart", "amount_ore",
     ]
     static let warningHeader = ["source", "file", "line", "warning"]
+    static let voucherHeader = ["source", "voucher", "first_line", "rows", "amount_ore"]
 
     final class Sink: NormalizeSink {
         let ledgerOut: TableWriter, placementsOut: TableWriter, rejectsOut: TableWriter
-        let budgetAccountsOut: TableWriter, warningsOut: TableWriter
+        let budgetAccountsOut: TableWriter, warningsOut: TableWriter, vouchersOut: TableWriter
+        /// The voucher being totalled: consecutive rows of one source with the same voucher number
+        /// (a voucher split across the file shows as several runs), so memory stays bounded.
+        var voucherRun: (source: String, voucher: String, firstLine: Int, rows: Int64, amount: Ore)?
+        var voucherRowsWritten: Int64 = 0, voucherAmountWritten = Ore.zero
+        var ledgerRowsWithVoucher: Int64 = 0, ledgerAmountWithVoucher = Ore.zero
+        func flushVoucher() throws {
+            if let v = voucherRun, !v.voucher.isEmpty {
+                voucherRowsWritten += v.rows; voucherAmountWritten += v.amount
+                try vouchersOut.write([v.source, v.voucher, String(v.firstLine), String(v.rows), String(v.amount.value)])
+            }
+            voucherRun = nil
+        }
         init(_ dir: String) throws {
+            vouchersOut = try TableWriter(directory: dir, name: "voucher_totals.csv", header: NormalizeStage.voucherHeader)
             budgetAccountsOut = try TableWriter(directory: dir, name: "budget_accounts.csv", header: NormalizeStage.budgetAccountHeader)
             warningsOut = try TableWriter(directory: dir, name: "warnings.csv", header: NormalizeStage.warningHeader)
             ledgerOut = try TableWriter(directory: dir, name: "ledger.csv", header: NormalizeStage.ledgerHeader)
@@ -37,6 +51,13 @@ public struct NormalizeStage: Stage {
         var periods: [String: Set<Period>] = [:]
         func ledger(_ e: LedgerEntry, sourceID: String) throws {
             periods[sourceID, default: []].insert(e.period)
+            if !e.voucher.isEmpty { ledgerRowsWithVoucher += 1; ledgerAmountWithVoucher += e.amount }
+            if let v = voucherRun, v.source == sourceID, v.voucher == e.voucher {
+                voucherRun!.rows += 1; voucherRun!.amount += e.amount
+            } else {
+                try flushVoucher()
+                voucherRun = (sourceID, e.voucher, e.source.line, 1, e.amount)
+            }
             let d = e.dimensions
             try ledgerOut.write([
                 sourceID, e.source.file, String(e.source.line), e.voucher, e.bookingDate?.description ?? "",
@@ -171,9 +192,10 @@ public struct NormalizeStage: Stage {
             budgetIn += r.annualRead; budgetMonthly += r.monthly; budgetRejectedAmount += r.annualRejected
         }
 
+        try sink.flushVoucher()
         let outs = [
             try sink.ledgerOut.commit(), try sink.placementsOut.commit(), try budgetOut.commit(), try sink.budgetAccountsOut.commit(),
-            try sink.rejectsOut.commit(), try sink.warningsOut.commit(),
+            try sink.rejectsOut.commit(), try sink.warningsOut.commit(), try sink.vouchersOut.commit(),
         ]
         totals["rows_read"] = all.rowsRead
         totals["rows_normalized"] = all.rowsNormalized
@@ -210,6 +232,14 @@ public struct NormalizeStage: Stage {
             Balance(
                 "rejects.csv rows = rows_rejected + budget.rows_rejected + file-level rejects", left: outs[4].rows,
                 right: all.rowsRejected + budgetRejected + all.fileRejects))
+        balances.append(
+            Balance(
+                "voucher_totals.csv Σ rows = ledger.csv rows with a voucher number", left: sink.voucherRowsWritten, right: sink.ledgerRowsWithVoucher)
+        )
+        balances.append(
+            Balance(
+                "voucher_totals.csv Σ amount_ore = Σ amount_ore of ledger.csv rows with a voucher number", left: sink.voucherAmountWritten.value,
+                right: sink.ledgerAmountWithVoucher.value))
         if budgetRows > 0 { summary.append("normalize: budget frame: \(budgetRows) lines read, \(budgetRejected) rejected") }
         if outs[5].rows > 0 { summary.append("normalize: \(outs[5].rows) warnings — see 02-normalize/warnings.csv") }
         let manifest = context.manifest(name, inputs: inputs, outputs: outs, totals: totals, balances: balances, notes: dataErrors)
