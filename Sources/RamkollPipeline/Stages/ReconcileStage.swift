@@ -14,21 +14,6 @@ public struct ReconcileStage: Stage {
 
     static let gridHeader = ["unit", "line", "period", "budget_ore", "actual_ore", "budget_ytd_ore", "actual_ytd_ore", "previous_year_actual_ore"]
 
-    struct ExceptionKey: Hashable, Comparable {
-        let kind: String; let account: String; let ansvar: String; let year: Int
-        static func < (a: ExceptionKey, b: ExceptionKey) -> Bool { (a.kind, a.account, a.ansvar, a.year) < (b.kind, b.account, b.ansvar, b.year) }
-    }
-    struct ExceptionValue { var rows: Int64 = 0; var amount = Ore.zero; var first: String }
-
-    /// Mapping lookups are per distinct code, not per posting.
-    private func cachedLookup(_ code: String, at period: Period, in table: PrefixTable, cache: inout [CodeAt: PrefixRule?]) -> PrefixRule? {
-        let key = CodeAt(code: code, period: period)
-        if let hit = cache[key] { return hit }
-        let r = table.lookup(code, at: period)
-        cache[key] = r
-        return r
-    }
-    struct CodeAt: Hashable { let code: String; let period: Period }
     struct ControlKey: Hashable, Comparable {
         let scope: String, key: String
         static func < (a: ControlKey, b: ControlKey) -> Bool { (a.scope, a.key) < (b.scope, b.key) }
@@ -49,10 +34,9 @@ public struct ReconcileStage: Stage {
         var actual: [GridKey: Ore] = [:]  // report sign, current year up to as-of
         var previous: [GridKey: Ore] = [:]  // report sign, previous year (period keyed to this year's month)
         var budgetGrid: [GridKey: Ore] = [:]
-        var exceptions: [ExceptionKey: ExceptionValue] = [:]
+        var exceptions = ExceptionLog()
         var control: [ControlKey: ControlValue] = [:]
-        var accountCache: [CodeAt: PrefixRule?] = [:]
-        var ansvarCache: [CodeAt: PrefixRule?] = [:]
+        let mapper = PostingMapper(maps)
         var n: [String: Int64] = [:]
         var a: [String: Int64] = [:]
         func count(_ k: String, _ amount: Ore) { n[k, default: 0] += 1; a[k, default: 0] += amount.value }
@@ -69,22 +53,19 @@ public struct ReconcileStage: Stage {
             if period.year == fy && period > asOf { count("after_as_of", amount); return }
             if !current && !prior { count("other_years", amount); return }
             let account = row["account"], ansvarCode = row["ansvar"]
-            func exception(_ kind: String) {
+            let unit: String, line: String
+            switch mapper.map(account: account, ansvar: ansvarCode, period: period) {
+            case .mapped(let u, let l): (unit, line) = (u, l)
+            case .excluded: count("excluded_by_mapping", amount); return
+            case let outcome:
+                let kind = outcome == .unmappedAccount ? "unmapped-account" : "unmapped-ansvar"
                 count(kind.replacingOccurrences(of: "-", with: "_"), amount)
-                let k = ExceptionKey(kind: kind, account: account, ansvar: ansvarCode, year: period.year)
-                var v = exceptions[k] ?? ExceptionValue(first: "\(row["file"]):\(row["line"])")
-                v.rows += 1
-                v.amount += amount
-                exceptions[k] = v
-            }
-            guard let rule = cachedLookup(account, at: period, in: maps.accounts, cache: &accountCache) else { exception("unmapped-account"); return }
-            if rule.target == MappingTables.excluded { count("excluded_by_mapping", amount); return }
-            guard let unitRule = cachedLookup(ansvarCode, at: period, in: maps.ansvar, cache: &ansvarCache) else {
-                exception("unmapped-ansvar"); return
+                exceptions.record(kind, account: account, ansvar: ansvarCode, year: period.year, amount: amount, at: "\(row["file"]):\(row["line"])")
+                return
             }
             let report = SignConvention.reportSign(fromLedger: amount)
-            control[ControlKey(scope: "report_line", key: "\(period.year) \(rule.target)"), default: ControlValue()].add(report)
-            let key = GridKey(unit: unitRule.target, line: rule.target, period: Period(year: fy, month: period.month)!)
+            control[ControlKey(scope: "report_line", key: "\(period.year) \(line)"), default: ControlValue()].add(report)
+            let key = GridKey(unit: unit, line: line, period: Period(year: fy, month: period.month)!)
             if current {
                 actual[key, default: .zero] += report; count("current_year", amount)
             } else {
@@ -110,23 +91,16 @@ public struct ReconcileStage: Stage {
             bcount("in", amount)
             guard period.year == fy else { bcount("other_years", amount); return }
             let account = row["account"], ansvarCode = row["ansvar"]
-            func exception(_ kind: String) {
+            switch mapper.map(account: account, ansvar: ansvarCode, period: period) {
+            case .mapped(let unit, let line):
+                budgetGrid[GridKey(unit: unit, line: line, period: period), default: .zero] += SignConvention.reportSign(fromLedger: amount)
+            case .excluded: bcount("excluded_by_mapping", amount); return
+            case let outcome:
+                let kind = outcome == .unmappedAccount ? "unmapped-budget-account" : "unmapped-budget-ansvar"
                 bcount(kind.replacingOccurrences(of: "-", with: "_"), amount)
-                let k = ExceptionKey(kind: kind, account: account, ansvar: ansvarCode, year: period.year)
-                var v = exceptions[k] ?? ExceptionValue(first: "\(row["file"]):\(row["line"])")
-                v.rows += 1
-                v.amount += amount
-                exceptions[k] = v
+                exceptions.record(kind, account: account, ansvar: ansvarCode, year: period.year, amount: amount, at: "\(row["file"]):\(row["line"])")
+                return
             }
-            guard let rule = cachedLookup(account, at: period, in: maps.accounts, cache: &accountCache) else {
-                exception("unmapped-budget-account"); return
-            }
-            if rule.target == MappingTables.excluded { bcount("excluded_by_mapping", amount); return }
-            guard let unitRule = cachedLookup(ansvarCode, at: period, in: maps.ansvar, cache: &ansvarCache) else {
-                exception("unmapped-budget-ansvar"); return
-            }
-            let k = GridKey(unit: unitRule.target, line: rule.target, period: period)
-            budgetGrid[k, default: .zero] += SignConvention.reportSign(fromLedger: amount)
             bcount("mapped", amount)
             budgetAccountsMapped += amount
         }
@@ -160,7 +134,7 @@ public struct ReconcileStage: Stage {
 
         let ex = try TableWriter(
             directory: dir, name: "exceptions.csv", header: ["kind", "year", "account", "ansvar", "rows", "amount_ore", "first_source", "what_to_do"])
-        for (k, v) in exceptions.sorted(by: { $0.key < $1.key }) {
+        for (k, v) in exceptions.entries.sorted(by: { $0.key < $1.key }) {
             let todo =
                 k.kind.hasSuffix("-account")
                 ? "add account \(k.account) (or a range holding it) to an accounts mapping table"
@@ -239,7 +213,7 @@ public struct ReconcileStage: Stage {
                 right: care.placementsMapped + care.unmapped.values.reduce(0, +)),
             Balance(
                 "exceptions.csv amount_ore (ledger) = amount_ore.unmapped_account + amount_ore.unmapped_ansvar",
-                left: exceptions.filter { !$0.key.kind.contains("budget") }.values.reduce(Ore.zero) { $0 + $1.amount }.value,
+                left: exceptions.entries.filter { !$0.key.kind.contains("budget") }.values.reduce(Ore.zero) { $0 + $1.amount }.value,
                 right: (a["unmapped_account"] ?? 0) + (a["unmapped_ansvar"] ?? 0)),
         ]
         let exRows = (n["unmapped_account"] ?? 0) + (n["unmapped_ansvar"] ?? 0)
