@@ -39,6 +39,7 @@ public final class XMLRecordReader {
     private var finished = false
 
     public init(path: String, recordElement: String, fieldPaths: [String]) throws {
+        try XMLRecordReader.refuseEntityDeclarations(path)
         self.path = path
         self.recordElement = recordElement
         self.wanted = Set(fieldPaths)
@@ -60,6 +61,40 @@ public final class XMLRecordReader {
     }
 
     deinit { xmlFreeTextReader(reader) }
+
+    /// A case-system export has no reason to declare entities; a document that does (the "billion
+    /// laughs" expansion bomb, an external entity reading a local file or a URL) is refused before
+    /// libxml2 sees it. Only the prolog, before the first element, is scanned.
+    static func refuseEntityDeclarations(_ path: String) throws {
+        var prolog: [UInt8] = []
+        var done = false
+        try SIEReader.chunks(path) { chunk in
+            guard !done else { return }
+            var i = 0
+            while i < chunk.count {
+                let b = chunk[i]
+                prolog.append(b)
+                // The first element: '<' followed by a name character ends the prolog.
+                if prolog.count >= 2, prolog[prolog.count - 2] == UInt8(ascii: "<"),
+                    (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == UInt8(ascii: "_")
+                {
+                    done = true; return
+                }
+                i += 1
+            }
+            if prolog.count > 1 << 20 { done = true }
+        }
+        let needle = Array("<!ENTITY".utf8)
+        if prolog.count >= needle.count,
+            let at = (0...(prolog.count - needle.count)).first(where: { prolog[$0..<($0 + needle.count)].elementsEqual(needle) })
+        {
+            let line = prolog[..<at].filter { $0 == 0x0A }.count + 1
+            throw ReaderError(
+                file: path, line: line,
+                "the document declares entities (<!ENTITY …>); Ramkoll neither expands nor loads entities, and an export has no reason to declare them — the file is refused (ask for a plain extract)"
+            )
+        }
+    }
 
     private func fail() -> ReaderError {
         if let (line, text) = errors.first {

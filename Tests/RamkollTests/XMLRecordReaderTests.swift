@@ -71,18 +71,48 @@ final class XMLRecordReaderTests: XCTestCase {
         XCTAssertNil(try r.next(), "after an error the reader is finished")
     }
 
-    func testEntitiesAreNotExpandedAndExternalEntitiesNotLoaded() throws {
+    func testDocumentsDeclaringEntitiesAreRefused() throws {
         let dir = try TestPaths.temporaryDirectory()
-        let secret = try TestPaths.write("TOPSECRET", name: "secret.txt", in: dir)
+        var laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol \"lol\">\n"
+        for i in 1...9 { laughs += " <!ENTITY lol\(i) \"" + String(repeating: "&lol\(i == 1 ? "" : String(i - 1));", count: 10) + "\">\n" }
+        laughs += "]>\n<E><Placering id=\"&lol9;\"/></E>\n"
+        let bomb = try TestPaths.write(laughs, name: "bomb.xml", in: dir)
+        XCTAssertThrowsError(try XMLRecordReader(path: bomb, recordElement: "Placering", fieldPaths: ["@id"])) { e in
+            let err = e as! ReaderError
+            XCTAssertEqual(err.line, 3)
+            XCTAssertTrue(err.message.hasPrefix("the document declares entities (<!ENTITY …>)"), err.message)
+        }
+        let xxe = try TestPaths.write(
+            "<?xml version=\"1.0\"?><!DOCTYPE E [<!ENTITY x SYSTEM \"http://example.invalid/x\">]><E><Placering id=\"&x;\"/></E>", name: "xxe.xml",
+            in: dir)
+        XCTAssertThrowsError(try XMLRecordReader(path: xxe, recordElement: "Placering", fieldPaths: ["@id"]))
+        // "<!ENTITY" inside the document's text is not a declaration.
+        let fine = try TestPaths.write(
+            "<E><Placering id=\"1\"><Anteckning>&lt;!ENTITY is text here</Anteckning></Placering></E>", name: "fine.xml", in: dir)
+        XCTAssertEqual(try XMLRecordReader(path: fine, recordElement: "Placering", fieldPaths: ["@id"]).next()?.first("@id"), "1")
+    }
+
+    func testNamespacesDefaultAndPrefixedAreMatchedByLocalName() throws {
+        let dir = try TestPaths.temporaryDirectory()
         let p = try TestPaths.write(
             """
             <?xml version="1.0"?>
-            <!DOCTYPE E [<!ENTITY inner "expanded"><!ENTITY ext SYSTEM "file://\(secret)">]>
-            <E><Placering id="1"><Vardform>&inner;</Vardform><Pris>&ext;</Pris></Placering></E>
-            """, name: "ent.xml", in: dir)
-        let r = try XMLRecordReader(path: p, recordElement: "Placering", fieldPaths: ["Vardform", "Pris"])
+            <x:Extrakt xmlns:x="urn:case:1" xmlns="urn:case:default"><x:Arende enhet="61030"><Placering id="P1" start="2022-01-01"><x:Vardform>HVB</x:Vardform></Placering></x:Arende></x:Extrakt>
+            """, name: "ns.xml", in: dir)
+        let r = try XMLRecordReader(path: p, recordElement: "Placering", fieldPaths: ["@id", "Vardform", "../@enhet", "ancestor::Arende/@enhet"])
         let rec = try r.next()
-        XCTAssertNotEqual(rec?.first("Vardform"), "expanded")
-        XCTAssertFalse((rec?.first("Pris") ?? "").contains("TOPSECRET"))
+        XCTAssertEqual(rec?.first("@id"), "P1")
+        XCTAssertEqual(rec?.first("Vardform"), "HVB")
+        XCTAssertEqual(rec?.first("../@enhet"), "61030")
+        XCTAssertEqual(rec?.first("ancestor::Arende/@enhet"), "61030")
+    }
+
+    func testAnUndeclaredEntityReferenceIsAnError() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let p = try TestPaths.write("<E><Placering id=\"1\"><Vardform>&inner;</Vardform></Placering></E>", name: "undeclared.xml", in: dir)
+        let r = try XMLRecordReader(path: p, recordElement: "Placering", fieldPaths: ["Vardform"])
+        XCTAssertThrowsError(try r.next()) { e in
+            XCTAssertTrue((e as! ReaderError).message.contains("Entity 'inner' not defined"), "\(e)")
+        }
     }
 }
