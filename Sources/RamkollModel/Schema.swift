@@ -108,7 +108,16 @@ public struct BudgetLine: Hashable, Sendable {
     }
 }
 
+/// A daily price in force from a date (until the next price's date).
+public struct PricePeriod: Hashable, Sendable {
+    public let from: Day
+    public let price: Ore
+    public init(from: Day, price: Ore) { self.from = from; self.price = price }
+}
+
 /// A placement (placering) from the case system. The person is a keyed pseudonym, never a number.
+/// Its daily price may change over its life: `prices` holds every price with the date it applies
+/// from, sorted; `dailyPrice` is the price at the start.
 public struct Placement: Hashable, Sendable {
     public var source: SourceRef
     public var id: String
@@ -119,14 +128,16 @@ public struct Placement: Hashable, Sendable {
     public var start: Day
     public var end: Day?
     public var dailyPrice: Ore
+    public var prices: [PricePeriod]
 
     public init(
         source: SourceRef, id: String, person: String, ansvar: String, formOfCare: String,
-        legalBasis: String, start: Day, end: Day?, dailyPrice: Ore
+        legalBasis: String, start: Day, end: Day?, dailyPrice: Ore, prices: [PricePeriod] = []
     ) {
         self.source = source; self.id = id; self.person = person; self.ansvar = ansvar
         self.formOfCare = formOfCare; self.legalBasis = legalBasis; self.start = start
         self.end = end; self.dailyPrice = dailyPrice
+        self.prices = prices.isEmpty ? [PricePeriod(from: start, price: dailyPrice)] : prices
     }
 }
 
@@ -139,10 +150,29 @@ public enum CareDayConvention: String, Sendable, CaseIterable {
 
     /// Care days of a stay from `start` to `end` (nil = open, runs to the period end) inside `period`.
     public func careDays(start: Day, end: Day?, in period: Period) -> Int {
+        guard let (from, to) = countedDays(start: start, end: end, in: period) else { return 0 }
+        return to - from + 1
+    }
+
+    /// The first and last counted day (as ordinals) of a stay inside a period, or nil.
+    public func countedDays(start: Day, end: Day?, in period: Period) -> (Int, Int)? {
         let pFirst = period.firstDay.ordinal, pLast = period.lastDay.ordinal
         var last = end?.ordinal ?? pLast
         if self == .excludeDischarge, end != nil { last -= 1 }
         let from = max(start.ordinal, pFirst), to = min(last, pLast)
-        return to >= from ? to - from + 1 : 0
+        return to >= from ? (from, to) : nil
+    }
+
+    /// Care days and their cost inside a period, each day at the price in force that day.
+    /// Days before the first price's date are counted at the first price.
+    public func daysAndCost(start: Day, end: Day?, prices: [PricePeriod], in period: Period) -> (days: Int, cost: Ore) {
+        guard let (from, to) = countedDays(start: start, end: end, in: period), !prices.isEmpty else { return (0, .zero) }
+        var cost = Ore.zero
+        for (i, p) in prices.enumerated() {
+            let lo = i == 0 ? from : max(from, p.from.ordinal)
+            let hi = i + 1 < prices.count ? min(to, prices[i + 1].from.ordinal - 1) : to
+            if hi >= lo { cost += Ore(p.price.value * Int64(hi - lo + 1)) }
+        }
+        return (to - from + 1, cost)
     }
 }

@@ -73,4 +73,23 @@ final class MoneyAndPeriodTests: XCTestCase {
         XCTAssertEqual(
             CareDayConvention.inclusive.careDays(start: Day(year: 2024, month: 1, day: 1)!, end: nil, in: Period(year: 2024, month: 2)!), 29)
     }
+
+    func testCostFollowsPricePeriods() {
+        let prices = [
+            PricePeriod(from: Day(year: 2022, month: 1, day: 1)!, price: Ore(300_000)),
+            PricePeriod(from: Day(year: 2022, month: 2, day: 15)!, price: Ore(350_000)),
+        ]
+        let start = Day(year: 2022, month: 1, day: 20)!, end = Day(year: 2022, month: 3, day: 10)!
+        let feb = CareDayConvention.inclusive.daysAndCost(start: start, end: end, prices: prices, in: Period(year: 2022, month: 2)!)
+        XCTAssertEqual(feb.days, 28)
+        XCTAssertEqual(feb.cost, Ore(14 * 300_000 + 14 * 350_000))
+        let mar = CareDayConvention.excludeDischarge.daysAndCost(start: start, end: end, prices: prices, in: Period(year: 2022, month: 3)!)
+        XCTAssertEqual(mar.days, 9)
+        XCTAssertEqual(mar.cost, Ore(9 * 350_000), "the discharge day is not counted, a price change is not a discharge")
+        // Days before the first dated price are at the first price.
+        let early = CareDayConvention.inclusive.daysAndCost(
+            start: Day(year: 2021, month: 12, day: 30)!, end: nil, prices: prices, in: Period(year: 2021, month: 12)!)
+        XCTAssertEqual(early.days, 2)
+        XCTAssertEqual(early.cost, Ore(2 * 300_000))
+    }
 }

@@ -47,9 +47,11 @@ final class StageTests: XCTestCase {
         XCTAssertEqual(rec.totals["rows.excluded_by_mapping"], 1)
         XCTAssertEqual(rec.totals["rows.unmapped_account"], 1)
         XCTAssertEqual(rec.totals["amount_ore.unmapped_ansvar"], 25_000)
-        // Care days: P1 20 Jan–10 Feb inclusive = 12 + 10 days at 3 000 kr; P2 from 1 May, open = 31 + 30 days at 1 000,50 kr.
+        // Care days: P1 20 Jan–10 Feb inclusive = 12 days at 3 000 kr + 10 days at 3 200 kr (its price
+        // changes on 1 Feb); P2 from 1 May, open = 31 + 30 days at 1 000,50 kr.
         XCTAssertEqual(rec.totals["placements.care_days"], 83)
-        XCTAssertEqual(rec.totals["placements.cost_ore"], 22 * 300_000 + 61 * 100_050)
+        let expectedCost: Int64 = 12 * 300_000 + 10 * 320_000 + 61 * 100_050
+        XCTAssertEqual(rec.totals["placements.cost_ore"], expectedCost)
 
         let drift = try table(run + "/04-deviation/drift.csv").filter { $0["unit"] == "SN" }
         func tkr(_ line: String, _ col: String) -> String? { drift.first { $0["line"] == line }?[col] }

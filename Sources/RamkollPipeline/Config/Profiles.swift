@@ -35,7 +35,8 @@ public struct LedgerCSVProfile: Sendable {
 /// How to read placements out of a case-system XML extract.
 public struct PlacementXMLProfile: Sendable {
     public enum Field: String, CaseIterable, Sendable {
-        case id, person, ansvar, formOfCare = "form_of_care", legalBasis = "legal_basis", start, end, dailyPrice = "daily_price"
+        case id, person, ansvar, formOfCare = "form_of_care", legalBasis = "legal_basis", start, end, dailyPrice = "daily_price", priceFrom =
+            "price_from"
     }
     public var name: String
     public var file: String

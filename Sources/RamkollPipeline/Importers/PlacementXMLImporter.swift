@@ -63,21 +63,47 @@ public struct PlacementXMLImporter: SourceImporter {
                 if d < start { try reject(.end, e, "end date \(d) is before start date \(start)"); continue }
                 end = d
             }
-            let priceRaw = value(.dailyPrice) ?? ""
-            let price: Ore
-            switch amounts.parse(Array(priceRaw.utf8)) {
-            case .success(let o): price = o
-            case .failure(let f):
-                try reject(
-                    .dailyPrice, PersonalIdentity.redact(priceRaw),
-                    "daily price \"\(PersonalIdentity.redact(priceRaw))\" is not a number: \(f.reason)");
-                continue
+            // One daily price, or several dated ones (repeated elements: price periods).
+            let priceTexts = p.fields[.dailyPrice].flatMap { rec.values[$0] } ?? []
+            let fromTexts = p.fields[.priceFrom].flatMap { rec.values[$0] } ?? []
+            var prices: [PricePeriod] = []
+            var priceProblem: (String, String)?
+            for (i, priceRaw) in priceTexts.enumerated() {
+                guard case .success(let o) = amounts.parse(Array(priceRaw.utf8)) else {
+                    if case .failure(let f) = amounts.parse(Array(priceRaw.utf8)) {
+                        priceProblem = (
+                            PersonalIdentity.redact(priceRaw), "daily price \"\(PersonalIdentity.redact(priceRaw))\" is not a number: \(f.reason)"
+                        )
+                    }
+                    break
+                }
+                if p.fields[.priceFrom] == nil || fromTexts.isEmpty {
+                    prices.append(PricePeriod(from: start, price: o))
+                } else if i < fromTexts.count, let d = p.dateLayout.parse(Array(fromTexts[i].utf8))?.day {
+                    prices.append(PricePeriod(from: d, price: o))
+                } else {
+                    priceProblem = (
+                        i < fromTexts.count ? fromTexts[i] : "",
+                        "price \(i + 1) has no valid date (path \(p.fields[.priceFrom]!)); expected \(p.dateLayout.rawValue)"
+                    )
+                    break
+                }
             }
+            if priceTexts.isEmpty { priceProblem = ("", "has no daily price (path \(p.fields[.dailyPrice]!))") }
+            if priceProblem == nil && prices.count > 1 && fromTexts.isEmpty {
+                priceProblem = ("", "has \(prices.count) daily prices but no dates for them; add price_from to the profile")
+            }
+            prices.sort { $0.from < $1.from }
+            if priceProblem == nil, let dup = zip(prices, prices.dropFirst()).first(where: { $0.0.from == $0.1.from }) {
+                priceProblem = ("", "has two prices from \(dup.0.from)")
+            }
+            if let (raw, why) = priceProblem { try reject(.dailyPrice, raw, why); continue }
+            let price = prices.last(where: { $0.from <= start })?.price ?? prices[0].price
             let placement = Placement(
                 source: ref, id: id, person: person, ansvar: ansvar,
                 formOfCare: PersonalIdentity.redact(value(.formOfCare) ?? ""),
                 legalBasis: PersonalIdentity.redact(value(.legalBasis) ?? ""),
-                start: start, end: end, dailyPrice: price)
+                start: start, end: end, dailyPrice: price, prices: prices)
             try sink.placement(placement, sourceID: source.id)
             c.rowsNormalized += 1
         }

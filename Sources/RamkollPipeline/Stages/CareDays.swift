@@ -19,7 +19,7 @@ struct CareDayTally {
     static func tally(path: String, config: PipelineConfig, mappings: MappingTables) throws -> CareDayTally {
         var t = CareDayTally()
         let months = Period.months(ofYear: config.fiscalYear).filter { $0 <= config.asOf }
-        try TableReader(path: path, required: ["ansvar", "form_of_care", "start", "end", "daily_price_ore"]).forEach { row in
+        try TableReader(path: path, required: ["ansvar", "form_of_care", "start", "end", "daily_price_ore", "price_periods"]).forEach { row in
             t.placementsRead += 1
             // The unit the ansvar belongs to at the as-of period; otherwise any rule for the code, regardless of validity.
             guard let unit = mappings.ansvar.lookup(row["ansvar"], at: config.asOf)?.target ?? mappings.ansvar.lookup(row["ansvar"])?.target else {
@@ -29,18 +29,31 @@ struct CareDayTally {
             t.placementsMapped += 1
             guard let start = Day(iso: row["start"]) else { throw RamkollError(.input, "\(path):\(row.line): start is not a date; rerun normalize") }
             let end = row["end"].isEmpty ? nil : Day(iso: row["end"])
-            let price = Ore(try row.int("daily_price_ore"))
+            let prices = try CareDayTally.prices(
+                row["price_periods"], fallback: PricePeriod(from: start, price: Ore(try row.int("daily_price_ore"))), path: path, line: row.line)
             for p in months {
-                let days = config.careDays.careDays(start: start, end: end, in: p)
+                let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                 guard days > 0 else { continue }
                 let k = Key(unit: unit, period: p, form: row["form_of_care"])
                 var v = t.cells[k] ?? Value()
                 v.placements += 1
                 v.days += Int64(days)
-                v.cost += Ore(price.value * Int64(days))
+                v.cost += cost
                 t.cells[k] = v
             }
         }
         return t
+    }
+
+    /// Parses `2022-01-05:345000|2022-07-01:360000`.
+    static func prices(_ text: String, fallback: PricePeriod, path: String, line: Int) throws -> [PricePeriod] {
+        if text.isEmpty { return [fallback] }
+        return try text.split(separator: "|").map { part in
+            let bits = part.split(separator: ":")
+            guard bits.count == 2, let d = Day(iso: String(bits[0])), let v = Int64(bits[1]) else {
+                throw RamkollError(.input, "\(path):\(line): price_periods \"\(text)\" cannot be read; rerun normalize")
+            }
+            return PricePeriod(from: d, price: Ore(v))
+        }
     }
 }

@@ -14,7 +14,7 @@ public struct NormalizeStage: Stage {
     ]
     static let placementHeader = [
         "source", "file", "record", "line", "placement_id", "person", "ansvar", "form_of_care",
-        "legal_basis", "start", "end", "daily_price_ore",
+        "legal_basis", "start", "end", "daily_price_ore", "price_periods",
     ]
     static let budgetHeader = ["file", "line", "unit", "report_line", "period", "amount_ore"]
     static let rejectHeader = ["source", "file", "line", "record", "field", "raw_value", "reason"]
@@ -71,6 +71,7 @@ public struct NormalizeStage: Stage {
             try placementsOut.write([
                 sourceID, p.source.file, record, String(p.source.line), p.id, p.person, p.ansvar, p.formOfCare,
                 p.legalBasis, p.start.description, p.end?.description ?? "", String(p.dailyPrice.value),
+                p.prices.map { "\($0.from):\($0.price.value)" }.joined(separator: "|"),
             ])
         }
         func budgetAccount(_ e: LedgerEntry, sourceID: String) throws {
