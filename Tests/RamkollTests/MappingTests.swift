@@ -50,3 +50,16 @@ final class MappingTests: XCTestCase {
             ])
     }
 }
+
+final class CaseReconciliationTests: XCTestCase {
+    func testStatusOfAUnitMonth() {
+        let t = Ore(kronor: 100)
+        typealias S = CaseReconciliation.Status
+        XCTAssertEqual(CaseReconciliation.status(caseCost: Ore(kronor: 10_000), ledgerCost: Ore(kronor: 9_950), tolerance: t), S.matched)
+        XCTAssertEqual(CaseReconciliation.status(caseCost: Ore(kronor: 10_000), ledgerCost: Ore(kronor: 9_899), tolerance: t), S.deliveredNotInvoiced)
+        XCTAssertEqual(CaseReconciliation.status(caseCost: .zero, ledgerCost: Ore(kronor: 5_000), tolerance: t), S.invoicedWithoutPlacement)
+        XCTAssertEqual(
+            CaseReconciliation.status(caseCost: Ore(kronor: 10_000), ledgerCost: Ore(kronor: 12_000), tolerance: t), S.invoicedMoreThanDelivered)
+        XCTAssertEqual(CaseReconciliation.status(caseCost: .zero, ledgerCost: Ore(kronor: 50), tolerance: t), S.matched)
+    }
+}

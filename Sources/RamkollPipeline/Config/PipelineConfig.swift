@@ -64,6 +64,14 @@ public struct PipelineConfig: Sendable {
     public var mappings: Mappings
     public var sources: [Source]
     public var budgets: [BudgetSource]
+    /// Ledger ↔ case system: which accounts carry purchased placements, and the tolerance in öre
+    /// under which a unit-month counts as matched. nil: not configured.
+    public var caseReconciliation: CaseReconciliationSettings?
+
+    public struct CaseReconciliationSettings: Sendable, Equatable {
+        public var placementAccounts: [String]
+        public var tolerance: Ore
+    }
 
     /// Loads and validates a pipeline file. Returns the config (possibly with errors; callers must
     /// not run one that has any) and every diagnostic (warnings for unknown keys, errors naming
@@ -84,7 +92,8 @@ public struct PipelineConfig: Sendable {
             p.hasPrefix("/") ? p : URL(fileURLWithPath: base).appendingPathComponent(p).standardizedFileURL.path
         }
         let top = r.mapping(
-            root, context: "pipeline", allowed: ["name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget"])
+            root, context: "pipeline",
+            allowed: ["name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget", "case_reconciliation"])
         let name = r.string(top, "name", context: "pipeline", required: true, parent: root) ?? "pipeline"
         var fiscalYear = 0
         if let fy = r.string(top, "fiscal_year", context: "pipeline", required: true, parent: root) {
@@ -270,6 +279,22 @@ public struct PipelineConfig: Sendable {
             pseudonymKey: key, mappings: mappings, sources: sources, budgets: budgets)
         var result = cfg
         result.diagnosticsBase = givenDir
+        if let cn = top["case_reconciliation"] {
+            let cm = r.mapping(cn, context: "case_reconciliation", allowed: ["placement_accounts", "tolerance_kr"])
+            let accounts = (cm["placement_accounts"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
+            if accounts.isEmpty || accounts.contains(where: { $0.isEmpty || !$0.allSatisfy(\.isNumber) }) {
+                r.error(
+                    cm["placement_accounts"] ?? cn, "case_reconciliation: placement_accounts must list account numbers or prefixes, e.g. [\"4631\"]")
+            }
+            var tolerance = Ore(kronor: 100)
+            if let t = r.string(cm, "tolerance_kr", context: "case_reconciliation", required: false, parent: cn) {
+                switch AmountParser().parse(Array(t.utf8)) {
+                case .success(let o) where o.value >= 0: tolerance = o
+                default: r.error(cm["tolerance_kr"], "case_reconciliation: tolerance_kr \"\(t)\" is not an amount in kronor, e.g. \"100\"")
+                }
+            }
+            result.caseReconciliation = CaseReconciliationSettings(placementAccounts: accounts, tolerance: tolerance)
+        }
         return (result, r.diagnostics)
     }
 

@@ -12,6 +12,14 @@ struct CareDayTally {
     struct Value { var placements: Int64 = 0; var days: Int64 = 0; var cost = Ore.zero }
 
     var cells: [Key: Value] = [:]
+    /// One row per placement × month with care days: the basis of the accrual list.
+    struct PlacementMonth {
+        let id: String; let person: String; let unit: String; let period: Period; let days: Int; let cost: Ore; let prices: String
+    }
+    var placementMonths: [PlacementMonth] = []
+    /// Stays per person (pseudonym), to find overlapping placements.
+    struct Stay { let id: String; let start: Day; let end: Day?; let line: Int }
+    var stays: [String: [Stay]] = [:]
     var placementsRead: Int64 = 0
     var placementsMapped: Int64 = 0
     var unmapped: [String: Int64] = [:]  // ansvar → placements
@@ -19,7 +27,9 @@ struct CareDayTally {
     static func tally(path: String, config: PipelineConfig, mappings: MappingTables) throws -> CareDayTally {
         var t = CareDayTally()
         let months = Period.months(ofYear: config.fiscalYear).filter { $0 <= config.asOf }
-        try TableReader(path: path, required: ["ansvar", "form_of_care", "start", "end", "daily_price_ore", "price_periods"]).forEach { row in
+        try TableReader(
+            path: path, required: ["placement_id", "person", "ansvar", "form_of_care", "start", "end", "daily_price_ore", "price_periods"]
+        ).forEach { row in
             t.placementsRead += 1
             // The unit the ansvar belongs to at the as-of period; otherwise any rule for the code, regardless of validity.
             guard let unit = mappings.ansvar.lookup(row["ansvar"], at: config.asOf)?.target ?? mappings.ansvar.lookup(row["ansvar"])?.target else {
@@ -29,6 +39,7 @@ struct CareDayTally {
             t.placementsMapped += 1
             guard let start = Day(iso: row["start"]) else { throw RamkollError(.input, "\(path):\(row.line): start is not a date; rerun normalize") }
             let end = row["end"].isEmpty ? nil : Day(iso: row["end"])
+            t.stays[row["person"], default: []].append(Stay(id: row["placement_id"], start: start, end: end, line: row.line))
             let prices = try CareDayTally.prices(
                 row["price_periods"], fallback: PricePeriod(from: start, price: Ore(try row.int("daily_price_ore"))), path: path, line: row.line)
             for p in months {
@@ -40,9 +51,28 @@ struct CareDayTally {
                 v.days += Int64(days)
                 v.cost += cost
                 t.cells[k] = v
+                t.placementMonths.append(
+                    PlacementMonth(
+                        id: row["placement_id"], person: row["person"], unit: unit, period: p, days: days, cost: cost, prices: row["price_periods"]))
             }
         }
         return t
+    }
+
+    /// Pairs of placements of one person whose stays share days (an open stay runs to `until`).
+    func overlaps(until: Day) -> [(person: String, a: Stay, b: Stay, from: Day, to: Day)] {
+        var out: [(String, Stay, Stay, Day, Day)] = []
+        for (person, list) in stays.sorted(by: { $0.key < $1.key }) {
+            let sorted = list.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+            for (i, a) in sorted.enumerated() {
+                for b in sorted[(i + 1)...] {
+                    let aEnd = a.end ?? until, bEnd = b.end ?? until
+                    guard b.start <= aEnd else { break }
+                    out.append((person, a, b, b.start, min(aEnd, bEnd)))
+                }
+            }
+        }
+        return out
     }
 
     /// Parses `2022-01-05:345000|2022-07-01:360000`.

@@ -37,6 +37,8 @@ public struct ReconcileStage: Stage {
         var exceptions = ExceptionLog()
         var control: [ControlKey: ControlValue] = [:]
         let mapper = PostingMapper(maps)
+        var placementLedger: [GridCell: Ore] = [:]  // ledger sign, placement accounts, this year to as-of
+        let placementAccounts = cfg.caseReconciliation?.placementAccounts ?? []
         var n: [String: Int64] = [:]
         var a: [String: Int64] = [:]
         func count(_ k: String, _ amount: Ore) { n[k, default: 0] += 1; a[k, default: 0] += amount.value }
@@ -68,6 +70,9 @@ public struct ReconcileStage: Stage {
             let key = GridKey(unit: unit, line: line, period: Period(year: fy, month: period.month)!)
             if current {
                 actual[key, default: .zero] += report; count("current_year", amount)
+                if placementAccounts.contains(where: { account.hasPrefix($0) }) {
+                    placementLedger[GridCell(unit: unit, period: period), default: .zero] += amount
+                }
             } else {
                 previous[key, default: .zero] += report; count("previous_year", amount)
             }
@@ -158,6 +163,8 @@ public struct ReconcileStage: Stage {
             ])
         }
         let cdOut = try cd.commit()
+        let (caseOuts, caseTotals) = try CaseReconciliation.write(
+            directory: dir, care: care, ledgerCost: placementLedger, settings: cfg.caseReconciliation, asOf: asOf)
 
         // Control totals an auditor can tie back to the exports: per source file and per period
         // (every posting, ledger sign) and per year × report line (mapped postings, report sign).
@@ -182,6 +189,10 @@ public struct ReconcileStage: Stage {
         totals["placements.mapped"] = care.placementsMapped
         totals["placements.care_days"] = careDays
         totals["placements.cost_ore"] = careCost.value
+        for (st, n) in caseTotals.unitMonths { totals["case_vs_ledger.\(st.rawValue)"] = n }
+        totals["accruals.rows"] = caseTotals.accrualRows
+        totals["accruals.amount_ore"] = caseTotals.accrualOre.value
+        totals["placements.overlapping_pairs"] = caseTotals.overlaps
         totals["grid.actual_report_sign_ore"] = gridActual.value
         totals["grid.budget_ore"] = gridBudget.value
         totals["grid.previous_year_report_sign_ore"] = gridPrevious.value
@@ -202,6 +213,9 @@ public struct ReconcileStage: Stage {
             Balance(
                 "budget_accounts.amount_ore.in = " + bcats.map { "budget_accounts.amount_ore.\($0)" }.joined(separator: " + "),
                 left: ba["in"] ?? 0, right: bcats.reduce(0) { $0 + (ba[$1] ?? 0) }),
+            Balance(
+                "accruals.csv Σ accrual_ore = Σ not_invoiced_ytd_ore of the units delivered-not-invoiced at as-of", left: caseTotals.accrualOre.value,
+                right: caseTotals.shortfallOre.value),
             Balance("control_totals.csv Σ file rows = rows.in", left: controlSum("file").0, right: n["in"] ?? 0),
             Balance("control_totals.csv Σ file amount_ore = amount_ore.in", left: controlSum("file").1, right: a["in"] ?? 0),
             Balance("control_totals.csv Σ period amount_ore = amount_ore.in", left: controlSum("period").1, right: a["in"] ?? 0),
@@ -218,9 +232,10 @@ public struct ReconcileStage: Stage {
         ]
         let exRows = (n["unmapped_account"] ?? 0) + (n["unmapped_ansvar"] ?? 0)
         let manifest = context.manifest(
-            name, inputs: [ledger.input, budget.input, budgetAccounts.input, placements.input], outputs: [gridOut, exOut, cdOut, ctOut],
-            totals: totals,
-            balances: balances)
+            name, inputs: [ledger.input, budget.input, budgetAccounts.input, placements.input], outputs: [gridOut, exOut, cdOut, ctOut] + caseOuts,
+            totals: totals, balances: balances,
+            notes: cfg.caseReconciliation == nil
+                ? ["case_reconciliation is not configured: case_vs_ledger.csv and accruals.csv hold only their header"] : [])
         var summary = [
             "reconcile: \(n["current_year"] ?? 0) postings this year, \(n["previous_year"] ?? 0) last year, \(n["excluded_by_mapping"] ?? 0) excluded by mapping (balance sheet)"
         ]
@@ -230,6 +245,15 @@ public struct ReconcileStage: Stage {
             )
         }
         summary.append("reconcile: \(care.placementsMapped) placements, \(careDays) care days (\(cfg.careDays.rawValue)) through \(asOf)")
+        if cfg.caseReconciliation != nil {
+            summary.append(
+                "reconcile: case system vs ledger: \(caseTotals.unitMonths[.matched] ?? 0) unit-months matched, \(caseTotals.unitMonths[.deliveredNotInvoiced] ?? 0) delivered but not yet invoiced (accrual at \(asOf): \(caseTotals.accrualOre.swedish) kr, 03-reconcile/accruals.csv), \(caseTotals.unitMonths[.invoicedWithoutPlacement] ?? 0) invoiced without a placement, \(caseTotals.unitMonths[.invoicedMoreThanDelivered] ?? 0) invoiced more than delivered"
+            )
+        }
+        if caseTotals.overlaps > 0 {
+            summary.append(
+                "reconcile: \(caseTotals.overlaps) pairs of overlapping placements of one person — see 03-reconcile/placement_overlaps.csv")
+        }
         return StageResult(manifest: manifest, summary: summary)
     }
 }
