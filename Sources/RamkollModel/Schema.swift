@@ -176,3 +176,78 @@ public enum CareDayConvention: String, Sendable, CaseIterable {
         return (to - from + 1, cost)
     }
 }
+
+/// A decision (beslut) from the case system, for the IVO report of unexecuted decisions.
+/// The person is a keyed pseudonym. Dates are nil when the event has not happened.
+public struct Decision: Hashable, Sendable {
+    public var source: SourceRef
+    public var id: String
+    public var person: String
+    public var ansvar: String
+    public var decisionDate: Day
+    public var measure: String
+    public var legalBasis: String
+    public var favourable: Bool
+    public var executed: Day?
+    public var interrupted: Day?
+    public var resumed: Day?
+    public var ended: Day?
+    public var reason: String
+
+    public init(
+        source: SourceRef, id: String, person: String, ansvar: String, decisionDate: Day, measure: String, legalBasis: String,
+        favourable: Bool, executed: Day?, interrupted: Day?, resumed: Day?, ended: Day?, reason: String
+    ) {
+        self.source = source; self.id = id; self.person = person; self.ansvar = ansvar; self.decisionDate = decisionDate
+        self.measure = measure; self.legalBasis = legalBasis; self.favourable = favourable; self.executed = executed
+        self.interrupted = interrupted; self.resumed = resumed; self.ended = ended; self.reason = reason
+    }
+}
+
+extension Day {
+    /// The same day `n` months later, or the month's last day when it has fewer days
+    /// (2022-11-30 + 3 months = 2023-02-28).
+    public func addingMonths(_ n: Int) -> Day {
+        let total = year * 12 + (month - 1) + n
+        let y = total / 12, m = total % 12 + 1
+        return Day(year: y, month: m, day: min(day, Day.daysIn(year: y, month: m)))!
+    }
+
+    /// The day `n` days later (earlier for negative `n`).
+    public func addingDays(_ n: Int) -> Day { Day(ordinal: ordinal + n) }
+
+    /// The day with this ordinal (days since 1970-01-01).
+    public init(ordinal: Int) {
+        let z = ordinal + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        self.init(year: yoe + era * 400 + (m <= 2 ? 1 : 0), month: m, day: d)!
+    }
+}
+
+/// A calendar quarter, `2022-Q4`.
+public struct Quarter: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let year: Int
+    public let number: Int
+    public init?(year: Int, number: Int) {
+        guard (1...4).contains(number), (1...9999).contains(year) else { return nil }
+        self.year = year; self.number = number
+    }
+    public init?(_ text: String) {
+        let parts = text.split(separator: "-")
+        guard parts.count == 2, let y = Int(parts[0]), parts[1].count == 2, parts[1].first == "Q", let q = Int(parts[1].dropFirst()) else {
+            return nil
+        }
+        self.init(year: y, number: q)
+    }
+    public init(containing d: Day) { self.init(year: d.year, number: (d.month - 1) / 3 + 1)! }
+    public var lastDay: Day { Period(year: year, month: number * 3)!.lastDay }
+    public var next: Quarter { number == 4 ? Quarter(year: year + 1, number: 1)! : Quarter(year: year, number: number + 1)! }
+    public var description: String { "\(year)-Q\(number)" }
+    public static func < (a: Quarter, b: Quarter) -> Bool { (a.year, a.number) < (b.year, b.number) }
+}

@@ -68,6 +68,13 @@ public struct PipelineConfig: Sendable {
     /// under which a unit-month counts as matched. nil: not configured.
     public var caseReconciliation: CaseReconciliationSettings?
 
+    /// The IVO report of unexecuted decisions: which quarter, and the date it is reported on.
+    public var ivo: IVOSettings?
+    public struct IVOSettings: Sendable, Equatable {
+        public var quarter: Quarter
+        public var reportingDate: Day
+    }
+
     public struct CaseReconciliationSettings: Sendable, Equatable {
         public var placementAccounts: [String]
         public var tolerance: Ore
@@ -93,7 +100,7 @@ public struct PipelineConfig: Sendable {
         }
         let top = r.mapping(
             root, context: "pipeline",
-            allowed: ["name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget", "case_reconciliation"])
+            allowed: ["name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget", "case_reconciliation", "ivo"])
         let name = r.string(top, "name", context: "pipeline", required: true, parent: root) ?? "pipeline"
         var fiscalYear = 0
         if let fy = r.string(top, "fiscal_year", context: "pipeline", required: true, parent: root) {
@@ -279,6 +286,21 @@ public struct PipelineConfig: Sendable {
             pseudonymKey: key, mappings: mappings, sources: sources, budgets: budgets)
         var result = cfg
         result.diagnosticsBase = givenDir
+        if let iv = top["ivo"] {
+            let im = r.mapping(iv, context: "ivo", allowed: ["quarter", "reporting_date"])
+            let qText = r.string(im, "quarter", context: "ivo", required: true, parent: iv) ?? ""
+            let dText = r.string(im, "reporting_date", context: "ivo", required: true, parent: iv) ?? ""
+            let q = Quarter(qText), d = Day(iso: dText)
+            if q == nil && !qText.isEmpty { r.error(im["quarter"], "ivo: quarter \"\(qText)\" is not a quarter; expected e.g. 2022-Q4") }
+            if d == nil && !dText.isEmpty { r.error(im["reporting_date"], "ivo: reporting_date \"\(dText)\" is not a date; expected YYYY-MM-DD") }
+            if let q, let d {
+                if d <= q.lastDay {
+                    r.error(im["reporting_date"], "ivo: reporting_date \(d) must come after the quarter's end (\(q.lastDay))")
+                } else {
+                    result.ivo = IVOSettings(quarter: q, reportingDate: d)
+                }
+            }
+        }
         if let cn = top["case_reconciliation"] {
             let cm = r.mapping(cn, context: "case_reconciliation", allowed: ["placement_accounts", "tolerance_kr"])
             let accounts = (cm["placement_accounts"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)

@@ -46,6 +46,21 @@ public struct PlacementXMLProfile: Sendable {
     public var decimalSeparator: UInt8
 }
 
+/// How to read decisions (beslut) out of a case-system XML extract, for the IVO report.
+public struct DecisionXMLProfile: Sendable {
+    public enum Field: String, CaseIterable, Sendable {
+        case id, person, ansvar, decisionDate = "decision_date", measure, legalBasis = "legal_basis", favourable, executed, interrupted,
+            resumed, ended, reason
+    }
+    public var name: String
+    public var file: String
+    public var recordElement: String
+    public var fields: [Field: String]
+    public var dateLayout: DateLayout
+    /// Values of the favourable field that mean yes (case-insensitive).
+    public var favourableValues: Set<String>
+}
+
 /// How to read an SIE 4 file (types 1, 2, 3, 4E, 4I).
 public struct SIEProfile: Sendable {
     public enum Use: String, Sendable, CaseIterable {
@@ -74,12 +89,14 @@ public enum SourceProfile: Sendable {
     case ledgerCSV(LedgerCSVProfile)
     case placementXML(PlacementXMLProfile)
     case sie(SIEProfile)
+    case decisionXML(DecisionXMLProfile)
 
     public var name: String {
         switch self {
         case .ledgerCSV(let p): return p.name
         case .placementXML(let p): return p.name
         case .sie(let p): return p.name
+        case .decisionXML(let p): return p.name
         }
     }
     public var file: String {
@@ -87,6 +104,7 @@ public enum SourceProfile: Sendable {
         case .ledgerCSV(let p): return p.file
         case .placementXML(let p): return p.file
         case .sie(let p): return p.file
+        case .decisionXML(let p): return p.file
         }
     }
     public var kind: String {
@@ -94,6 +112,7 @@ public enum SourceProfile: Sendable {
         case .ledgerCSV: return "ledger-csv"
         case .placementXML: return "placements-xml"
         case .sie: return "sie"
+        case .decisionXML: return "decisions-xml"
         }
     }
 }
@@ -115,6 +134,7 @@ enum ProfileLoader {
                 "account_with_text", "total_row",
             ],
             "placements-xml": ["kind", "record", "fields", "date_layout", "decimal"],
+            "decisions-xml": ["kind", "record", "fields", "date_layout", "favourable_values"],
             "sie": ["kind", "encoding", "use", "slice", "years", "unbalanced_voucher", "dimensions"],
         ]
         let declaredKind = root.mapping?.first(where: { $0.key.string == "kind" })?.value.string ?? ""
@@ -210,32 +230,50 @@ enum ProfileLoader {
             return .ledgerCSV(profile)
         case "placements-xml":
             let record = pr.string(top, "record", context: "profile", required: true, parent: root) ?? ""
-            var fields: [PlacementXMLProfile.Field: String] = [:]
-            let fm = pr.mapping(top["fields"], context: "profile fields", allowed: Set(PlacementXMLProfile.Field.allCases.map(\.rawValue)))
-            for (k, v) in fm {
-                guard let f = PlacementXMLProfile.Field(rawValue: k) else { continue }
-                guard let p = v.string, !p.isEmpty else { pr.error(v, "profile fields: \(k) must be a path"); continue }
-                fields[f] = p
-            }
-            for req in [PlacementXMLProfile.Field.id, .person, .ansvar, .start, .dailyPrice] where fields[req] == nil {
-                pr.error(top["fields"] ?? root, "profile fields: \"\(req.rawValue)\" is required")
-            }
+            let fields = xmlFields(
+                PlacementXMLProfile.Field.self, top, root: root, reader: pr, required: [.id, .person, .ansvar, .start, .dailyPrice])
             return .placementXML(
                 PlacementXMLProfile(
                     name: name, file: displayPath, recordElement: record, fields: fields,
                     dateLayout: layout("date_layout", .isoDate), decimalSeparator: decimal()))
+        case "decisions-xml":
+            let record = pr.string(top, "record", context: "profile", required: true, parent: root) ?? ""
+            let fields = xmlFields(
+                DecisionXMLProfile.Field.self, top, root: root, reader: pr, required: [.id, .person, .decisionDate, .measure, .favourable])
+            let yes = (top["favourable_values"]?.sequence.map { Array($0) } ?? []).compactMap(\.string).map { $0.lowercased() }
+            return .decisionXML(
+                DecisionXMLProfile(
+                    name: name, file: displayPath, recordElement: record, fields: fields, dateLayout: layout("date_layout", .isoDate),
+                    favourableValues: Set(yes.isEmpty ? ["ja", "yes", "true", "1", "bifall"] : yes)))
         case "sie":
             return .sie(sieProfile(top, root: root, reader: pr, name: name, file: displayPath))
         case nil:
             return nil
         default:
-            pr.error(top["kind"], "profile: kind \"\(kind!)\" is not known; use ledger-csv, sie or placements-xml")
+            pr.error(top["kind"], "profile: kind \"\(kind!)\" is not known; use ledger-csv, sie, placements-xml or decisions-xml")
             return nil
         }
     }
 }
 
 extension ProfileLoader {
+    /// The `fields:` of an XML profile: record-relative paths per field, the required ones checked.
+    static func xmlFields<F: RawRepresentable & CaseIterable & Hashable>(
+        _ type: F.Type, _ top: [String: Node], root: Node, reader pr: YAMLReader, required: [F]
+    ) -> [F: String] where F.RawValue == String {
+        var fields: [F: String] = [:]
+        let fm = pr.mapping(top["fields"], context: "profile fields", allowed: Set(F.allCases.map(\.rawValue)))
+        for (k, v) in fm {
+            guard let f = F(rawValue: k) else { continue }
+            guard let p = v.string, !p.isEmpty else { pr.error(v, "profile fields: \(k) must be a path"); continue }
+            fields[f] = p
+        }
+        for req in required where fields[req] == nil {
+            pr.error(top["fields"] ?? root, "profile fields: \"\(req.rawValue)\" is required")
+        }
+        return fields
+    }
+
     static func sieProfile(_ top: [String: Node], root: Node, reader pr: YAMLReader, name: String, file: String) -> SIEProfile {
         var encoding: SIEEncoding?
         if let e = pr.string(top, "encoding", context: "profile", required: false, parent: root), e != "auto" {

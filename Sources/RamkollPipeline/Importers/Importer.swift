@@ -28,6 +28,7 @@ public struct ImportCounts: Sendable {
 public protocol NormalizeSink: AnyObject {
     func ledger(_ e: LedgerEntry, sourceID: String) throws
     func placement(_ p: Placement, sourceID: String) throws
+    func decision(_ d: Decision, sourceID: String) throws
     func reject(sourceID: String, at: SourceRef, field: String, raw: String, reason: String) throws
     /// Account-level budget (SIE #PBUDGET), ledger sign; mapped to units and lines in reconcile.
     func budgetAccount(_ e: LedgerEntry, sourceID: String) throws
@@ -48,6 +49,7 @@ public enum ImporterRegistry {
         case .ledgerCSV(let p): return LedgerCSVImporter(profile: p)
         case .placementXML(let p): return PlacementXMLImporter(profile: p)
         case .sie(let p): return SIEImporter(profile: p, purpose: .actuals)
+        case .decisionXML(let p): return DecisionXMLImporter(profile: p)
         }
     }
 }

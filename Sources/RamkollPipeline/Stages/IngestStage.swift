@@ -46,7 +46,7 @@ public struct IngestStage: Stage {
                         "\(s.displayPath):1: file starts with a UTF-8 byte order mark but profile \(p.name) says \(p.encoding.rawValue) — set encoding: utf-8 in \(p.file)"
                     )
                 }
-            case .placementXML:
+            case .placementXML, .decisionXML:
                 encoding = "declared"; bom = ""
             case .sie(let p):
                 encoding = p.encoding?.rawValue ?? "detected"; bom = ""

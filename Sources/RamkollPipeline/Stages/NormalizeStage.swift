@@ -22,11 +22,15 @@ public struct NormalizeStage: Stage {
         "source", "file", "line", "period", "account", "ansvar", "verksamhet", "aktivitet", "projekt", "objekt", "motpart", "amount_ore",
     ]
     static let warningHeader = ["source", "file", "line", "warning"]
+    static let decisionHeader = [
+        "source", "file", "record", "line", "decision_id", "person", "ansvar", "decision_date", "measure", "legal_basis", "favourable",
+        "executed", "interrupted", "resumed", "ended", "reason",
+    ]
     static let voucherHeader = ["source", "voucher", "first_line", "rows", "amount_ore"]
 
     final class Sink: NormalizeSink {
         let ledgerOut: TableWriter, placementsOut: TableWriter, rejectsOut: TableWriter
-        let budgetAccountsOut: TableWriter, warningsOut: TableWriter, vouchersOut: TableWriter
+        let budgetAccountsOut: TableWriter, warningsOut: TableWriter, vouchersOut: TableWriter, decisionsOut: TableWriter
         /// The voucher being totalled: consecutive rows of one source with the same voucher number
         /// (a voucher split across the file shows as several runs), so memory stays bounded.
         var voucherRun: (source: String, voucher: String, firstLine: Int, rows: Int64, amount: Ore)?
@@ -41,6 +45,7 @@ public struct NormalizeStage: Stage {
         }
         init(_ dir: String) throws {
             vouchersOut = try TableWriter(directory: dir, name: "voucher_totals.csv", header: NormalizeStage.voucherHeader)
+            decisionsOut = try TableWriter(directory: dir, name: "decisions.csv", header: NormalizeStage.decisionHeader)
             budgetAccountsOut = try TableWriter(directory: dir, name: "budget_accounts.csv", header: NormalizeStage.budgetAccountHeader)
             warningsOut = try TableWriter(directory: dir, name: "warnings.csv", header: NormalizeStage.warningHeader)
             ledgerOut = try TableWriter(directory: dir, name: "ledger.csv", header: NormalizeStage.ledgerHeader)
@@ -83,6 +88,15 @@ public struct NormalizeStage: Stage {
         }
         func warning(sourceID: String, at: SourceRef, message: String) throws {
             try warningsOut.write([sourceID, at.file, String(at.line), PersonalIdentity.redact(message)])
+        }
+        func decision(_ d: Decision, sourceID: String) throws {
+            var record = ""
+            if case .record(let i, _) = d.source.position { record = String(i) }
+            func day(_ x: Day?) -> String { x?.description ?? "" }
+            try decisionsOut.write([
+                sourceID, d.source.file, record, String(d.source.line), d.id, d.person, d.ansvar, d.decisionDate.description, d.measure,
+                d.legalBasis, d.favourable ? "yes" : "no", day(d.executed), day(d.interrupted), day(d.resumed), day(d.ended), d.reason,
+            ])
         }
         func reject(sourceID: String, at: SourceRef, field: String, raw: String, reason: String) throws {
             var record = ""
@@ -197,6 +211,7 @@ public struct NormalizeStage: Stage {
         let outs = [
             try sink.ledgerOut.commit(), try sink.placementsOut.commit(), try budgetOut.commit(), try sink.budgetAccountsOut.commit(),
             try sink.rejectsOut.commit(), try sink.warningsOut.commit(), try sink.vouchersOut.commit(),
+            try sink.decisionsOut.commit(),
         ]
         totals["rows_read"] = all.rowsRead
         totals["rows_normalized"] = all.rowsNormalized
@@ -223,8 +238,8 @@ public struct NormalizeStage: Stage {
                 right: all.amountNormalized.value + all.amountRejected.value + all.amountSkipped.value))
         balances.append(
             Balance(
-                "ledger.csv rows + placements.csv rows + budget_accounts.csv rows = rows_normalized",
-                left: outs[0].rows + outs[1].rows + outs[3].rows, right: all.rowsNormalized))
+                "ledger.csv rows + placements.csv rows + budget_accounts.csv rows + decisions.csv rows = rows_normalized",
+                left: outs[0].rows + outs[1].rows + outs[3].rows + outs[7].rows, right: all.rowsNormalized))
         balances.append(
             Balance(
                 "budget.annual_read_ore = budget.monthly_written_ore + budget.annual_rejected_ore", left: budgetIn.value,

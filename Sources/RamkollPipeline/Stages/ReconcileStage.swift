@@ -30,6 +30,7 @@ public struct ReconcileStage: Stage {
         let budget = try context.output(of: .normalize, named: "budget.csv")
         let budgetAccounts = try context.output(of: .normalize, named: "budget_accounts.csv")
         let placements = try context.output(of: .normalize, named: "placements.csv")
+        let decisions = try context.output(of: .normalize, named: "decisions.csv")
 
         var actual: [GridKey: Ore] = [:]  // report sign, current year up to as-of
         var previous: [GridKey: Ore] = [:]  // report sign, previous year (period keyed to this year's month)
@@ -163,6 +164,7 @@ public struct ReconcileStage: Stage {
             ])
         }
         let cdOut = try cd.commit()
+        let (ivoOuts, ivoTotals) = try IVOReport.write(directory: dir, decisionsPath: decisions.path, settings: cfg.ivo)
         let (caseOuts, caseTotals) = try CaseReconciliation.write(
             directory: dir, care: care, ledgerCost: placementLedger, settings: cfg.caseReconciliation, asOf: asOf)
 
@@ -193,6 +195,7 @@ public struct ReconcileStage: Stage {
         totals["accruals.rows"] = caseTotals.accrualRows
         totals["accruals.amount_ore"] = caseTotals.accrualOre.value
         totals["placements.overlapping_pairs"] = caseTotals.overlaps
+        for (k, v) in ivoTotals { totals["ivo.\(k)"] = v }
         totals["grid.actual_report_sign_ore"] = gridActual.value
         totals["grid.budget_ore"] = gridBudget.value
         totals["grid.previous_year_report_sign_ore"] = gridPrevious.value
@@ -232,7 +235,8 @@ public struct ReconcileStage: Stage {
         ]
         let exRows = (n["unmapped_account"] ?? 0) + (n["unmapped_ansvar"] ?? 0)
         let manifest = context.manifest(
-            name, inputs: [ledger.input, budget.input, budgetAccounts.input, placements.input], outputs: [gridOut, exOut, cdOut, ctOut] + caseOuts,
+            name, inputs: [ledger.input, budget.input, budgetAccounts.input, placements.input, decisions.input],
+            outputs: [gridOut, exOut, cdOut, ctOut] + caseOuts + ivoOuts,
             totals: totals, balances: balances,
             notes: cfg.caseReconciliation == nil
                 ? ["case_reconciliation is not configured: case_vs_ledger.csv and accruals.csv hold only their header"] : [])
@@ -248,6 +252,11 @@ public struct ReconcileStage: Stage {
         if cfg.caseReconciliation != nil {
             summary.append(
                 "reconcile: case system vs ledger: \(caseTotals.unitMonths[.matched] ?? 0) unit-months matched, \(caseTotals.unitMonths[.deliveredNotInvoiced] ?? 0) delivered but not yet invoiced (accrual at \(asOf): \(caseTotals.accrualOre.swedish) kr, 03-reconcile/accruals.csv), \(caseTotals.unitMonths[.invoicedWithoutPlacement] ?? 0) invoiced without a placement, \(caseTotals.unitMonths[.invoicedMoreThanDelivered] ?? 0) invoiced more than delivered"
+            )
+        }
+        if let ivo = cfg.ivo {
+            summary.append(
+                "reconcile: IVO report \(ivo.quarter) (reported \(ivo.reportingDate)): \(ivoTotals["report.not-executed"] ?? 0) not executed, \(ivoTotals["report.interrupted"] ?? 0) interrupted, \(ivoTotals["report.executed-or-ended"] ?? 0) executed or ended — 03-reconcile/ivo_report.txt"
             )
         }
         if caseTotals.overlaps > 0 {

@@ -1,0 +1,84 @@
+import RamkollModel
+import RamkollReaders
+
+/// Reads decisions (beslut) from a case-system XML extract: decision date, measure, legal basis,
+/// favourable or not, and the dates it was executed, interrupted, resumed and ended. The person
+/// is pseudonymized here, at ingest.
+public struct DecisionXMLImporter: SourceImporter {
+    public let profile: DecisionXMLProfile
+
+    public func read(_ source: PipelineConfig.Source, context: StageContext, into sink: NormalizeSink) throws -> ImportCounts {
+        let p = profile
+        let pseudo = try Pseudonymizer.load(context.config.pseudonymKey)
+        var c = ImportCounts()
+        let reader: XMLRecordReader
+        do {
+            reader = try XMLRecordReader(path: source.path, recordElement: p.recordElement, fieldPaths: Array(p.fields.values))
+        } catch let e as ReaderError {
+            c.fileError = e.description
+            c.fileRejects += 1
+            try sink.reject(sourceID: source.id, at: SourceRef(file: source.displayPath, line: e.line ?? 0), field: "", raw: "", reason: e.message)
+            return c
+        }
+        while true {
+            let rec: XMLRecord?
+            do { rec = try reader.next() } catch let e as ReaderError {
+                c.fileError = "\(e.description); records after this point were not read"
+                c.fileRejects += 1
+                try sink.reject(
+                    sourceID: source.id, at: SourceRef(file: source.displayPath, line: e.line ?? 0), field: "", raw: "",
+                    reason: "XML extract is broken: \(e.message); records after line \(e.line ?? 0) were not read — ask for a new extract")
+                break
+            }
+            guard let rec else { break }
+            c.rowsRead += 1
+            let ref = SourceRef(file: source.displayPath, record: rec.index, line: rec.line)
+            func value(_ f: DecisionXMLProfile.Field) -> String { p.fields[f].flatMap { rec.first($0) }?.trimmingCharacters(in: " \t\n") ?? "" }
+            func reject(_ f: DecisionXMLProfile.Field, _ raw: String, _ reason: String) throws {
+                try sink.reject(
+                    sourceID: source.id, at: ref, field: p.fields[f] ?? f.rawValue, raw: PersonalIdentity.redact(raw),
+                    reason: "\(p.recordElement) record \(rec.index): \(PersonalIdentity.redact(reason))")
+                c.rowsRejected += 1
+                c.rejectedWithoutAmount += 1
+            }
+            let id = value(.id)
+            guard !id.isEmpty else { try reject(.id, "", "has no id (path \(p.fields[.id]!))"); continue }
+            let rawPerson = value(.person)
+            let person: String
+            switch PersonalIdentity.canonical(rawPerson, referenceYear: context.config.fiscalYear) {
+            case .success(let canon): person = pseudo.pseudonym(canon)
+            case .failure(let why): try reject(.person, "(withheld: personal data)", "\(why.reason); check the case system's record"); continue
+            }
+            var dates: [DecisionXMLProfile.Field: Day] = [:]
+            var bad: (DecisionXMLProfile.Field, String)?
+            for f in [DecisionXMLProfile.Field.decisionDate, .executed, .interrupted, .resumed, .ended] {
+                let text = value(f)
+                if text.isEmpty { continue }
+                guard let d = p.dateLayout.parse(Array(text.utf8))?.day else { bad = (f, text); break }
+                dates[f] = d
+            }
+            if let (f, text) = bad {
+                try reject(
+                    f, text, "\(f.rawValue.replacingOccurrences(of: "_", with: " ")) \"\(text)\" is not a date; expected \(p.dateLayout.rawValue)");
+                continue
+            }
+            guard let decided = dates[.decisionDate] else { try reject(.decisionDate, "", "has no decision date"); continue }
+            if let x = dates[.executed], x < decided {
+                try reject(.executed, x.description, "is executed (\(x)) before it was decided (\(decided))"); continue
+            }
+            if dates[.resumed] != nil && dates[.interrupted] == nil {
+                try reject(.resumed, value(.resumed), "is resumed but was never interrupted"); continue
+            }
+            let measure = value(.measure)
+            guard !measure.isEmpty else { try reject(.measure, "", "has no type of measure (insats)"); continue }
+            let d = Decision(
+                source: ref, id: id, person: person, ansvar: value(.ansvar), decisionDate: decided, measure: PersonalIdentity.redact(measure),
+                legalBasis: PersonalIdentity.redact(value(.legalBasis)), favourable: p.favourableValues.contains(value(.favourable).lowercased()),
+                executed: dates[.executed], interrupted: dates[.interrupted], resumed: dates[.resumed], ended: dates[.ended],
+                reason: PersonalIdentity.redact(value(.reason)))
+            try sink.decision(d, sourceID: source.id)
+            c.rowsNormalized += 1
+        }
+        return c
+    }
+}

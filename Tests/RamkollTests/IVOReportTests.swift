@@ -1,0 +1,100 @@
+import Foundation
+import XCTest
+
+@testable import RamkollModel
+@testable import RamkollPipeline
+
+/// Seed 001's "Ej verkställda beslut" for Q4 2022 (reported 2023-01-11), and its quarterly counts
+/// for 2021 and 2022, reproduced from a decision extract (Fixtures/ivo/decisions.xml).
+final class IVOReportTests: XCTestCase {
+    func testSeed001Q4ListsAndQuarterlyCounts() throws {
+        let run = try TestPaths.temporaryDirectory()
+        let o = try runPipeline(TestPaths.fixture("ivo/pipeline.yaml"), runDir: run)
+        XCTAssertEqual(o.status, .ok)
+        let text = try String(contentsOfFile: run + "/03-reconcile/ivo_report.txt", encoding: .utf8)
+        // The seed's rows (tab-separated there), in the seed's order.
+        func row(_ cells: String...) -> String { cells.joined(separator: "|") }
+        let rows = text.split(separator: "\n").map {
+            $0.split(separator: "  ", omittingEmptySubsequences: true).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "|")
+        }
+        let list1 = rows.firstIndex(of: "1. Gynnande beslut som ej verkställts inom tre månader från dagen för beslut")!
+        let list2 = rows.firstIndex(of: "2. Gynnande beslut som avbrutits och ej verkställts inom tre månader från dagen för avbrottet")!
+        let list3 = rows.firstIndex(of: "3. Beslut som tidigare rapporterats som ej verkställt och som nu verkställts eller avslutats")!
+        XCTAssertEqual(
+            Array(rows[(list1 + 2)..<list2]),
+            [
+                row("2022-07-25", "Kontaktfamilj", "Lämplig kontaktfamilj har inte hittats", "4.1 § SoL"),
+                row("2022-07-25", "Kontaktfamilj", "Lämplig kontaktfamilj har inte hittats", "4.1 § SoL"),
+            ])
+        XCTAssertEqual(list2 + 2, list3, "list 2 is empty, as in the seed")
+        XCTAssertEqual(
+            Array(rows[(list3 + 2)...]),
+            [
+                row("2022-06-21", "Daglig sysselsättning", "2022-10-31", "4.1 § SoL"),
+                row("2022-06-15", "Boendestöd", "2023-01-09", "4.1 § SoL"),
+            ])
+        // "Sammanställning": per quarter, lists 1, 2 and 3.
+        let counts = try String(contentsOfFile: run + "/03-reconcile/ivo_quarterly_counts.csv", encoding: .utf8)
+        XCTAssertEqual(
+            counts,
+            """
+            quarter;not_executed;interrupted;executed_or_ended
+            2021-Q1;1;0;0
+            2021-Q2;0;0;1
+            2021-Q3;0;0;0
+            2021-Q4;0;0;0
+            2022-Q1;2;0;0
+            2022-Q2;0;0;2
+            2022-Q3;2;0;0
+            2022-Q4;2;0;2
+
+            """)
+        // "Statistik för kvartalen 2022": per type of decision.
+        let stats = try String(contentsOfFile: run + "/03-reconcile/ivo_statistics.csv", encoding: .utf8).split(separator: "\n").filter {
+            $0.hasPrefix("2022")
+        }
+        XCTAssertEqual(
+            stats,
+            [
+                "2022-Q1;Behandlingshem;ej verkställda;1", "2022-Q1;Bostad;ej verkställda;1",
+                "2022-Q2;Behandlingshem;verkställda;1", "2022-Q2;Bostad;verkställda;1",
+                "2022-Q3;Boendestöd;ej verkställda;1", "2022-Q3;Daglig sysselsättning;ej verkställda;1",
+                "2022-Q4;Boendestöd;avslutad;1", "2022-Q4;Daglig sysselsättning;avslutad;1", "2022-Q4;Kontaktfamilj;ej verkställda;2",
+            ])
+        // No personnummer anywhere in what the run wrote.
+        for f in filesBelow(run) {
+            let t = try String(contentsOfFile: run + "/" + f, encoding: .utf8)
+            XCTAssertNil(t.range(of: #"(19|20)\d{6}-?\d{4}"#, options: .regularExpression), f)
+        }
+    }
+
+    func decision(_ id: String, decided: String, executed: String? = nil, interrupted: String? = nil, resumed: String? = nil, ended: String? = nil)
+        -> Decision
+    {
+        Decision(
+            source: SourceRef(file: "t", line: 1), id: id, person: "p", ansvar: "", decisionDate: Day(iso: decided)!, measure: "Insats",
+            legalBasis: "",
+            favourable: true, executed: executed.flatMap(Day.init(iso:)), interrupted: interrupted.flatMap(Day.init(iso:)),
+            resumed: resumed.flatMap(Day.init(iso:)), ended: ended.flatMap(Day.init(iso:)), reason: "")
+    }
+
+    func testTheThreeMonthRuleAndInterruptions() {
+        let ds = [
+            decision("deadline-on-quarter-end", decided: "2022-09-30"),  // three months end 2022-12-30: reported
+            decision("deadline-after-quarter", decided: "2022-10-01"),  // 2023-01-01: not yet
+            decision("executed-on-deadline", decided: "2022-08-15", executed: "2022-11-15"),  // within three months: never reported
+            decision("executed-late-unreported", decided: "2022-08-15", executed: "2022-12-20"),  // late, executed before any report: list 3
+            decision("interrupted", decided: "2022-01-10", executed: "2022-02-01", interrupted: "2022-09-01"),  // 2022-12-01 ≤ end: list 2
+            decision("interrupted-resumed", decided: "2022-01-10", executed: "2022-02-01", interrupted: "2022-09-01", resumed: "2022-11-01"),
+        ]
+        let q = IVOReport.quarters(ds, through: Quarter("2022-Q4")!, lagDays: 11).last!
+        XCTAssertEqual(q.quarter, Quarter("2022-Q4"))
+        XCTAssertEqual(q.list(.notExecuted).map(\.decision.id), ["deadline-on-quarter-end"])
+        XCTAssertEqual(q.list(.interrupted).map(\.decision.id), ["interrupted"])
+        XCTAssertEqual(q.list(.executedOrEnded).map(\.decision.id), ["executed-late-unreported"])
+        XCTAssertEqual(Day(iso: "2022-11-30")!.addingMonths(3).description, "2023-02-28")
+        XCTAssertEqual(Day(iso: "2024-02-29")!.addingMonths(12).description, "2025-02-28")
+        XCTAssertEqual(Day(iso: "2022-12-31")!.addingDays(11).description, "2023-01-11")
+        XCTAssertEqual(Day(ordinal: Day(iso: "2000-02-29")!.ordinal).description, "2000-02-29")
+    }
+}
