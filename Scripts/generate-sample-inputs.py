@@ -252,6 +252,54 @@ def write_budget(path):
         f.write("\n".join(lines) + "\n")
 
 
+def write_decisions(path):
+    """Decisions for the IVO report: a handful not executed in time (shaped like seed 001's 2022),
+    and many executed within three months, refused or still within their three months."""
+    r = random.Random(11)
+    late = [
+        ("B-2021-208", "62010", "2021-12-08", "Behandlingshem", "2022-05-10", "", "", "", "Väntar på plats"),
+        ("B-2021-214", "63010", "2021-12-20", "Bostad", "2022-06-01", "", "", "", "Ingen lägenhet ledig"),
+        ("B-2022-101", "63010", "2022-06-21", "Daglig sysselsättning", "", "", "", "2022-10-31", "Ingen plats på daglig verksamhet"),
+        ("B-2022-097", "63010", "2022-06-15", "Boendestöd", "", "", "", "2023-01-09", "Personal saknas"),
+        ("B-2022-140", "61020", "2022-07-25", "Kontaktfamilj", "", "", "", "", "Lämplig kontaktfamilj har inte hittats"),
+        ("B-2022-141", "61020", "2022-07-25", "Kontaktfamilj", "", "", "", "", "Lämplig kontaktfamilj har inte hittats"),
+    ]
+    measures = [("61010", "Kontaktperson"), ("61020", "Kontaktfamilj"), ("62010", "Behandlingshem"), ("63010", "Boendestöd"),
+                ("63020", "Daglig sysselsättning"), ("62020", "Stödboende")]
+    rows = [(i, a, d, m, e, it, rs, en, w, "ja") for (i, a, d, m, e, it, rs, en, w) in late]
+    for n in range(1, 161):
+        ansvar, measure = r.choice(measures)
+        month, day = r.randint(1, 12), r.randint(1, 28)
+        decided = f"2022-{month:02d}-{day:02d}"
+        favourable = "nej" if r.random() < 0.1 else "ja"
+        executed = ""
+        if favourable == "ja" and (month < 10 or r.random() < 0.6):
+            em, ed = month + r.randint(0, 2), r.randint(1, 28)
+            if em <= 12:
+                executed = f"2022-{em:02d}-{ed:02d}" if f"2022-{em:02d}-{ed:02d}" >= decided else decided
+        rows.append((f"B-2022-{500 + n}", ansvar, decided, measure, executed, "", "", "", "", favourable))
+    out = ['<?xml version="1.0" encoding="ISO-8859-1"?>',
+           '<!-- Fictional decision extract in the shape of a case system\'s export; every person is invented. -->',
+           '<bes:Beslutsextrakt xmlns:bes="urn:example:beslut" system="Lifecare IFO" skapad="2023-01-11">']
+    for (i, ansvar, decided, measure, executed, interrupted, resumed, ended, why, favourable) in rows:
+        child = ansvar.startswith("61")
+        out.append(f'  <bes:Arende personnummer="{fake_pnr(r, 2006, 2016) if child else fake_pnr(r, 1960, 2000)}" ansvar="{ansvar}">')
+        out.append(f'    <bes:Beslut id="{i}" gynnande="{favourable}">')
+        out.append(f"      <bes:Beslutsdatum>{decided}</bes:Beslutsdatum>")
+        out.append(f'      <bes:Insats lagrum="4.1 § SoL">{measure}</bes:Insats>')
+        if executed:
+            out.append(f"      <bes:Verkstallt>{executed}</bes:Verkstallt>")
+        if ended:
+            out.append(f'      <bes:Avslutat datum="{ended}"/>')
+        if why:
+            out.append(f"      <bes:Skal>{why}</bes:Skal>")
+        out.append("    </bes:Beslut>")
+        out.append("  </bes:Arende>")
+    out.append("</bes:Beslutsextrakt>")
+    with open(path, "wb") as f:
+        f.write(("\n".join(out) + "\n").encode("latin-1"))
+
+
 def main():
     os.makedirs(os.path.join(OUT, "ledger"), exist_ok=True)
     os.makedirs(os.path.join(OUT, "case"), exist_ok=True)
@@ -265,6 +313,7 @@ def main():
     write_layout_b(os.path.join(OUT, "ledger", "kontoutdrag-2022-h2.csv"), h2, len(h1) + 1, extra_bad=True)
     write_placements(os.path.join(OUT, "case", "placeringar-2022.xml"))
     write_budget(os.path.join(OUT, "budget", "internbudget-2022.csv"))
+    write_decisions(os.path.join(OUT, "case", "beslut-2022.xml"))
     print(f"2021: {len(rows21)} rows, 2022: {len(h1)} + {len(h2)} rows", file=sys.stderr)
 
 
