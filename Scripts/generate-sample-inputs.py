@@ -207,16 +207,27 @@ def write_placements(path):
         if case == 117:
             pnr = pnr[:-1] + str((int(pnr[-1]) + 1) % 10)  # a wrong check digit: the record is rejected
         out.append(f'  <Arende id="A-2022-{case:04d}" ansvar="{ansvar}" personnummer="{pnr}">')
-        for _ in range(r.choice([1, 1, 1, 2])):
+        stays = 2 if case == 58 else r.choice([1, 1, 1, 2])
+        previous_end = None
+        for k in range(stays):
             n += 1
-            start_month = r.randint(1, 12) if r.random() < 0.7 else 1
-            start = f"2022-{start_month:02d}-{r.randint(1, 28):02d}" if start_month > 1 or r.random() < 0.5 else f"2021-{r.randint(3, 12):02d}-{r.randint(1, 28):02d}"
+            if previous_end is None:
+                start_month = r.randint(1, 12) if r.random() < 0.7 else 1
+                start = f"2022-{start_month:02d}-{r.randint(1, 28):02d}" if start_month > 1 or r.random() < 0.5 else f"2021-{r.randint(3, 12):02d}-{r.randint(1, 28):02d}"
+            else:
+                # A person's next placement follows the previous one (case 58 overlaps on purpose).
+                y, m, d = (int(x) for x in previous_end.split("-"))
+                start_month = min(m + 1, 12) if case != 58 else m
+                start = f"{y}-{start_month:02d}-{(1 if case != 58 else max(1, d - 5)):02d}"
             end = ""
-            if r.random() < 0.6:
+            if r.random() < 0.6 or (k + 1 < stays):
                 em = r.randint(max(start_month, 1), 12) if start.startswith("2022") else r.randint(1, 12)
                 end_day = f"2022-{em:02d}-{r.randint(1, 28):02d}"
-                if end_day > start:
-                    end = end_day
+                if end_day <= start:
+                    end_day = f"2022-{start_month:02d}-28" if start < f"2022-{start_month:02d}-28" else ""
+                end = end_day
+            previous_end = end or None
+            last = previous_end is None or previous_end >= "2022-12"  # nothing follows an open stay or one ending in December
             price = r.randint(lo, hi) * 100 + r.choice([0, 0, 50])
             price_text = fmt_amount(price, " ")
             slut = f' slut="{end}"' if end else ""
@@ -226,6 +237,8 @@ def write_placements(path):
             out.append(f"      <Lagrum>{lagrum}</Lagrum>")
             out.append(f"      <Dygnskostnad>{price_text}</Dygnskostnad>")
             out.append("    </Placering>")
+            if last:
+                break
         out.append("  </Arende>")
     out.append("</Extrakt>")
     with open(path, "w", encoding="utf-8", newline="\n") as f:

@@ -257,7 +257,9 @@ public struct NormalizeStage: Stage {
                 "voucher_totals.csv Σ amount_ore = Σ amount_ore of ledger.csv rows with a voucher number", left: sink.voucherAmountWritten.value,
                 right: sink.ledgerAmountWithVoucher.value))
         if budgetRows > 0 { summary.append("normalize: budget frame: \(budgetRows) lines read, \(budgetRejected) rejected") }
-        if outs[5].rows > 0 { summary.append("normalize: \(outs[5].rows) warnings — see 02-normalize/warnings.csv") }
+        if outs[5].rows > 0 {
+            summary.append("normalize: \(outs[5].rows) \(outs[5].rows == 1 ? "warning" : "warnings") — see 02-normalize/warnings.csv")
+        }
         let manifest = context.manifest(name, inputs: inputs, outputs: outs, totals: totals, balances: balances, notes: dataErrors)
         return StageResult(
             manifest: manifest, summary: summary, rejectedRows: all.rowsRejected + budgetRejected,

@@ -261,7 +261,8 @@ public struct ReconcileStage: Stage {
         }
         if caseTotals.overlaps > 0 {
             summary.append(
-                "reconcile: \(caseTotals.overlaps) pairs of overlapping placements of one person — see 03-reconcile/placement_overlaps.csv")
+                "reconcile: \(caseTotals.overlaps) \(caseTotals.overlaps == 1 ? "pair" : "pairs") of overlapping placements of one person — see 03-reconcile/placement_overlaps.csv"
+            )
         }
         return StageResult(manifest: manifest, summary: summary)
     }
