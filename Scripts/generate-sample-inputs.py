@@ -313,6 +313,30 @@ def write_decisions(path):
         f.write(("\n".join(out) + "\n").encode("latin-1"))
 
 
+def write_payments(path):
+    """Payments of ekonomiskt bistånd: about 175 households a month on EB-UTB (ansvar 64020), each
+    paid for the month the aid is for, most on the 25th of the month before."""
+    r = random.Random(13)
+    households = [fake_pnr(r, 1955, 2003) for _ in range(260)]
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<!-- Fictional payments of ekonomiskt bistånd; every household is invented. -->',
+           '<Utbetalningar system="Lifecare EKB" skapad="2023-01-05">']
+    n = 0
+    for month in range(1, 13):
+        active = r.sample(households, r.randint(165, 185))
+        for pnr in sorted(active):
+            n += 1
+            amount = r.randint(3_500, 11_500) * 100 + r.choice([0, 0, 50])
+            paid = f"2021-12-{r.randint(20, 28):02d}" if month == 1 else f"2022-{month - 1:02d}-{r.randint(20, 28):02d}"
+            out.append(f'  <Utbetalning id="U-2022-{n:05d}" avser="2022-{month:02d}" utbetald="{paid}" ansvar="64020">')
+            out.append(f'    <Sokande personnummer="{pnr}"/>')
+            out.append(f"    <Belopp>{fmt_amount(amount, ' ')}</Belopp>")
+            out.append("  </Utbetalning>")
+    out.append("</Utbetalningar>")
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write("\n".join(out) + "\n")
+
+
 def main():
     os.makedirs(os.path.join(OUT, "ledger"), exist_ok=True)
     os.makedirs(os.path.join(OUT, "case"), exist_ok=True)
@@ -327,6 +351,7 @@ def main():
     write_placements(os.path.join(OUT, "case", "placeringar-2022.xml"))
     write_budget(os.path.join(OUT, "budget", "internbudget-2022.csv"))
     write_decisions(os.path.join(OUT, "case", "beslut-2022.xml"))
+    write_payments(os.path.join(OUT, "case", "utbetalningar-2022.xml"))
     print(f"2021: {len(rows21)} rows, 2022: {len(h1)} + {len(h2)} rows", file=sys.stderr)
 
 

@@ -251,3 +251,21 @@ public struct Quarter: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var description: String { "\(year)-Q\(number)" }
     public static func < (a: Quarter, b: Quarter) -> Bool { (a.year, a.number) < (b.year, b.number) }
 }
+
+/// A payment of ekonomiskt bistånd from the case system. `period` is the month the aid is for
+/// (which the statistics use), not the month it was paid. The household is a keyed pseudonym of
+/// the applicant's number.
+public struct AssistancePayment: Hashable, Sendable {
+    public var source: SourceRef
+    public var id: String
+    public var household: String
+    public var ansvar: String
+    public var period: Period
+    public var paidDate: Day?
+    public var amount: Ore
+
+    public init(source: SourceRef, id: String, household: String, ansvar: String, period: Period, paidDate: Day?, amount: Ore) {
+        self.source = source; self.id = id; self.household = household; self.ansvar = ansvar; self.period = period
+        self.paidDate = paidDate; self.amount = amount
+    }
+}

@@ -178,7 +178,7 @@ final class SampleEndToEndTests: XCTestCase {
         try runPipeline(Self.pipeline, runDir: second)
         let files = filesBelow(first).filter { !$0.hasSuffix("timings.json") }
         XCTAssertEqual(files, filesBelow(second).filter { !$0.hasSuffix("timings.json") })
-        XCTAssertEqual(files.count, 30)
+        XCTAssertEqual(files.count, 34)
         for f in files {
             XCTAssertEqual(
                 try Data(contentsOf: URL(fileURLWithPath: first + "/" + f)), try Data(contentsOf: URL(fileURLWithPath: second + "/" + f)), f)
@@ -191,13 +191,14 @@ final class SampleEndToEndTests: XCTestCase {
         let xml =
             try String(contentsOfFile: Self.sample + "/case/placeringar-2022.xml", encoding: .utf8)
             + String(contentsOfFile: Self.sample + "/case/beslut-2022.xml", encoding: .isoLatin1)
+            + String(contentsOfFile: Self.sample + "/case/utbetalningar-2022.xml", encoding: .utf8)
         let regex = try NSRegularExpression(pattern: #"personnummer="(\d{8})-(\d{4})""#)
         var forms: Set<String> = ["19850312-1233", "198503121233", "850312-1233", "8503121233"]  // the one in the ledger text
         for m in regex.matches(in: xml, range: NSRange(xml.startIndex..., in: xml)) {
             let date = String(xml[Range(m.range(at: 1), in: xml)!]), serial = String(xml[Range(m.range(at: 2), in: xml)!])
             forms.formUnion(["\(date)-\(serial)", date + serial, "\(date.dropFirst(2))-\(serial)", date.dropFirst(2) + serial])
         }
-        XCTAssertGreaterThan(forms.count, 1500)
+        XCTAssertGreaterThan(forms.count, 2500)
         // Every token of digits, '-' and '+' in every output, compared with the set of forms.
         for f in filesBelow(dir) {
             let bytes = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + f))
@@ -213,6 +214,28 @@ final class SampleEndToEndTests: XCTestCase {
             }
             check()
             XCTAssertEqual(found, 0, "\(f) contains personnummer")
+        }
+    }
+
+    /// Households and paid amount per month of ekonomiskt bistånd, counted from the raw extract.
+    func testAssistancePerMonthMatchesTheExtract() throws {
+        let (dir, _) = try Self.sharedRun()
+        let xml = try String(contentsOfFile: Self.sample + "/case/utbetalningar-2022.xml", encoding: .utf8)
+        let re = try NSRegularExpression(pattern: #"avser="(2022-\d\d)"[^>]*>\s*<Sokande personnummer="([^"]+)"/>\s*<Belopp>([^<]+)</Belopp>"#)
+        var households: [String: Set<String>] = [:], paid: [String: Int64] = [:]
+        for m in re.matches(in: xml, range: NSRange(xml.startIndex..., in: xml)) {
+            let month = String(xml[Range(m.range(at: 1), in: xml)!]), person = String(xml[Range(m.range(at: 2), in: xml)!])
+            households[month, default: []].insert(person)
+            paid[month, default: 0] += Self.ore(String(xml[Range(m.range(at: 3), in: xml)!]))!
+        }
+        XCTAssertEqual(households.count, 12)
+        let rows = try String(contentsOfFile: dir + "/03-reconcile/assistance.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        XCTAssertEqual(rows.count, 12)
+        for r in rows {
+            let f = r.split(separator: ";").map(String.init)  // unit;period;households;payments;paid_ore
+            XCTAssertEqual(f[0], "EB-UTB")
+            XCTAssertEqual(Int(f[2]), households[f[1]]?.count, f[1])
+            XCTAssertEqual(Int64(f[4]), paid[f[1]], f[1])
         }
     }
 }

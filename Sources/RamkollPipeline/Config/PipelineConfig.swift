@@ -68,6 +68,13 @@ public struct PipelineConfig: Sendable {
     /// under which a unit-month counts as matched. nil: not configured.
     public var caseReconciliation: CaseReconciliationSettings?
 
+    /// Ekonomiskt bistånd: the report line its budget is on, and the ledger accounts it is paid from.
+    public var assistance: AssistanceSettings?
+    public struct AssistanceSettings: Sendable, Equatable {
+        public var budgetLine: String
+        public var accounts: [String]
+    }
+
     /// The IVO report of unexecuted decisions: which quarter, and the date it is reported on.
     public var ivo: IVOSettings?
     public struct IVOSettings: Sendable, Equatable {
@@ -100,7 +107,10 @@ public struct PipelineConfig: Sendable {
         }
         let top = r.mapping(
             root, context: "pipeline",
-            allowed: ["name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget", "case_reconciliation", "ivo"])
+            allowed: [
+                "name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget", "case_reconciliation", "ivo",
+                "assistance",
+            ])
         let name = r.string(top, "name", context: "pipeline", required: true, parent: root) ?? "pipeline"
         var fiscalYear = 0
         if let fy = r.string(top, "fiscal_year", context: "pipeline", required: true, parent: root) {
@@ -286,6 +296,15 @@ public struct PipelineConfig: Sendable {
             pseudonymKey: key, mappings: mappings, sources: sources, budgets: budgets)
         var result = cfg
         result.diagnosticsBase = givenDir
+        if let an = top["assistance"] {
+            let am = r.mapping(an, context: "assistance", allowed: ["budget_line", "accounts"])
+            let line = r.string(am, "budget_line", context: "assistance", required: true, parent: an) ?? ""
+            let accounts = (am["accounts"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
+            if accounts.isEmpty || accounts.contains(where: { $0.isEmpty || !$0.allSatisfy(\.isNumber) }) {
+                r.error(am["accounts"] ?? an, "assistance: accounts must list account numbers or prefixes, e.g. [\"4511\"]")
+            }
+            result.assistance = AssistanceSettings(budgetLine: line, accounts: accounts)
+        }
         if let iv = top["ivo"] {
             let im = r.mapping(iv, context: "ivo", allowed: ["quarter", "reporting_date"])
             let qText = r.string(im, "quarter", context: "ivo", required: true, parent: iv) ?? ""

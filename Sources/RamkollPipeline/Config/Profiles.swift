@@ -61,6 +61,20 @@ public struct DecisionXMLProfile: Sendable {
     public var favourableValues: Set<String>
 }
 
+/// How to read payments of ekonomiskt bistånd out of a case-system XML extract.
+public struct PaymentXMLProfile: Sendable {
+    public enum Field: String, CaseIterable, Sendable {
+        case id, person, ansvar, period, paidDate = "paid_date", amount
+    }
+    public var name: String
+    public var file: String
+    public var recordElement: String
+    public var fields: [Field: String]
+    public var dateLayout: DateLayout
+    public var periodLayout: DateLayout
+    public var decimalSeparator: UInt8
+}
+
 /// How to read an SIE 4 file (types 1, 2, 3, 4E, 4I).
 public struct SIEProfile: Sendable {
     public enum Use: String, Sendable, CaseIterable {
@@ -90,6 +104,7 @@ public enum SourceProfile: Sendable {
     case placementXML(PlacementXMLProfile)
     case sie(SIEProfile)
     case decisionXML(DecisionXMLProfile)
+    case paymentXML(PaymentXMLProfile)
 
     public var name: String {
         switch self {
@@ -97,6 +112,7 @@ public enum SourceProfile: Sendable {
         case .placementXML(let p): return p.name
         case .sie(let p): return p.name
         case .decisionXML(let p): return p.name
+        case .paymentXML(let p): return p.name
         }
     }
     public var file: String {
@@ -105,6 +121,7 @@ public enum SourceProfile: Sendable {
         case .placementXML(let p): return p.file
         case .sie(let p): return p.file
         case .decisionXML(let p): return p.file
+        case .paymentXML(let p): return p.file
         }
     }
     public var kind: String {
@@ -113,6 +130,7 @@ public enum SourceProfile: Sendable {
         case .placementXML: return "placements-xml"
         case .sie: return "sie"
         case .decisionXML: return "decisions-xml"
+        case .paymentXML: return "payments-xml"
         }
     }
 }
@@ -135,6 +153,7 @@ enum ProfileLoader {
             ],
             "placements-xml": ["kind", "record", "fields", "date_layout", "decimal"],
             "decisions-xml": ["kind", "record", "fields", "date_layout", "favourable_values"],
+            "payments-xml": ["kind", "record", "fields", "date_layout", "period_layout", "decimal"],
             "sie": ["kind", "encoding", "use", "slice", "years", "unbalanced_voucher", "dimensions"],
         ]
         let declaredKind = root.mapping?.first(where: { $0.key.string == "kind" })?.value.string ?? ""
@@ -245,12 +264,19 @@ enum ProfileLoader {
                 DecisionXMLProfile(
                     name: name, file: displayPath, recordElement: record, fields: fields, dateLayout: layout("date_layout", .isoDate),
                     favourableValues: Set(yes.isEmpty ? ["ja", "yes", "true", "1", "bifall"] : yes)))
+        case "payments-xml":
+            let record = pr.string(top, "record", context: "profile", required: true, parent: root) ?? ""
+            let fields = xmlFields(PaymentXMLProfile.Field.self, top, root: root, reader: pr, required: [.id, .person, .ansvar, .period, .amount])
+            return .paymentXML(
+                PaymentXMLProfile(
+                    name: name, file: displayPath, recordElement: record, fields: fields, dateLayout: layout("date_layout", .isoDate),
+                    periodLayout: layout("period_layout", .isoPeriod), decimalSeparator: decimal()))
         case "sie":
             return .sie(sieProfile(top, root: root, reader: pr, name: name, file: displayPath))
         case nil:
             return nil
         default:
-            pr.error(top["kind"], "profile: kind \"\(kind!)\" is not known; use ledger-csv, sie, placements-xml or decisions-xml")
+            pr.error(top["kind"], "profile: kind \"\(kind!)\" is not known; use ledger-csv, sie, placements-xml, decisions-xml or payments-xml")
             return nil
         }
     }

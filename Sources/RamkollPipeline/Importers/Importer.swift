@@ -29,6 +29,7 @@ public protocol NormalizeSink: AnyObject {
     func ledger(_ e: LedgerEntry, sourceID: String) throws
     func placement(_ p: Placement, sourceID: String) throws
     func decision(_ d: Decision, sourceID: String) throws
+    func payment(_ p: AssistancePayment, sourceID: String) throws
     func reject(sourceID: String, at: SourceRef, field: String, raw: String, reason: String) throws
     /// Account-level budget (SIE #PBUDGET), ledger sign; mapped to units and lines in reconcile.
     func budgetAccount(_ e: LedgerEntry, sourceID: String) throws
@@ -50,6 +51,7 @@ public enum ImporterRegistry {
         case .placementXML(let p): return PlacementXMLImporter(profile: p)
         case .sie(let p): return SIEImporter(profile: p, purpose: .actuals)
         case .decisionXML(let p): return DecisionXMLImporter(profile: p)
+        case .paymentXML(let p): return PaymentXMLImporter(profile: p)
         }
     }
 }

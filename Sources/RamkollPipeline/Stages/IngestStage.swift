@@ -15,13 +15,16 @@ public struct IngestStage: Stage {
             directory: dir, name: "inputs.csv",
             header: ["id", "role", "path", "profile", "sha256", "bytes", "encoding", "bom", "status"])
         var inputs: [InputRecord] = []
+        // The same bytes read by the same profile kind twice would be counted twice; one extract
+        // read for several record kinds (placements and decisions, say) is fine.
         var seen: [String: String] = [:]
         var notes: [String] = []
         var totalBytes: Int64 = 0
         var duplicates = 0
         for s in cfg.sources {
             let (hex, bytes) = try FileIO.sha256(ofFile: s.path)
-            if let other = seen[hex] {
+            let seenKey = hex + " " + s.profile.kind
+            if let other = seen[seenKey] {
                 // The same bytes twice (a file dropped in again under another name): read once.
                 try table.write([s.id, "source", cfg.display(s.path), s.profile.name, hex, String(bytes), "", "", "duplicate of \(other)"])
                 inputs.append(
@@ -30,7 +33,7 @@ public struct IngestStage: Stage {
                 duplicates += 1
                 continue
             }
-            seen[hex] = s.id
+            seen[seenKey] = s.id
             var encoding = "", bom = ""
             switch s.profile {
             case .ledgerCSV(let p):
@@ -46,7 +49,7 @@ public struct IngestStage: Stage {
                         "\(s.displayPath):1: file starts with a UTF-8 byte order mark but profile \(p.name) says \(p.encoding.rawValue) — set encoding: utf-8 in \(p.file)"
                     )
                 }
-            case .placementXML, .decisionXML:
+            case .placementXML, .decisionXML, .paymentXML:
                 encoding = "declared"; bom = ""
             case .sie(let p):
                 encoding = p.encoding?.rawValue ?? "detected"; bom = ""

@@ -26,11 +26,12 @@ public struct NormalizeStage: Stage {
         "source", "file", "record", "line", "decision_id", "person", "ansvar", "decision_date", "measure", "legal_basis", "favourable",
         "executed", "interrupted", "resumed", "ended", "reason",
     ]
+    static let paymentHeader = ["source", "file", "record", "line", "payment_id", "household", "ansvar", "period", "paid_date", "amount_ore"]
     static let voucherHeader = ["source", "voucher", "first_line", "rows", "amount_ore"]
 
     final class Sink: NormalizeSink {
         let ledgerOut: TableWriter, placementsOut: TableWriter, rejectsOut: TableWriter
-        let budgetAccountsOut: TableWriter, warningsOut: TableWriter, vouchersOut: TableWriter, decisionsOut: TableWriter
+        let budgetAccountsOut: TableWriter, warningsOut: TableWriter, vouchersOut: TableWriter, decisionsOut: TableWriter, paymentsOut: TableWriter
         /// The voucher being totalled: consecutive rows of one source with the same voucher number
         /// (a voucher split across the file shows as several runs), so memory stays bounded.
         var voucherRun: (source: String, voucher: String, firstLine: Int, rows: Int64, amount: Ore)?
@@ -46,6 +47,7 @@ public struct NormalizeStage: Stage {
         init(_ dir: String) throws {
             vouchersOut = try TableWriter(directory: dir, name: "voucher_totals.csv", header: NormalizeStage.voucherHeader)
             decisionsOut = try TableWriter(directory: dir, name: "decisions.csv", header: NormalizeStage.decisionHeader)
+            paymentsOut = try TableWriter(directory: dir, name: "payments.csv", header: NormalizeStage.paymentHeader)
             budgetAccountsOut = try TableWriter(directory: dir, name: "budget_accounts.csv", header: NormalizeStage.budgetAccountHeader)
             warningsOut = try TableWriter(directory: dir, name: "warnings.csv", header: NormalizeStage.warningHeader)
             ledgerOut = try TableWriter(directory: dir, name: "ledger.csv", header: NormalizeStage.ledgerHeader)
@@ -88,6 +90,15 @@ public struct NormalizeStage: Stage {
         }
         func warning(sourceID: String, at: SourceRef, message: String) throws {
             try warningsOut.write([sourceID, at.file, String(at.line), PersonalIdentity.redact(message)])
+        }
+        func payment(_ p: AssistancePayment, sourceID: String) throws {
+            var record = ""
+            if case .record(let i, _) = p.source.position { record = String(i) }
+            try paymentsOut.write([
+                sourceID, p.source.file, record, String(p.source.line), p.id, p.household, p.ansvar, p.period.description,
+                p.paidDate?.description ?? "",
+                String(p.amount.value),
+            ])
         }
         func decision(_ d: Decision, sourceID: String) throws {
             var record = ""
@@ -211,7 +222,7 @@ public struct NormalizeStage: Stage {
         let outs = [
             try sink.ledgerOut.commit(), try sink.placementsOut.commit(), try budgetOut.commit(), try sink.budgetAccountsOut.commit(),
             try sink.rejectsOut.commit(), try sink.warningsOut.commit(), try sink.vouchersOut.commit(),
-            try sink.decisionsOut.commit(),
+            try sink.decisionsOut.commit(), try sink.paymentsOut.commit(),
         ]
         totals["rows_read"] = all.rowsRead
         totals["rows_normalized"] = all.rowsNormalized
@@ -238,8 +249,8 @@ public struct NormalizeStage: Stage {
                 right: all.amountNormalized.value + all.amountRejected.value + all.amountSkipped.value))
         balances.append(
             Balance(
-                "ledger.csv rows + placements.csv rows + budget_accounts.csv rows + decisions.csv rows = rows_normalized",
-                left: outs[0].rows + outs[1].rows + outs[3].rows + outs[7].rows, right: all.rowsNormalized))
+                "ledger.csv + placements.csv + budget_accounts.csv + decisions.csv + payments.csv rows = rows_normalized",
+                left: outs[0].rows + outs[1].rows + outs[3].rows + outs[7].rows + outs[8].rows, right: all.rowsNormalized))
         balances.append(
             Balance(
                 "budget.annual_read_ore = budget.monthly_written_ore + budget.annual_rejected_ore", left: budgetIn.value,

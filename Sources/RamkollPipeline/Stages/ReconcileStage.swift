@@ -31,6 +31,7 @@ public struct ReconcileStage: Stage {
         let budgetAccounts = try context.output(of: .normalize, named: "budget_accounts.csv")
         let placements = try context.output(of: .normalize, named: "placements.csv")
         let decisions = try context.output(of: .normalize, named: "decisions.csv")
+        let payments = try context.output(of: .normalize, named: "payments.csv")
 
         var actual: [GridKey: Ore] = [:]  // report sign, current year up to as-of
         var previous: [GridKey: Ore] = [:]  // report sign, previous year (period keyed to this year's month)
@@ -40,6 +41,8 @@ public struct ReconcileStage: Stage {
         let mapper = PostingMapper(maps)
         var placementLedger: [GridCell: Ore] = [:]  // ledger sign, placement accounts, this year to as-of
         let placementAccounts = cfg.caseReconciliation?.placementAccounts ?? []
+        var assistanceLedger: [Period: Ore] = [:]  // ledger sign, assistance accounts, this year to as-of
+        let assistanceAccounts = cfg.assistance?.accounts ?? []
         var n: [String: Int64] = [:]
         var a: [String: Int64] = [:]
         func count(_ k: String, _ amount: Ore) { n[k, default: 0] += 1; a[k, default: 0] += amount.value }
@@ -71,6 +74,7 @@ public struct ReconcileStage: Stage {
             let key = GridKey(unit: unit, line: line, period: Period(year: fy, month: period.month)!)
             if current {
                 actual[key, default: .zero] += report; count("current_year", amount)
+                if assistanceAccounts.contains(where: { account.hasPrefix($0) }) { assistanceLedger[period, default: .zero] += amount }
                 if placementAccounts.contains(where: { account.hasPrefix($0) }) {
                     placementLedger[GridCell(unit: unit, period: period), default: .zero] += amount
                 }
@@ -164,6 +168,8 @@ public struct ReconcileStage: Stage {
             ])
         }
         let cdOut = try cd.commit()
+        let (assistanceOuts, assistanceTotals) = try Assistance.write(
+            directory: dir, paymentsPath: payments.path, config: cfg, mappings: maps, budget: budgetGrid, ledgerByPeriod: assistanceLedger)
         let (ivoOuts, ivoTotals) = try IVOReport.write(directory: dir, decisionsPath: decisions.path, settings: cfg.ivo)
         let (caseOuts, caseTotals) = try CaseReconciliation.write(
             directory: dir, care: care, ledgerCost: placementLedger, settings: cfg.caseReconciliation, asOf: asOf)
@@ -196,6 +202,7 @@ public struct ReconcileStage: Stage {
         totals["accruals.amount_ore"] = caseTotals.accrualOre.value
         totals["placements.overlapping_pairs"] = caseTotals.overlaps
         for (k, v) in ivoTotals { totals["ivo.\(k)"] = v }
+        for (k, v) in assistanceTotals { totals[k] = v }
         totals["grid.actual_report_sign_ore"] = gridActual.value
         totals["grid.budget_ore"] = gridBudget.value
         totals["grid.previous_year_report_sign_ore"] = gridPrevious.value
@@ -219,6 +226,10 @@ public struct ReconcileStage: Stage {
             Balance(
                 "accruals.csv Σ accrual_ore = Σ not_invoiced_ytd_ore of the units delivered-not-invoiced at as-of", left: caseTotals.accrualOre.value,
                 right: caseTotals.shortfallOre.value),
+            Balance(
+                "assistance.paid_ore = assistance.paid_mapped_ore + assistance.paid_unmapped_ansvar_ore",
+                left: assistanceTotals["assistance.paid_ore"] ?? 0,
+                right: (assistanceTotals["assistance.paid_mapped_ore"] ?? 0) + (assistanceTotals["assistance.paid_unmapped_ansvar_ore"] ?? 0)),
             Balance("control_totals.csv Σ file rows = rows.in", left: controlSum("file").0, right: n["in"] ?? 0),
             Balance("control_totals.csv Σ file amount_ore = amount_ore.in", left: controlSum("file").1, right: a["in"] ?? 0),
             Balance("control_totals.csv Σ period amount_ore = amount_ore.in", left: controlSum("period").1, right: a["in"] ?? 0),
@@ -235,8 +246,8 @@ public struct ReconcileStage: Stage {
         ]
         let exRows = (n["unmapped_account"] ?? 0) + (n["unmapped_ansvar"] ?? 0)
         let manifest = context.manifest(
-            name, inputs: [ledger.input, budget.input, budgetAccounts.input, placements.input, decisions.input],
-            outputs: [gridOut, exOut, cdOut, ctOut] + caseOuts + ivoOuts,
+            name, inputs: [ledger.input, budget.input, budgetAccounts.input, placements.input, decisions.input, payments.input],
+            outputs: [gridOut, exOut, cdOut, ctOut] + caseOuts + ivoOuts + assistanceOuts,
             totals: totals, balances: balances,
             notes: cfg.caseReconciliation == nil
                 ? ["case_reconciliation is not configured: case_vs_ledger.csv and accruals.csv hold only their header"] : [])

@@ -1,0 +1,77 @@
+import Foundation
+import RamkollModel
+
+/// Ekonomiskt bistånd (DOMAIN.md §6, seed 002 "Utbetalt bistånd"): paid amount and households per
+/// unit × month, by the month the aid is for; and, for the fiscal year, the monthly budget against
+/// the outcome in the case system and in the ledger.
+enum Assistance {
+    struct Cell { var households = Set<String>(); var payments: Int64 = 0; var paid = Ore.zero }
+
+    static func write(
+        directory dir: String, paymentsPath: String, config: PipelineConfig, mappings: MappingTables, budget: [GridKey: Ore],
+        ledgerByPeriod: [Period: Ore]
+    ) throws -> (outputs: [OutputRecord], totals: [String: Int64]) {
+        var cells: [GridCell: Cell] = [:]
+        var unmapped: Int64 = 0, read: Int64 = 0, paidTotal = Ore.zero, unmappedOre = Ore.zero
+        try TableReader(path: paymentsPath, required: ["household", "ansvar", "period", "amount_ore"]).forEach { row in
+            read += 1
+            let period = try row.period("period"), amount = Ore(try row.int("amount_ore"))
+            paidTotal += amount
+            guard let unit = mappings.ansvar.lookup(row["ansvar"], at: period)?.target else { unmapped += 1; unmappedOre += amount; return }
+            var c = cells[GridCell(unit: unit, period: period)] ?? Cell()
+            c.households.insert(row["household"]); c.payments += 1; c.paid += amount
+            cells[GridCell(unit: unit, period: period)] = c
+        }
+        let per = try TableWriter(directory: dir, name: "assistance.csv", header: ["unit", "period", "households", "payments", "paid_ore"])
+        for (k, v) in cells.sorted(by: { $0.key < $1.key }) {
+            try per.write([k.unit, k.period.description, String(v.households.count), String(v.payments), String(v.paid.value)])
+        }
+        // Seed 002's table for the fiscal year, all units together.
+        let fy = config.fiscalYear
+        let units = Set(cells.keys.map(\.unit))
+        let table = try TableWriter(
+            directory: dir, name: "assistance_table.csv", header: ["period", "budget_ore", "paid_ore", "ledger_ore", "households"])
+        var rows: [[String]] = [["Belopp i tkr"] + BudgetReader.months.map { $0.capitalized } + ["Snitt"]]
+        var budgetRow: [Ore?] = [], paidRow: [Ore?] = [], ledgerRow: [Ore?] = [], householdRow: [Int?] = []
+        for period in Period.months(ofYear: fy) {
+            let open = period > config.asOf
+            let b: Ore? = config.assistance.map { a in
+                -units.reduce(Ore.zero) { $0 + (budget[GridKey(unit: $1, line: a.budgetLine, period: period)] ?? .zero) }
+            }
+            let inMonth = cells.filter { $0.key.period == period }
+            let paid: Ore? = open ? nil : inMonth.values.reduce(Ore.zero) { $0 + $1.paid }
+            let households: Int? = open ? nil : Set(inMonth.values.flatMap(\.households)).count
+            let ledger: Ore? = open || config.assistance == nil ? nil : (ledgerByPeriod[period] ?? .zero)
+            budgetRow.append(b); paidRow.append(paid); ledgerRow.append(ledger); householdRow.append(households)
+            try table.write([
+                period.description, b.map { String($0.value) } ?? "", paid.map { String($0.value) } ?? "", ledger.map { String($0.value) } ?? "",
+                households.map(String.init) ?? "",
+            ])
+        }
+        func tkrRow(_ label: String, _ values: [Ore?]) -> [String] {
+            let known = values.compactMap { $0 }
+            let mean =
+                known.isEmpty
+                ? "" : Ore.formatWhole(Ore(Ore.divideRoundingHalfAwayFromZero(known.reduce(Ore.zero, +).value, by: Int64(known.count))).tkr)
+            return [label] + values.map { $0.map { Ore.formatWhole($0.tkr) } ?? "" } + [mean]
+        }
+        if config.assistance != nil { rows.append(tkrRow("Budget \(fy)", budgetRow)) }
+        rows.append(tkrRow("Utfall \(fy) (verksamhetssystemet)", paidRow))
+        if config.assistance != nil { rows.append(tkrRow("Utfall \(fy) (huvudboken)", ledgerRow)) }
+        let knownHouseholds = householdRow.compactMap { $0 }
+        rows.append(
+            ["Hushåll"] + householdRow.map { $0.map(String.init) ?? "" }
+                + [
+                    knownHouseholds.isEmpty
+                        ? "" : String(Ore.divideRoundingHalfAwayFromZero(Int64(knownHouseholds.reduce(0, +)), by: Int64(knownHouseholds.count)))
+                ])
+        let text = "Utbetalt ekonomiskt bistånd \(fy), per månad som biståndet avser\n" + TextTable.render(rows)
+        let txt = try FileIO.writeText(text, directory: dir, name: "assistance_table.txt")
+        let totals: [String: Int64] = [
+            "assistance.payments_read": read, "assistance.payments_unmapped_ansvar": unmapped, "assistance.paid_ore": paidTotal.value,
+            "assistance.paid_mapped_ore": cells.values.reduce(Ore.zero) { $0 + $1.paid }.value,
+            "assistance.paid_unmapped_ansvar_ore": unmappedOre.value,
+        ]
+        return ([try per.commit(), try table.commit(), txt], totals)
+    }
+}
