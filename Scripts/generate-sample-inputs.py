@@ -12,6 +12,8 @@ real export would have wrong (they must end in rejects.csv) and a footer total l
 """
 import os, random, sys
 
+CASES = 100  # placement cases in the extract; their invoices make up most of the placement units' purchased care
+
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "SampleInputs")
 rnd = random.Random(20230214)
 
@@ -70,22 +72,35 @@ def fmt_amount(ore, sep):
     return ("-" if neg else "") + sep.join(groups) + "," + f"{o:02d}"
 
 
-def year_postings(year, factor_seed):
-    """Yields (date, ansvar, account, account_text, amount_ore_ledger_sign, text) for a year."""
+def year_postings(year, factor_seed, invoices=()):
+    """Yields (date, ansvar, account, account_text, amount_ore_ledger_sign, text) for a year.
+    Purchased placements (46310) of the units in the placement extract come from `invoices`; the
+    rest of those units' purchased care is booked on the other purchase accounts."""
     r = random.Random(factor_seed)
-    rows = []
+    rows = list(invoices)
+    invoiced = {}
+    for (_, ansvar, _, _, amount, _) in invoices:
+        invoiced[ansvar] = invoiced.get(ansvar, 0) + amount
     total_net_budget = 0
     for unit, ansvars, lines in LEAVES:
         for line, budget_kr in lines.items():
             total_net_budget += budget_kr
             scale = 0.93 if year == 2021 else 1.0
             outcome = budget_kr * scale * r.uniform(0.9, 1.1)
+            from_invoices = sum(invoiced.get(a, 0) for a in ansvars) if line == "KOP" else 0
+            if from_invoices:
+                outcome = min(outcome + from_invoices / 100, 0)  # report sign: the invoices are part of the cost
             for month in range(1, 13):
                 month_total = int(round(outcome * SEASON[month - 1] / sum(SEASON) * 100))  # report sign, öre
                 n = r.randint(28, 68) if line != "LOK" else r.randint(2, 4)
+                if month_total == 0:
+                    continue
                 for part in split_amount(month_total, n):
                     if line == "OVR" and unit == "EB-UTB":
                         acc, acc_text = EB_ACCOUNT
+                    elif invoices and line == "KOP":
+                        # With a placement extract, 46310 holds only the placement invoices.
+                        acc, acc_text = r.choice([a for a in ACCOUNTS[line] if a[0] != "46310"])
                     else:
                         acc, acc_text = r.choice(ACCOUNTS[line])
                     day = r.randint(1, 28)
@@ -194,17 +209,18 @@ def write_placements(path):
     forms = [("61030", "HVB", "SoL 4 kap. 1 §", (2600, 4200)), ("61030", "HVB", "LVU 2 §", (3000, 5200)),
              ("61030", "SiS", "LVU 3 §", (4500, 6800)), ("61020", "Familjehem", "SoL 4 kap. 1 §", (900, 1600)),
              ("61020", "Jourhem", "LVU 2 §", (1200, 2000)), ("62010", "HVB", "SoL 4 kap. 1 §", (2200, 3600)),
-             ("62010", "SiS", "LVM", (4800, 6200)), ("63010", "Stödboende", "SoL 4 kap. 1 §", (1400, 2400)),
+             ("61030", "SiS", "LVU 3 §", (4200, 6000)), ("63010", "Stödboende", "SoL 4 kap. 1 §", (1400, 2400)),
              ("62010", "Skyddat boende", "SoL 4 kap. 1 §", (1800, 2900))]
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            '<!-- Fictional extract in the shape of a case system\'s placement export; every person is invented. -->',
            '<Extrakt system="Lifecare IFO" skapad="2023-01-10" avser="2022">']
     n = 0
-    for case in range(1, 241):
+    placements = []
+    for case in range(1, CASES + 1):
         ansvar, form, lagrum, (lo, hi) = r.choice(forms)
         child = ansvar.startswith("61")
         pnr = fake_pnr(r, 2005, 2019) if child else fake_pnr(r, 1958, 2002)
-        if case == 117:
+        if case == 77:
             pnr = pnr[:-1] + str((int(pnr[-1]) + 1) % 10)  # a wrong check digit: the record is rejected
         out.append(f'  <Arende id="A-2022-{case:04d}" ansvar="{ansvar}" personnummer="{pnr}">')
         stays = 2 if case == 58 else r.choice([1, 1, 1, 2])
@@ -231,6 +247,7 @@ def write_placements(path):
             price = r.randint(lo, hi) * 100 + r.choice([0, 0, 50])
             price_text = fmt_amount(price, " ")
             slut = f' slut="{end}"' if end else ""
+            placements.append((f"PL-{n:05d}", ansvar, start, end, price))
             out.append(f'    <Placering id="PL-{n:05d}" start="{start}"{slut}>')
             out.append(f"      <Vardform>{form}</Vardform>")
             out.append(f"      <Regi>extern</Regi>")
@@ -243,6 +260,32 @@ def write_placements(path):
     out.append("</Extrakt>")
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(out) + "\n")
+    return placements
+
+
+def days_in(year, month):
+    return [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+
+
+def placement_invoices(placements):
+    """The invoices for purchased placements: each month's care days × daily price (first and last
+    day counted), invoiced on 46310 in the following month. December 2022 is not invoiced within the
+    year (the year-end accrual); one supplier charges a higher price than agreed for one month."""
+    r = random.Random(17)
+    invoices = []
+    for (pid, ansvar, start, end, price) in placements:
+        for month in range(1, 12):
+            first, last = f"2022-{month:02d}-01", f"2022-{month:02d}-{days_in(2022, month):02d}"
+            lo, hi = max(start, first), min(end or last, last)
+            if hi < lo:
+                continue
+            days = int(hi[8:]) - int(lo[8:]) + 1
+            amount = days * price
+            if pid == "PL-00010" and month == 5:
+                amount = days * (price + 25_000)  # invoiced at a price 250 kr a day above the agreed one
+            invoices.append(((2022, month + 1, r.randint(5, 20)), ansvar, "46310", "Köp av huvudverksamhet, placeringskostnad", amount,
+                             f"{r.choice(SUPPLIERS[:4])} faktura {pid} {month:02d}"))
+    return invoices
 
 
 def write_budget(path):
@@ -343,12 +386,12 @@ def main():
     os.makedirs(os.path.join(OUT, "budget"), exist_ok=True)
     rows21 = year_postings(2021, 2021)
     write_layout_a(os.path.join(OUT, "ledger", "huvudbok-2021.csv"), rows21)
-    rows22 = year_postings(2022, 2022)
+    placements = write_placements(os.path.join(OUT, "case", "placeringar-2022.xml"))
+    rows22 = year_postings(2022, 2022, placement_invoices(placements))
     h1 = [r for r in rows22 if r[0][1] <= 6]
     h2 = [r for r in rows22 if r[0][1] > 6]
     write_layout_b(os.path.join(OUT, "ledger", "kontoutdrag-2022-h1.csv"), h1, 1)
     write_layout_b(os.path.join(OUT, "ledger", "kontoutdrag-2022-h2.csv"), h2, len(h1) + 1, extra_bad=True)
-    write_placements(os.path.join(OUT, "case", "placeringar-2022.xml"))
     write_budget(os.path.join(OUT, "budget", "internbudget-2022.csv"))
     write_decisions(os.path.join(OUT, "case", "beslut-2022.xml"))
     write_payments(os.path.join(OUT, "case", "utbetalningar-2022.xml"))
