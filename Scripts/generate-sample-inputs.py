@@ -72,12 +72,12 @@ def fmt_amount(ore, sep):
     return ("-" if neg else "") + sep.join(groups) + "," + f"{o:02d}"
 
 
-def year_postings(year, factor_seed, invoices=()):
+def year_postings(year, factor_seed, invoices=(), assistance=()):
     """Yields (date, ansvar, account, account_text, amount_ore_ledger_sign, text) for a year.
     Purchased placements (46310) of the units in the placement extract come from `invoices`; the
     rest of those units' purchased care is booked on the other purchase accounts."""
     r = random.Random(factor_seed)
-    rows = list(invoices)
+    rows = list(invoices) + list(assistance)
     invoiced = {}
     for (_, ansvar, _, _, amount, _) in invoices:
         invoiced[ansvar] = invoiced.get(ansvar, 0) + amount
@@ -93,8 +93,8 @@ def year_postings(year, factor_seed, invoices=()):
             for month in range(1, 13):
                 month_total = int(round(outcome * SEASON[month - 1] / sum(SEASON) * 100))  # report sign, öre
                 n = r.randint(28, 68) if line != "LOK" else r.randint(2, 4)
-                if month_total == 0:
-                    continue
+                if month_total == 0 or (assistance and unit == "EB-UTB" and line == "OVR"):
+                    continue  # ekonomiskt bistånd comes from the payments
                 for part in split_amount(month_total, n):
                     if line == "OVR" and unit == "EB-UTB":
                         acc, acc_text = EB_ACCOUNT
@@ -361,6 +361,7 @@ def write_payments(path):
     paid for the month the aid is for, most on the 25th of the month before."""
     r = random.Random(13)
     households = [fake_pnr(r, 1955, 2003) for _ in range(260)]
+    paid_rows = []
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            '<!-- Fictional payments of ekonomiskt bistånd; every household is invented. -->',
            '<Utbetalningar system="Lifecare EKB" skapad="2023-01-05">']
@@ -371,6 +372,7 @@ def write_payments(path):
             n += 1
             amount = r.randint(3_500, 11_500) * 100 + r.choice([0, 0, 50])
             paid = f"2021-12-{r.randint(20, 28):02d}" if month == 1 else f"2022-{month - 1:02d}-{r.randint(20, 28):02d}"
+            paid_rows.append((paid, amount, f"U-2022-{n:05d}"))
             out.append(f'  <Utbetalning id="U-2022-{n:05d}" avser="2022-{month:02d}" utbetald="{paid}" ansvar="64020">')
             out.append(f'    <Sokande personnummer="{pnr}"/>')
             out.append(f"    <Belopp>{fmt_amount(amount, ' ')}</Belopp>")
@@ -378,6 +380,21 @@ def write_payments(path):
     out.append("</Utbetalningar>")
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(out) + "\n")
+    return paid_rows
+
+
+def assistance_postings(paid_rows):
+    """The ledger side of the payments: one posting on 45110 per payment made in 2022, on its
+    payment date (one payment in August is booked twice by mistake)."""
+    rows = []
+    for (paid, amount, pid) in paid_rows:
+        y, m, d = (int(x) for x in paid.split("-"))
+        if y != 2022:
+            continue  # paid in December 2021 for January: in the 2021 ledger
+        rows.append(((y, m, d), "64020", EB_ACCOUNT[0], EB_ACCOUNT[1], amount, f"Utbetalning {pid}"))
+        if pid == "U-2022-01500":
+            rows.append(((y, m, d), "64020", EB_ACCOUNT[0], EB_ACCOUNT[1], amount, f"Utbetalning {pid} (dubbelbokad)"))
+    return rows
 
 
 def main():
@@ -387,14 +404,14 @@ def main():
     rows21 = year_postings(2021, 2021)
     write_layout_a(os.path.join(OUT, "ledger", "huvudbok-2021.csv"), rows21)
     placements = write_placements(os.path.join(OUT, "case", "placeringar-2022.xml"))
-    rows22 = year_postings(2022, 2022, placement_invoices(placements))
+    paid_rows = write_payments(os.path.join(OUT, "case", "utbetalningar-2022.xml"))
+    rows22 = year_postings(2022, 2022, placement_invoices(placements), assistance_postings(paid_rows))
     h1 = [r for r in rows22 if r[0][1] <= 6]
     h2 = [r for r in rows22 if r[0][1] > 6]
     write_layout_b(os.path.join(OUT, "ledger", "kontoutdrag-2022-h1.csv"), h1, 1)
     write_layout_b(os.path.join(OUT, "ledger", "kontoutdrag-2022-h2.csv"), h2, len(h1) + 1, extra_bad=True)
     write_budget(os.path.join(OUT, "budget", "internbudget-2022.csv"))
     write_decisions(os.path.join(OUT, "case", "beslut-2022.xml"))
-    write_payments(os.path.join(OUT, "case", "utbetalningar-2022.xml"))
     print(f"2021: {len(rows21)} rows, 2022: {len(h1)} + {len(h2)} rows", file=sys.stderr)
 
 

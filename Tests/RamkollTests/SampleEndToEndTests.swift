@@ -253,4 +253,16 @@ final class SampleEndToEndTests: XCTestCase {
             XCTAssertEqual(Int64(f[4]), paid[f[1]], f[1])
         }
     }
+
+    /// The ledger books ekonomiskt bistånd when it is paid: month by month it must equal the payments
+    /// the case system made that month, except where the sample's ledger has its two known faults
+    /// (a payment booked twice in August, a stray posting in November).
+    func testAssistanceLedgerAgainstPaymentsByPaymentMonth() throws {
+        let (dir, _) = try Self.sharedRun()
+        let rows = try String(contentsOfFile: dir + "/03-reconcile/assistance_table.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+            .map { $0.split(separator: ";", omittingEmptySubsequences: false).map(String.init) }
+        let status = Dictionary(uniqueKeysWithValues: rows.map { ($0[0], $0[7]) })
+        XCTAssertEqual(status.filter { $0.value != "matched" }.keys.sorted(), ["2022-08", "2022-11"])
+        XCTAssertEqual(status["2022-08"], "booked-more-than-paid")
+    }
 }

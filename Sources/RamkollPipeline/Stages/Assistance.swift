@@ -13,11 +13,13 @@ enum Assistance {
     ) throws -> (outputs: [OutputRecord], totals: [String: Int64]) {
         var cells: [GridCell: Cell] = [:]
         var unmapped: Int64 = 0, read: Int64 = 0, paidTotal = Ore.zero, unmappedOre = Ore.zero
-        try TableReader(path: paymentsPath, required: ["household", "ansvar", "period", "amount_ore"]).forEach { row in
+        var byPaymentMonth: [Period: Ore] = [:]  // what the ledger books: by the month it was paid
+        try TableReader(path: paymentsPath, required: ["household", "ansvar", "period", "paid_date", "amount_ore"]).forEach { row in
             read += 1
             let period = try row.period("period"), amount = Ore(try row.int("amount_ore"))
             paidTotal += amount
             guard let unit = mappings.ansvar.lookup(row["ansvar"], at: period)?.target else { unmapped += 1; unmappedOre += amount; return }
+            if let paid = Day(iso: row["paid_date"]) { byPaymentMonth[paid.period, default: .zero] += amount }
             var c = cells[GridCell(unit: unit, period: period)] ?? Cell()
             c.households.insert(row["household"]); c.payments += 1; c.paid += amount
             cells[GridCell(unit: unit, period: period)] = c
@@ -30,7 +32,11 @@ enum Assistance {
         let fy = config.fiscalYear
         let units = Set(cells.keys.map(\.unit))
         let table = try TableWriter(
-            directory: dir, name: "assistance_table.csv", header: ["period", "budget_ore", "paid_ore", "ledger_ore", "households"])
+            directory: dir, name: "assistance_table.csv",
+            header: ["period", "budget_ore", "paid_ore", "households", "paid_in_month_ore", "ledger_ore", "ledger_minus_paid_in_month_ore", "status"])
+        let tolerance = config.caseReconciliation?.tolerance ?? Ore(kronor: 100)
+        var statuses: [String: Int64] = [:]
+        var paidInMonthRow: [Ore?] = [], differenceRow: [Ore?] = []
         var rows: [[String]] = [["Belopp i tkr"] + BudgetReader.months.map { $0.capitalized } + ["Snitt"]]
         var budgetRow: [Ore?] = [], paidRow: [Ore?] = [], ledgerRow: [Ore?] = [], householdRow: [Int?] = []
         for period in Period.months(ofYear: fy) {
@@ -42,10 +48,24 @@ enum Assistance {
             let paid: Ore? = open ? nil : inMonth.values.reduce(Ore.zero) { $0 + $1.paid }
             let households: Int? = open ? nil : Set(inMonth.values.flatMap(\.households)).count
             let ledger: Ore? = open || config.assistance == nil ? nil : (ledgerByPeriod[period] ?? .zero)
+            // The ledger books a payment when it is made: compare it with the payments made that month.
+            let paidInMonth: Ore? = open ? nil : (byPaymentMonth[period] ?? .zero)
+            let difference: Ore? = ledger.flatMap { l in paidInMonth.map { l - $0 } }
+            var status = ""
+            if let l = ledger, let p = paidInMonth {
+                switch CaseReconciliation.status(caseCost: p, ledgerCost: l, tolerance: tolerance) {
+                case .matched: status = "matched"
+                case .deliveredNotInvoiced: status = "paid-not-booked"
+                case .invoicedWithoutPlacement: status = "booked-without-payments"
+                case .invoicedMoreThanDelivered: status = "booked-more-than-paid"
+                }
+                statuses[status, default: 0] += 1
+            }
             budgetRow.append(b); paidRow.append(paid); ledgerRow.append(ledger); householdRow.append(households)
+            paidInMonthRow.append(paidInMonth); differenceRow.append(difference)
+            func text(_ o: Ore?) -> String { o.map { String($0.value) } ?? "" }
             try table.write([
-                period.description, b.map { String($0.value) } ?? "", paid.map { String($0.value) } ?? "", ledger.map { String($0.value) } ?? "",
-                households.map(String.init) ?? "",
+                period.description, text(b), text(paid), households.map(String.init) ?? "", text(paidInMonth), text(ledger), text(difference), status,
             ])
         }
         func tkrRow(_ label: String, _ values: [Ore?]) -> [String] {
@@ -57,7 +77,11 @@ enum Assistance {
         }
         if config.assistance != nil { rows.append(tkrRow("Budget \(fy)", budgetRow)) }
         rows.append(tkrRow("Utfall \(fy) (verksamhetssystemet)", paidRow))
-        if config.assistance != nil { rows.append(tkrRow("Utfall \(fy) (huvudboken)", ledgerRow)) }
+        if config.assistance != nil {
+            rows.append(tkrRow("Utbetalt i månaden (verksamhetssystemet)", paidInMonthRow))
+            rows.append(tkrRow("Bokfört i månaden (huvudboken)", ledgerRow))
+            rows.append(tkrRow("Skillnad huvudbok − verksamhetssystem", differenceRow))
+        }
         let knownHouseholds = householdRow.compactMap { $0 }
         rows.append(
             ["Hushåll"] + householdRow.map { $0.map(String.init) ?? "" }
@@ -65,13 +89,16 @@ enum Assistance {
                     knownHouseholds.isEmpty
                         ? "" : String(Ore.divideRoundingHalfAwayFromZero(Int64(knownHouseholds.reduce(0, +)), by: Int64(knownHouseholds.count)))
                 ])
-        let text = "Utbetalt ekonomiskt bistånd \(fy), per månad som biståndet avser\n" + TextTable.render(rows)
+        let text =
+            "Utbetalt ekonomiskt bistånd \(fy): budget och utfall per månad som biståndet avser; huvudboken mot verksamhetssystemet per utbetalningsmånad\n"
+            + TextTable.render(rows)
         let txt = try FileIO.writeText(text, directory: dir, name: "assistance_table.txt")
-        let totals: [String: Int64] = [
+        var totals: [String: Int64] = [
             "assistance.payments_read": read, "assistance.payments_unmapped_ansvar": unmapped, "assistance.paid_ore": paidTotal.value,
             "assistance.paid_mapped_ore": cells.values.reduce(Ore.zero) { $0 + $1.paid }.value,
             "assistance.paid_unmapped_ansvar_ore": unmappedOre.value,
         ]
+        for (st, n) in statuses { totals["assistance.months.\(st)"] = n }
         return ([try per.commit(), try table.commit(), txt], totals)
     }
 }
