@@ -12,7 +12,8 @@ real export would have wrong (they must end in rejects.csv) and a footer total l
 """
 import os, random, sys
 
-CASES = 100  # placement cases in the extract; their invoices make up most of the placement units' purchased care
+CASES = 100
+PLACEMENT_ANSVAR = {"61030", "61020", "62010", "63010"}  # placement cases in the extract; their invoices make up most of the placement units' purchased care
 
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "SampleInputs")
 rnd = random.Random(20230214)
@@ -98,6 +99,8 @@ def year_postings(year, factor_seed, invoices=(), assistance=()):
                 for part in split_amount(month_total, n):
                     if line == "OVR" and unit == "EB-UTB":
                         acc, acc_text = EB_ACCOUNT
+                    elif year == 2021 and line == "KOP" and ansvars[0] in PLACEMENT_ANSVAR and r.random() < 0.85:
+                        acc, acc_text = ACCOUNTS["KOP"][0]  # 2021: the placement units' purchases are mostly placements
                     elif invoices and line == "KOP":
                         # With a placement extract, 46310 holds only the placement invoices.
                         acc, acc_text = r.choice([a for a in ACCOUNTS[line] if a[0] != "46310"])

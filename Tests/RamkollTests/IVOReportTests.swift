@@ -98,3 +98,34 @@ final class IVOReportTests: XCTestCase {
         XCTAssertEqual(Day(ordinal: Day(iso: "2000-02-29")!.ordinal).description, "2000-02-29")
     }
 }
+
+extension IVOReportTests {
+    /// One extract holding placements and decisions, read by two sources with two profiles: both
+    /// record kinds are read (the same bytes are a duplicate only for the same kind of profile).
+    func testOneExtractReadForTwoRecordKinds() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let xml = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <Extrakt>
+              <Arende id="A1" ansvar="200" personnummer="20000229-2399">
+                <Placering id="P1" start="2022-03-01" slut="2022-03-10"><Vardform>HVB</Vardform><Dygnskostnad>1 000,00</Dygnskostnad></Placering>
+                <Beslut id="B1" gynnande="ja"><Beslutsdatum>2022-02-01</Beslutsdatum><Insats lagrum="4.1 § SoL">HVB</Insats><Verkstallt>2022-03-01</Verkstallt></Beslut>
+              </Arende>
+            </Extrakt>
+            """
+        let file = try TestPaths.write(xml, name: "extrakt.xml", in: dir)
+        let root = TestPaths.root.path
+        let p = try smallPipelineCopy(in: dir) {
+            $0.replacingOccurrences(
+                of: "  - id: plac\n    path: \(TestPaths.fixture("small"))/placements.xml\n", with: "  - id: plac\n    path: \(file)\n"
+            )
+            .replacingOccurrences(
+                of: "budget:\n", with: "  - id: beslut\n    path: \(file)\n    profile: \(root)/Pipelines/profiles/lifecare-beslut.yaml\nbudget:\n")
+        }
+        let o = try runPipeline(p, runDir: dir + "/run")
+        let t = o.results.first { $0.manifest.stage == "normalize" }!.manifest.totals
+        XCTAssertEqual(t["source.plac.rows_normalized"], 1)
+        XCTAssertEqual(t["source.beslut.rows_normalized"], 1)
+        XCTAssertEqual(o.results[0].manifest.totals["duplicate_sources_not_read"], 0)
+    }
+}

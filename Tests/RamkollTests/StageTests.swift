@@ -63,6 +63,16 @@ final class StageTests: XCTestCase {
             accruals.map { $0["period"]! + " " + $0["placement_id"]! + " " + $0["accrual_ore"]! },
             ["2022-06 P2 3001500", "2022-05 P2 3101550", "2022-02 P1 3200000", "2022-01 P1 600000"])
 
+        // Volume table for U2: care days to June 83, by run-rate 166; budget 120 000 kr; net cost on
+        // the placement accounts 24 000 kr in 2021, 30 000 kr to June, forecast 30 000 + 50 000 kr
+        // (the budget of July–December).
+        let volumes = try table(run + "/03-reconcile/volumes.csv").map { [$0["row"]!, $0["care_days"]!, $0["budget_ore"]!, $0["net_cost_ore"]!] }
+        XCTAssertEqual(
+            volumes,
+            [
+                ["2021", "", "", "2400000"], ["2022 t.o.m. 2022-06", "83", "12000000", "3000000"], ["2022 prognos", "166", "12000000", "8000000"],
+            ])
+
         let drift = try table(run + "/04-deviation/drift.csv").filter { $0["unit"] == "SN" }
         func tkr(_ line: String, _ col: String) -> String? { drift.first { $0["line"] == line }?[col] }
         XCTAssertEqual(tkr("INT", "actual_tkr"), "2")  // 2 000,50 kr

@@ -75,6 +75,15 @@ public struct PipelineConfig: Sendable {
         public var accounts: [String]
     }
 
+    /// Volume tables (seed 002 Tabell 2–5): care days, budget and net cost for groups of units.
+    public var volumeTables: [VolumeTable] = []
+    public struct VolumeTable: Sendable, Equatable {
+        public var name: String
+        public var units: [String]
+        public var forms: [String]  // empty: every form of care
+        public var budgetLine: String
+    }
+
     /// The IVO report of unexecuted decisions: which quarter, and the date it is reported on.
     public var ivo: IVOSettings?
     public struct IVOSettings: Sendable, Equatable {
@@ -109,7 +118,7 @@ public struct PipelineConfig: Sendable {
             root, context: "pipeline",
             allowed: [
                 "name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget", "case_reconciliation", "ivo",
-                "assistance",
+                "assistance", "volume_tables",
             ])
         let name = r.string(top, "name", context: "pipeline", required: true, parent: root) ?? "pipeline"
         var fiscalYear = 0
@@ -296,6 +305,17 @@ public struct PipelineConfig: Sendable {
             pseudonymKey: key, mappings: mappings, sources: sources, budgets: budgets)
         var result = cfg
         result.diagnosticsBase = givenDir
+        if let vn = top["volume_tables"] {
+            for item in vn.sequence.map({ Array($0) }) ?? [] {
+                let vm = r.mapping(item, context: "volume table", allowed: ["name", "units", "forms", "budget_line"])
+                let name = r.string(vm, "name", context: "volume table", required: true, parent: item) ?? ""
+                let units = (vm["units"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
+                if units.isEmpty { r.error(vm["units"] ?? item, "volume table \(name): units must list at least one unit") }
+                let forms = (vm["forms"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
+                let line = r.string(vm, "budget_line", context: "volume table", required: true, parent: item) ?? ""
+                result.volumeTables.append(VolumeTable(name: name, units: units, forms: forms, budgetLine: line))
+            }
+        }
         if let an = top["assistance"] {
             let am = r.mapping(an, context: "assistance", allowed: ["budget_line", "accounts"])
             let line = r.string(am, "budget_line", context: "assistance", required: true, parent: an) ?? ""

@@ -40,6 +40,7 @@ public struct ReconcileStage: Stage {
         var control: [ControlKey: ControlValue] = [:]
         let mapper = PostingMapper(maps)
         var placementLedger: [GridCell: Ore] = [:]  // ledger sign, placement accounts, this year to as-of
+        var placementLedgerPrevious: [GridCell: Ore] = [:]  // the same, previous year
         let placementAccounts = cfg.caseReconciliation?.placementAccounts ?? []
         var assistanceLedger: [Period: Ore] = [:]  // ledger sign, assistance accounts, this year to as-of
         let assistanceAccounts = cfg.assistance?.accounts ?? []
@@ -80,6 +81,9 @@ public struct ReconcileStage: Stage {
                 }
             } else {
                 previous[key, default: .zero] += report; count("previous_year", amount)
+                if placementAccounts.contains(where: { account.hasPrefix($0) }) {
+                    placementLedgerPrevious[GridCell(unit: unit, period: period), default: .zero] += amount
+                }
             }
         }
 
@@ -170,6 +174,9 @@ public struct ReconcileStage: Stage {
         let cdOut = try cd.commit()
         let (assistanceOuts, assistanceTotals) = try Assistance.write(
             directory: dir, paymentsPath: payments.path, config: cfg, mappings: maps, budget: budgetGrid, ledgerByPeriod: assistanceLedger)
+        let volumeOuts = try VolumeTables.write(
+            directory: dir, config: cfg, care: care, budget: budgetGrid, placementLedger: placementLedger,
+            placementLedgerPrevious: placementLedgerPrevious)
         let (ivoOuts, ivoTotals) = try IVOReport.write(directory: dir, decisionsPath: decisions.path, settings: cfg.ivo)
         let (caseOuts, caseTotals) = try CaseReconciliation.write(
             directory: dir, care: care, ledgerCost: placementLedger, settings: cfg.caseReconciliation, asOf: asOf)
@@ -247,7 +254,7 @@ public struct ReconcileStage: Stage {
         let exRows = (n["unmapped_account"] ?? 0) + (n["unmapped_ansvar"] ?? 0)
         let manifest = context.manifest(
             name, inputs: [ledger.input, budget.input, budgetAccounts.input, placements.input, decisions.input, payments.input],
-            outputs: [gridOut, exOut, cdOut, ctOut] + caseOuts + ivoOuts + assistanceOuts,
+            outputs: [gridOut, exOut, cdOut, ctOut] + caseOuts + ivoOuts + assistanceOuts + volumeOuts,
             totals: totals, balances: balances,
             notes: cfg.caseReconciliation == nil
                 ? ["case_reconciliation is not configured: case_vs_ledger.csv and accruals.csv hold only their header"] : [])
