@@ -129,3 +129,24 @@ extension IVOReportTests {
         XCTAssertEqual(o.results[0].manifest.totals["duplicate_sources_not_read"], 0)
     }
 }
+
+extension IVOReportTests {
+    /// A case-system extract cut off part-way: the records before the break are kept, the break is a
+    /// file-level reject naming the line, and the run ends with a data error (exit 65) — no crash.
+    func testABrokenExtractKeepsTheRecordsBeforeTheBreak() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let whole = try String(contentsOfFile: TestPaths.fixture("small/placements.xml"), encoding: .utf8)
+        let cut =
+            String(whole[..<whole.range(of: "<Arende id=\"A2\"")!.upperBound])
+            + " ansvar=\"200\" personnummer=\"19700428-9895\">\n    <Placering id=\"P3\""
+        let file = try TestPaths.write(cut, name: "cut.xml", in: dir)
+        let p = try smallPipelineCopy(in: dir) { $0.replacingOccurrences(of: "\(TestPaths.fixture("small"))/placements.xml", with: file) }
+        let o = try runPipeline(p, runDir: dir + "/run")
+        XCTAssertEqual(o.status, .dataError)
+        let t = o.results.first { $0.manifest.stage == "normalize" }!.manifest.totals
+        XCTAssertEqual(t["source.plac.rows_normalized"], 2, "P1 and P2 came before the break")
+        let rejects = try String(contentsOfFile: dir + "/run/02-normalize/rejects.csv", encoding: .utf8)
+        XCTAssertTrue(rejects.contains("XML extract is broken: XML is not well-formed:"), rejects)
+        XCTAssertFalse(rejects.contains("19700428"), "no personnummer in the reject")
+    }
+}

@@ -11,28 +11,8 @@ public struct DecisionXMLImporter: SourceImporter {
         let p = profile
         let pseudo = try Pseudonymizer.load(context.config.pseudonymKey)
         var c = ImportCounts()
-        let reader: XMLRecordReader
-        do {
-            reader = try XMLRecordReader(path: source.path, recordElement: p.recordElement, fieldPaths: Array(p.fields.values))
-        } catch let e as ReaderError {
-            c.fileError = e.description
-            c.fileRejects += 1
-            try sink.reject(sourceID: source.id, at: SourceRef(file: source.displayPath, line: e.line ?? 0), field: "", raw: "", reason: e.message)
-            return c
-        }
-        while true {
-            let rec: XMLRecord?
-            do { rec = try reader.next() } catch let e as ReaderError {
-                c.fileError = "\(e.description); records after this point were not read"
-                c.fileRejects += 1
-                try sink.reject(
-                    sourceID: source.id, at: SourceRef(file: source.displayPath, line: e.line ?? 0), field: "", raw: "",
-                    reason: "XML extract is broken: \(e.message); records after line \(e.line ?? 0) were not read — ask for a new extract")
-                break
-            }
-            guard let rec else { break }
-            c.rowsRead += 1
-            let ref = SourceRef(file: source.displayPath, record: rec.index, line: rec.line)
+        try XMLSource.forEachRecord(source, recordElement: p.recordElement, fieldPaths: Array(p.fields.values), sink: sink, counts: &c) {
+            rec, ref, c in
             func value(_ f: DecisionXMLProfile.Field) -> String { p.fields[f].flatMap { rec.first($0) }?.trimmingCharacters(in: " \t\n") ?? "" }
             func reject(_ f: DecisionXMLProfile.Field, _ raw: String, _ reason: String) throws {
                 try sink.reject(
@@ -42,12 +22,12 @@ public struct DecisionXMLImporter: SourceImporter {
                 c.rejectedWithoutAmount += 1
             }
             let id = value(.id)
-            guard !id.isEmpty else { try reject(.id, "", "has no id (path \(p.fields[.id]!))"); continue }
+            guard !id.isEmpty else { try reject(.id, "", "has no id (path \(p.fields[.id]!))"); return }
             let rawPerson = value(.person)
             let person: String
             switch PersonalIdentity.canonical(rawPerson, referenceYear: context.config.fiscalYear) {
             case .success(let canon): person = pseudo.pseudonym(canon)
-            case .failure(let why): try reject(.person, "(withheld: personal data)", "\(why.reason); check the case system's record"); continue
+            case .failure(let why): try reject(.person, "(withheld: personal data)", "\(why.reason); check the case system's record"); return
             }
             var dates: [DecisionXMLProfile.Field: Day] = [:]
             var bad: (DecisionXMLProfile.Field, String)?
@@ -60,17 +40,17 @@ public struct DecisionXMLImporter: SourceImporter {
             if let (f, text) = bad {
                 try reject(
                     f, text, "\(f.rawValue.replacingOccurrences(of: "_", with: " ")) \"\(text)\" is not a date; expected \(p.dateLayout.rawValue)");
-                continue
+                return
             }
-            guard let decided = dates[.decisionDate] else { try reject(.decisionDate, "", "has no decision date"); continue }
+            guard let decided = dates[.decisionDate] else { try reject(.decisionDate, "", "has no decision date"); return }
             if let x = dates[.executed], x < decided {
-                try reject(.executed, x.description, "is executed (\(x)) before it was decided (\(decided))"); continue
+                try reject(.executed, x.description, "is executed (\(x)) before it was decided (\(decided))"); return
             }
             if dates[.resumed] != nil && dates[.interrupted] == nil {
-                try reject(.resumed, value(.resumed), "is resumed but was never interrupted"); continue
+                try reject(.resumed, value(.resumed), "is resumed but was never interrupted"); return
             }
             let measure = value(.measure)
-            guard !measure.isEmpty else { try reject(.measure, "", "has no type of measure (insats)"); continue }
+            guard !measure.isEmpty else { try reject(.measure, "", "has no type of measure (insats)"); return }
             let d = Decision(
                 source: ref, id: id, person: person, ansvar: value(.ansvar), decisionDate: decided, measure: PersonalIdentity.redact(measure),
                 legalBasis: PersonalIdentity.redact(value(.legalBasis)), favourable: p.favourableValues.contains(value(.favourable).lowercased()),

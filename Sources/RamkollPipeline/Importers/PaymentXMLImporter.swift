@@ -11,28 +11,8 @@ public struct PaymentXMLImporter: SourceImporter {
         let pseudo = try Pseudonymizer.load(context.config.pseudonymKey)
         let amounts = AmountParser(decimalSeparator: p.decimalSeparator)
         var c = ImportCounts()
-        let reader: XMLRecordReader
-        do {
-            reader = try XMLRecordReader(path: source.path, recordElement: p.recordElement, fieldPaths: Array(p.fields.values))
-        } catch let e as ReaderError {
-            c.fileError = e.description
-            c.fileRejects += 1
-            try sink.reject(sourceID: source.id, at: SourceRef(file: source.displayPath, line: e.line ?? 0), field: "", raw: "", reason: e.message)
-            return c
-        }
-        while true {
-            let rec: XMLRecord?
-            do { rec = try reader.next() } catch let e as ReaderError {
-                c.fileError = "\(e.description); records after this point were not read"
-                c.fileRejects += 1
-                try sink.reject(
-                    sourceID: source.id, at: SourceRef(file: source.displayPath, line: e.line ?? 0), field: "", raw: "",
-                    reason: "XML extract is broken: \(e.message); records after line \(e.line ?? 0) were not read — ask for a new extract")
-                break
-            }
-            guard let rec else { break }
-            c.rowsRead += 1
-            let ref = SourceRef(file: source.displayPath, record: rec.index, line: rec.line)
+        try XMLSource.forEachRecord(source, recordElement: p.recordElement, fieldPaths: Array(p.fields.values), sink: sink, counts: &c) {
+            rec, ref, c in
             func value(_ f: PaymentXMLProfile.Field) -> String { p.fields[f].flatMap { rec.first($0) }?.trimmingCharacters(in: " \t\n") ?? "" }
             // Read the amount first, so a rejected payment still counts its öre when it has readable ones.
             let amountText = value(.amount)
@@ -45,24 +25,24 @@ public struct PaymentXMLImporter: SourceImporter {
                 if let amount { c.amountRejected += amount; c.amountRead += amount } else { c.rejectedWithoutAmount += 1 }
             }
             let id = value(.id)
-            guard !id.isEmpty else { try reject(.id, "", "has no id (path \(p.fields[.id]!))"); continue }
+            guard !id.isEmpty else { try reject(.id, "", "has no id (path \(p.fields[.id]!))"); return }
             let household: String
             switch PersonalIdentity.canonical(value(.person), referenceYear: context.config.fiscalYear) {
             case .success(let canon): household = pseudo.pseudonym(canon)
-            case .failure(let why): try reject(.person, "(withheld: personal data)", "\(why.reason); check the case system's record"); continue
+            case .failure(let why): try reject(.person, "(withheld: personal data)", "\(why.reason); check the case system's record"); return
             }
             let ansvar = value(.ansvar)
-            guard !ansvar.isEmpty else { try reject(.ansvar, "", "has no ansvar (path \(p.fields[.ansvar]!))"); continue }
+            guard !ansvar.isEmpty else { try reject(.ansvar, "", "has no ansvar (path \(p.fields[.ansvar]!))"); return }
             guard let period = p.periodLayout.parse(Array(value(.period).utf8))?.period else {
                 try reject(
                     .period, value(.period), "the month the aid is for, \"\(value(.period))\", is not a period; expected \(p.periodLayout.rawValue)");
-                continue
+                return
             }
             var paid: Day?
             if !value(.paidDate).isEmpty {
                 guard let d = p.dateLayout.parse(Array(value(.paidDate).utf8))?.day else {
                     try reject(.paidDate, value(.paidDate), "payment date \"\(value(.paidDate))\" is not a date; expected \(p.dateLayout.rawValue)");
-                    continue
+                    return
                 }
                 paid = d
             }
@@ -70,7 +50,7 @@ public struct PaymentXMLImporter: SourceImporter {
                 if case .failure(let f) = amounts.parse(Array(amountText.utf8)) {
                     try reject(.amount, amountText, "amount \"\(amountText)\" is not a number: \(f.reason)")
                 }
-                continue
+                return
             }
             try sink.payment(
                 AssistancePayment(source: ref, id: id, household: household, ansvar: ansvar, period: period, paidDate: paid, amount: amount),

@@ -9,22 +9,10 @@ public struct PlacementXMLImporter: SourceImporter {
     public func read(_ source: PipelineConfig.Source, context: StageContext, into sink: NormalizeSink) throws -> ImportCounts {
         let p = profile
         let pseudo = try Pseudonymizer.load(context.config.pseudonymKey)
-        let reader = try XMLRecordReader(path: source.path, recordElement: p.recordElement, fieldPaths: Array(p.fields.values))
         let amounts = AmountParser(decimalSeparator: p.decimalSeparator)
         var c = ImportCounts()
-        while true {
-            let rec: XMLRecord?
-            do { rec = try reader.next() } catch let e as ReaderError {
-                c.fileError = "\(e.description); records after this point were not read"
-                c.fileRejects += 1
-                try sink.reject(
-                    sourceID: source.id, at: SourceRef(file: source.displayPath, line: e.line ?? 0), field: "",
-                    raw: "", reason: "XML extract is broken: \(e.message); records after line \(e.line ?? 0) were not read — ask for a new extract")
-                break
-            }
-            guard let rec else { break }
-            c.rowsRead += 1
-            let ref = SourceRef(file: source.displayPath, record: rec.index, line: rec.line)
+        try XMLSource.forEachRecord(source, recordElement: p.recordElement, fieldPaths: Array(p.fields.values), sink: sink, counts: &c) {
+            rec, ref, c in
             func value(_ f: PlacementXMLProfile.Field) -> String? { p.fields[f].flatMap { rec.first($0) } }
             func reject(_ f: PlacementXMLProfile.Field, _ raw: String, _ reason: String) throws {
                 try sink.reject(
@@ -33,24 +21,24 @@ public struct PlacementXMLImporter: SourceImporter {
                 c.rowsRejected += 1
                 c.rejectedWithoutAmount += 1
             }
-            guard let id = value(.id), !id.isEmpty else { try reject(.id, "", "has no id (path \(p.fields[.id]!))"); continue }
+            guard let id = value(.id), !id.isEmpty else { try reject(.id, "", "has no id (path \(p.fields[.id]!))"); return }
             guard let rawPerson = value(.person), !rawPerson.isEmpty else {
-                try reject(.person, "", "has no personal identity number (path \(p.fields[.person]!))"); continue
+                try reject(.person, "", "has no personal identity number (path \(p.fields[.person]!))"); return
             }
             let person: String
             switch PersonalIdentity.canonical(rawPerson, referenceYear: context.config.fiscalYear) {
             case .success(let canon): person = pseudo.pseudonym(canon)
-            case .failure(let why): try reject(.person, "(withheld: personal data)", "\(why.reason); check the case system's record"); continue
+            case .failure(let why): try reject(.person, "(withheld: personal data)", "\(why.reason); check the case system's record"); return
             }
             guard let ansvar = value(.ansvar), !ansvar.isEmpty else {
-                try reject(.ansvar, "", "has no ansvar (path \(p.fields[.ansvar]!))"); continue
+                try reject(.ansvar, "", "has no ansvar (path \(p.fields[.ansvar]!))"); return
             }
             let startRaw = value(.start) ?? ""
             guard let start = p.dateLayout.parse(Array(startRaw.utf8))?.day else {
                 try reject(
                     .start, PersonalIdentity.redact(startRaw),
                     "start date \"\(PersonalIdentity.redact(startRaw))\" is not a date; expected \(p.dateLayout.rawValue)");
-                continue
+                return
             }
             var end: Day?
             if let e = value(.end), !e.isEmpty {
@@ -58,9 +46,9 @@ public struct PlacementXMLImporter: SourceImporter {
                     try reject(
                         .end, PersonalIdentity.redact(e),
                         "end date \"\(PersonalIdentity.redact(e))\" is not a date; expected \(p.dateLayout.rawValue)");
-                    continue
+                    return
                 }
-                if d < start { try reject(.end, e, "end date \(d) is before start date \(start)"); continue }
+                if d < start { try reject(.end, e, "end date \(d) is before start date \(start)"); return }
                 end = d
             }
             // One daily price, or several dated ones (repeated elements: price periods).
@@ -97,7 +85,7 @@ public struct PlacementXMLImporter: SourceImporter {
             if priceProblem == nil, let dup = zip(prices, prices.dropFirst()).first(where: { $0.0.from == $0.1.from }) {
                 priceProblem = ("", "has two prices from \(dup.0.from)")
             }
-            if let (raw, why) = priceProblem { try reject(.dailyPrice, raw, why); continue }
+            if let (raw, why) = priceProblem { try reject(.dailyPrice, raw, why); return }
             let price = prices.last(where: { $0.from <= start })?.price ?? prices[0].price
             let placement = Placement(
                 source: ref, id: id, person: person, ansvar: ansvar,
