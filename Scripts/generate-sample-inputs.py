@@ -276,6 +276,8 @@ def placement_invoices(placements):
     year (the year-end accrual); one supplier charges a higher price than agreed for one month."""
     r = random.Random(17)
     invoices = []
+    whole_year = [p[0] for p in placements if p[2] <= "2022-01-01" and not p[3]]
+    overcharged, extra_days = whole_year[0], whole_year[1]  # a price 250 kr a day too high in May; two days too many in June
     for (pid, ansvar, start, end, price) in placements:
         for month in range(1, 12):
             first, last = f"2022-{month:02d}-01", f"2022-{month:02d}-{days_in(2022, month):02d}"
@@ -284,8 +286,10 @@ def placement_invoices(placements):
                 continue
             days = int(hi[8:]) - int(lo[8:]) + 1
             amount = days * price
-            if pid == "PL-00010" and month == 5:
+            if pid == overcharged and month == 5:
                 amount = days * (price + 25_000)  # invoiced at a price 250 kr a day above the agreed one
+            if pid == extra_days and month == 6:
+                amount = (days + 2) * price  # two days more than the stay
             invoices.append(((2022, month + 1, r.randint(5, 20)), ansvar, "46310", "Köp av huvudverksamhet, placeringskostnad", amount,
                              f"{r.choice(SUPPLIERS[:4])} faktura {pid} {month:02d}"))
     return invoices

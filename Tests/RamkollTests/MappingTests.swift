@@ -62,4 +62,15 @@ final class CaseReconciliationTests: XCTestCase {
             CaseReconciliation.status(caseCost: Ore(kronor: 10_000), ledgerCost: Ore(kronor: 12_000), tolerance: t), S.invoicedMoreThanDelivered)
         XCTAssertEqual(CaseReconciliation.status(caseCost: .zero, ledgerCost: Ore(kronor: 50), tolerance: t), S.matched)
     }
+
+    func testInvoiceReferencesFindPlacementAndMonth() {
+        let ref = InvoiceMatching.Reference("faktura (?<placement>PL-\\d+) (?<month>\\d{4}-\\d\\d|\\d\\d)")!
+        XCTAssertEqual(
+            ref.find("Nordvik HVB AB faktura PL-00010 05", bookedIn: Period("2022-06")!),
+            InvoiceMatching.Key(placement: "PL-00010", month: Period("2022-05")!))
+        XCTAssertEqual(
+            ref.find("faktura PL-7 12", bookedIn: Period("2022-01")!)?.month, Period("2021-12"), "a January invoice for 12 is last December's")
+        XCTAssertEqual(ref.find("faktura PL-7 2022-03", bookedIn: Period("2022-04")!)?.month, Period("2022-03"))
+        XCTAssertNil(ref.find("Hyra juni", bookedIn: Period("2022-06")!))
+    }
 }

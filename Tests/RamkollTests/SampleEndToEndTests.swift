@@ -193,7 +193,7 @@ final class SampleEndToEndTests: XCTestCase {
         try runPipeline(Self.pipeline, runDir: second)
         let files = filesBelow(first).filter { !$0.hasSuffix("timings.json") }
         XCTAssertEqual(files, filesBelow(second).filter { !$0.hasSuffix("timings.json") })
-        XCTAssertEqual(files.count, 36)
+        XCTAssertEqual(files.count, 37)
         for f in files {
             XCTAssertEqual(
                 try Data(contentsOf: URL(fileURLWithPath: first + "/" + f)), try Data(contentsOf: URL(fileURLWithPath: second + "/" + f)), f)
@@ -264,5 +264,31 @@ final class SampleEndToEndTests: XCTestCase {
         let status = Dictionary(uniqueKeysWithValues: rows.map { ($0[0], $0[7]) })
         XCTAssertEqual(status.filter { $0.value != "matched" }.keys.sorted(), ["2022-08", "2022-11"])
         XCTAssertEqual(status["2022-08"], "booked-more-than-paid")
+    }
+
+    /// Placement invoices matched to delivered care: the sample carries one price difference, one
+    /// days difference, the invoices of the placement the case extract lost (its record was rejected)
+    /// and December, not yet invoiced at the year's close.
+    func testPlacementInvoicesAgainstDeliveredCare() throws {
+        let (dir, _) = try Self.sharedRun()
+        let text = try String(contentsOfFile: dir + "/03-reconcile/invoice_matching.csv", encoding: .utf8)
+        let rows = Self.parseCSV(text).dropFirst().map { r in Dictionary(uniqueKeysWithValues: zip(Self.parseCSV(text)[0], r)) }
+        let by = Dictionary(grouping: rows, by: { $0["finding"]! })
+        XCTAssertEqual(Set(by.keys), ["matched", "not-invoiced", "price-difference", "days-difference", "invoiced-without-placement"])
+        let price = by["price-difference"]!
+        XCTAssertEqual(price.count, 1)
+        XCTAssertEqual(Int64(price[0]["invoiced_ore"]!)! / Int64(price[0]["care_days"]!)! - Int64(price[0]["price_ore"]!)!, 25_000)
+        let days = by["days-difference"]!
+        XCTAssertEqual(days.count, 1)
+        XCTAssertEqual(Int64(days[0]["difference_ore"]!)!, 2 * Int64(days[0]["price_ore"]!)!)
+        XCTAssertTrue(by["not-invoiced"]!.allSatisfy { $0["month"] == "2022-12" })
+        // The placement without case data is the one whose record was rejected.
+        let lost = Set(by["invoiced-without-placement"]!.map { $0["placement_id"]! })
+        XCTAssertEqual(lost.count, 1)
+        let rejects = try String(contentsOfFile: dir + "/02-normalize/rejects.csv", encoding: .utf8)
+        let record = Self.parseCSV(rejects).first { $0.first == "plac2022" }![3]
+        let xml = try String(contentsOfFile: Self.sample + "/case/placeringar-2022.xml", encoding: .utf8)
+        let ids = xml.components(separatedBy: "<Placering id=\"").dropFirst().map { String($0.prefix { $0 != "\"" }) }
+        XCTAssertEqual(lost, [ids[Int(record)! - 1]])
     }
 }

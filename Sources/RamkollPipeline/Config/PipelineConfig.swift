@@ -94,6 +94,9 @@ public struct PipelineConfig: Sendable {
     public struct CaseReconciliationSettings: Sendable, Equatable {
         public var placementAccounts: [String]
         public var tolerance: Ore
+        /// A regular expression that finds, in a placement invoice's ledger text, the placement id
+        /// (named group `placement`) and the month invoiced (named group `month`, `MM` or `YYYY-MM`).
+        public var invoiceReference: String?
     }
 
     /// Loads and validates a pipeline file. Returns the config (possibly with errors; callers must
@@ -341,7 +344,7 @@ public struct PipelineConfig: Sendable {
             }
         }
         if let cn = top["case_reconciliation"] {
-            let cm = r.mapping(cn, context: "case_reconciliation", allowed: ["placement_accounts", "tolerance_kr"])
+            let cm = r.mapping(cn, context: "case_reconciliation", allowed: ["placement_accounts", "tolerance_kr", "invoice_reference"])
             let accounts = (cm["placement_accounts"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
             if accounts.isEmpty || accounts.contains(where: { $0.isEmpty || !$0.allSatisfy(\.isNumber) }) {
                 r.error(
@@ -354,7 +357,19 @@ public struct PipelineConfig: Sendable {
                 default: r.error(cm["tolerance_kr"], "case_reconciliation: tolerance_kr \"\(t)\" is not an amount in kronor, e.g. \"100\"")
                 }
             }
-            result.caseReconciliation = CaseReconciliationSettings(placementAccounts: accounts, tolerance: tolerance)
+            var settings = CaseReconciliationSettings(placementAccounts: accounts, tolerance: tolerance)
+            if let pattern = r.string(cm, "invoice_reference", context: "case_reconciliation", required: false, parent: cn) {
+                if let re = try? NSRegularExpression(pattern: pattern), pattern.contains("(?<placement>"), pattern.contains("(?<month>") {
+                    _ = re
+                    settings.invoiceReference = pattern
+                } else {
+                    r.error(
+                        cm["invoice_reference"],
+                        "case_reconciliation: invoice_reference must be a regular expression with the named groups (?<placement>…) and (?<month>…), e.g. \"faktura (?<placement>PL-\\d+) (?<month>\\d\\d)\""
+                    )
+                }
+            }
+            result.caseReconciliation = settings
         }
         return (result, r.diagnostics)
     }

@@ -41,6 +41,9 @@ public struct ReconcileStage: Stage {
         let mapper = PostingMapper(maps)
         var placementLedger: [GridCell: Ore] = [:]  // ledger sign, placement accounts, this year to as-of
         var placementLedgerPrevious: [GridCell: Ore] = [:]  // the same, previous year
+        let reference = InvoiceMatching.Reference(cfg.caseReconciliation?.invoiceReference)
+        var invoicedByPlacement: [InvoiceMatching.Key: Ore] = [:]
+        var invoicesWithoutReference: Int64 = 0
         let placementAccounts = cfg.caseReconciliation?.placementAccounts ?? []
         var assistanceLedger: [Period: Ore] = [:]  // ledger sign, assistance accounts, this year to as-of
         let assistanceAccounts = cfg.assistance?.accounts ?? []
@@ -78,6 +81,13 @@ public struct ReconcileStage: Stage {
                 if assistanceAccounts.contains(where: { account.hasPrefix($0) }) { assistanceLedger[period, default: .zero] += amount }
                 if placementAccounts.contains(where: { account.hasPrefix($0) }) {
                     placementLedger[GridCell(unit: unit, period: period), default: .zero] += amount
+                    if let reference {
+                        if let k = reference.find(row["text"], bookedIn: period) {
+                            invoicedByPlacement[k, default: .zero] += amount
+                        } else {
+                            invoicesWithoutReference += 1
+                        }
+                    }
                 }
             } else {
                 previous[key, default: .zero] += report; count("previous_year", amount)
@@ -174,6 +184,13 @@ public struct ReconcileStage: Stage {
         let cdOut = try cd.commit()
         let (assistanceOuts, assistanceTotals) = try Assistance.write(
             directory: dir, paymentsPath: payments.path, config: cfg, mappings: maps, budget: budgetGrid, ledgerByPeriod: assistanceLedger)
+        var matchingOuts: [OutputRecord] = []
+        var matchingCounts: [String: Int64] = [:]
+        if reference != nil, let settings = cfg.caseReconciliation {
+            let (o, counts) = try InvoiceMatching.write(
+                directory: dir, care: care, invoiced: invoicedByPlacement, tolerance: settings.tolerance, asOf: asOf)
+            matchingOuts = [o]; matchingCounts = counts
+        }
         let volumeOuts = try VolumeTables.write(
             directory: dir, config: cfg, care: care, budget: budgetGrid, placementLedger: placementLedger,
             placementLedgerPrevious: placementLedgerPrevious)
@@ -209,6 +226,8 @@ public struct ReconcileStage: Stage {
         totals["accruals.amount_ore"] = caseTotals.accrualOre.value
         totals["placements.overlapping_pairs"] = caseTotals.overlaps
         for (k, v) in ivoTotals { totals["ivo.\(k)"] = v }
+        for (k, v) in matchingCounts { totals["invoice_matching.\(k)"] = v }
+        if reference != nil { totals["invoice_matching.ledger_rows_without_reference"] = invoicesWithoutReference }
         for (k, v) in assistanceTotals { totals[k] = v }
         totals["grid.actual_report_sign_ore"] = gridActual.value
         totals["grid.budget_ore"] = gridBudget.value
@@ -254,7 +273,7 @@ public struct ReconcileStage: Stage {
         let exRows = (n["unmapped_account"] ?? 0) + (n["unmapped_ansvar"] ?? 0)
         let manifest = context.manifest(
             name, inputs: [ledger.input, budget.input, budgetAccounts.input, placements.input, decisions.input, payments.input],
-            outputs: [gridOut, exOut, cdOut, ctOut] + caseOuts + ivoOuts + assistanceOuts + volumeOuts,
+            outputs: [gridOut, exOut, cdOut, ctOut] + caseOuts + matchingOuts + ivoOuts + assistanceOuts + volumeOuts,
             totals: totals, balances: balances,
             notes: cfg.caseReconciliation == nil
                 ? ["case_reconciliation is not configured: case_vs_ledger.csv and accruals.csv hold only their header"] : [])
@@ -271,6 +290,13 @@ public struct ReconcileStage: Stage {
             summary.append(
                 "reconcile: case system vs ledger: \(caseTotals.unitMonths[.matched] ?? 0) unit-months matched, \(caseTotals.unitMonths[.deliveredNotInvoiced] ?? 0) delivered but not yet invoiced (accrual at \(asOf): \(caseTotals.accrualOre.swedish) kr, 03-reconcile/accruals.csv), \(caseTotals.unitMonths[.invoicedWithoutPlacement] ?? 0) invoiced without a placement, \(caseTotals.unitMonths[.invoicedMoreThanDelivered] ?? 0) invoiced more than delivered"
             )
+        }
+        if !matchingCounts.isEmpty {
+            let explained = ["matched", "not-invoiced"]
+            let rest = matchingCounts.filter { !explained.contains($0.key) }.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }
+            summary.append(
+                "reconcile: invoices per placement and month: \(matchingCounts["matched"] ?? 0) matched, \(matchingCounts["not-invoiced"] ?? 0) not invoiced"
+                    + (rest.isEmpty ? "" : ", " + rest.joined(separator: ", ")) + " — 03-reconcile/invoice_matching.csv")
         }
         if let ivo = cfg.ivo {
             summary.append(

@@ -1,0 +1,92 @@
+import Foundation
+import RamkollModel
+
+/// Placement invoices matched to the care delivered, per placement × month, where the ledger text
+/// carries the placement and the month invoiced (`case_reconciliation.invoice_reference`).
+/// A difference is explained when it can be exactly: the invoiced amount is a whole number of days
+/// at the agreed price (a difference in days), or the delivered days at another whole price (a
+/// difference in price); otherwise it is an amount difference.
+enum InvoiceMatching {
+    struct Key: Hashable, Comparable {
+        let placement: String, month: Period
+        static func < (a: Key, b: Key) -> Bool { (a.placement, a.month) < (b.placement, b.month) }
+    }
+
+    /// Finds the placement and the invoiced month in a ledger text.
+    struct Reference {
+        let regex: NSRegularExpression
+        init?(_ pattern: String?) {
+            guard let pattern, let re = try? NSRegularExpression(pattern: pattern) else { return nil }
+            regex = re
+        }
+        func find(_ text: String, bookedIn period: Period) -> Key? {
+            let range = NSRange(text.startIndex..., in: text)
+            guard let m = regex.firstMatch(in: text, range: range),
+                let pr = Range(m.range(withName: "placement"), in: text), let mr = Range(m.range(withName: "month"), in: text)
+            else { return nil }
+            let monthText = String(text[mr])
+            if let p = Period(monthText) { return Key(placement: String(text[pr]), month: p) }
+            guard monthText.count == 2, let mm = Int(monthText), (1...12).contains(mm) else { return nil }
+            // MM: the latest such month not after the booking period (a January invoice for 12 is December's).
+            let year = mm <= period.month ? period.year : period.year - 1
+            return Key(placement: String(text[pr]), month: Period(year: year, month: mm)!)
+        }
+    }
+
+    static func write(
+        directory dir: String, care: CareDayTally, invoiced: [Key: Ore], tolerance: Ore, asOf: Period
+    ) throws -> (OutputRecord, [String: Int64]) {
+        let out = try TableWriter(
+            directory: dir, name: "invoice_matching.csv",
+            header: [
+                "placement_id", "person", "unit", "month", "care_days", "price_ore", "delivered_ore", "invoiced_ore", "difference_ore", "finding",
+                "detail",
+            ])
+        var delivered: [Key: CareDayTally.PlacementMonth] = [:]
+        for pm in care.placementMonths where pm.period <= asOf { delivered[Key(placement: pm.id, month: pm.period)] = pm }
+        let known = Set(care.placementMonths.map(\.id)).union(care.stays.values.flatMap { $0.map(\.id) })
+        var counts: [String: Int64] = [:]
+        for key in Set(delivered.keys).union(invoiced.keys).sorted() {
+            let pm = delivered[key]
+            let inv = invoiced[key] ?? .zero
+            let cost = pm?.cost ?? .zero
+            let price = pm.flatMap { priceInForce($0.prices, $0.period) }
+            var finding: String, detail = ""
+            if let pm {
+                let days = Int64(pm.days)
+                if (inv - cost).value.magnitude <= tolerance.value.magnitude {
+                    finding = "matched"
+                } else if inv == .zero {
+                    finding = "not-invoiced"
+                } else if let price, price.value != 0, inv.value % price.value == 0 {
+                    finding = "days-difference"
+                    detail = "invoiced \(inv.value / price.value) days, delivered \(days)"
+                } else if days > 0, inv.value % days == 0 {
+                    finding = "price-difference"
+                    detail = "invoiced \(Ore(inv.value / days).swedish) kr a day, agreed \(price.map { $0.swedish } ?? "?") kr"
+                } else {
+                    finding = "amount-difference"
+                }
+            } else {
+                finding = known.contains(key.placement) ? "days-difference" : "invoiced-without-placement"
+                detail =
+                    known.contains(key.placement) ? "invoiced for a month without care days" : "the case system has no placement \(key.placement)"
+            }
+            counts[finding, default: 0] += 1
+            try out.write([
+                key.placement, pm?.person ?? "", pm?.unit ?? "", key.month.description, pm.map { String($0.days) } ?? "0",
+                price.map { String($0.value) } ?? "", String(cost.value), String(inv.value), String((inv - cost).value), finding, detail,
+            ])
+        }
+        return (try out.commit(), counts)
+    }
+
+    /// The price in force on the first counted day of a month: the latest price dated on or before
+    /// the month's last day, when only one price applies to the whole month.
+    static func priceInForce(_ text: String, _ month: Period) -> Ore? {
+        let prices = (try? CareDayTally.prices(text, fallback: PricePeriod(from: month.firstDay, price: .zero), path: "", line: 0)) ?? []
+        let inMonth = prices.filter { $0.from > month.firstDay && $0.from <= month.lastDay }
+        guard inMonth.isEmpty else { return nil }  // the price changes within the month
+        return prices.last { $0.from <= month.lastDay }?.price ?? prices.first?.price
+    }
+}
