@@ -63,6 +63,16 @@ final class StageTests: XCTestCase {
             accruals.map { $0["period"]! + " " + $0["placement_id"]! + " " + $0["accrual_ore"]! },
             ["2022-06 P2 3001500", "2022-05 P2 3101550", "2022-02 P1 3200000", "2022-01 P1 600000"])
 
+        // Invoice matching: the March invoice "faktura P1 02" charges P1's 10 February days at the old
+        // price (3 000 kr), not the 3 200 kr in force from 1 February.
+        let matching = try table(run + "/03-reconcile/invoice_matching.csv").map { [$0["placement_id"]!, $0["month"]!, $0["finding"]!] }
+        XCTAssertEqual(
+            matching,
+            [
+                ["P1", "2022-01", "not-invoiced"], ["P1", "2022-02", "price-difference"], ["P2", "2022-05", "not-invoiced"],
+                ["P2", "2022-06", "not-invoiced"],
+            ])
+
         // Volume table for U2: care days to June 83, by run-rate 166; budget 120 000 kr; net cost on
         // the placement accounts 24 000 kr in 2021, 30 000 kr to June, forecast 30 000 + 50 000 kr
         // (the budget of July–December).

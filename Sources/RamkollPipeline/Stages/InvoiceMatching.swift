@@ -81,11 +81,11 @@ enum InvoiceMatching {
         return (try out.commit(), counts)
     }
 
-    /// The price in force on the first counted day of a month: the latest price dated on or before
-    /// the month's last day, when only one price applies to the whole month.
+    /// The price of a month when one price applies to all of it (the first price applies from the
+    /// stay's start, so its date is not a change); nil when the price changes within the month.
     static func priceInForce(_ text: String, _ month: Period) -> Ore? {
         let prices = (try? CareDayTally.prices(text, fallback: PricePeriod(from: month.firstDay, price: .zero), path: "", line: 0)) ?? []
-        let inMonth = prices.filter { $0.from > month.firstDay && $0.from <= month.lastDay }
+        let inMonth = prices.dropFirst().filter { $0.from > month.firstDay && $0.from <= month.lastDay }
         guard inMonth.isEmpty else { return nil }  // the price changes within the month
         return prices.last { $0.from <= month.lastDay }?.price ?? prices.first?.price
     }
