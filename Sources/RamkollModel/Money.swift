@@ -51,6 +51,20 @@ public struct Ore: Hashable, Comparable, Sendable, CustomStringConvertible {
         return Ore.divideRoundingHalfAwayFromZero(value, by: unit)
     }
 
+    /// `a × b / c` rounded half away from zero, exactly, with a 128-bit intermediate product
+    /// (öre × öre overflows 64 bits). Nil when `c` is zero or the result does not fit.
+    public static func mulDivRoundingHalfAwayFromZero(_ a: Int64, _ b: Int64, _ c: Int64) -> Int64? {
+        guard c != 0 else { return nil }
+        let negative = ((a < 0) != (b < 0)) != (c < 0)
+        let product = a.magnitude.multipliedFullWidth(by: b.magnitude)
+        let divisor = c.magnitude
+        guard product.high < divisor else { return nil }
+        var (q, r) = divisor.dividingFullWidth((high: product.high, low: product.low))
+        if r >= divisor - r { q += 1 }  // 2r ≥ divisor, without overflow
+        guard q <= UInt64(Int64.max) else { return nil }
+        return negative ? -Int64(q) : Int64(q)
+    }
+
     /// `n / d` rounded half away from zero, exactly (no floating point). `d` must not be zero.
     public static func divideRoundingHalfAwayFromZero(_ n: Int64, by d: Int64) -> Int64 {
         precondition(d != 0)

@@ -101,10 +101,45 @@ final class StageTests: XCTestCase {
         XCTAssertEqual(int["deviation_pct"], "-60.0")
         XCTAssertEqual(int["over_threshold"], "yes")
 
-        let prog = try table(run + "/05-prognosis/prognos.csv").filter { $0["unit"] == "U2" && $0["line"] == "KOP" }
-        XCTAssertEqual(prog.first { $0["method"] == "run-rate" }?["forecast_ore"], String(-3_000_000 * 2))
+        let prog = try table(run + "/05-prognosis/prognos.csv").first { $0["unit"] == "U2" && $0["line"] == "KOP" }!
+        XCTAssertEqual(prog["run_rate_ore"], String(-3_000_000 * 2))
         // YTD −30 000 + remaining budget Jul–Dec (−10 000 × 4 − 5 000 × 2).
-        XCTAssertEqual(prog.first { $0["method"] == "ytd-plus-budget" }?["forecast_ore"], String(-3_000_000 - 5_000_000))
+        XCTAssertEqual(prog["ytd_plus_budget_ore"], String(-3_000_000 - 5_000_000))
+        // Seasonal: 2021 had all of U2's purchases (24 000) by June, so the year is what June shows.
+        XCTAssertEqual(prog["seasonal_ore"], "-3000000")
+        // The manual forecast replaces the computed one; KOP is volatile, so it has a range.
+        XCTAssertEqual(prog["forecast_ore"], "-10000000")
+        XCTAssertEqual(prog["forecast_method"], "manual")
+        XCTAssertEqual(prog["manual_author"], "Anna Controller")
+        XCTAssertEqual([prog["range_low_ore"], prog["range_high_ore"]], ["-8000000", "-3000000"])
+    }
+
+    /// A manual forecast changes exactly the figures it names — and the totals above them — and is
+    /// marked where it shows.
+    func testAManualForecastChangesExactlyWhatItNames() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let with = try smallPipelineCopy(in: dir, name: "with.yaml")
+        let without = try smallPipelineCopy(in: dir, name: "without.yaml") {
+            $0.replacingOccurrences(of: "manual_forecasts:", with: "# manual_forecasts:")
+        }
+        try runPipeline(with, runDir: dir + "/with")
+        try runPipeline(without, runDir: dir + "/without")
+        let a = try table(dir + "/with/05-prognosis/prognos.csv"), b = try table(dir + "/without/05-prognosis/prognos.csv")
+        XCTAssertEqual(a.count, b.count)
+        var changed: [String] = []
+        for (x, y) in zip(a, b) where x["forecast_ore"] != y["forecast_ore"] { changed.append("\(x["unit"]!) \(x["line"]!)") }
+        // U2's purchases, and every total that holds them: U2, IFO and SN × KOP, KOST, NETTO, RES.
+        XCTAssertEqual(
+            changed.sorted(),
+            ["IFO KOP", "IFO KOST", "IFO NETTO", "IFO RES", "SN KOP", "SN KOST", "SN NETTO", "SN RES", "U2 KOP", "U2 KOST", "U2 NETTO", "U2 RES"])
+        for (x, y) in zip(a, b) {
+            for k in ["run_rate_ore", "ytd_plus_budget_ore", "seasonal_ore", "budget_year_ore", "actual_ytd_ore"] { XCTAssertEqual(x[k], y[k]) }
+        }
+        let text = try String(contentsOfFile: dir + "/with/05-prognosis/prognos.txt", encoding: .utf8)
+        XCTAssertTrue(text.contains("Köp av tjänster *"), text)
+        XCTAssertTrue(
+            text.contains("Placeringar, Köp av tjänster: manuell prognos av Anna Controller — Två nya placeringar väntas under hösten"), text)
+        XCTAssertFalse(try String(contentsOfFile: dir + "/without/05-prognosis/prognos.txt", encoding: .utf8).contains("*"))
     }
 
     func testEveryManifestBalances() throws {

@@ -98,7 +98,9 @@ func smallPipelineCopy(in dir: String, name: String = "pipeline.yaml", edit: (St
     let base = TestPaths.fixture("small")
     var text = try String(contentsOfFile: base + "/pipeline.yaml", encoding: .utf8)
     text = text.replacingOccurrences(of: "../../../../", with: TestPaths.root.path + "/")
-    for f in ["pseudonym.key", "units.csv", "ansvar.csv", "ledger-2021.csv", "ledger-2022.csv", "placements.xml", "budget.csv"] {
+    for f in [
+        "pseudonym.key", "units.csv", "ansvar.csv", "ledger-2021.csv", "ledger-2022.csv", "placements.xml", "budget.csv", "manual-forecasts.csv",
+    ] {
         text = text.replacingOccurrences(of: " \(f)\n", with: " \(base)/\(f)\n")
     }
     return try TestPaths.write(edit(text), name: name, in: dir)

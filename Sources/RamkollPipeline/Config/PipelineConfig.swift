@@ -9,6 +9,8 @@ public struct PipelineConfig: Sendable {
     public enum ForecastMethod: String, Sendable, CaseIterable {
         case runRate = "run-rate"
         case ytdPlusBudget = "ytd-plus-budget"
+        /// Utfall YTD scaled by the previous year's monthly profile (its full year / its same months).
+        case seasonal
     }
     public enum KeySource: Sendable, Equatable {
         case file(String)
@@ -75,6 +77,12 @@ public struct PipelineConfig: Sendable {
         public var accounts: [String]
     }
 
+    /// Report lines whose forecast is shown with a range (the lowest and highest method), e.g. placements.
+    public var volatileLines: [String] = []
+    /// A controllers' file of manual forecasts (unit, line, amount, comment, author) that override
+    /// the computed figure.
+    public var manualForecasts: String?
+
     /// Volume tables (seed 002 Tabell 2–5): care days, budget and net cost for groups of units.
     public var volumeTables: [VolumeTable] = []
     public struct VolumeTable: Sendable, Equatable {
@@ -121,7 +129,7 @@ public struct PipelineConfig: Sendable {
             root, context: "pipeline",
             allowed: [
                 "name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget", "case_reconciliation", "ivo",
-                "assistance", "volume_tables",
+                "assistance", "volume_tables", "manual_forecasts",
             ])
         let name = r.string(top, "name", context: "pipeline", required: true, parent: root) ?? "pipeline"
         var fiscalYear = 0
@@ -146,7 +154,9 @@ public struct PipelineConfig: Sendable {
 
         let settings = r.mapping(
             top["settings"], context: "settings",
-            allowed: ["care_days", "forecast_method", "deviation_threshold_kr", "deviation_threshold_percent", "reject_limit_percent"])
+            allowed: [
+                "care_days", "forecast_method", "deviation_threshold_kr", "deviation_threshold_percent", "reject_limit_percent", "volatile_lines",
+            ])
         var careDays = CareDayConvention.inclusive
         if let c = r.string(settings, "care_days", context: "settings", required: false, parent: top["settings"]) {
             if let v = CareDayConvention(rawValue: c) {
@@ -162,7 +172,8 @@ public struct PipelineConfig: Sendable {
             } else {
                 r.error(
                     settings["forecast_method"],
-                    "settings: forecast_method \"\(m)\" is not known; use \(ForecastMethod.allCases.map(\.rawValue).joined(separator: " or "))")
+                    "settings: forecast_method \"\(m)\" is not known; use \(ForecastMethod.allCases.map(\.rawValue).dropLast().joined(separator: ", ")) or \(ForecastMethod.allCases.last!.rawValue)"
+                )
             }
         }
         let amounts = AmountParser()
@@ -186,6 +197,7 @@ public struct PipelineConfig: Sendable {
         }
         let thresholdPercent = percent("deviation_threshold_percent", default: 500)
         let rejectLimit = percent("reject_limit_percent", default: 100)
+        let volatileLines = (settings["volatile_lines"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
 
         var key: KeySource?
         if let kn = top["pseudonym_key"] {
@@ -308,6 +320,12 @@ public struct PipelineConfig: Sendable {
             pseudonymKey: key, mappings: mappings, sources: sources, budgets: budgets)
         var result = cfg
         result.diagnosticsBase = givenDir
+        result.volatileLines = volatileLines
+        if let mf = r.string(top, "manual_forecasts", context: "pipeline", required: false, parent: root) {
+            let abs = resolve(mf)
+            if !FileIO.exists(abs) { r.error(top["manual_forecasts"], "manual_forecasts: file \(mf) does not exist") }
+            result.manualForecasts = abs
+        }
         if let vn = top["volume_tables"] {
             for item in vn.sequence.map({ Array($0) }) ?? [] {
                 let vm = r.mapping(item, context: "volume table", allowed: ["name", "units", "forms", "budget_line"])
