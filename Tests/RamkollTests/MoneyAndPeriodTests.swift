@@ -92,4 +92,14 @@ final class MoneyAndPeriodTests: XCTestCase {
         XCTAssertEqual(early.days, 2)
         XCTAssertEqual(early.cost, Ore(2 * 300_000))
     }
+
+    func testWideMultiplyDivide() {
+        // 300 mnkr × 250 mnkr / 200 mnkr overflows 64 bits in the product; the result is exact.
+        XCTAssertEqual(Ore.mulDivRoundingHalfAwayFromZero(30_000_000_000, 25_000_000_000, 20_000_000_000), 37_500_000_000)
+        XCTAssertEqual(Ore.mulDivRoundingHalfAwayFromZero(-5, 3, 2), -8, "−7,5 rounds away from zero")
+        XCTAssertEqual(Ore.mulDivRoundingHalfAwayFromZero(5, 3, -2), -8)
+        XCTAssertEqual(Ore.mulDivRoundingHalfAwayFromZero(7, 1, 3), 2)
+        XCTAssertNil(Ore.mulDivRoundingHalfAwayFromZero(1, 1, 0))
+        XCTAssertNil(Ore.mulDivRoundingHalfAwayFromZero(Int64.max, Int64.max, 1), "does not fit")
+    }
 }
