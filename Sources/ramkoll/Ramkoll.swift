@@ -8,7 +8,7 @@ struct Ramkoll: ParsableCommand {
         commandName: "ramkoll",
         abstract: "Batch ETL and reconciliation for the finance of a social-services committee.",
         discussion: """
-            Stages: ingest → normalize → reconcile → deviation → prognosis. Each writes a numbered folder \
+            Stages: ingest → normalize → reconcile → deviation → prognosis → report. Each writes a numbered folder \
             of the run directory with a manifest (SHA-256 of inputs and outputs, control totals).
 
             Exit codes: 0 ok; 1 failure; 3 deviations over threshold (with --fail-on-deviation); \

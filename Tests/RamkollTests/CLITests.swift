@@ -72,7 +72,7 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(r.stdout.hasSuffix("exit 3 (deviationsOverThreshold)\n"), r.stdout)
         // Logs: one line per event, key=value, and nothing personal.
         let events = r.stderr.split(separator: "\n")
-        XCTAssertEqual(events.count, 6)
+        XCTAssertEqual(events.count, 8, "run started, three stages started and finished, run finished")
         XCTAssertTrue(events.allSatisfy { $0.hasPrefix("ts=") && $0.contains(" level=info msg=") }, r.stderr)
         XCTAssertTrue(events[1].contains("msg=\"stage started\" stage=deviation"), String(events[1]))
         XCTAssertNil(r.stderr.range(of: #"\d{6,8}[-+]\d{4}"#, options: .regularExpression))

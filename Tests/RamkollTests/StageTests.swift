@@ -142,10 +142,36 @@ final class StageTests: XCTestCase {
         XCTAssertFalse(try String(contentsOfFile: dir + "/without/05-prognosis/prognos.txt", encoding: .utf8).contains("*"))
     }
 
+    /// The report stage: the spreadsheet CSV opens in a Swedish Excel (BOM, `;`, CRLF, decimal comma,
+    /// tkr rounded once from the öre in prognos.csv), and tables.json carries the exact figures.
+    func testSpreadsheetAndJSONReport() throws {
+        let run = try TestPaths.temporaryDirectory()
+        try runPipeline(pipeline, runDir: run)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: run + "/06-report/prognos_kalkyl.csv"))
+        XCTAssertEqual(Array(bytes.prefix(3)), [0xEF, 0xBB, 0xBF])
+        let text = String(decoding: bytes.dropFirst(3), as: UTF8.self)
+        let lines = text.components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        XCTAssertTrue(lines[0].hasPrefix("Enhet;Enhetsnamn;Rad;Radnamn;Budget helår (tkr);Utfall t.o.m. (tkr)"), lines[0])
+        let machine = try table(run + "/05-prognosis/prognos.csv")
+        XCTAssertEqual(lines.count - 1, machine.count)
+        let u2kop = lines.first { $0.hasPrefix("U2;Placeringar;KOP;") }!.components(separatedBy: ";")
+        XCTAssertEqual(u2kop[9], String(Ore(Int64(machine.first { $0["unit"] == "U2" && $0["line"] == "KOP" }!["forecast_ore"]!)!).tkr))
+        let avv = String(decoding: try Data(contentsOf: URL(fileURLWithPath: run + "/06-report/avvikelse_kalkyl.csv")).dropFirst(3), as: UTF8.self)
+        XCTAssertTrue(avv.contains("SN;Socialnämnden;0;INT;Verksamhetens intäkter;10;5;2;-3;-60,0;yes\r\n"), avv)
+        struct Doc: Decodable {
+            let schema: String; let tables: [T]; struct T: Decodable { let name: String; let columns: [String]; let rows: [[String]] }
+        }
+        let doc = try JSONDecoder().decode(Doc.self, from: Data(contentsOf: URL(fileURLWithPath: run + "/06-report/tables.json")))
+        XCTAssertEqual(doc.schema, "ramkoll.report/1")
+        XCTAssertEqual(doc.tables.map(\.name), ["drift", "avvikelse", "prognos"])
+        XCTAssertEqual(doc.tables[2].rows.count, machine.count)
+        XCTAssertTrue(doc.tables[2].rows.contains { $0.contains("-10000000") && $0.contains("manual") }, "exact öre of the manual forecast")
+    }
+
     func testEveryManifestBalances() throws {
         let run = try TestPaths.temporaryDirectory()
         let outcome = try runPipeline(pipeline, runDir: run)
-        XCTAssertEqual(outcome.results.count, 5)
+        XCTAssertEqual(outcome.results.count, 6)
         for r in outcome.results {
             XCTAssertFalse(r.manifest.balances.isEmpty, "\(r.manifest.stage) states no control-total identity")
             for b in r.manifest.balances { XCTAssertTrue(b.balanced, "\(r.manifest.stage): \(b.identity): \(b.left) ≠ \(b.right)") }

@@ -10,11 +10,12 @@ import RamkollModel
 ///     reconcile  → 03-reconcile/ actuals_vs_budget.csv (unit × line × month, YTD), exceptions.csv
 ///     deviation  → 04-deviation/ avvikelse.csv, drift.csv, drift.txt (tkr, rolled up the unit tree)
 ///     prognosis  → 05-prognosis/ prognos.csv, prognos.txt (full-year forecast per method)
+///     report     → 06-report/    spreadsheet CSV (BOM, ;, decimal comma, tkr) and tables.json
 ///
 /// Every folder also holds `manifest.json` (inputs and outputs with SHA-256, rows, control totals
 /// and their identities, settings hash, tool version) and `timings.json`.
 public enum StageName: String, CaseIterable, Sendable, Comparable {
-    case ingest, normalize, reconcile, deviation, prognosis
+    case ingest, normalize, reconcile, deviation, prognosis, report
 
     public var folder: String {
         let n = StageName.allCases.firstIndex(of: self)! + 1
@@ -113,7 +114,9 @@ public protocol Stage: Sendable {
 public struct Pipeline: Sendable {
     public var stages: [any Stage]
 
-    public static let standard = Pipeline(stages: [IngestStage(), NormalizeStage(), ReconcileStage(), DeviationStage(), PrognosisStage()])
+    public static let standard = Pipeline(stages: [
+        IngestStage(), NormalizeStage(), ReconcileStage(), DeviationStage(), PrognosisStage(), ReportStage(),
+    ])
 
     public init(stages: [any Stage]) { self.stages = stages }
 

@@ -1,0 +1,116 @@
+import Foundation
+import RamkollModel
+
+/// Report: the committee's tables in formats people and machines open, from the deviation and
+/// prognosis outputs (nothing is computed again):
+///
+/// - `drift_kalkyl.csv`, `prognos_kalkyl.csv`, `avvikelse_kalkyl.csv` — Swedish spreadsheet CSV:
+///   UTF-8 with a byte order mark, `;`, decimal comma, Swedish headers, tkr as whole numbers;
+/// - `tables.json` — canonical, for machines: every table with its columns and its figures in öre
+///   (exact) and tkr (rounded once), sorted keys.
+public struct ReportStage: Stage {
+    public let name = StageName.report
+    public init() {}
+
+    struct Table: Encodable {
+        let name: String
+        let columns: [String]
+        let rows: [[String]]
+    }
+
+    struct Document: Encodable {
+        let schema = "ramkoll.report/1"
+        let pipeline: String
+        let asOf: String
+        let fiscalYear: Int
+        let tables: [Table]
+        enum CodingKeys: String, CodingKey { case schema, pipeline, asOf = "as_of", fiscalYear = "fiscal_year", tables }
+    }
+
+    /// Writes a spreadsheet CSV: BOM, `;`, CRLF (what Excel writes and reads back).
+    static func spreadsheet(_ name: String, header: [String], rows: [[String]], in dir: String) throws -> OutputRecord {
+        var bytes: [UInt8] = [0xEF, 0xBB, 0xBF]
+        for r in [header] + rows {
+            for (i, f) in r.enumerated() {
+                if i > 0 { bytes.append(UInt8(ascii: ";")) }
+                TableWriter.appendField(f, to: &bytes)
+            }
+            bytes += [0x0D, 0x0A]
+        }
+        let data = Data(bytes)
+        try FileIO.writeAtomically(data, to: dir + "/" + name)
+        return OutputRecord(path: name, sha256: FileIO.sha256(data), bytes: Int64(data.count), rows: Int64(rows.count))
+    }
+
+    static func readTable(_ path: String) throws -> (header: [String], rows: [[String]]) {
+        let t = try TableReader(path: path, required: [])
+        let header = t.index.sorted { $0.value < $1.value }.map(\.key)
+        var rows: [[String]] = []
+        try t.forEach { row in rows.append(header.map { row[$0] }) }
+        return (header, rows)
+    }
+
+    /// A machine table's cell for a spreadsheet: öre → whole tkr, a percentage's point → a decimal
+    /// comma; other text as it is.
+    static func spreadsheetCell(_ s: String, column: String) -> String {
+        if column.hasSuffix("_ore"), let v = Int64(s) { return String(Ore(v).tkr) }
+        if column.hasSuffix("_pct") { return s.replacingOccurrences(of: ".", with: ",") }
+        return s
+    }
+
+    /// Swedish column names for the spreadsheets.
+    static let swedishColumns: [String: String] = [
+        "unit": "Enhet", "unit_name": "Enhetsnamn", "level": "Nivå", "line": "Rad", "line_name": "Radnamn",
+        "budget_year_ore": "Budget helår (tkr)", "budget_ytd_ore": "Budget t.o.m. (tkr)", "actual_ytd_ore": "Utfall t.o.m. (tkr)",
+        "deviation_ytd_ore": "Avvikelse t.o.m. (tkr)", "deviation_pct": "Avvikelse %", "over_threshold": "Över tröskeln",
+        "run_rate_ore": "Prognos run-rate (tkr)", "ytd_plus_budget_ore": "Prognos utfall + budget (tkr)", "seasonal_ore": "Prognos säsong (tkr)",
+        "forecast_ore": "Prognos (tkr)", "forecast_method": "Metod", "deviation_ore": "Avvikelse (tkr)", "range_low_ore": "Intervall från (tkr)",
+        "range_high_ore": "Intervall till (tkr)", "manual_comment": "Kommentar", "manual_author": "Författare",
+    ]
+
+    public func run(_ context: StageContext) throws -> StageResult {
+        let cfg = context.config
+        let dir = context.directory(name)
+        let drift = try context.output(of: .deviation, named: "drift.csv")
+        let avvikelse = try context.output(of: .deviation, named: "avvikelse.csv")
+        let prognos = try context.output(of: .prognosis, named: "prognos.csv")
+        var tables: [Table] = []
+        var outputs: [OutputRecord] = []
+
+        // Drift: already in tkr.
+        let d = try ReportStage.readTable(drift.path)
+        let driftNames = [
+            "unit": "Enhet", "unit_name": "Enhetsnamn", "level": "Nivå", "line": "Rad", "line_name": "Radnamn",
+            "budget_tkr": "Budget \(cfg.fiscalYear) (tkr)", "actual_tkr": "\(cfg.asOf.month == 12 ? "Bokslut" : "Utfall t.o.m. \(cfg.asOf)") (tkr)",
+            "deviation_tkr": "Avvikelse (tkr)", "previous_year_tkr": "Föregående år (tkr)", "diff_tkr": "Diff (tkr)",
+        ]
+        outputs.append(try ReportStage.spreadsheet("drift_kalkyl.csv", header: d.header.map { driftNames[$0] ?? $0 }, rows: d.rows, in: dir))
+        tables.append(Table(name: "drift", columns: d.header, rows: d.rows))
+
+        // Avvikelse and prognosis: öre → tkr for the spreadsheet, exact öre in the JSON.
+        for (source, sheet, label) in [(avvikelse, "avvikelse_kalkyl.csv", "avvikelse"), (prognos, "prognos_kalkyl.csv", "prognos")] {
+            let t = try ReportStage.readTable(source.path)
+            let header = t.header.map { ReportStage.swedishColumns[$0] ?? $0 }
+            let rows = t.rows.map { r in zip(t.header, r).map { ReportStage.spreadsheetCell($1, column: $0) } }
+            outputs.append(try ReportStage.spreadsheet(sheet, header: header, rows: rows, in: dir))
+            tables.append(Table(name: label, columns: t.header, rows: t.rows))
+        }
+        var json = try StageManifest.encoder().encode(
+            Document(pipeline: cfg.name, asOf: cfg.asOf.description, fiscalYear: cfg.fiscalYear, tables: tables))
+        json.append(0x0A)
+        try FileIO.writeAtomically(json, to: dir + "/tables.json")
+        outputs.append(OutputRecord(path: "tables.json", sha256: FileIO.sha256(json), bytes: Int64(json.count), rows: Int64(tables.count)))
+
+        let sheetRows = outputs.prefix(3).map(\.rows)
+        let manifest = context.manifest(
+            name, inputs: [drift.input, avvikelse.input, prognos.input], outputs: outputs,
+            totals: ["tables": Int64(tables.count)],
+            balances: [
+                Balance("drift_kalkyl.csv rows = drift.csv rows", left: sheetRows[0], right: Int64(d.rows.count)),
+                Balance(
+                    "avvikelse_kalkyl.csv rows + prognos_kalkyl.csv rows = rows of avvikelse.csv and prognos.csv", left: sheetRows[1] + sheetRows[2],
+                    right: Int64(tables[1].rows.count + tables[2].rows.count)),
+            ])
+        return StageResult(manifest: manifest, summary: ["report: spreadsheet CSV (drift, avvikelse, prognos) and tables.json in 06-report/"])
+    }
+}
