@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZIPFoundation
 
 @testable import RamkollModel
 @testable import RamkollPipeline
@@ -166,6 +167,22 @@ final class StageTests: XCTestCase {
         XCTAssertEqual(doc.tables.map(\.name), ["drift", "avvikelse", "prognos"])
         XCTAssertEqual(doc.tables[2].rows.count, machine.count)
         XCTAssertTrue(doc.tables[2].rows.contains { $0.contains("-10000000") && $0.contains("manual") }, "exact öre of the manual forecast")
+
+        // The workbook, read back: three sheets; numbers stored as numbers in the tkr format.
+        let archive = try Archive(url: URL(fileURLWithPath: run + "/06-report/rapport.xlsx"), accessMode: .read)
+        func entry(_ name: String) throws -> String {
+            var data = Data()
+            _ = try archive.extract(archive[name]!) { data.append($0) }
+            return String(decoding: data, as: UTF8.self)
+        }
+        let workbook = try entry("xl/workbook.xml")
+        XCTAssertTrue(workbook.contains(#"<sheet name="Drift" sheetId="1""#) && workbook.contains(#"<sheet name="Prognos" sheetId="3""#), workbook)
+        let drift = try entry("xl/worksheets/sheet1.xml")
+        // Row 2 is SN / INT: budget 10 tkr (F2), outcome to date 2 tkr (G2), as numbers with style 1 (#,##0).
+        XCTAssertTrue(drift.contains(#"<c r="F2" s="1"><v>10</v></c><c r="G2" s="1"><v>2</v></c>"#), String(drift.prefix(3000)))
+        XCTAssertTrue(try entry("xl/styles.xml").contains(##"formatCode="#,##0""##))
+        let avvikelse = try entry("xl/worksheets/sheet2.xml")
+        XCTAssertTrue(avvikelse.contains(#"<c r="J2" s="2"><v>-60.0</v></c>"#), "the percentage is a number too")
     }
 
     func testEveryManifestBalances() throws {

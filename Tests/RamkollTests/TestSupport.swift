@@ -80,16 +80,19 @@ func assertMatchesGolden(_ actualDir: String, _ expectedDir: String, file: Stati
     let expected = filesBelow(expectedDir)
     XCTAssertEqual(actual, expected, "the set of output files differs from \(expectedDir)", file: file, line: line)
     for f in actual where expected.contains(f) {
-        let a = try String(contentsOfFile: actualDir + "/" + f, encoding: .utf8)
-        let e = try String(contentsOfFile: expectedDir + "/" + f, encoding: .utf8)
-        if a != e {
-            let al = a.split(separator: "\n", omittingEmptySubsequences: false), el = e.split(separator: "\n", omittingEmptySubsequences: false)
-            let firstDiff = zip(al, el).enumerated().first { $0.element.0 != $0.element.1 }
-            let where_ =
-                firstDiff.map { "line \($0.offset + 1):\n  expected: \($0.element.1)\n  actual:   \($0.element.0)" }
-                ?? "line counts \(el.count) vs \(al.count)"
-            XCTFail("\(f) differs from the golden file (\(where_)); RAMKOLL_RECORD=1 re-records", file: file, line: line)
+        let ad = try Data(contentsOf: URL(fileURLWithPath: actualDir + "/" + f)),
+            ed = try Data(contentsOf: URL(fileURLWithPath: expectedDir + "/" + f))
+        guard ad != ed else { continue }
+        guard let a = String(data: ad, encoding: .utf8), let e = String(data: ed, encoding: .utf8) else {
+            XCTFail("\(f) (binary) differs from the golden file; RAMKOLL_RECORD=1 re-records", file: file, line: line)
+            continue
         }
+        let al = a.split(separator: "\n", omittingEmptySubsequences: false), el = e.split(separator: "\n", omittingEmptySubsequences: false)
+        let firstDiff = zip(al, el).enumerated().first { $0.element.0 != $0.element.1 }
+        let where_ =
+            firstDiff.map { "line \($0.offset + 1):\n  expected: \($0.element.1)\n  actual:   \($0.element.0)" }
+            ?? "line counts \(el.count) vs \(al.count)"
+        XCTFail("\(f) differs from the golden file (\(where_)); RAMKOLL_RECORD=1 re-records", file: file, line: line)
     }
 }
 

@@ -95,6 +95,24 @@ public struct ReportStage: Stage {
             outputs.append(try ReportStage.spreadsheet(sheet, header: header, rows: rows, in: dir))
             tables.append(Table(name: label, columns: t.header, rows: t.rows))
         }
+        // The workbook: one sheet per table, numbers as numbers.
+        func cells(_ header: [String], _ row: [String]) -> [XLSXWriter.Cell] {
+            zip(header, row).map { column, value in
+                if column.hasSuffix("_tkr"), let v = Int64(value) { return .integer(v) }
+                if column.hasSuffix("_ore"), let v = Int64(value) { return .integer(Ore(v).tkr) }
+                if column.hasSuffix("_pct"), !value.isEmpty { return .decimal(value) }
+                return .text(value)
+            }
+        }
+        let sheets = tables.map { t in
+            XLSXWriter.Sheet(
+                name: t.name.capitalized, header: t.columns.map { ReportStage.swedishColumns[$0] ?? driftNames[$0] ?? $0 },
+                rows: t.rows.map { cells(t.columns, $0) })
+        }
+        try XLSXWriter.write(sheets, to: dir + "/rapport.xlsx")
+        let (xHex, xBytes) = try FileIO.sha256(ofFile: dir + "/rapport.xlsx")
+        outputs.append(OutputRecord(path: "rapport.xlsx", sha256: xHex, bytes: xBytes, rows: Int64(sheets.count)))
+
         var json = try StageManifest.encoder().encode(
             Document(pipeline: cfg.name, asOf: cfg.asOf.description, fiscalYear: cfg.fiscalYear, tables: tables))
         json.append(0x0A)
@@ -111,6 +129,7 @@ public struct ReportStage: Stage {
                     "avvikelse_kalkyl.csv rows + prognos_kalkyl.csv rows = rows of avvikelse.csv and prognos.csv", left: sheetRows[1] + sheetRows[2],
                     right: Int64(tables[1].rows.count + tables[2].rows.count)),
             ])
-        return StageResult(manifest: manifest, summary: ["report: spreadsheet CSV (drift, avvikelse, prognos) and tables.json in 06-report/"])
+        return StageResult(
+            manifest: manifest, summary: ["report: spreadsheet CSV (drift, avvikelse, prognos), rapport.xlsx and tables.json in 06-report/"])
     }
 }
