@@ -183,6 +183,14 @@ final class StageTests: XCTestCase {
         XCTAssertTrue(try entry("xl/styles.xml").contains(##"formatCode="#,##0""##))
         let avvikelse = try entry("xl/worksheets/sheet2.xml")
         XCTAssertTrue(avvikelse.contains(#"<c r="J2" s="2"><v>-60.0</v></c>"#), "the percentage is a number too")
+
+        // The HTML report opens offline: no scripts, no external resources, charts as inline SVG.
+        let html = try String(contentsOfFile: run + "/06-report/rapport.html", encoding: .utf8)
+        XCTAssertFalse(html.contains("<script"))
+        XCTAssertFalse(html.replacingOccurrences(of: "xmlns=\"http://www.w3.org/2000/svg\"", with: "").contains("http"), "no external resources")
+        XCTAssertEqual(html.components(separatedBy: "<svg ").count - 1, 3, "budget vs outcome per month, forecast by method, deviation by unit")
+        XCTAssertTrue(
+            html.contains("<tr class=\"s\"><td>Årets resultat</td><td class=\"n\">0</td><td class=\"n\">-37</td>"), "the Drift table's result line")
     }
 
     func testEveryManifestBalances() throws {

@@ -74,6 +74,7 @@ public struct ReportStage: Stage {
         let drift = try context.output(of: .deviation, named: "drift.csv")
         let avvikelse = try context.output(of: .deviation, named: "avvikelse.csv")
         let prognos = try context.output(of: .prognosis, named: "prognos.csv")
+        let grid = try context.output(of: .reconcile, named: "actuals_vs_budget.csv")
         var tables: [Table] = []
         var outputs: [OutputRecord] = []
 
@@ -113,6 +114,28 @@ public struct ReportStage: Stage {
         let (xHex, xBytes) = try FileIO.sha256(ofFile: dir + "/rapport.xlsx")
         outputs.append(OutputRecord(path: "rapport.xlsx", sha256: xHex, bytes: xBytes, rows: Int64(sheets.count)))
 
+        // The HTML report: monthly net cost (the base lines under NETTO) at the root, from the grid.
+        let maps = context.mappings
+        func baseLines(of id: String) -> Set<String> {
+            guard let l = maps.lineByID[id] else { return [] }
+            return l.isSum ? Set(l.sumOf.flatMap { baseLines(of: $0) }) : [id]
+        }
+        let netLines = maps.lineByID["NETTO"] != nil ? baseLines(of: "NETTO") : Set(maps.reportLines.filter { !$0.isSum }.map(\.id))
+        var budgetByMonth: [String: Ore] = [:], actualByMonth: [String: Ore] = [:]
+        try TableReader(path: grid.path, required: ["line", "period", "budget_ore", "actual_ore"]).forEach { row in
+            guard netLines.contains(row["line"]) else { return }
+            budgetByMonth[row["period"], default: .zero] += Ore(try row.int("budget_ore"))
+            actualByMonth[row["period"], default: .zero] += Ore(try row.int("actual_ore"))
+        }
+        func dicts(_ t: Table) -> [[String: String]] { t.rows.map { Dictionary(uniqueKeysWithValues: zip(t.columns, $0)) } }
+        let html = HTMLReport.render(
+            config: cfg, mappings: context.mappings, drift: dicts(tables[0]), avvikelse: dicts(tables[1]), prognos: dicts(tables[2]),
+            months: Period.months(ofYear: cfg.fiscalYear).map {
+                HTMLReport.Month(
+                    period: $0.description, budget: budgetByMonth[$0.description] ?? .zero, actual: actualByMonth[$0.description] ?? .zero)
+            })
+        outputs.append(try FileIO.writeText(html, directory: dir, name: "rapport.html"))
+
         var json = try StageManifest.encoder().encode(
             Document(pipeline: cfg.name, asOf: cfg.asOf.description, fiscalYear: cfg.fiscalYear, tables: tables))
         json.append(0x0A)
@@ -121,7 +144,7 @@ public struct ReportStage: Stage {
 
         let sheetRows = outputs.prefix(3).map(\.rows)
         let manifest = context.manifest(
-            name, inputs: [drift.input, avvikelse.input, prognos.input], outputs: outputs,
+            name, inputs: [drift.input, avvikelse.input, prognos.input, grid.input], outputs: outputs,
             totals: ["tables": Int64(tables.count)],
             balances: [
                 Balance("drift_kalkyl.csv rows = drift.csv rows", left: sheetRows[0], right: Int64(d.rows.count)),
@@ -130,6 +153,7 @@ public struct ReportStage: Stage {
                     right: Int64(tables[1].rows.count + tables[2].rows.count)),
             ])
         return StageResult(
-            manifest: manifest, summary: ["report: spreadsheet CSV (drift, avvikelse, prognos), rapport.xlsx and tables.json in 06-report/"])
+            manifest: manifest,
+            summary: ["report: spreadsheet CSV (drift, avvikelse, prognos), rapport.xlsx, rapport.html and tables.json in 06-report/"])
     }
 }
