@@ -79,6 +79,14 @@ public struct PipelineConfig: Sendable {
 
     /// Report lines whose forecast is shown with a range (the lowest and highest method), e.g. placements.
     public var volatileLines: [String] = []
+    /// Where each checkpoint's forecast is kept (one file per as-of period), and the checkpoints'
+    /// names by month ("04": "Fördjupad månadsuppföljning"). nil: no history is kept.
+    public var forecastHistory: ForecastHistorySettings?
+    public struct ForecastHistorySettings: Sendable, Equatable {
+        public var directory: String
+        public var checkpointNames: [Int: String]
+    }
+
     /// A controllers' file of manual forecasts (unit, line, amount, comment, author) that override
     /// the computed figure.
     public var manualForecasts: String?
@@ -129,7 +137,7 @@ public struct PipelineConfig: Sendable {
             root, context: "pipeline",
             allowed: [
                 "name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget", "case_reconciliation", "ivo",
-                "assistance", "volume_tables", "manual_forecasts",
+                "assistance", "volume_tables", "manual_forecasts", "forecast_history",
             ])
         let name = r.string(top, "name", context: "pipeline", required: true, parent: root) ?? "pipeline"
         var fiscalYear = 0
@@ -321,6 +329,18 @@ public struct PipelineConfig: Sendable {
         var result = cfg
         result.diagnosticsBase = givenDir
         result.volatileLines = volatileLines
+        if let hn = top["forecast_history"] {
+            let hm = r.mapping(hn, context: "forecast_history", allowed: ["path", "checkpoints"])
+            if let path = r.string(hm, "path", context: "forecast_history", required: true, parent: hn) {
+                var names: [Int: String] = [:]
+                for (k, v) in r.mapping(
+                    hm["checkpoints"], context: "forecast_history checkpoints", allowed: Set((1...12).map { $0 < 10 ? "0\($0)" : "\($0)" }))
+                {
+                    if let month = Int(k), let name = v.string { names[month] = name }
+                }
+                result.forecastHistory = ForecastHistorySettings(directory: resolve(path), checkpointNames: names)
+            }
+        }
         if let mf = r.string(top, "manual_forecasts", context: "pipeline", required: false, parent: root) {
             let abs = resolve(mf)
             if !FileIO.exists(abs) { r.error(top["manual_forecasts"], "manual_forecasts: file \(mf) does not exist") }

@@ -163,6 +163,26 @@ public struct PrognosisStage: Stage {
         if !footnotes.isEmpty { text += "* innehåller en manuell prognos:\n" + footnotes.map { "  " + $0 }.joined(separator: "\n") + "\n" }
         let csv = try out.commit()
         let txt = try FileIO.writeText(text, directory: dir, name: "prognos.txt")
+
+        // Forecast history: keep this checkpoint, read the year's checkpoints, show the changes.
+        var historyOuts: [OutputRecord] = []
+        if let h = cfg.forecastHistory {
+            var keep: [(unit: String, line: String, budget: Ore, forecast: Ore, method: String)] = []
+            for unit in maps.units.depthFirst() {
+                let budget = figures.lines(of: unit.id, mappings: maps) { $0.budgetYear }
+                let chosen = maps.withSums(selected[unit.id] ?? [:])
+                for l in maps.reportLines { keep.append((unit.id, l.id, budget[l.id]!, chosen[l.id] ?? .zero, cfg.forecastMethod.rawValue)) }
+            }
+            try ForecastHistory.write(directory: h.directory, asOf: cfg.asOf, rows: keep)
+            let (history, historyInputs) = try ForecastHistory.read(directory: h.directory, asOf: cfg.asOf)
+            inputs += historyInputs.map {
+                var r = $0; r.path = cfg.display(r.path); return r
+            }
+            historyOuts = try ForecastHistory.writeReport(
+                directory: dir, history: history, settings: h, asOf: cfg.asOf, maps: maps,
+                outcome: { u, l in figures.lines(of: u, mappings: maps) { $0.actualThrough(12) }[l] ?? .zero },
+                budget: { u, l in figures.lines(of: u, mappings: maps) { $0.budgetYear }[l] ?? .zero })
+        }
         let expected = Int64(maps.units.units.count * maps.reportLines.count)
         let root = maps.units.root
         let rootSelected = maps.withSums(selected[root] ?? [:])
@@ -170,7 +190,7 @@ public struct PrognosisStage: Stage {
             acc + baseLines.reduce(Ore.zero) { $0 + (selected[u.id]?[$1.id] ?? .zero) }
         }
         let manifest = context.manifest(
-            name, inputs: inputs, outputs: [csv, txt],
+            name, inputs: inputs, outputs: [csv, txt] + historyOuts,
             totals: [
                 "rows": csv.rows, "months_elapsed": Int64(m), "manual_forecasts": Int64(manual.values.reduce(0) { $0 + $1.count }),
                 "manual_forecasts_applied": changed,

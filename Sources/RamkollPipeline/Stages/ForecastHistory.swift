@@ -1,0 +1,88 @@
+import Foundation
+import RamkollModel
+
+/// Forecast history (DOMAIN.md §8, seed 001 "Prognos och prognosförändring"): each run keeps its
+/// checkpoint's forecast in the history folder (`forecast-YYYY-MM.csv`, replaced when the same
+/// checkpoint is run again), and reads the fiscal year's earlier checkpoints back to show, per unit
+/// and line, the forecast deviation at every checkpoint, its change since the previous one and —
+/// at the year's close — the outcome and outcome − forecast (prognossäkerhet).
+enum ForecastHistory {
+    struct Entry { let budget: Ore; let forecast: Ore; let method: String }
+
+    static func fileName(_ p: Period) -> String { "forecast-\(p).csv" }
+
+    static func write(directory: String, asOf: Period, rows: [(unit: String, line: String, budget: Ore, forecast: Ore, method: String)]) throws {
+        try FileIO.createDirectory(directory)
+        let t = try TableWriter(directory: directory, name: fileName(asOf), header: ["unit", "line", "budget_year_ore", "forecast_ore", "method"])
+        for r in rows { try t.write([r.unit, r.line, String(r.budget.value), String(r.forecast.value), r.method]) }
+        _ = try t.commit()
+    }
+
+    /// The fiscal year's checkpoints up to `asOf`, with what each forecast; and the files read.
+    static func read(directory: String, asOf: Period) throws -> ([Period: [String: Entry]], [InputRecord]) {
+        var out: [Period: [String: Entry]] = [:]
+        var inputs: [InputRecord] = []
+        for month in 1...asOf.month {
+            let p = Period(year: asOf.year, month: month)!
+            let path = directory + "/" + fileName(p)
+            guard FileIO.exists(path) else { continue }
+            let (hex, bytes) = try FileIO.sha256(ofFile: path)
+            inputs.append(InputRecord(path: path, sha256: hex, bytes: bytes, role: "forecast history \(p)"))
+            var entries: [String: Entry] = [:]
+            try TableReader(path: path, required: ["unit", "line", "budget_year_ore", "forecast_ore", "method"]).forEach { row in
+                entries[row["unit"] + "|" + row["line"]] = Entry(
+                    budget: Ore(try row.int("budget_year_ore")), forecast: Ore(try row.int("forecast_ore")), method: row["method"])
+            }
+            out[p] = entries
+        }
+        return (out, inputs)
+    }
+
+    /// prognosforandring.csv (every unit × line × checkpoint) and prognosforandring.txt (the root's
+    /// result line, in seed 001's shape).
+    static func writeReport(
+        directory dir: String, history: [Period: [String: Entry]], settings: PipelineConfig.ForecastHistorySettings, asOf: Period,
+        maps: MappingTables, outcome: (String, String) -> Ore, budget: (String, String) -> Ore
+    ) throws -> [OutputRecord] {
+        let checkpoints = history.keys.sorted()
+        let closed = asOf.month == 12
+        func name(_ p: Period) -> String { settings.checkpointNames[p.month] ?? "Prognos \(p)" }
+        let csv = try TableWriter(
+            directory: dir, name: "prognosforandring.csv",
+            header: [
+                "unit", "line", "checkpoint", "checkpoint_name", "forecast_deviation_ore", "change_since_previous_ore", "outcome_minus_forecast_ore",
+            ])
+        for unit in maps.units.depthFirst() {
+            for l in maps.reportLines {
+                var previous: Ore?
+                for c in checkpoints {
+                    guard let e = history[c]?[unit.id + "|" + l.id] else { continue }
+                    let dev = e.forecast - e.budget
+                    let outcomeDev = closed ? outcome(unit.id, l.id) - budget(unit.id, l.id) : nil
+                    try csv.write([
+                        unit.id, l.id, c.description, name(c), String(dev.value), previous.map { String((dev - $0).value) } ?? "",
+                        outcomeDev.map { String(($0 - dev).value) } ?? "",
+                    ])
+                    previous = dev
+                }
+            }
+        }
+        // Seed 001: Avstämningstillfälle | Prognos | Avvikelse från bokslut, for the root's result line.
+        let root = maps.units.root, result = maps.reportLines.last!.id
+        var rows = [["Avstämningstillfälle", "Prognos", closed ? "Avvikelse från bokslut" : "Förändring"]]
+        let outcomeDev = outcome(root, result) - budget(root, result)
+        var previous: Ore?
+        for c in checkpoints where !(closed && c == asOf) {
+            guard let e = history[c]?[root + "|" + result] else { continue }
+            let dev = e.forecast - e.budget
+            let third = closed ? Ore.formatWhole((outcomeDev - dev).tkr) : previous.map { Ore.formatWhole((dev - $0).tkr) } ?? ""
+            rows.append([name(c), Ore.formatWhole(dev.tkr), third])
+            previous = dev
+        }
+        if closed { rows.append(["Bokslut \(asOf.year)", Ore.formatWhole(outcomeDev.tkr), ""]) }
+        let text =
+            "Prognos och prognosförändring — \(maps.lineByID[result]!.name), \(maps.units.byID[root]?.name ?? root) (tkr, avvikelse mot budget)\n"
+            + TextTable.render(rows)
+        return [try csv.commit(), try FileIO.writeText(text, directory: dir, name: "prognosforandring.txt")]
+    }
+}
