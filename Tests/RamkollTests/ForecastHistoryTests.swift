@@ -42,6 +42,13 @@ final class ForecastHistoryTests: XCTestCase {
                 ["Delårsbokslut", tkr(june.forecast - june.budget), tkr(outcome - (june.forecast - june.budget))],
                 ["Bokslut 2022", tkr(outcome)],
             ])
+        // The year-end HTML report charts the checkpoints and the outcome.
+        let html = try String(contentsOfFile: dir + "/2022-12/06-report/rapport.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("<h2>Prognos per uppföljningstillfälle</h2>"))
+        XCTAssertTrue(
+            html.contains(">Fördjupad månadsuppföljning</text>") && html.contains(">Delårsbokslut</text>") && html.contains(">Bokslut 2022</text>"))
+        XCTAssertFalse(html.contains(">Prognos 2022-12</text>"), "at the close the year's own checkpoint is the outcome")
+
         // Both earlier checkpoints are inputs of the year-end prognosis, with their SHA-256.
         let inputs = close.results.first { $0.manifest.stage == "prognosis" }!.manifest.inputs.filter { $0.role.hasPrefix("forecast history") }
         XCTAssertEqual(inputs.map(\.role), ["forecast history 2022-03", "forecast history 2022-06", "forecast history 2022-12"])

@@ -65,7 +65,7 @@ enum HTMLReport {
     static func render(
         config cfg: PipelineConfig, mappings maps: MappingTables, drift: [[String: String]], avvikelse: [[String: String]],
         prognos: [[String: String]],
-        months: [Month]
+        months: [Month], checkpoints: [(name: String, deviation: Ore)] = []
     ) -> String {
         let root = maps.units.root
         let rootName = maps.units.byID[root]?.name ?? root
@@ -114,8 +114,22 @@ enum HTMLReport {
                     title:
                         "\(maps.lineByID[resultLine]!.name) enligt prognosmetod, tkr (budget \(Ore.formatWhole(Ore(Int64(p["budget_year_ore"]!)!).tkr)))",
                     labels: methods.map(\.0), series: [("Prognos", "#c55a11", methods.map { m in Int64(p[m.1] ?? "").map { Ore($0).tkr } })])
+            body += "<p class=\"m\">Vald metod: \(escape(p["forecast_method"]!)).</p>"
+        }
+        if !checkpoints.isEmpty {
+            var labels = checkpoints.map(\.name)
+            var values: [Int64?] = checkpoints.map { $0.deviation.tkr }
+            if cfg.asOf.month == 12, let res = drift.first(where: { $0["unit"] == root && $0["line"] == resultLine }),
+                let d = Int64(res["deviation_tkr"] ?? "")
+            {
+                labels.append("Bokslut \(fy)")
+                values.append(d)
+            }
             body +=
-                "<p class=\"m\">Vald metod: \(escape(p["forecast_method"]!)). Prognoshistorik per uppföljningstillfälle kommer när körningar sparas per tillfälle.</p>"
+                "<h2>Prognos per uppföljningstillfälle</h2>"
+                + bars(
+                    title: "\(maps.lineByID[resultLine]!.name): prognostiserad avvikelse mot budget, tkr", labels: labels,
+                    series: [("Prognos", "#7f6000", values)])
         }
 
         // Deviation by unit (first level under the root), net cost to date against budget to date.

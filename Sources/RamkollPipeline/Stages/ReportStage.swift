@@ -75,6 +75,7 @@ public struct ReportStage: Stage {
         let avvikelse = try context.output(of: .deviation, named: "avvikelse.csv")
         let prognos = try context.output(of: .prognosis, named: "prognos.csv")
         let grid = try context.output(of: .reconcile, named: "actuals_vs_budget.csv")
+        let changes = try context.optionalOutput(of: .prognosis, named: "prognosforandring.csv")
         var tables: [Table] = []
         var outputs: [OutputRecord] = []
 
@@ -128,12 +129,25 @@ public struct ReportStage: Stage {
             actualByMonth[row["period"], default: .zero] += Ore(try row.int("actual_ore"))
         }
         func dicts(_ t: Table) -> [[String: String]] { t.rows.map { Dictionary(uniqueKeysWithValues: zip(t.columns, $0)) } }
+        // The forecast at each checkpoint (root, result line), when the pipeline keeps a history.
+        var checkpoints: [(name: String, deviation: Ore)] = []
+        if let changes {
+            let result = maps.reportLines.last!.id
+            try TableReader(path: changes.path, required: ["unit", "line", "checkpoint", "checkpoint_name", "forecast_deviation_ore"]).forEach {
+                row in
+                // At the close the year's own checkpoint is the outcome, shown as such.
+                let closing = cfg.asOf.month == 12 && row["checkpoint"] == cfg.asOf.description
+                if row["unit"] == maps.units.root && row["line"] == result && !closing {
+                    checkpoints.append((row["checkpoint_name"], Ore(try row.int("forecast_deviation_ore"))))
+                }
+            }
+        }
         let html = HTMLReport.render(
             config: cfg, mappings: context.mappings, drift: dicts(tables[0]), avvikelse: dicts(tables[1]), prognos: dicts(tables[2]),
             months: Period.months(ofYear: cfg.fiscalYear).map {
                 HTMLReport.Month(
                     period: $0.description, budget: budgetByMonth[$0.description] ?? .zero, actual: actualByMonth[$0.description] ?? .zero)
-            })
+            }, checkpoints: checkpoints)
         outputs.append(try FileIO.writeText(html, directory: dir, name: "rapport.html"))
 
         var json = try StageManifest.encoder().encode(
@@ -144,7 +158,7 @@ public struct ReportStage: Stage {
 
         let sheetRows = outputs.prefix(3).map(\.rows)
         let manifest = context.manifest(
-            name, inputs: [drift.input, avvikelse.input, prognos.input, grid.input], outputs: outputs,
+            name, inputs: [drift.input, avvikelse.input, prognos.input, grid.input] + (changes.map { [$0.input] } ?? []), outputs: outputs,
             totals: ["tables": Int64(tables.count)],
             balances: [
                 Balance("drift_kalkyl.csv rows = drift.csv rows", left: sheetRows[0], right: Int64(d.rows.count)),

@@ -80,6 +80,14 @@ public struct StageContext: Sendable {
         return (path, InputRecord(path: "../\(stage.folder)/\(name)", sha256: hex, bytes: bytes, role: "\(stage.rawValue) output"))
     }
 
+    /// Like `output(of:named:)`, for an output a stage writes only when configured: nil when the
+    /// stage's manifest does not list it.
+    public func optionalOutput(of stage: StageName, named name: String) throws -> (path: String, input: InputRecord)? {
+        let manifest = try StageManifest.read(from: directory(stage))
+        guard manifest.outputs.contains(where: { $0.path == name }) else { return nil }
+        return try output(of: stage, named: name)
+    }
+
     public func manifest(
         _ stage: StageName, inputs: [InputRecord], outputs: [OutputRecord], totals: [String: Int64],
         balances: [Balance], notes: [String] = []
