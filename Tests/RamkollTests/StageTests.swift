@@ -193,6 +193,30 @@ final class StageTests: XCTestCase {
             html.contains("<tr class=\"s\"><td>Årets resultat</td><td class=\"n\">0</td><td class=\"n\">-37</td>"), "the Drift table's result line")
     }
 
+    /// Budget versions: an additional appropriation counts from the month it was decided; reports
+    /// name the versions in force.
+    func testBudgetVersionsCountFromTheirDecision() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        _ = try TestPaths.write(
+            "enhet;rad;belopp;periodisering;jan;feb;mar;apr;maj;jun;jul;aug;sep;okt;nov;dec\nU2;KOP;-24 000;jämn;;;;;;;;;;;;\nU1;KB;24 000;jämn;;;;;;;;;;;;\n",
+            name: "tillagg.csv", in: dir)
+        let p = try smallPipelineCopy(in: dir) {
+            $0 + "  - path: \(dir)/tillagg.csv\n    version: tilläggsanslag\n    date: 2022-05-10\n    note: KF § 88 placeringar\n"
+        }
+        func kopBudget(_ asOf: String) throws -> (String, String) {
+            let run = dir + "/" + asOf
+            try runPipeline(p, runDir: run, asOf: asOf)
+            let row = try table(run + "/04-deviation/drift.csv").first { $0["unit"] == "U2" && $0["line"] == "KOP" }!
+            return (row["budget_tkr"]!, try String(contentsOfFile: run + "/04-deviation/drift.txt", encoding: .utf8).components(separatedBy: "\n")[0])
+        }
+        let (april, aprilTitle) = try kopBudget("2022-04")
+        let (june, juneTitle) = try kopBudget("2022-06")
+        XCTAssertEqual(april, "-120")
+        XCTAssertEqual(june, "-144", "the appropriation of 24 000 kr is in force from May")
+        XCTAssertEqual(aprilTitle, "Drift — Socialnämnden (SN); budget: original")
+        XCTAssertEqual(juneTitle, "Drift — Socialnämnden (SN); budget: original; tilläggsanslag 2022-05-10 (KF § 88 placeringar)")
+    }
+
     func testEveryManifestBalances() throws {
         let run = try TestPaths.temporaryDirectory()
         let outcome = try runPipeline(pipeline, runDir: run)

@@ -33,6 +33,19 @@ public struct PipelineConfig: Sendable {
         /// nil: the budget-frame CSV (unit × report line); an SIE profile: the file's #PBUDGET.
         public var profile: SIEProfile?
         public var profilePath: String?
+        /// Budget version (DOMAIN.md §1): `original`, `tilläggsanslag` or `omdisponering`, with the
+        /// date it was decided (a version counts from that date's month on) and a note.
+        public var version: String = "original"
+        public var decided: Day?
+        public var note: String = ""
+    }
+
+    /// The budget versions in force at the as-of period, as reports name them.
+    public var budgetVersionsText: String {
+        budgets.filter { $0.decided.map { $0.period <= asOf } ?? true }
+            .map { b in b.version + (b.decided.map { " \($0)" } ?? "") + (b.note.isEmpty ? "" : " (\(b.note))") }
+            .reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            .joined(separator: "; ")
     }
 
     /// Every profile file the pipeline uses (sources and budgets), sorted.
@@ -293,11 +306,26 @@ public struct PipelineConfig: Sendable {
         var budgets: [BudgetSource] = []
         if let bn = top["budget"] {
             for item in bn.sequence.map({ Array($0) }) ?? [bn] {
-                let m = r.mapping(item, context: "budget", allowed: ["path", "profile"])
+                let m = r.mapping(item, context: "budget", allowed: ["path", "profile", "version", "date", "note"])
                 guard let p = r.string(m, "path", context: "budget", required: true, parent: item) else { continue }
                 let abs = resolve(p)
                 if !FileIO.exists(abs) { r.error(m["path"], "budget: file \(p) does not exist") }
                 var budget = BudgetSource(path: abs, displayPath: p)
+                if let v = r.string(m, "version", context: "budget", required: false, parent: item) {
+                    if ["original", "tilläggsanslag", "omdisponering"].contains(v) {
+                        budget.version = v
+                    } else {
+                        r.error(m["version"], "budget: version \"\(v)\" is not known; use original, tilläggsanslag or omdisponering")
+                    }
+                }
+                if let d = r.string(m, "date", context: "budget", required: budget.version != "original", parent: item) {
+                    if let day = Day(iso: d) {
+                        budget.decided = day
+                    } else {
+                        r.error(m["date"], "budget: date \"\(d)\" is not a date; expected YYYY-MM-DD")
+                    }
+                }
+                budget.note = r.string(m, "note", context: "budget", required: false, parent: item) ?? ""
                 if let prof = r.string(m, "profile", context: "budget", required: false, parent: item) {
                     let profAbs = resolve(prof)
                     if !FileIO.exists(profAbs) {

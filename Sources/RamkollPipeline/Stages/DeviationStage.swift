@@ -62,7 +62,7 @@ public struct DeviationStage: Stage {
                     Ore.formatWhole(yDev.tkr), Ore.formatWhole(p.tkr), Ore.formatWhole(diff.tkr),
                 ])
             }
-            text += "Drift — \(unit.name) (\(unit.id))\n" + TextTable.render(rows) + "\n"
+            text += "Drift — \(unit.name) (\(unit.id)); budget: \(cfg.budgetVersionsText)\n" + TextTable.render(rows) + "\n"
         }
         let outs = [try avv.commit(), try drift.commit()]
         let txt = try FileIO.writeText(text, directory: dir, name: "drift.txt")
@@ -81,7 +81,8 @@ public struct DeviationStage: Stage {
         let manifest = context.manifest(
             name, inputs: [grid.input], outputs: outs + [txt], totals: totals, balances: balances,
             notes: [
-                "over_threshold: |avvikelse YTD| ≥ \(cfg.deviationThreshold.swedish) kr and |avvikelse %| ≥ \(Ore.formatPercent(cfg.deviationThresholdPercent)) % of |budget YTD|"
+                "budget versions in force: \(cfg.budgetVersionsText)",
+                "over_threshold: |avvikelse YTD| ≥ \(cfg.deviationThreshold.swedish) kr and |avvikelse %| ≥ \(Ore.formatPercent(cfg.deviationThresholdPercent)) % of |budget YTD|",
             ])
         var summary = ["deviation: \(over) unit × line deviations over threshold; Drift tables in 04-deviation/drift.txt"]
         if let resultLine = maps.reportLines.last {

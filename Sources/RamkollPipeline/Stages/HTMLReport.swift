@@ -74,7 +74,7 @@ enum HTMLReport {
         let netLine = maps.reportLines.first { $0.id == "NETTO" }?.id ?? resultLine
         var body = "<h1>\(escape(rootName)) — ekonomisk uppföljning \(cfg.asOf)</h1>"
         body +=
-            "<p class=\"m\">Pipeline \(escape(cfg.name)), räkenskapsår \(fy), utfall t.o.m. \(cfg.asOf). Belopp i tkr, varje belopp avrundat för sig.</p>"
+            "<p class=\"m\">Pipeline \(escape(cfg.name)), räkenskapsår \(fy), utfall t.o.m. \(cfg.asOf). Belopp i tkr, varje belopp avrundat för sig. Budget: \(escape(cfg.budgetVersionsText)).</p>"
 
         // Drift for the root.
         let rootDrift = drift.filter { $0["unit"] == root }

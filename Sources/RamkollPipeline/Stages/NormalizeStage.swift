@@ -16,7 +16,7 @@ public struct NormalizeStage: Stage {
         "source", "file", "record", "line", "placement_id", "person", "ansvar", "form_of_care",
         "legal_basis", "start", "end", "daily_price_ore", "price_periods",
     ]
-    static let budgetHeader = ["file", "line", "unit", "report_line", "period", "amount_ore"]
+    static let budgetHeader = ["file", "line", "unit", "report_line", "period", "amount_ore", "version", "decided"]
     static let rejectHeader = ["source", "file", "line", "record", "field", "raw_value", "reason"]
     static let budgetAccountHeader = [
         "source", "file", "line", "period", "account", "ansvar", "verksamhet", "aktivitet", "projekt", "objekt", "motpart", "amount_ore",
@@ -209,7 +209,10 @@ public struct NormalizeStage: Stage {
             let r = try BudgetReader.read(
                 path: b.path, display: b.displayPath, fiscalYear: cfg.fiscalYear, mappings: context.mappings,
                 emit: { line, source in
-                    try budgetOut.write([source.file, String(source.line), line.unit, line.line, line.period.description, String(line.amount.value)])
+                    try budgetOut.write([
+                        source.file, String(source.line), line.unit, line.line, line.period.description, String(line.amount.value), b.version,
+                        b.decided?.description ?? "",
+                    ])
                 },
                 reject: { ref, field, raw, reason in
                     try sink.reject(sourceID: id, at: ref, field: field, raw: raw, reason: reason)

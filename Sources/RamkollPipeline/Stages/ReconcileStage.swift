@@ -14,6 +14,13 @@ public struct ReconcileStage: Stage {
 
     static let gridHeader = ["unit", "line", "period", "budget_ore", "actual_ore", "budget_ytd_ore", "actual_ytd_ore", "previous_year_actual_ore"]
 
+    /// Σ amount_ore of a budget.csv, read again on its own for the identity above.
+    private func budgetFileTotal(_ path: String) throws -> Int64 {
+        var total: Int64 = 0
+        try TableReader(path: path, required: ["amount_ore"]).forEach { total += try $0.int("amount_ore") }
+        return total
+    }
+
     struct ControlKey: Hashable, Comparable {
         let scope: String, key: String
         static func < (a: ControlKey, b: ControlKey) -> Bool { (a.scope, a.key) < (b.scope, b.key) }
@@ -97,10 +104,15 @@ public struct ReconcileStage: Stage {
             }
         }
 
-        var budgetRows: Int64 = 0, budgetTotal = Ore.zero
-        try TableReader(path: budget.path, required: ["unit", "report_line", "period", "amount_ore"]).forEach { row in
+        // Budget versions decided after the as-of period are not yet in force: counted, not used.
+        var budgetRows: Int64 = 0, budgetTotal = Ore.zero, budgetLaterRows: Int64 = 0, budgetLater = Ore.zero
+        try TableReader(path: budget.path, required: ["unit", "report_line", "period", "amount_ore", "version", "decided"]).forEach { row in
             let k = GridKey(unit: row["unit"], line: row["report_line"], period: try row.period("period"))
             let v = Ore(try row.int("amount_ore"))
+            if let decided = Day(iso: row["decided"]), decided.period > asOf {
+                budgetLaterRows += 1; budgetLater += v
+                return
+            }
             budgetGrid[k, default: .zero] += v
             budgetRows += 1; budgetTotal += v
         }
@@ -215,6 +227,8 @@ public struct ReconcileStage: Stage {
         var totals: [String: Int64] = [:]
         for c in ["in"] + cats { totals["rows.\(c)"] = n[c] ?? 0; totals["amount_ore.\(c)"] = a[c] ?? 0 }
         totals["budget_rows"] = budgetRows
+        totals["budget_rows_decided_after_as_of"] = budgetLaterRows
+        totals["budget_ore_decided_after_as_of"] = budgetLater.value
         let bcats = ["mapped", "other_years", "excluded_by_mapping", "unmapped_budget_account", "unmapped_budget_ansvar"]
         for c in ["in"] + bcats { totals["budget_accounts.rows.\(c)"] = bn[c] ?? 0; totals["budget_accounts.amount_ore.\(c)"] = ba[c] ?? 0 }
         totals["placements.read"] = care.placementsRead
@@ -243,6 +257,9 @@ public struct ReconcileStage: Stage {
             Balance(
                 "grid.budget_ore = Σ budget.csv − budget_accounts.amount_ore.mapped", left: gridBudget.value,
                 right: budgetTotal.value - budgetAccountsMapped.value),
+            Balance(
+                "Σ budget.csv amount_ore = budget in force + budget_ore_decided_after_as_of", left: budgetTotal.value + budgetLater.value,
+                right: try budgetFileTotal(budget.path)),
             Balance(
                 "budget_accounts.rows.in = " + bcats.map { "budget_accounts.rows.\($0)" }.joined(separator: " + "), left: bn["in"] ?? 0,
                 right: bcats.reduce(0) { $0 + (bn[$1] ?? 0) }),
