@@ -307,7 +307,7 @@ def write_budget(path):
                 months = [kr * s / sum(SEASON) for s in SEASON]
                 months = [int(round(m)) for m in months]
                 months[-1] += kr - sum(months)
-                lines.append(f"{unit};{line};{fmt_amount(kr * 100, ' ')[:-3]};månad;" + ";".join(fmt_amount(m * 100, " ")[:-3] for m in months))
+                lines.append(f"{unit};EKB;{fmt_amount(kr * 100, ' ')[:-3]};månad;" + ";".join(fmt_amount(m * 100, " ")[:-3] for m in months))
             else:
                 lines.append(f"{unit};{line};{fmt_amount(kr * 100, ' ')[:-3]};jämn" + ";" * 12)
     lines.append(f"NG-LED;KB;{fmt_amount(-total * 100, ' ')[:-3]};jämn" + ";" * 12)

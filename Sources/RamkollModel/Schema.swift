@@ -92,8 +92,12 @@ public struct ReportLine: Hashable, Sendable {
     public let id: String
     public let name: String
     public let sumOf: [String]
+    /// For a "varav" sub-line: the line it is part of (its amounts are included in that line's).
+    public let partOf: String?
     public var isSum: Bool { !sumOf.isEmpty }
-    public init(id: String, name: String, sumOf: [String] = []) { self.id = id; self.name = name; self.sumOf = sumOf }
+    public init(id: String, name: String, sumOf: [String] = [], partOf: String? = nil) {
+        self.id = id; self.name = name; self.sumOf = sumOf; self.partOf = partOf
+    }
 }
 
 /// Budget for one unit × report line × month, report sign.

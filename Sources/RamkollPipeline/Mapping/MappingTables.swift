@@ -166,6 +166,14 @@ public struct MappingTables: Sendable {
 
     public let reportLines: [ReportLine]
     public let lineByID: [String: ReportLine]
+
+    /// Every base line whose amounts a line's figure includes (itself, its varav lines, and for a
+    /// sum everything under it).
+    public func components(of id: String) -> Set<String> {
+        guard let l = lineByID[id] else { return [] }
+        if l.isSum { return Set(l.sumOf.flatMap { components(of: $0) }) }
+        return Set([id]).union(reportLines.filter { $0.partOf == id }.map(\.id))
+    }
     public let accounts: PrefixTable
     public let ansvar: PrefixTable
     public let units: UnitTree
@@ -196,7 +204,18 @@ public struct MappingTables: Sendable {
                             .error, file: rlDisplay, line: row.line, field: "sum_of", rawValue: p,
                             "sum line \"\(id)\" adds \"\(p)\", which is not defined above it (a sum may only add lines defined before it)"))
                 }
-                let l = ReportLine(id: id, name: row["name"], sumOf: parts)
+                let partOf = row["part_of"]
+                if !partOf.isEmpty {
+                    guard let parent = byID[partOf], !parent.isSum, parent.partOf == nil, parts.isEmpty else {
+                        d.append(
+                            Diagnostic(
+                                .error, file: rlDisplay, line: row.line, field: "part_of", rawValue: partOf,
+                                "line \"\(id)\" is a varav line of \"\(partOf)\", which must be a base line defined above it (not a sum, not itself a varav line), and a varav line cannot be a sum"
+                            ))
+                        continue
+                    }
+                }
+                let l = ReportLine(id: id, name: row["name"], sumOf: parts, partOf: partOf.isEmpty ? nil : partOf)
                 lines.append(l); byID[id] = l
             }
         }
@@ -251,9 +270,11 @@ public struct MappingTables: Sendable {
         )
     }
 
-    /// Base-line amounts → amounts for every line, sum lines included (in file order).
+    /// Base-line amounts → amounts for every line: varav lines are added into the line they are
+    /// part of, then the sum lines (in file order).
     public func withSums(_ base: [String: Ore]) -> [String: Ore] {
         var out = base
+        for l in reportLines { if let parent = l.partOf { out[parent, default: .zero] += out[l.id] ?? .zero } }
         for l in reportLines where l.isSum {
             out[l.id] = l.sumOf.reduce(Ore.zero) { $0 + (out[$1] ?? .zero) }
         }

@@ -58,7 +58,8 @@ public struct DeviationStage: Stage {
                     unit.id, unit.name, level, l.id, l.name, String(bY.tkr), String(aYTD.tkr), String(yDev.tkr), String(p.tkr), String(diff.tkr),
                 ])
                 rows.append([
-                    l.isSum ? l.name.uppercasedFirstMarker() : l.name, Ore.formatWhole(bY.tkr), Ore.formatWhole(aYTD.tkr),
+                    l.isSum ? l.name.uppercasedFirstMarker() : l.partOf != nil ? "  " + l.name : l.name, Ore.formatWhole(bY.tkr),
+                    Ore.formatWhole(aYTD.tkr),
                     Ore.formatWhole(yDev.tkr), Ore.formatWhole(p.tkr), Ore.formatWhole(diff.tkr),
                 ])
             }
@@ -69,7 +70,7 @@ public struct DeviationStage: Stage {
 
         let root = maps.units.root
         let rootActual = figures.lines(of: root, mappings: maps) { $0.actualThrough(12) }
-        let baseSum = maps.reportLines.filter { !$0.isSum }.reduce(Ore.zero) { $0 + rootActual[$1.id]! }
+        let baseSum = maps.reportLines.filter { !$0.isSum && $0.partOf == nil }.reduce(Ore.zero) { $0 + rootActual[$1.id]! }
         let gridTotal = figures.byUnit[root]?.values.reduce(Ore.zero) { $0 + $1.actual.reduce(.zero, +) } ?? .zero
         let totals: [String: Int64] = [
             "units": Int64(maps.units.units.count), "report_lines": Int64(maps.reportLines.count),

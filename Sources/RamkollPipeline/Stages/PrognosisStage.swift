@@ -120,7 +120,7 @@ public struct PrognosisStage: Stage {
                 let summed = maps.withSums(base)
                 var outv: [String: Ore?] = [:]
                 for l in maps.reportLines {
-                    let parts = l.isSum ? Set(l.sumOf).union(maps.reportLines.filter { l.sumOf.contains($0.id) }.flatMap(\.sumOf)) : [l.id]
+                    let parts = maps.components(of: l.id)
                     outv[l.id] = parts.isDisjoint(with: missing) ? summed[l.id] : nil
                 }
                 return outv
@@ -132,7 +132,7 @@ public struct PrognosisStage: Stage {
             ]
             for l in maps.reportLines {
                 let f = chosen[l.id] ?? .zero, b = budget[l.id]!
-                let parts = l.isSum ? Set(l.sumOf).union(maps.reportLines.filter { l.sumOf.contains($0.id) }.flatMap(\.sumOf)) : [l.id]
+                let parts = maps.components(of: l.id)
                 let manualHere = !(manualUnder[unit.id] ?? []).isDisjoint(with: parts)
                 let own = manual[unit.id]?[l.id]
                 let method = own != nil ? "manual" : manualHere ? "\(cfg.forecastMethod.rawValue) with manual" : cfg.forecastMethod.rawValue
@@ -147,7 +147,7 @@ public struct PrognosisStage: Stage {
                     String(f.value),
                     method, String((f - b).value), t(low), t(high), own?.comment ?? "", own?.author ?? "",
                 ])
-                var label = l.isSum ? "= " + l.name : l.name
+                var label = l.isSum ? "= " + l.name : l.partOf != nil ? "  " + l.name : l.name
                 if manualHere {
                     label += " *"
                     if let own { footnotes.append("\(unit.name), \(l.name): manuell prognos av \(own.author) — \(own.comment)") }
@@ -199,7 +199,7 @@ public struct PrognosisStage: Stage {
                 Balance("prognos.csv rows = units × report lines", left: csv.rows, right: expected),
                 Balance(
                     "Σ base lines of the root's forecast = Σ forecasts of the units without children",
-                    left: baseLines.reduce(Ore.zero) { $0 + (rootSelected[$1.id] ?? .zero) }.value,
+                    left: baseLines.reduce(Ore.zero) { $0 + (selected[root]?[$1.id] ?? .zero) }.value,
                     right: leafTotal.value),
                 Balance("manual forecasts applied = manual forecasts given", left: changed, right: Int64(manual.values.reduce(0) { $0 + $1.count })),
             ],

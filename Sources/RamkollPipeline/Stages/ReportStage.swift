@@ -117,11 +117,7 @@ public struct ReportStage: Stage {
 
         // The HTML report: monthly net cost (the base lines under NETTO) at the root, from the grid.
         let maps = context.mappings
-        func baseLines(of id: String) -> Set<String> {
-            guard let l = maps.lineByID[id] else { return [] }
-            return l.isSum ? Set(l.sumOf.flatMap { baseLines(of: $0) }) : [id]
-        }
-        let netLines = maps.lineByID["NETTO"] != nil ? baseLines(of: "NETTO") : Set(maps.reportLines.filter { !$0.isSum }.map(\.id))
+        let netLines = maps.lineByID["NETTO"] != nil ? maps.components(of: "NETTO") : Set(maps.reportLines.filter { !$0.isSum }.map(\.id))
         var budgetByMonth: [String: Ore] = [:], actualByMonth: [String: Ore] = [:]
         try TableReader(path: grid.path, required: ["line", "period", "budget_ore", "actual_ore"]).forEach { row in
             guard netLines.contains(row["line"]) else { return }
