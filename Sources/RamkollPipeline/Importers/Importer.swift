@@ -55,3 +55,35 @@ public enum ImporterRegistry {
         }
     }
 }
+
+extension ImportCounts {
+    /// Adds another importer's counts (for the stage's totals over all sources).
+    mutating func add(_ o: ImportCounts) {
+        rowsRead += o.rowsRead; rowsNormalized += o.rowsNormalized; rowsRejected += o.rowsRejected
+        amountRead += o.amountRead; amountNormalized += o.amountNormalized; amountRejected += o.amountRejected
+        rejectedWithoutAmount += o.rejectedWithoutAmount; fileRejects += o.fileRejects; amountSkipped += o.amountSkipped
+        for (r, n) in o.skipped { skipped[r, default: 0] += n }
+    }
+
+    /// The manifest totals, keys prefixed (`source.hb2021.` for one source, empty for all).
+    func totals(prefix k: String) -> [String: Int64] {
+        [
+            k + "rows_read": rowsRead, k + "rows_normalized": rowsNormalized, k + "rows_rejected": rowsRejected, k + "rows_skipped": rowsSkipped,
+            k + "amount_read_ore": amountRead.value, k + "amount_normalized_ore": amountNormalized.value,
+            k + "amount_rejected_ore": amountRejected.value, k + "amount_skipped_ore": amountSkipped.value,
+            k + "rejected_rows_without_amount": rejectedWithoutAmount,
+        ]
+    }
+
+    /// The conservation identities: rows and öre read = normalized + rejected + skipped.
+    func balances(label: String) -> [Balance] {
+        [
+            Balance(
+                "\(label)rows_read = rows_normalized + rows_rejected + rows_skipped", left: rowsRead,
+                right: rowsNormalized + rowsRejected + rowsSkipped),
+            Balance(
+                "\(label)amount_read_ore = amount_normalized_ore + amount_rejected_ore + amount_skipped_ore", left: amountRead.value,
+                right: amountNormalized.value + amountRejected.value + amountSkipped.value),
+        ]
+    }
+}

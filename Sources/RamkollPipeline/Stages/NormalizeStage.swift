@@ -140,32 +140,12 @@ public struct NormalizeStage: Stage {
         /// Records one importer's counts: totals, the conservation identities, the run summary.
         func account(_ c: ImportCounts, id: String) {
             let k = "source.\(id)."
-            totals[k + "rows_read"] = c.rowsRead
-            totals[k + "rows_normalized"] = c.rowsNormalized
-            totals[k + "rows_rejected"] = c.rowsRejected
-            totals[k + "rows_skipped"] = c.rowsSkipped
-            totals[k + "amount_read_ore"] = c.amountRead.value
-            totals[k + "amount_normalized_ore"] = c.amountNormalized.value
-            totals[k + "amount_rejected_ore"] = c.amountRejected.value
-            totals[k + "amount_skipped_ore"] = c.amountSkipped.value
-            totals[k + "rejected_rows_without_amount"] = c.rejectedWithoutAmount
+            totals.merge(c.totals(prefix: k)) { $1 }
             for (reason, n) in c.skipped { totals[k + "skipped." + reason.replacingOccurrences(of: " ", with: "_")] = n }
             for (check, n) in c.checks { totals[k + "check." + check] = n }
-            balances.append(
-                Balance(
-                    "\(id): rows_read = rows_normalized + rows_rejected + rows_skipped", left: c.rowsRead,
-                    right: c.rowsNormalized + c.rowsRejected + c.rowsSkipped))
-            balances.append(
-                Balance(
-                    "\(id): amount_read_ore = amount_normalized_ore + amount_rejected_ore + amount_skipped_ore", left: c.amountRead.value,
-                    right: c.amountNormalized.value + c.amountRejected.value + c.amountSkipped.value))
+            balances += c.balances(label: "\(id): ")
             if let e = c.fileError { dataErrors.append(e) }
-            all.rowsRead += c.rowsRead; all.rowsNormalized += c.rowsNormalized; all.rowsRejected += c.rowsRejected
-            all.amountRead += c.amountRead; all.amountNormalized += c.amountNormalized; all.amountRejected += c.amountRejected
-            all.rejectedWithoutAmount += c.rejectedWithoutAmount
-            all.fileRejects += c.fileRejects
-            all.amountSkipped += c.amountSkipped
-            for (r, n) in c.skipped { all.skipped[r, default: 0] += n }
+            all.add(c)
             let skipped = c.rowsSkipped > 0 ? ", \(c.rowsSkipped) skipped" : ""
             summary.append("normalize: \(id): \(c.rowsRead) read, \(c.rowsNormalized) normalized, \(c.rowsRejected) rejected\(skipped)")
         }
@@ -227,29 +207,14 @@ public struct NormalizeStage: Stage {
             try sink.rejectsOut.commit(), try sink.warningsOut.commit(), try sink.vouchersOut.commit(),
             try sink.decisionsOut.commit(), try sink.paymentsOut.commit(),
         ]
-        totals["rows_read"] = all.rowsRead
-        totals["rows_normalized"] = all.rowsNormalized
-        totals["rows_rejected"] = all.rowsRejected
-        totals["rows_skipped"] = all.rowsSkipped
-        totals["amount_read_ore"] = all.amountRead.value
-        totals["amount_normalized_ore"] = all.amountNormalized.value
-        totals["amount_rejected_ore"] = all.amountRejected.value
-        totals["amount_skipped_ore"] = all.amountSkipped.value
-        totals["rejected_rows_without_amount"] = all.rejectedWithoutAmount
+        totals.merge(all.totals(prefix: "")) { $1 }
         totals["warnings"] = outs[5].rows
         totals["budget.rows_read"] = budgetRows
         totals["budget.rows_rejected"] = budgetRejected
         totals["budget.annual_read_ore"] = budgetIn.value
         totals["budget.monthly_written_ore"] = budgetMonthly.value
         totals["budget.annual_rejected_ore"] = budgetRejectedAmount.value
-        balances.append(
-            Balance(
-                "rows_read = rows_normalized + rows_rejected + rows_skipped", left: all.rowsRead,
-                right: all.rowsNormalized + all.rowsRejected + all.rowsSkipped))
-        balances.append(
-            Balance(
-                "amount_read_ore = amount_normalized_ore + amount_rejected_ore + amount_skipped_ore", left: all.amountRead.value,
-                right: all.amountNormalized.value + all.amountRejected.value + all.amountSkipped.value))
+        balances += all.balances(label: "")
         balances.append(
             Balance(
                 "ledger.csv + placements.csv + budget_accounts.csv + decisions.csv + payments.csv rows = rows_normalized",
