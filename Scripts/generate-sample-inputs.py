@@ -295,11 +295,29 @@ def placement_invoices(placements):
     return invoices
 
 
+# The budget file also carries the plan years (multi-year plan, seed 004): each line grows by its own
+# yearly rate, rounded to whole thousands; the frame (kommunbidrag) grows more slowly, so the plan
+# years show a residual of cost reductions not yet allocated to units ("ofördelade").
+PLAN_YEARS = [2023, 2024, 2025]
+PLAN_GROWTH = {"INT": 1.01, "PERS": 1.035, "LOK": 1.02, "KOP": 1.05, "OVR": 1.02, "EKB": 1.03}
+FRAME_GROWTH = 1.025
+
+
+def plan_amounts(line, kr):
+    return [int(round(kr * PLAN_GROWTH[line] ** (y - 2022) / 1000)) * 1000 for y in PLAN_YEARS]
+
+
 def write_budget(path):
     total = 0
-    lines = ["# Internbudget 2022, Socialnämnden i Exempelby (fiktiv). Belopp i kronor, resultaträkningens tecken:",
-             "# intäkter positiva, kostnader negativa. periodisering: jämn = tolftedelar, månad = kolumnerna jan–dec.",
-             "enhet;rad;belopp;periodisering;jan;feb;mar;apr;maj;jun;jul;aug;sep;okt;nov;dec"]
+    lines = ["# Internbudget 2022 med plan 2023–2025, Socialnämnden i Exempelby (fiktiv). Belopp i kronor, resultaträkningens",
+             "# tecken: intäkter positiva, kostnader negativa. periodisering: jämn = tolftedelar, månad = kolumnerna jan–dec.",
+             "# plan ÅÅÅÅ: helårsbelopp för planåren.",
+             "enhet;rad;belopp;periodisering;jan;feb;mar;apr;maj;jun;jul;aug;sep;okt;nov;dec;"
+             + ";".join(f"plan {y}" for y in PLAN_YEARS)]
+
+    def plan(line, kr):
+        return ";".join(fmt_amount(a * 100, " ")[:-3] for a in plan_amounts(line, kr))
+
     for unit, _, budget in LEAVES:
         for line, kr in budget.items():
             total += kr
@@ -307,10 +325,13 @@ def write_budget(path):
                 months = [kr * s / sum(SEASON) for s in SEASON]
                 months = [int(round(m)) for m in months]
                 months[-1] += kr - sum(months)
-                lines.append(f"{unit};EKB;{fmt_amount(kr * 100, ' ')[:-3]};månad;" + ";".join(fmt_amount(m * 100, " ")[:-3] for m in months))
+                lines.append(f"{unit};EKB;{fmt_amount(kr * 100, ' ')[:-3]};månad;"
+                             + ";".join(fmt_amount(m * 100, " ")[:-3] for m in months) + ";" + plan("EKB", kr))
             else:
-                lines.append(f"{unit};{line};{fmt_amount(kr * 100, ' ')[:-3]};jämn" + ";" * 12)
-    lines.append(f"NG-LED;KB;{fmt_amount(-total * 100, ' ')[:-3]};jämn" + ";" * 12)
+                lines.append(f"{unit};{line};{fmt_amount(kr * 100, ' ')[:-3]};jämn" + ";" * 13 + plan(line, kr))
+    frames = [int(round(-total * FRAME_GROWTH ** (y - 2022) / 10000)) * 10000 for y in PLAN_YEARS]
+    lines.append(f"NG-LED;KB;{fmt_amount(-total * 100, ' ')[:-3]};jämn" + ";" * 13
+                 + ";".join(fmt_amount(f * 100, " ")[:-3] for f in frames))
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(lines) + "\n")
 

@@ -3,13 +3,14 @@ import RamkollModel
 
 /// Ekonomiskt bistånd (DOMAIN.md §6, seed 002 "Utbetalt bistånd"): paid amount and households per
 /// unit × month, by the month the aid is for; and, for the fiscal year, the monthly budget against
-/// the outcome in the case system and in the ledger.
+/// the outcome in the case system and in the ledger; with plan years, next year's budget in even
+/// twelfths (seed 002 shows "Budget 2023" under the year's outcome).
 enum Assistance {
     struct Cell { var households = Set<String>(); var payments: Int64 = 0; var paid = Ore.zero }
 
     static func write(
         directory dir: String, paymentsPath: String, config: PipelineConfig, mappings: MappingTables, budget: [GridKey: Ore],
-        ledgerByPeriod: [Period: Ore]
+        ledgerByPeriod: [Period: Ore], plan: Plan = Plan()
     ) throws -> (outputs: [OutputRecord], totals: [String: Int64]) {
         var cells: [GridCell: Cell] = [:]
         var unmapped: Int64 = 0, read: Int64 = 0, paidTotal = Ore.zero, unmappedOre = Ore.zero
@@ -33,12 +34,20 @@ enum Assistance {
         let units = Set(cells.keys.map(\.unit))
         let table = try TableWriter(
             directory: dir, name: "assistance_table.csv",
-            header: ["period", "budget_ore", "paid_ore", "households", "paid_in_month_ore", "ledger_ore", "ledger_minus_paid_in_month_ore", "status"])
+            header: [
+                "period", "budget_ore", "paid_ore", "households", "paid_in_month_ore", "ledger_ore", "ledger_minus_paid_in_month_ore", "status",
+                "budget_next_year_ore",
+            ])
+        // Next year's budget of the same units and line, when the budget has that plan year.
+        let nextYear: [Ore]? = config.assistance.flatMap { a in
+            plan.years.contains(fy + 1)
+                ? BudgetReader.evenTwelfths(-units.reduce(Ore.zero) { $0 + (plan.amounts[$1]?[a.budgetLine]?[fy + 1] ?? .zero) }) : nil
+        }
         let tolerance = config.caseReconciliation?.tolerance ?? Ore(kronor: 100)
         var statuses: [String: Int64] = [:]
         var paidInMonthRow: [Ore?] = [], differenceRow: [Ore?] = []
         var rows: [[String]] = [["Belopp i tkr"] + BudgetReader.months.map { $0.capitalized } + ["Snitt"]]
-        var budgetRow: [Ore?] = [], paidRow: [Ore?] = [], ledgerRow: [Ore?] = [], householdRow: [Int?] = []
+        var budgetRow: [Ore?] = [], nextRow: [Ore?] = [], paidRow: [Ore?] = [], ledgerRow: [Ore?] = [], householdRow: [Int?] = []
         for period in Period.months(ofYear: fy) {
             let open = period > config.asOf
             let b: Ore? = config.assistance.map { a in
@@ -61,11 +70,12 @@ enum Assistance {
                 }
                 statuses[status, default: 0] += 1
             }
-            budgetRow.append(b); paidRow.append(paid); ledgerRow.append(ledger); householdRow.append(households)
+            let next = nextYear?[period.month - 1]
+            budgetRow.append(b); nextRow.append(next); paidRow.append(paid); ledgerRow.append(ledger); householdRow.append(households)
             paidInMonthRow.append(paidInMonth); differenceRow.append(difference)
             func text(_ o: Ore?) -> String { o.map { String($0.value) } ?? "" }
             try table.write([
-                period.description, text(b), text(paid), households.map(String.init) ?? "", text(paidInMonth), text(ledger), text(difference), status,
+                period.description, text(b), text(paid), households.map(String.init) ?? "", text(paidInMonth), text(ledger), text(difference), status, text(next),
             ])
         }
         func tkrRow(_ label: String, _ values: [Ore?]) -> [String] {
@@ -82,6 +92,7 @@ enum Assistance {
             rows.append(tkrRow("Bokfört i månaden (huvudboken)", ledgerRow))
             rows.append(tkrRow("Skillnad huvudbok − verksamhetssystem", differenceRow))
         }
+        if nextYear != nil { rows.append(tkrRow("Budget \(fy + 1)", nextRow)) }
         let knownHouseholds = householdRow.compactMap { $0 }
         rows.append(
             ["Hushåll"] + householdRow.map { $0.map(String.init) ?? "" }

@@ -66,3 +66,35 @@ enum TextTable {
         return out
     }
 }
+
+/// The multi-year plan (02-normalize/plan.csv): annual amounts per unit × base line × plan year,
+/// report sign. A version decided after the as-of period is not yet in force and left out, as in
+/// the monthly budget.
+struct Plan {
+    /// unit without children (as budgeted) → base line → year → amount.
+    var amounts: [String: [String: [Int: Ore]]] = [:]
+    var years: [Int] = []
+
+    static func load(path: String, asOf: Period) throws -> Plan {
+        var p = Plan()
+        var years = Set<Int>()
+        try TableReader(path: path, required: NormalizeStage.planHeader).forEach { row in
+            if let d = Day(iso: row["decided"]), d.period > asOf { return }
+            let y = Int(try row.int("year"))
+            years.insert(y)
+            p.amounts[row["unit"], default: [:]][row["report_line"], default: [:]][y, default: .zero] += Ore(try row.int("amount_ore"))
+        }
+        p.years = years.sorted()
+        return p
+    }
+
+    /// One plan year's amount for every report line (base and sum) of a unit and everything under it.
+    func lines(of unit: String, year: Int, mappings: MappingTables) -> [String: Ore] {
+        var base: [String: Ore] = [:]
+        for l in mappings.reportLines where !l.isSum { base[l.id] = .zero }
+        for (u, byLine) in amounts where mappings.units.path(to: u).contains(unit) {
+            for (line, byYear) in byLine { base[line, default: .zero] += byYear[year] ?? .zero }
+        }
+        return mappings.withSums(base)
+    }
+}

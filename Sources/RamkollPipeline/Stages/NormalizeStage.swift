@@ -17,6 +17,8 @@ public struct NormalizeStage: Stage {
         "legal_basis", "start", "end", "daily_price_ore", "price_periods",
     ]
     static let budgetHeader = ["file", "line", "unit", "report_line", "period", "amount_ore", "version", "decided"]
+    /// The multi-year plan: annual amounts for the years after the fiscal year (report sign).
+    static let planHeader = ["file", "line", "unit", "report_line", "year", "amount_ore", "version", "decided"]
     static let rejectHeader = ["source", "file", "line", "record", "field", "raw_value", "reason"]
     static let budgetAccountHeader = [
         "source", "file", "line", "period", "account", "ansvar", "verksamhet", "aktivitet", "projekt", "objekt", "motpart", "amount_ore",
@@ -175,6 +177,8 @@ public struct NormalizeStage: Stage {
 
         // Budgets: the budget-frame CSV (unit × report line), or an SIE file's #PBUDGET (account level).
         let budgetOut = try TableWriter(directory: dir, name: "budget.csv", header: NormalizeStage.budgetHeader)
+        let planOut = try TableWriter(directory: dir, name: "plan.csv", header: NormalizeStage.planHeader)
+        var planRows: Int64 = 0, planAmount = Ore.zero
         var budgetRows: Int64 = 0, budgetRejected: Int64 = 0
         var budgetIn = Ore.zero, budgetMonthly = Ore.zero, budgetRejectedAmount = Ore.zero
         for (i, b) in cfg.budgets.enumerated() {
@@ -194,12 +198,19 @@ public struct NormalizeStage: Stage {
                         b.decided?.description ?? "",
                     ])
                 },
+                plan: { unit, line, year, amount, source in
+                    try planOut.write([
+                        source.file, String(source.line), unit, line, String(year), String(amount.value), b.version, b.decided?.description ?? "",
+                    ])
+                },
                 reject: { ref, field, raw, reason in
                     try sink.reject(sourceID: id, at: ref, field: field, raw: raw, reason: reason)
                 })
             budgetRows += r.rows; budgetRejected += r.rejected
             budgetIn += r.annualRead; budgetMonthly += r.monthly; budgetRejectedAmount += r.annualRejected
+            planRows += r.planRows; planAmount += r.planAmount
         }
+        let planRecord = try planOut.commit()
 
         try sink.flushVoucher()
         let outs = [
@@ -214,7 +225,10 @@ public struct NormalizeStage: Stage {
         totals["budget.annual_read_ore"] = budgetIn.value
         totals["budget.monthly_written_ore"] = budgetMonthly.value
         totals["budget.annual_rejected_ore"] = budgetRejectedAmount.value
+        totals["plan.rows"] = planRows
+        totals["plan.amount_ore"] = planAmount.value
         balances += all.balances(label: "")
+        balances.append(Balance("plan.csv rows = plan.rows", left: planRecord.rows, right: planRows))
         balances.append(
             Balance(
                 "ledger.csv + placements.csv + budget_accounts.csv + decisions.csv + payments.csv rows = rows_normalized",
@@ -235,11 +249,15 @@ public struct NormalizeStage: Stage {
             Balance(
                 "voucher_totals.csv Σ amount_ore = Σ amount_ore of ledger.csv rows with a voucher number", left: sink.voucherAmountWritten.value,
                 right: sink.ledgerAmountWithVoucher.value))
-        if budgetRows > 0 { summary.append("normalize: budget frame: \(budgetRows) lines read, \(budgetRejected) rejected") }
+        if budgetRows > 0 {
+            summary.append(
+                "normalize: budget frame: \(budgetRows) lines read, \(budgetRejected) rejected"
+                    + (planRows > 0 ? "; \(planRows) plan-year amounts (02-normalize/plan.csv)" : ""))
+        }
         if outs[5].rows > 0 {
             summary.append("normalize: \(outs[5].rows) \(outs[5].rows == 1 ? "warning" : "warnings") — see 02-normalize/warnings.csv")
         }
-        let manifest = context.manifest(name, inputs: inputs, outputs: outs, totals: totals, balances: balances, notes: dataErrors)
+        let manifest = context.manifest(name, inputs: inputs, outputs: outs + [planRecord], totals: totals, balances: balances, notes: dataErrors)
         return StageResult(
             manifest: manifest, summary: summary, rejectedRows: all.rowsRejected + budgetRejected,
             readRows: all.rowsRead + budgetRows, dataErrors: dataErrors)
@@ -258,14 +276,28 @@ public struct NormalizeStage: Stage {
 /// The budget frame (internbudget): one row per unit × report line, an annual amount in report
 /// sign (kronor, decimal comma) and a periodisation key: `jämn` (even twelfths; the öre that do
 /// not divide go to the first months) or `månad` (the twelve month columns, which must add up
-/// to the annual amount).
+/// to the annual amount). Optional columns `plan ÅÅÅÅ` (years after the fiscal year) carry the
+/// multi-year plan: one annual amount per unit × line and year (empty = nothing planned).
 ///
-///     enhet;rad;belopp;periodisering;jan;feb;mar;apr;maj;jun;jul;aug;sep;okt;nov;dec
-///     BU-HVB;KOP;-18 500 000;jämn;;;;;;;;;;;;
+///     enhet;rad;belopp;periodisering;jan;feb;mar;apr;maj;jun;jul;aug;sep;okt;nov;dec;plan 2023
+///     BU-HVB;KOP;-18 500 000;jämn;;;;;;;;;;;;;-19 200 000
 enum BudgetReader {
     static let months = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
 
-    struct Counts { var rows: Int64 = 0; var rejected: Int64 = 0; var annualRead = Ore.zero; var monthly = Ore.zero; var annualRejected = Ore.zero }
+    struct Counts {
+        var rows: Int64 = 0, rejected: Int64 = 0
+        var annualRead = Ore.zero, monthly = Ore.zero, annualRejected = Ore.zero
+        var planRows: Int64 = 0, planAmount = Ore.zero
+    }
+
+    /// The plan-year columns of a budget header: `plan 2023` → 2023, in the header's order.
+    static func planColumns(_ header: [String]) -> [(column: String, year: Int)] {
+        header.compactMap { h in
+            let parts = h.lowercased().split(separator: " ")
+            guard parts.count == 2, parts[0] == "plan", parts[1].count == 4, let y = Int(parts[1]) else { return nil }
+            return (h, y)
+        }
+    }
 
     /// Spreads an annual amount over twelve months exactly (no öre lost or created).
     static func evenTwelfths(_ annual: Ore) -> [Ore] {
@@ -276,6 +308,7 @@ enum BudgetReader {
     static func read(
         path: String, display: String, fiscalYear: Int, mappings: MappingTables,
         emit: (BudgetLine, SourceRef) throws -> Void,
+        plan: (_ unit: String, _ line: String, _ year: Int, _ amount: Ore, SourceRef) throws -> Void = { _, _, _, _, _ in },
         reject: (SourceRef, String, String, String) throws -> Void
     ) throws -> Counts {
         var diags: [Diagnostic] = []
@@ -284,6 +317,11 @@ enum BudgetReader {
             let t = DataTable.read(path: path, display: display, required: ["enhet", "rad", "belopp", "periodisering"] + months, diagnostics: &diags)
         else {
             throw RamkollError(.data, diags.map(\.description).joined(separator: "\n"))
+        }
+        let planColumns = planColumns(t.header)
+        if let bad = planColumns.first(where: { $0.year <= fiscalYear }) {
+            throw RamkollError(
+                .data, "\(display): column \"\(bad.column)\": a plan year must come after the fiscal year \(fiscalYear); the fiscal year's budget is in belopp")
         }
         for d in diags {
             try reject(SourceRef(file: display, line: d.line ?? 0), d.field ?? "", d.rawValue ?? "", d.message)
@@ -340,6 +378,19 @@ enum BudgetReader {
                     "periodisering", row["periodisering"], "periodisation key \"\(row["periodisering"])\" is not known; use jämn or månad",
                     annual: annual);
                 continue
+            }
+            var planned: [(Int, Ore)] = []
+            var badPlan: (String, String, String)?
+            for (column, year) in planColumns where !row[column].isEmpty {
+                switch parser.parse(Array(row[column].utf8)) {
+                case .success(let o): planned.append((year, o))
+                case .failure(let f): badPlan = badPlan ?? (column, row[column], "\(column) amount \"\(row[column])\": \(f.reason)")
+                }
+            }
+            if let (field, raw, reason) = badPlan { try fail(field, raw, reason, annual: annual); continue }
+            for (year, amount) in planned {
+                try plan(unit, line, year, amount, ref)
+                c.planRows += 1; c.planAmount += amount
             }
             c.annualRead += annual
             for (i, amount) in perMonth.enumerated() {

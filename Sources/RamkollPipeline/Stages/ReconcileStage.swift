@@ -39,6 +39,8 @@ public struct ReconcileStage: Stage {
         let placements = try context.output(of: .normalize, named: "placements.csv")
         let decisions = try context.output(of: .normalize, named: "decisions.csv")
         let payments = try context.output(of: .normalize, named: "payments.csv")
+        let planFile = try context.output(of: .normalize, named: "plan.csv")
+        let plan = try Plan.load(path: planFile.path, asOf: asOf)
 
         var actual: [GridKey: Ore] = [:]  // report sign, current year up to as-of
         var previous: [GridKey: Ore] = [:]  // report sign, previous year (period keyed to this year's month)
@@ -195,7 +197,8 @@ public struct ReconcileStage: Stage {
         }
         let cdOut = try cd.commit()
         let (assistanceOuts, assistanceTotals) = try Assistance.write(
-            directory: dir, paymentsPath: payments.path, config: cfg, mappings: maps, budget: budgetGrid, ledgerByPeriod: assistanceLedger)
+            directory: dir, paymentsPath: payments.path, config: cfg, mappings: maps, budget: budgetGrid, ledgerByPeriod: assistanceLedger,
+            plan: plan)
         var matchingOuts: [OutputRecord] = []
         var matchingCounts: [String: Int64] = [:]
         if reference != nil, let settings = cfg.caseReconciliation {
@@ -205,7 +208,7 @@ public struct ReconcileStage: Stage {
         }
         let volumeOuts = try VolumeTables.write(
             directory: dir, config: cfg, care: care, budget: budgetGrid, placementLedger: placementLedger,
-            placementLedgerPrevious: placementLedgerPrevious)
+            placementLedgerPrevious: placementLedgerPrevious, plan: plan)
         let (ivoOuts, ivoTotals) = try IVOReport.write(directory: dir, decisionsPath: decisions.path, settings: cfg.ivo)
         let (caseOuts, caseTotals) = try CaseReconciliation.write(
             directory: dir, care: care, ledgerCost: placementLedger, settings: cfg.caseReconciliation, asOf: asOf)
@@ -289,7 +292,7 @@ public struct ReconcileStage: Stage {
         ]
         let exRows = (n["unmapped_account"] ?? 0) + (n["unmapped_ansvar"] ?? 0)
         let manifest = context.manifest(
-            name, inputs: [ledger.input, budget.input, budgetAccounts.input, placements.input, decisions.input, payments.input],
+            name, inputs: [ledger.input, budget.input, budgetAccounts.input, placements.input, decisions.input, payments.input, planFile.input],
             outputs: [gridOut, exOut, cdOut, ctOut] + caseOuts + matchingOuts + ivoOuts + assistanceOuts + volumeOuts,
             totals: totals, balances: balances,
             notes: cfg.caseReconciliation == nil

@@ -3,11 +3,12 @@ import RamkollModel
 /// Volume tables in the shape of seed 002's Tabell 2–5: for a group of units (and forms of care),
 /// care days, budget and net cost — the previous year, this year to date, and (before December)
 /// a full-year forecast: care days by run-rate, net cost as outcome to date plus the remaining
-/// periodised budget. Net cost is the ledger's cost on the placement accounts (costs positive).
+/// periodised budget; and, when the budget has plan years, the next year's budget. Net cost is the
+/// ledger's cost on the placement accounts (costs positive).
 enum VolumeTables {
     static func write(
         directory dir: String, config: PipelineConfig, care: CareDayTally, budget: [GridKey: Ore], placementLedger: [GridCell: Ore],
-        placementLedgerPrevious: [GridCell: Ore]
+        placementLedgerPrevious: [GridCell: Ore], plan: Plan = Plan()
     ) throws -> [OutputRecord] {
         let csv = try TableWriter(directory: dir, name: "volumes.csv", header: ["table", "row", "care_days", "budget_ore", "net_cost_ore"])
         var text = ""
@@ -29,6 +30,10 @@ enum VolumeTables {
             } else {
                 rows.append(("\(fy) t.o.m. \(config.asOf)", days, budgetYear, cost))
                 rows.append(("\(fy) prognos", Ore.divideRoundingHalfAwayFromZero(days * 12, by: Int64(m)), budgetYear, cost + budgetRest))
+            }
+            if plan.years.contains(fy + 1) {
+                let next = units.reduce(Ore.zero) { acc, u in acc - (plan.amounts[u]?[t.budgetLine]?[fy + 1] ?? .zero) }
+                rows.append(("Budget \(fy + 1)", nil, next, nil))
             }
             var table = [["Period", "Antal dygn", "Budget (tkr)", "Nettokostnad (tkr)"]]
             for (label, d, b, c) in rows {
