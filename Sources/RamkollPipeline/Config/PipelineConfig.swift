@@ -113,6 +113,27 @@ public struct PipelineConfig: Sendable {
         public var budgetLine: String
     }
 
+    /// The committee's unit tables (seed 002 budget per verksamhet, seed 003 per unit, seed 004
+    /// driftsammandrag): which units make the rows, "varav" rows under them, the residual line's
+    /// name and whether net costs are printed positive.
+    public var committeeTables = CommitteeTablesSettings()
+    public struct CommitteeTablesSettings: Sendable, Equatable {
+        /// Row units; empty: the root's children. Every unit with figures must lie under exactly one.
+        public var units: [String] = []
+        public var varav: [Varav] = []
+        public var residualName = "Ofördelade kostnadsreduceringar"
+        /// The net-cost tables (budget per verksamhet, driftsammandrag): false prints them in report
+        /// sign (net costs negative), true with net costs positive as seeds 002 and 004 do. The
+        /// Resultatbudget tables (seed 003) are an income statement and keep the report sign.
+        public var netCostPositive = false
+        public struct Varav: Sendable, Equatable {
+            public var name: String
+            public var units: [String]
+            /// Report lines summed (report sign); empty: the units' net cost.
+            public var lines: [String]
+        }
+    }
+
     /// The IVO report of unexecuted decisions: which quarter, and the date it is reported on.
     public var ivo: IVOSettings?
     public struct IVOSettings: Sendable, Equatable {
@@ -150,7 +171,7 @@ public struct PipelineConfig: Sendable {
             root, context: "pipeline",
             allowed: [
                 "name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget", "case_reconciliation", "ivo",
-                "assistance", "volume_tables", "manual_forecasts", "forecast_history",
+                "assistance", "volume_tables", "manual_forecasts", "forecast_history", "committee_tables",
             ])
         let name = r.string(top, "name", context: "pipeline", required: true, parent: root) ?? "pipeline"
         var fiscalYear = 0
@@ -384,6 +405,27 @@ public struct PipelineConfig: Sendable {
                 let line = r.string(vm, "budget_line", context: "volume table", required: true, parent: item) ?? ""
                 result.volumeTables.append(VolumeTable(name: name, units: units, forms: forms, budgetLine: line))
             }
+        }
+        if let cn = top["committee_tables"] {
+            let cm = r.mapping(cn, context: "committee_tables", allowed: ["units", "varav", "residual_name", "net_cost_sign"])
+            var ct = CommitteeTablesSettings()
+            ct.units = (cm["units"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
+            if let n = r.string(cm, "residual_name", context: "committee_tables", required: false, parent: cn) { ct.residualName = n }
+            switch r.string(cm, "net_cost_sign", context: "committee_tables", required: false, parent: cn) {
+            case nil, "negative": ct.netCostPositive = false
+            case "positive": ct.netCostPositive = true
+            case let other?:
+                r.error(cm["net_cost_sign"], "committee_tables: net_cost_sign \"\(other)\" is not known; use negative (report sign) or positive")
+            }
+            for item in cm["varav"]?.sequence.map({ Array($0) }) ?? [] {
+                let vm = r.mapping(item, context: "varav row", allowed: ["name", "units", "lines"])
+                let name = r.string(vm, "name", context: "varav row", required: true, parent: item) ?? ""
+                let units = (vm["units"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
+                if units.isEmpty { r.error(vm["units"] ?? item, "varav row \(name): units must list at least one unit") }
+                let lines = (vm["lines"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
+                ct.varav.append(.init(name: name, units: units, lines: lines))
+            }
+            result.committeeTables = ct
         }
         if let an = top["assistance"] {
             let am = r.mapping(an, context: "assistance", allowed: ["budget_line", "accounts"])

@@ -58,6 +58,12 @@ public struct ReportStage: Stage {
         return s
     }
 
+    /// Sheet names of the committee's tables in the workbook (at most 31 characters).
+    static let sheetNames = [
+        "resultatbudget": "Resultatbudget", "resultatbudget_enheter": "Resultatbudget enheter", "budget_verksamhet": "Budget per verksamhet",
+        "driftsammandrag": "Driftsammandrag",
+    ]
+
     /// Swedish column names for the spreadsheets.
     static let swedishColumns: [String: String] = [
         "unit": "Enhet", "unit_name": "Enhetsnamn", "level": "Nivå", "line": "Rad", "line_name": "Radnamn",
@@ -97,6 +103,24 @@ public struct ReportStage: Stage {
             outputs.append(try ReportStage.spreadsheet(sheet, header: header, rows: rows, in: dir))
             tables.append(Table(name: label, columns: t.header, rows: t.rows))
         }
+        // The committee's tables by unit and line (seeds 002–004): from the grid, the forecasts and the plan.
+        let maps = context.mappings
+        let planFile = try context.output(of: .normalize, named: "plan.csv")
+        let figures = try Figures.load(path: grid.path, mappings: maps)
+        var forecast: [String: [String: Ore]] = [:]
+        try TableReader(path: prognos.path, required: ["unit", "line", "forecast_ore"]).forEach { row in
+            forecast[row["unit"], default: [:]][row["line"]] = Ore(try row.int("forecast_ore"))
+        }
+        let committee = try CommitteeTables.build(
+            config: cfg, mappings: maps, figures: figures, forecast: forecast, plan: try Plan.load(path: planFile.path, asOf: cfg.asOf))
+        let fixedTables = tables.count
+        for t in committee.tables {
+            let p = committee.presentation[t.name]!
+            outputs.append(try ReportStage.spreadsheet("\(t.name)_kalkyl.csv", header: p.header, rows: p.rows, in: dir))
+            tables.append(t)
+        }
+        outputs.append(try FileIO.writeText(committee.text, directory: dir, name: "tabeller.txt"))
+
         // The workbook: one sheet per table, numbers as numbers.
         func cells(_ header: [String], _ row: [String]) -> [XLSXWriter.Cell] {
             zip(header, row).map { column, value in
@@ -106,17 +130,23 @@ public struct ReportStage: Stage {
                 return .text(value)
             }
         }
-        let sheets = tables.map { t in
+        var sheets = tables.prefix(fixedTables).map { t in
             XLSXWriter.Sheet(
                 name: t.name.capitalized, header: t.columns.map { ReportStage.swedishColumns[$0] ?? driftNames[$0] ?? $0 },
                 rows: t.rows.map { cells(t.columns, $0) })
+        }
+        for t in committee.tables {
+            let p = committee.presentation[t.name]!
+            sheets.append(
+                XLSXWriter.Sheet(
+                    name: ReportStage.sheetNames[t.name] ?? t.name, header: p.header,
+                    rows: p.rows.map { r in r.enumerated().map { i, v in i > 0 ? (Int64(v).map { .integer($0) } ?? .text(v)) : .text(v) } }))
         }
         try XLSXWriter.write(sheets, to: dir + "/rapport.xlsx")
         let (xHex, xBytes) = try FileIO.sha256(ofFile: dir + "/rapport.xlsx")
         outputs.append(OutputRecord(path: "rapport.xlsx", sha256: xHex, bytes: xBytes, rows: Int64(sheets.count)))
 
         // The HTML report: monthly net cost (the base lines under NETTO) at the root, from the grid.
-        let maps = context.mappings
         let netLines = maps.lineByID["NETTO"] != nil ? maps.components(of: "NETTO") : Set(maps.reportLines.filter { !$0.isSum }.map(\.id))
         var budgetByMonth: [String: Ore] = [:], actualByMonth: [String: Ore] = [:]
         try TableReader(path: grid.path, required: ["line", "period", "budget_ore", "actual_ore"]).forEach { row in
@@ -154,16 +184,19 @@ public struct ReportStage: Stage {
 
         let sheetRows = outputs.prefix(3).map(\.rows)
         let manifest = context.manifest(
-            name, inputs: [drift.input, avvikelse.input, prognos.input, grid.input] + (changes.map { [$0.input] } ?? []), outputs: outputs,
+            name, inputs: [drift.input, avvikelse.input, prognos.input, grid.input, planFile.input] + (changes.map { [$0.input] } ?? []),
+            outputs: outputs,
             totals: ["tables": Int64(tables.count)],
             balances: [
                 Balance("drift_kalkyl.csv rows = drift.csv rows", left: sheetRows[0], right: Int64(d.rows.count)),
                 Balance(
                     "avvikelse_kalkyl.csv rows + prognos_kalkyl.csv rows = rows of avvikelse.csv and prognos.csv", left: sheetRows[1] + sheetRows[2],
                     right: Int64(tables[1].rows.count + tables[2].rows.count)),
-            ])
+            ] + committee.balances)
         return StageResult(
             manifest: manifest,
-            summary: ["report: spreadsheet CSV (drift, avvikelse, prognos), rapport.xlsx, rapport.html and tables.json in 06-report/"])
+            summary: [
+                "report: spreadsheet CSV (drift, avvikelse, prognos, \(committee.tables.map(\.name).joined(separator: ", "))), rapport.xlsx, rapport.html and tables.json in 06-report/"
+            ])
     }
 }

@@ -1,0 +1,222 @@
+import RamkollModel
+
+/// The committee's tables by unit and by line, from the stages' outputs (DOMAIN.md §9):
+///
+/// - `resultatbudget` (seed 003 "Resultatbudget"): per report line, the full-year forecast (the
+///   outcome at the close), the year's budget, avvikelse = forecast − budget, and next year's
+///   budget from the plan;
+/// - `resultatbudget_enheter` (seed 003 "underliggande enheter"): the same for the row units'
+///   net cost;
+/// - `budget_verksamhet` (seed 002): budget, forecast, next year's proposal and the change;
+/// - `driftsammandrag` (seed 004): net cost per row unit with its "varav" rows, the residual line,
+///   the committee's sum and, under it, "varav intäkter" and "varav kostnader", for the previous
+///   year's outcome, the budget and every plan year.
+///
+/// The residual line ("Ofördelade kostnadsreduceringar") is, for a budget or plan column, what
+/// makes the committee's result zero: −(result line of the whole committee), i.e. the frame
+/// (kommunbidrag and finansnetto) less the net cost allocated to units. Outcome and forecast
+/// columns have none. The sum row is Σ row units + residual, which for a budget column is minus
+/// the financing; the manifest checks both identities. Figures are exact öre in `tables.json`;
+/// the spreadsheets show tkr; the text shows tkr (seed 002) or mnkr with one decimal (seed 003,
+/// 004); every figure rounded once from its exact value.
+enum CommitteeTables {
+    struct Built {
+        var tables: [ReportStage.Table] = []
+        /// Per table: Swedish headers and tkr rows (sign as configured) for spreadsheets and XLSX.
+        var presentation: [String: (header: [String], rows: [[String]])] = [:]
+        var text = ""
+        var balances: [Balance] = []
+    }
+
+    /// A column of figures: a measure per unit × report line (sums included).
+    struct Column {
+        let key: String  // machine column name, e.g. budget_ore, plan_2024_ore
+        let label: String
+        let hasResidual: Bool
+        let value: (_ unit: String) -> [String: Ore]
+    }
+
+    static func mnkr(_ o: Ore) -> String {
+        let tenths = o.rounded(toUnitsOf: 10_000_000)
+        let mag = tenths.magnitude
+        return (tenths < 0 ? "-" : "") + Ore.formatWhole(Int64(mag / 10)) + "," + String(mag % 10)
+    }
+
+    static func build(
+        config cfg: PipelineConfig, mappings maps: MappingTables, figures: Figures, forecast: [String: [String: Ore]], plan: Plan
+    ) throws -> Built {
+        let fy = cfg.fiscalYear, m = cfg.asOf.month
+        let settings = cfg.committeeTables
+        let resultLine = maps.reportLines.last!.id
+        let netLine = maps.lineByID["NETTO"] != nil ? "NETTO" : resultLine
+        let root = maps.units.root
+
+        // Row units: they must partition the units without children.
+        let rowUnits: [String] = {
+            if !settings.units.isEmpty { return settings.units }
+            let children = maps.units.units.filter { $0.parent == root }.map(\.id)
+            return children.isEmpty ? [root] : children
+        }()
+        let parents = Set(maps.units.units.compactMap(\.parent))
+        for u in rowUnits + settings.varav.flatMap(\.units) where maps.units.byID[u] == nil {
+            throw RamkollError(.config, "committee_tables: unit \"\(u)\" is not in the unit hierarchy")
+        }
+        func rowUnit(of u: String) -> [String] { maps.units.path(to: u).filter { rowUnits.contains($0) } }
+        for leaf in maps.units.units where !parents.contains(leaf.id) {
+            let under = rowUnit(of: leaf.id)
+            if under.count != 1 {
+                throw RamkollError(
+                    .config,
+                    "committee_tables: unit \(leaf.id) lies under \(under.isEmpty ? "none" : under.joined(separator: " and ")) of the row units \(rowUnits.joined(separator: ", ")); every unit must lie under exactly one"
+                )
+            }
+        }
+        var varavUnder: [String: [PipelineConfig.CommitteeTablesSettings.Varav]] = [:]
+        for v in settings.varav {
+            let homes = Set(v.units.flatMap { rowUnit(of: $0) })
+            guard homes.count == 1, let home = homes.first else {
+                throw RamkollError(.config, "committee_tables: the units of varav row \"\(v.name)\" must all lie under one row unit")
+            }
+            for l in v.lines where maps.lineByID[l] == nil {
+                throw RamkollError(.config, "committee_tables: varav row \"\(v.name)\": report line \"\(l)\" is not defined")
+            }
+            varavUnder[home, default: []].append(v)
+        }
+
+        // The columns every table draws from.
+        let budget = Column(key: "budget_ore", label: "Budget \(fy)", hasResidual: true) { u in figures.lines(of: u, mappings: maps) { $0.budgetYear }
+        }
+        let closing = m == 12
+        let forecastColumn = Column(
+            key: "forecast_ore", label: closing ? "Bokslut \(fy)" : "Årsprognos \(cfg.asOf)", hasResidual: false
+        ) { u in forecast[u] ?? [:] }
+        let previous = Column(key: "actual_previous_year_ore", label: "Utfall \(fy - 1)", hasResidual: false) { u in
+            figures.lines(of: u, mappings: maps) { $0.previousYear }
+        }
+        let planColumns = plan.years.map { y in
+            Column(key: "plan_\(y)_ore", label: "Plan \(y)", hasResidual: true) { u in plan.lines(of: u, year: y, mappings: maps) }
+        }
+        let next = plan.years.contains(fy + 1) ? planColumns[plan.years.firstIndex(of: fy + 1)!] : nil
+
+        var built = Built()
+        func residual(_ c: Column) -> Ore? { c.hasResidual ? -(c.value(root)[resultLine] ?? .zero) : nil }
+        func value(_ c: Column, _ u: String, _ l: String) -> Ore { c.value(u)[l] ?? .zero }
+
+        /// One unit table: row units (and their varav rows), residual, sum; extra rows appended.
+        func unitTable(
+            name: String, title: String, corner: String, columns: [Column], derived: [(key: String, label: String, of: ([Ore?]) -> Ore?)] = [],
+            withVarav: Bool, grossRows: Bool, inMnkr: Bool, netCostSign: Bool
+        ) {
+            let sign: Int64 = netCostSign && settings.netCostPositive ? -1 : 1
+            var machine: [[String]] = []
+            var present: [[String]] = []
+            var text: [[String]] = [[corner] + columns.map(\.label) + derived.map(\.label)]
+            func add(kind: String, id: String, label: String, _ values: [Ore?], italic: Bool = false) {
+                var all = values
+                for d in derived { all.append(d.of(values)) }
+                let shown: [Ore?] = all.map { o in o.map { Ore($0.value * sign) } }
+                machine.append([kind, id, label] + all.map { o in o.map { String($0.value) } ?? "" })
+                present.append([label] + shown.map { o in o.map { String($0.tkr) } ?? "" })
+                let cells: [String] = shown.map { o -> String in
+                    guard let o else { return "" }
+                    return inMnkr ? mnkr(o) : Ore.formatWhole(o.tkr)
+                }
+                text.append([(italic ? "  " : "") + label] + cells)
+            }
+            for u in rowUnits {
+                add(kind: "unit", id: u, label: maps.units.byID[u]?.name ?? u, columns.map { value($0, u, netLine) })
+                if withVarav {
+                    for v in varavUnder[u] ?? [] {
+                        let lines = v.lines.isEmpty ? [netLine] : v.lines
+                        add(
+                            kind: "varav", id: v.units.joined(separator: "+"), label: v.name,
+                            columns.map { c in v.units.reduce(Ore.zero) { acc, vu in lines.reduce(acc) { $0 + value(c, vu, $1) } } }, italic: true)
+                    }
+                }
+            }
+            let residuals = columns.map(residual)
+            if residuals.contains(where: { ($0 ?? .zero) != .zero }) {
+                add(kind: "residual", id: "", label: settings.residualName, residuals)
+            }
+            let sums = columns.indices.map { i -> Ore? in
+                rowUnits.reduce(Ore.zero) { $0 + value(columns[i], $1, netLine) } + (residuals[i] ?? .zero)
+            }
+            add(kind: "total", id: root, label: "Summa \(maps.units.byID[root]?.name ?? root)", sums)
+            if grossRows, maps.lineByID["KOST"] != nil {
+                // Gross: the committee's costs (the cost sum line) and revenue (net − costs).
+                add(
+                    kind: "varav-revenue", id: "", label: "varav intäkter",
+                    columns.map { value($0, root, netLine) - value($0, root, "KOST") }, italic: true)
+                add(kind: "varav-cost", id: "", label: "varav kostnader", columns.map { value($0, root, "KOST") }, italic: true)
+            }
+            // Identities: the row units partition the committee; a budget column's sum is minus its financing.
+            for c in columns {
+                let partition = rowUnits.reduce(Ore.zero) { $0 + value(c, $1, netLine) }
+                built.balances.append(
+                    Balance("\(name) \(c.key): Σ row units = \(netLine) of \(root)", left: partition.value, right: value(c, root, netLine).value))
+                if c.hasResidual {
+                    let total = partition + (residual(c) ?? .zero)
+                    let financing = value(c, root, resultLine) - value(c, root, netLine)
+                    built.balances.append(Balance("\(name) \(c.key): sum row = −financing (frame)", left: total.value, right: (-financing).value))
+                }
+            }
+            built.tables.append(
+                ReportStage.Table(name: name, columns: ["kind", "id", "name"] + columns.map(\.key) + derived.map(\.key), rows: machine))
+            built.presentation[name] = (
+                [corner.replacingOccurrences(of: "mnkr", with: "tkr")] + columns.map { $0.label + " (tkr)" } + derived.map { $0.label + " (tkr)" },
+                present
+            )
+            built.text += title + "\n" + TextTable.render(text) + "\n"
+        }
+
+        // Seed 003, per line.
+        do {
+            var columns = [forecastColumn, budget]
+            var header = ["Intäkter och kostnader, mnkr", forecastColumn.label, "Budget helår \(fy)", "Avvikelse"]
+            if let next { columns.append(next); header.append("Budget \(fy + 1)") }
+            var machine: [[String]] = [], present: [[String]] = [], text = [header]
+            for l in maps.reportLines {
+                let f = value(forecastColumn, root, l.id), b = value(budget, root, l.id)
+                var vals = [f, b, f - b]
+                if let next { vals.append(value(next, root, l.id)) }
+                let label = l.partOf != nil ? "  " + l.name : l.name
+                machine.append([l.id, l.name] + vals.map { String($0.value) })
+                present.append([label] + vals.map { String($0.tkr) })
+                text.append([label] + vals.map(mnkr))
+            }
+            let keys = ["forecast_ore", "budget_ore", "deviation_ore"] + (next != nil ? ["budget_next_year_ore"] : [])
+            built.tables.append(ReportStage.Table(name: "resultatbudget", columns: ["line", "line_name"] + keys, rows: machine))
+            built.presentation["resultatbudget"] = (["Intäkter och kostnader"] + header.dropFirst().map { $0 + " (tkr)" }, present)
+            built.text +=
+                "Resultatbudget — \(maps.units.byID[root]?.name ?? root) (report sign: intäkter positiva, kostnader negativa)\n"
+                + TextTable.render(text) + "\n"
+        }
+        let deviation: (key: String, label: String, of: ([Ore?]) -> Ore?) = (
+            "deviation_ore", "Avvikelse", { v in v[0].flatMap { f in v[1].map { f - $0 } } }
+        )
+        // Seed 003, per unit.
+        unitTable(
+            name: "resultatbudget_enheter", title: "Driftbudget underliggande enheter", corner: "Underliggande enheter, mnkr",
+            columns: [forecastColumn, budget], derived: [deviation], withVarav: false, grossRows: false, inMnkr: true, netCostSign: false)
+        // Seed 002: budget per verksamhet; with next year's proposal and the change when planned.
+        if let next {
+            let change: (key: String, label: String, of: ([Ore?]) -> Ore?) = (
+                "change_ore", "Förändring", { v in v[2].flatMap { n in v[0].map { n - $0 } } }
+            )
+            let proposal = Column(key: next.key, label: "Förslag budget \(fy + 1)", hasResidual: true, value: next.value)
+            unitTable(
+                name: "budget_verksamhet", title: "Budget per verksamhet", corner: "Verksamhet, tkr",
+                columns: [budget, forecastColumn, proposal], derived: [change], withVarav: false, grossRows: false, inMnkr: false, netCostSign: true)
+        } else {
+            unitTable(
+                name: "budget_verksamhet", title: "Budget per verksamhet", corner: "Verksamhet, tkr", columns: [budget, forecastColumn],
+                withVarav: false, grossRows: false, inMnkr: false, netCostSign: true)
+        }
+        // Seed 004.
+        unitTable(
+            name: "driftsammandrag", title: "Driftsammandrag",
+            corner: "\(settings.netCostPositive ? "Nettokostnad" : "Nettokostnader (resultaträkningens tecken)"), mnkr",
+            columns: [previous, budget] + planColumns, withVarav: true, grossRows: true, inMnkr: true, netCostSign: true)
+        return built
+    }
+}
