@@ -12,6 +12,14 @@ public struct PipelineConfig: Sendable {
         /// Utfall YTD scaled by the previous year's monthly profile (its full year / its same months).
         case seasonal
     }
+    /// Methods for one report line that use the case system (DOMAIN.md §8), in `line_methods`.
+    public enum LineMethod: String, Sendable, CaseIterable {
+        /// Purchased placements: the case system's delivered cost to date, each active placement's
+        /// price × its remaining days to its end or the year end, and expected new placements.
+        case activityBased = "activity-based"
+        /// Ekonomiskt bistånd: households × amount per household for the remaining months.
+        case driverBased = "driver-based"
+    }
     public enum KeySource: Sendable, Equatable {
         case file(String)
         case environment(String)
@@ -70,6 +78,8 @@ public struct PipelineConfig: Sendable {
     public var asOf: Period
     public var careDays: CareDayConvention
     public var forecastMethod: ForecastMethod
+    /// Report line → a case-system method used for that line instead of `forecastMethod`.
+    public var lineMethods: [String: LineMethod] = [:]
     public var deviationThreshold: Ore
     /// In basis points (5 % = 500).
     public var deviationThresholdPercent: Int64
@@ -198,6 +208,7 @@ public struct PipelineConfig: Sendable {
             top["settings"], context: "settings",
             allowed: [
                 "care_days", "forecast_method", "deviation_threshold_kr", "deviation_threshold_percent", "reject_limit_percent", "volatile_lines",
+                "line_methods",
             ])
         var careDays = CareDayConvention.inclusive
         if let c = r.string(settings, "care_days", context: "settings", required: false, parent: top["settings"]) {
@@ -240,6 +251,17 @@ public struct PipelineConfig: Sendable {
         let thresholdPercent = percent("deviation_threshold_percent", default: 500)
         let rejectLimit = percent("reject_limit_percent", default: 100)
         let volatileLines = (settings["volatile_lines"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
+        var lineMethods: [String: LineMethod] = [:]
+        for (line, v) in r.mapping(settings["line_methods"], context: "settings line_methods", allowed: nil) {
+            if let m = v.string.flatMap(LineMethod.init(rawValue:)) {
+                lineMethods[line] = m
+            } else {
+                r.error(
+                    v,
+                    "settings: line_methods \(line): \"\(v.string ?? "")\" is not known; use \(LineMethod.allCases.map(\.rawValue).joined(separator: " or "))"
+                )
+            }
+        }
 
         var key: KeySource?
         if let kn = top["pseudonym_key"] {
@@ -378,6 +400,7 @@ public struct PipelineConfig: Sendable {
         var result = cfg
         result.diagnosticsBase = givenDir
         result.volatileLines = volatileLines
+        result.lineMethods = lineMethods
         if let hn = top["forecast_history"] {
             let hm = r.mapping(hn, context: "forecast_history", allowed: ["path", "checkpoints"])
             if let path = r.string(hm, "path", context: "forecast_history", required: true, parent: hn) {

@@ -30,7 +30,8 @@ final class YAMLReader {
     }
 
     /// The mapping's entries; flags keys not in `allowed` (a typo should not be silently ignored).
-    func mapping(_ n: Node?, context: String, allowed: Set<String>) -> [String: Node] {
+    /// A mapping's entries; `allowed` nil accepts any key (e.g. report-line ids).
+    func mapping(_ n: Node?, context: String, allowed: Set<String>?) -> [String: Node] {
         guard let n else { return [:] }
         guard let m = n.mapping else {
             error(n, "\(context) must be a mapping of keys to values")
@@ -39,7 +40,7 @@ final class YAMLReader {
         var out: [String: Node] = [:]
         for (k, v) in m {
             guard let key = k.string else { error(k, "\(context): keys must be plain text"); continue }
-            if !allowed.contains(key) {
+            if let allowed, !allowed.contains(key) {
                 warning(k, "\(context): unknown key \"\(key)\" is ignored; known keys are \(allowed.sorted().joined(separator: ", "))", key: key)
             }
             out[key] = v

@@ -75,7 +75,8 @@ enum Assistance {
             paidInMonthRow.append(paidInMonth); differenceRow.append(difference)
             func text(_ o: Ore?) -> String { o.map { String($0.value) } ?? "" }
             try table.write([
-                period.description, text(b), text(paid), households.map(String.init) ?? "", text(paidInMonth), text(ledger), text(difference), status, text(next),
+                period.description, text(b), text(paid), households.map(String.init) ?? "", text(paidInMonth), text(ledger), text(difference), status,
+                text(next),
             ])
         }
         func tkrRow(_ label: String, _ values: [Ore?]) -> [String] {

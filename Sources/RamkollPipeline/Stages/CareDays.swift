@@ -20,6 +20,19 @@ struct CareDayTally {
     /// Stays per person (pseudonym), to find overlapping placements.
     struct Stay { let id: String; let start: Day; let end: Day?; let line: Int }
     var stays: [String: [Stay]] = [:]
+    /// Per unit, what the activity-based forecast needs (DOMAIN.md §8): the cost still committed
+    /// after the as-of period (each placement's price × its remaining days to its end or the year
+    /// end), placements active at the close of the as-of month, the year's starts so far with the
+    /// sum of their starting daily prices, and the lengths of placements that have ended.
+    struct Outlook {
+        var committedRemaining = Ore.zero
+        var active: Int64 = 0
+        var starts: Int64 = 0
+        var startPriceSum = Ore.zero
+        var endedCount: Int64 = 0
+        var endedDays: Int64 = 0
+    }
+    var outlook: [String: Outlook] = [:]
     var placementsRead: Int64 = 0
     var placementsMapped: Int64 = 0
     var unmapped: [String: Int64] = [:]  // ansvar → placements
@@ -27,6 +40,8 @@ struct CareDayTally {
     static func tally(path: String, config: PipelineConfig, mappings: MappingTables) throws -> CareDayTally {
         var t = CareDayTally()
         let months = Period.months(ofYear: config.fiscalYear).filter { $0 <= config.asOf }
+        let remaining = Period.months(ofYear: config.fiscalYear).filter { $0 > config.asOf }
+        let close = config.asOf.lastDay
         try TableReader(
             path: path, required: ["placement_id", "person", "ansvar", "form_of_care", "start", "end", "daily_price_ore", "price_periods"]
         ).forEach { row in
@@ -42,6 +57,17 @@ struct CareDayTally {
             t.stays[row["person"], default: []].append(Stay(id: row["placement_id"], start: start, end: end, line: row.line))
             let prices = try CareDayTally.prices(
                 row["price_periods"], fallback: PricePeriod(from: start, price: Ore(try row.int("daily_price_ore"))), path: path, line: row.line)
+            var o = t.outlook[unit] ?? Outlook()
+            // Committed: placements begun by the close. One the extract holds with a later start is
+            // left to the expected-new estimate, so the forecast does not depend on how far ahead an
+            // extract reaches.
+            if start <= close {
+                for p in remaining { o.committedRemaining += config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p).cost }
+            }
+            if start <= close && (end.map { $0 > close } ?? true) { o.active += 1 }
+            if start.year == config.fiscalYear && start <= close { o.starts += 1; o.startPriceSum += prices[0].price }
+            if let e = end, e <= close, e >= start { o.endedCount += 1; o.endedDays += Int64(e.ordinal - start.ordinal + 1) }
+            t.outlook[unit] = o
             for p in months {
                 let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                 guard days > 0 else { continue }

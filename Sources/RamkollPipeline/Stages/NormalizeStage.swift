@@ -321,7 +321,9 @@ enum BudgetReader {
         let planColumns = planColumns(t.header)
         if let bad = planColumns.first(where: { $0.year <= fiscalYear }) {
             throw RamkollError(
-                .data, "\(display): column \"\(bad.column)\": a plan year must come after the fiscal year \(fiscalYear); the fiscal year's budget is in belopp")
+                .data,
+                "\(display): column \"\(bad.column)\": a plan year must come after the fiscal year \(fiscalYear); the fiscal year's budget is in belopp"
+            )
         }
         for d in diags {
             try reject(SourceRef(file: display, line: d.line ?? 0), d.field ?? "", d.rawValue ?? "", d.message)

@@ -12,6 +12,14 @@ import RamkollReaders
 /// - manual: a controller's figure from `manual_forecasts` (unit, line, amount, comment, author),
 ///   which replaces the computed one for exactly that unit and line and is marked as such.
 ///
+/// - activity-based (for the line `line_methods` names, purchased placements): the line's
+///   non-placement part by run-rate, plus the placement part from the case system — delivered to
+///   date + committed remaining + expected new placements (03-reconcile/placement_forecast.csv);
+/// - driver-based (ekonomiskt bistånd): utfall YTD + remaining months × households in the as-of
+///   month × amount per household over the last three months (03-reconcile/assistance.csv).
+///   Units without case-system figures keep the selected method, and at the close (as-of
+///   December) the outcome is the figure.
+///
 /// The selected forecast is set per unit without children and added up the hierarchy, so a manual
 /// figure moves every total above it and nothing else. Lines listed in `volatile_lines` carry a
 /// range: the lowest and the highest of the computed methods. All division is exact, rounded once.
@@ -29,6 +37,46 @@ public struct PrognosisStage: Stage {
     }
 
     struct Manual { let amount: Ore; let comment: String; let author: String; let line: Int }
+
+    /// Per unit, the placement outlook from reconcile (costs positive).
+    struct PlacementOutlook { let ledgerYTD: Ore; let fullYear: Ore }
+
+    static func placementOutlook(_ path: String) throws -> [String: PlacementOutlook] {
+        var out: [String: PlacementOutlook] = [:]
+        try TableReader(path: path, required: PlacementForecast.header).forEach { row in
+            out[row["unit"]] = PlacementOutlook(
+                ledgerYTD: Ore(try row.int("placement_ledger_ytd_ore")), fullYear: Ore(try row.int("placement_full_year_ore")))
+        }
+        return out
+    }
+
+    /// activity-based: run-rate of the line without its placement postings, plus the case
+    /// system's full year of placements (report sign: costs negative).
+    static func activity(lineYTD: Ore, outlook: PlacementOutlook, monthsElapsed m: Int) -> Ore {
+        runRate(lineYTD + outlook.ledgerYTD, monthsElapsed: m) - outlook.fullYear
+    }
+
+    /// Households and paid amount per unit × aid month (03-reconcile/assistance.csv).
+    static func assistanceDrivers(_ path: String) throws -> [String: [Period: (households: Int64, paid: Ore)]] {
+        var out: [String: [Period: (households: Int64, paid: Ore)]] = [:]
+        try TableReader(path: path, required: ["unit", "period", "households", "paid_ore"]).forEach { row in
+            out[row["unit"], default: [:]][try row.period("period")] = (try row.int("households"), Ore(try row.int("paid_ore")))
+        }
+        return out
+    }
+
+    /// driver-based: YTD − remaining months × households (as-of month) × amount per household
+    /// (Σ paid ÷ Σ households over the last three aid months through the as-of month). Nil when
+    /// the unit has no households in those months.
+    static func driver(lineYTD: Ore, months: [Period: (households: Int64, paid: Ore)], asOf: Period) -> Ore? {
+        let window = (0..<3).compactMap { Period(year: asOf.year, month: asOf.month - $0) }.filter { $0.month >= 1 }
+        let h = window.reduce(Int64(0)) { $0 + (months[$1]?.households ?? 0) }
+        let paid = window.reduce(Ore.zero) { $0 + (months[$1]?.paid ?? .zero) }
+        guard h > 0, let latest = months[asOf]?.households else { return nil }
+        let remaining = Int64(12 - asOf.month)
+        guard let rest = Ore.mulDivRoundingHalfAwayFromZero(remaining * latest, paid.value, h) else { return nil }
+        return lineYTD - Ore(rest)
+    }
 
     /// Reads `enhet;rad;prognos;kommentar;författare` (prognos in kronor, report sign).
     static func manualForecasts(_ path: String, display: String, mappings maps: MappingTables) throws -> [String: [String: Manual]] {
@@ -72,6 +120,33 @@ public struct PrognosisStage: Stage {
         }
         let baseLines = maps.reportLines.filter { !$0.isSum }
         let parents = Set(maps.units.units.compactMap(\.parent))
+        for (line, method) in cfg.lineMethods.sorted(by: { $0.key < $1.key }) where maps.lineByID[line].map({ $0.isSum }) ?? true {
+            throw RamkollError(.config, "settings: line_methods names \"\(line)\" (\(method.rawValue)), which is not a base report line")
+        }
+        var placementOutlook: [String: PlacementOutlook] = [:]
+        var drivers: [String: [Period: (households: Int64, paid: Ore)]] = [:]
+        if cfg.lineMethods.values.contains(.activityBased) {
+            let f = try context.output(of: .reconcile, named: "placement_forecast.csv")
+            inputs.append(f.input)
+            placementOutlook = try PrognosisStage.placementOutlook(f.path)
+        }
+        if cfg.lineMethods.values.contains(.driverBased) {
+            let f = try context.output(of: .reconcile, named: "assistance.csv")
+            inputs.append(f.input)
+            drivers = try PrognosisStage.assistanceDrivers(f.path)
+        }
+        /// The case-system forecast of a unit without children, where its line has one and the unit has figures.
+        func caseBased(_ unit: String, _ line: String, _ months: Figures.Months) -> (Ore, String)? {
+            // At the close the year's outcome is the figure; the case system forecasts nothing more.
+            guard m < 12, let method = cfg.lineMethods[line] else { return nil }
+            let ytd = months.actualThrough(m)
+            switch method {
+            case .activityBased:
+                return placementOutlook[unit].map { (PrognosisStage.activity(lineYTD: ytd, outlook: $0, monthsElapsed: m), method.rawValue) }
+            case .driverBased:
+                return drivers[unit].flatMap { PrognosisStage.driver(lineYTD: ytd, months: $0, asOf: cfg.asOf) }.map { ($0, method.rawValue) }
+            }
+        }
 
         struct Methods { var runRate = Ore.zero, ytdPlusBudget = Ore.zero, seasonal: Ore? }
         func methods(_ months: Figures.Months) -> Methods {
@@ -90,12 +165,18 @@ public struct PrognosisStage: Stage {
         // The selected forecast of every unit without children, then added up the tree.
         var selected: [String: [String: Ore]] = [:]
         var manualUnder: [String: Set<String>] = [:]  // unit → lines whose total holds a manual figure
+        var caseUnder: [String: [String: Set<String>]] = [:]  // unit → line → case-system methods used under it
+        var caseValue: [String: [String: Ore]] = [:]  // units without children: the case-system figure
         for unit in maps.units.units where !parents.contains(unit.id) {
             for l in baseLines {
-                let f = manual[unit.id]?[l.id]?.amount ?? computed(methods(figures.byUnit[unit.id]?[l.id] ?? Figures.Months()))
+                let months = figures.byUnit[unit.id]?[l.id] ?? Figures.Months()
+                let cb = caseBased(unit.id, l.id, months)
+                if let cb { caseValue[unit.id, default: [:]][l.id] = cb.0 }
+                let f = manual[unit.id]?[l.id]?.amount ?? cb?.0 ?? computed(methods(months))
                 for node in maps.units.path(to: unit.id) {
                     selected[node, default: [:]][l.id, default: .zero] += f
                     if manual[unit.id]?[l.id] != nil { manualUnder[node, default: []].insert(l.id) }
+                    if let cb, manual[unit.id]?[l.id] == nil { caseUnder[node, default: [:]][l.id, default: []].insert(cb.1) }
                 }
             }
         }
@@ -104,8 +185,11 @@ public struct PrognosisStage: Stage {
             directory: dir, name: "prognos.csv",
             header: [
                 "unit", "unit_name", "line", "line_name", "budget_year_ore", "actual_ytd_ore", "run_rate_ore", "ytd_plus_budget_ore", "seasonal_ore",
-                "forecast_ore", "forecast_method", "deviation_ore", "range_low_ore", "range_high_ore", "manual_comment", "manual_author",
+                "case_based_ore", "forecast_ore", "forecast_method", "deviation_ore", "range_low_ore", "range_high_ore", "manual_comment",
+                "manual_author",
             ])
+        let methodText = ([cfg.forecastMethod.rawValue] + cfg.lineMethods.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value.rawValue)" })
+            .joined(separator: ", ")
         var text = "", footnotes: [String] = []
         var changed: Int64 = 0
         for unit in maps.units.depthFirst() {
@@ -135,16 +219,22 @@ public struct PrognosisStage: Stage {
                 let parts = maps.components(of: l.id)
                 let manualHere = !(manualUnder[unit.id] ?? []).isDisjoint(with: parts)
                 let own = manual[unit.id]?[l.id]
-                let method = own != nil ? "manual" : manualHere ? "\(cfg.forecastMethod.rawValue) with manual" : cfg.forecastMethod.rawValue
+                // The case-system methods used in this figure (its own, or of the units and lines under it).
+                let caseMethods = parts.reduce(into: Set<String>()) { $0.formUnion(caseUnder[unit.id]?[$1] ?? []) }.sorted()
+                let isLeafCase = !parents.contains(unit.id) && caseValue[unit.id]?[l.id] != nil && !l.isSum
+                var method = own != nil ? "manual" : isLeafCase ? caseMethods.joined() : cfg.forecastMethod.rawValue
+                if own == nil && !isLeafCase && !caseMethods.isEmpty { method += " with " + caseMethods.joined(separator: ", ") }
+                if own == nil && manualHere { method += " with manual" }
+                let cbValue = isLeafCase ? caseValue[unit.id]?[l.id] : nil
                 var low: Ore?, high: Ore?
                 if cfg.volatileLines.contains(l.id) {
-                    let values = [rr[l.id] ?? nil, yb[l.id] ?? nil, se[l.id] ?? nil].compactMap { $0 }
+                    let values = [rr[l.id] ?? nil, yb[l.id] ?? nil, se[l.id] ?? nil, cbValue].compactMap { $0 }
                     low = values.min(); high = values.max()
                 }
                 func t(_ o: Ore??) -> String { (o ?? nil).map { String($0.value) } ?? "" }
                 try out.write([
                     unit.id, unit.name, l.id, l.name, String(b.value), String(ytd[l.id]!.value), t(rr[l.id]), t(yb[l.id]), t(se[l.id]),
-                    String(f.value),
+                    t(cbValue), String(f.value),
                     method, String((f - b).value), t(low), t(high), own?.comment ?? "", own?.author ?? "",
                 ])
                 var label = l.isSum ? "= " + l.name : l.partOf != nil ? "  " + l.name : l.name
@@ -158,7 +248,7 @@ public struct PrognosisStage: Stage {
                     low.flatMap { lo in high.map { "\(Ore.formatWhole(lo.tkr)) – \(Ore.formatWhole($0.tkr))" } } ?? "",
                 ])
             }
-            text += "Helårsprognos — \(unit.name) (\(unit.id)), metod: \(cfg.forecastMethod.rawValue)\n" + TextTable.render(rows) + "\n"
+            text += "Helårsprognos — \(unit.name) (\(unit.id)), metod: \(methodText)\n" + TextTable.render(rows) + "\n"
         }
         if !footnotes.isEmpty { text += "* innehåller en manuell prognos:\n" + footnotes.map { "  " + $0 }.joined(separator: "\n") + "\n" }
         let csv = try out.commit()
@@ -203,10 +293,10 @@ public struct PrognosisStage: Stage {
                     right: leafTotal.value),
                 Balance("manual forecasts applied = manual forecasts given", left: changed, right: Int64(manual.values.reduce(0) { $0 + $1.count })),
             ],
-            notes: ["selected method: \(cfg.forecastMethod.rawValue)"]
+            notes: ["selected method: \(methodText)"]
                 + (manual.isEmpty ? [] : ["manual forecasts from \(cfg.display(cfg.manualForecasts!))"]))
         var summary = [
-            "prognosis: full-year forecast by run-rate, ytd-plus-budget and seasonal (selected: \(cfg.forecastMethod.rawValue)) in 05-prognosis/"
+            "prognosis: full-year forecast by run-rate, ytd-plus-budget, seasonal\(cfg.lineMethods.isEmpty ? "" : " and the case system") (selected: \(methodText)) in 05-prognosis/"
         ]
         if changed > 0 { summary.append("prognosis: \(changed) manual forecasts override the computed figure (marked * in prognos.txt)") }
         let r = rootSelected[maps.reportLines.last!.id] ?? .zero

@@ -209,6 +209,7 @@ public struct ReconcileStage: Stage {
         let volumeOuts = try VolumeTables.write(
             directory: dir, config: cfg, care: care, budget: budgetGrid, placementLedger: placementLedger,
             placementLedgerPrevious: placementLedgerPrevious, plan: plan)
+        let placementForecastOut = try PlacementForecast.write(directory: dir, care: care, ledger: placementLedger, asOf: asOf)
         let (ivoOuts, ivoTotals) = try IVOReport.write(directory: dir, decisionsPath: decisions.path, settings: cfg.ivo)
         let (caseOuts, caseTotals) = try CaseReconciliation.write(
             directory: dir, care: care, ledgerCost: placementLedger, settings: cfg.caseReconciliation, asOf: asOf)
@@ -293,7 +294,7 @@ public struct ReconcileStage: Stage {
         let exRows = (n["unmapped_account"] ?? 0) + (n["unmapped_ansvar"] ?? 0)
         let manifest = context.manifest(
             name, inputs: [ledger.input, budget.input, budgetAccounts.input, placements.input, decisions.input, payments.input, planFile.input],
-            outputs: [gridOut, exOut, cdOut, ctOut] + caseOuts + matchingOuts + ivoOuts + assistanceOuts + volumeOuts,
+            outputs: [gridOut, exOut, cdOut, ctOut] + caseOuts + matchingOuts + ivoOuts + assistanceOuts + volumeOuts + [placementForecastOut],
             totals: totals, balances: balances,
             notes: cfg.caseReconciliation == nil
                 ? ["case_reconciliation is not configured: case_vs_ledger.csv and accruals.csv hold only their header"] : [])
