@@ -22,7 +22,7 @@ import RamkollReaders
 ///
 /// The selected forecast is set per unit without children and added up the hierarchy, so a manual
 /// figure moves every total above it and nothing else. Lines listed in `volatile_lines` carry a
-/// range: the lowest and the highest of the computed methods. All division is exact, rounded once.
+/// range: the lowest and the highest of the computed methods and the chosen figure. All division is exact, rounded once.
 public struct PrognosisStage: Stage {
     public let name = StageName.prognosis
     public init() {}
@@ -228,7 +228,9 @@ public struct PrognosisStage: Stage {
                 let cbValue = isLeafCase ? caseValue[unit.id]?[l.id] : nil
                 var low: Ore?, high: Ore?
                 if cfg.volatileLines.contains(l.id) {
-                    let values = [rr[l.id] ?? nil, yb[l.id] ?? nil, se[l.id] ?? nil, cbValue].compactMap { $0 }
+                    // The computed methods and the figure chosen (which, above units forecast from the
+                    // case system, is their sum and may lie outside the line-level methods).
+                    let values = [rr[l.id] ?? nil, yb[l.id] ?? nil, se[l.id] ?? nil, cbValue, f].compactMap { $0 }
                     low = values.min(); high = values.max()
                 }
                 func t(_ o: Ore??) -> String { (o ?? nil).map { String($0.value) } ?? "" }
