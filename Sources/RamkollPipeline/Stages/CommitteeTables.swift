@@ -25,6 +25,8 @@ enum CommitteeTables {
         /// Per table: Swedish headers and tkr rows (sign as configured) for spreadsheets and XLSX.
         var presentation: [String: (header: [String], rows: [[String]])] = [:]
         var text = ""
+        /// The tables as the text shows them (first row the header), with their sum rows, for HTML.
+        var display: [(title: String, rows: [[String]], sums: Set<Int>)] = []
         var balances: [Balance] = []
     }
 
@@ -167,6 +169,7 @@ enum CommitteeTables {
                 present
             )
             built.text += title + "\n" + TextTable.render(text) + "\n"
+            built.display.append((title, text, Set(machine.enumerated().filter { $0.element[0] == "total" }.map(\.offset))))
         }
 
         // Seed 003, per line.
@@ -187,6 +190,8 @@ enum CommitteeTables {
             let keys = ["forecast_ore", "budget_ore", "deviation_ore"] + (next != nil ? ["budget_next_year_ore"] : [])
             built.tables.append(ReportStage.Table(name: "resultatbudget", columns: ["line", "line_name"] + keys, rows: machine))
             built.presentation["resultatbudget"] = (["Intäkter och kostnader"] + header.dropFirst().map { $0 + " (tkr)" }, present)
+            built.display.append(
+                ("Resultatbudget", text, Set(maps.reportLines.enumerated().filter { $0.element.isSum }.map(\.offset))))
             built.text +=
                 "Resultatbudget — \(maps.units.byID[root]?.name ?? root) (report sign: intäkter positiva, kostnader negativa)\n"
                 + TextTable.render(text) + "\n"

@@ -65,7 +65,8 @@ enum HTMLReport {
     static func render(
         config cfg: PipelineConfig, mappings maps: MappingTables, drift: [[String: String]], avvikelse: [[String: String]],
         prognos: [[String: String]],
-        months: [Month], checkpoints: [(name: String, deviation: Ore)] = []
+        months: [Month], checkpoints: [(name: String, deviation: Ore)] = [],
+        committee: [(title: String, rows: [[String]], sums: Set<Int>)] = []
     ) -> String {
         let root = maps.units.root
         let rootName = maps.units.byID[root]?.name ?? root
@@ -142,6 +143,11 @@ enum HTMLReport {
             + bars(
                 title: "Avvikelse mot budget t.o.m. \(cfg.asOf), tkr (positiv = överskott)", labels: firstLevel.map(\.name),
                 series: [("Avvikelse", "#548235", devs)])
+
+        // The committee's tables (seeds 002–004), as tabeller.txt shows them.
+        for t in committee where t.rows.count > 1 {
+            body += "<h2>\(escape(t.title))</h2>" + table(t.rows[0], Array(t.rows.dropFirst()), sumRows: t.sums)
+        }
 
         let css = """
             body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px;color:#222;max-width:960px}h1{font-size:22px}h2{font-size:17px;margin-top:28px}

@@ -173,7 +173,7 @@ public struct ReportStage: Stage {
             months: Period.months(ofYear: cfg.fiscalYear).map {
                 HTMLReport.Month(
                     period: $0.description, budget: budgetByMonth[$0.description] ?? .zero, actual: actualByMonth[$0.description] ?? .zero)
-            }, checkpoints: checkpoints)
+            }, checkpoints: checkpoints, committee: committee.display)
         outputs.append(try FileIO.writeText(html, directory: dir, name: "rapport.html"))
 
         var json = try StageManifest.encoder().encode(
