@@ -6,6 +6,7 @@
 //   RamkollModel    — the common schema: öre, periods, source references, entries, units, report lines.
 //   RamkollReaders  — streaming importers: byte-level CSV, libxml2 XML records, number/date parsing.
 //   RamkollPipeline — pipeline files, mapping tables, the stages and their artifacts (manifests).
+//   RamkollHistory  — the run history and warehouse in SQLite (GRDB): `ramkoll runs`, loads of a run's tables.
 //   ramkoll         — the thin command line (swift-argument-parser); bootstraps logging.
 import PackageDescription
 
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -44,10 +46,17 @@ let package = Package(
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ]
         ),
+        .target(
+            name: "RamkollHistory",
+            dependencies: [
+                "RamkollModel", "RamkollPipeline",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .executableTarget(
             name: "ramkoll",
             dependencies: [
-                "RamkollPipeline",
+                "RamkollPipeline", "RamkollHistory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -55,7 +64,7 @@ let package = Package(
         .testTarget(
             name: "RamkollTests",
             dependencies: [
-                "RamkollModel", "RamkollReaders", "RamkollPipeline",
+                "RamkollModel", "RamkollReaders", "RamkollPipeline", "RamkollHistory",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],

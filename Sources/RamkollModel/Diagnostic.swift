@@ -27,7 +27,8 @@ public struct Diagnostic: Hashable, Sendable, CustomStringConvertible {
 
 /// A fatal error that names where and what. Thrown only when a stage cannot go on.
 public struct RamkollError: Error, CustomStringConvertible, Sendable {
-    public enum Kind: Sendable { case usage, config, input, data, internalFailure }
+    /// `locked`: another run of the same pipeline and period holds the lock.
+    public enum Kind: Sendable { case usage, config, input, data, internalFailure, locked }
     public let kind: Kind
     public let message: String
     public init(_ kind: Kind, _ message: String) { self.kind = kind; self.message = message }

@@ -13,8 +13,9 @@ struct Ramkoll: ParsableCommand {
 
             Exit codes: 0 ok; 1 failure; 3 deviations over threshold (with --fail-on-deviation); \
             64 usage; 65 data error (unreadable input, rejects over the limit); 66 missing input \
-            (an earlier stage's output); 78 invalid pipeline.
+            (an earlier stage's output); 75 locked (another run of the pipeline and period is under way); \
+            78 invalid pipeline.
             """,
-        subcommands: [RunCommand.self, CheckCommand.self]
+        subcommands: [RunCommand.self, RetryCommand.self, PlanCommand.self, RunsCommand.self, CheckCommand.self]
     )
 }

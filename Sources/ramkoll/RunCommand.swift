@@ -1,31 +1,97 @@
 import ArgumentParser
 import Foundation
 import Logging
+import RamkollHistory
 import RamkollModel
 import RamkollPipeline
 
-struct RunCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "run",
-        abstract: "Run the pipeline (or some of its stages) and write the run directory.",
-        discussion:
-            "Stages: \(StageName.allCases.map(\.rawValue).joined(separator: ", ")). A stage run alone reads the earlier stages' outputs from the same run directory."
-    )
-
+/// What `run`, `retry` and `plan` share: the pipeline, the business date and where runs live.
+struct RunTarget: ParsableArguments {
     @Argument(help: "The pipeline file (YAML), e.g. Pipelines/exempelby.yaml.")
     var pipeline: String
 
     @Option(name: .customLong("as-of"), help: "Business date as YYYY-MM (defaults to the pipeline's as_of). Never taken from the clock.")
     var asOf: String?
 
-    @Option(help: "Run only this stage.")
+    @Option(name: .customLong("runs"), help: "Folder of the pipeline's sealed runs (default: runs/<pipeline> beside the Pipelines folder).")
+    var runsRoot: String?
+
+    func validate() throws {
+        if let a = asOf, Period(a) == nil { throw ValidationError("--as-of \"\(a)\" is not a period; expected YYYY-MM, e.g. 2022-12") }
+    }
+
+    func options() -> Runner.Options {
+        var o = Runner.Options(pipelinePath: pipeline)
+        o.asOf = asOf.flatMap(Period.init)
+        o.runsRoot = runsRoot
+        o.arguments = Array(CommandLine.arguments.dropFirst())
+        return o
+    }
+}
+
+/// Runs the pipeline and reports; shared by `run` and `retry`.
+enum RunReport {
+    static func execute(_ options: Runner.Options, logger: Logger, quiet: Bool) throws {
+        do {
+            let runner = Runner(logger: logger)
+            let outcome = try runner.run(options)
+            if let record = outcome.record {
+                // The history indexes run.json; a failure to write it loses nothing (`ramkoll runs` syncs).
+                do {
+                    let (cfg, _) = try runner.load(options)
+                    let store = runner.store(options, cfg)
+                    try RunHistory(path: store.historyPath).record(record, directory: outcome.runDirectory)
+                } catch {
+                    logger.warning("run history not updated", metadata: ["reason": "\(error)"])
+                }
+            }
+            if !quiet || outcome.status != .ok {
+                print("ramkoll run: \(outcome.runDirectory)" + (outcome.runID.map { " (run \($0))" } ?? ""))
+                for line in outcome.summary { print("  " + line) }
+                print("  exit \(outcome.status.rawValue) (\(outcome.status))")
+            }
+            if outcome.status != .ok { throw ExitCode(outcome.status.rawValue) }
+        } catch let e as RamkollError {
+            logger.error(e.kind == .locked ? "run not started" : "run stopped", metadata: ["reason": "\(e.message)"])
+            FileHandle.standardError.write(Data("ramkoll: \(e.kind == .locked ? "locked" : "error"): \(e.message)\n".utf8))
+            throw ExitCode(ExitStatus(e.kind).rawValue)
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            FileHandle.standardError.write(Data("ramkoll: error: \(error)\n".utf8))
+            throw ExitCode(ExitStatus.failure.rawValue)
+        }
+    }
+}
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the pipeline into a new sealed run (or a working folder with --run-dir).",
+        discussion: """
+            Each run gets runs/<pipeline>/all/<as-of>.<NNN>; runs/<pipeline>/<as-of> and latest point at the newest. \
+            A stage whose inputs, settings and tool version are unchanged since the period's newest run is reused \
+            (its files linked); --only/--from/--force make stages run anyway. One run per pipeline and period at a \
+            time: a second exits at once with 75 and names the holder. Stages: \(StageName.allCases.map(\.rawValue).joined(separator: ", ")).
+            """
+    )
+
+    @OptionGroup var target: RunTarget
+
+    @Option(help: "Run this stage even if it could be reused (with --run-dir: run only this stage).")
     var only: String?
 
-    @Option(help: "Run this stage and every stage after it.")
+    @Option(help: "Run this stage and every stage after it even if they could be reused.")
     var from: String?
 
-    @Option(name: .customLong("run-dir"), help: "Run directory (default: runs/<pipeline>/<as-of> beside the Pipelines folder).")
+    @Flag(help: "Run every stage, reusing nothing.")
+    var force = false
+
+    @Option(name: .customLong("run-dir"), help: "A working folder instead of a sealed run (its stages run in place).")
     var runDir: String?
+
+    @Option(help: "What started the run, for the record: user or cron.")
+    var trigger: String = "user"
 
     @Flag(name: .customLong("fail-on-deviation"), help: "Exit 3 when deviations are over threshold.")
     var failOnDeviation = false
@@ -41,34 +107,137 @@ struct RunCommand: ParsableCommand {
         for s in [only, from].compactMap({ $0 }) where StageName(rawValue: s) == nil {
             throw ValidationError("unknown stage \"\(s)\"; stages are \(StageName.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        if let a = asOf, Period(a) == nil { throw ValidationError("--as-of \"\(a)\" is not a period; expected YYYY-MM, e.g. 2022-12") }
+        guard ["user", "cron"].contains(trigger) else { throw ValidationError("--trigger is user or cron, not \"\(trigger)\"") }
     }
 
     func run() throws {
         let logger = RamkollLogging.bootstrapRamkoll(level: verbose ? .debug : (quiet ? .warning : .info))
-        var options = Runner.Options(pipelinePath: pipeline)
-        options.asOf = asOf.flatMap(Period.init)
+        var options = target.options()
         if let o = only { options.selection = .only(StageName(rawValue: o)!) }
         if let f = from { options.selection = .from(StageName(rawValue: f)!) }
         options.runDirectory = runDir
+        options.force = force
+        options.trigger = trigger
         options.failOnDeviation = failOnDeviation
-        do {
-            let outcome = try Runner(logger: logger).run(options)
-            if !quiet || outcome.status != .ok {
-                print("ramkoll run: \(outcome.runDirectory)")
-                for line in outcome.summary { print("  " + line) }
-                print("  exit \(outcome.status.rawValue) (\(outcome.status))")
-            }
-            if outcome.status != .ok { throw ExitCode(outcome.status.rawValue) }
-        } catch let e as RamkollError {
-            logger.error("run stopped", metadata: ["reason": "\(e.message)"])
+        try RunReport.execute(options, logger: logger, quiet: quiet)
+    }
+}
+
+struct RetryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "retry",
+        abstract: "Run again after the period's newest run failed or died, resuming from the stage that failed; a no-op after success."
+    )
+
+    @OptionGroup var target: RunTarget
+
+    @Option(help: "What started the run, for the record: user or cron.")
+    var trigger: String = "user"
+
+    @Flag(name: .customLong("fail-on-deviation"), help: "Exit 3 when deviations are over threshold.")
+    var failOnDeviation = false
+
+    @Flag(name: [.short, .long], help: "Print nothing on success.")
+    var quiet = false
+
+    func run() throws {
+        let logger = RamkollLogging.bootstrapRamkoll(level: quiet ? .warning : .info)
+        var options = target.options()
+        options.trigger = trigger
+        options.failOnDeviation = failOnDeviation
+        let runner = Runner(logger: logger)
+        let cfg: PipelineConfig
+        do { cfg = try runner.load(options).0 } catch let e as RamkollError {
             FileHandle.standardError.write(Data("ramkoll: error: \(e.message)\n".utf8))
             throw ExitCode(ExitStatus(e.kind).rawValue)
-        } catch let e as ExitCode {
-            throw e
-        } catch {
-            FileHandle.standardError.write(Data("ramkoll: error: \(error)\n".utf8))
-            throw ExitCode(ExitStatus.failure.rawValue)
+        }
+        let store = runner.store(options, cfg)
+        if let last = store.runs(asOf: cfg.asOf).last, let record = RunRecord.read(from: store.directory(of: last)),
+            record.state == "finished", let exit = record.exitStatus,
+            [ExitStatus.ok.rawValue, ExitStatus.deviationsOverThreshold.rawValue].contains(exit)
+        {
+            if !quiet { print("ramkoll retry: nothing to retry; run \(last) finished with exit \(exit)") }
+            return
+        }
+        try RunReport.execute(options, logger: logger, quiet: quiet)
+    }
+}
+
+struct PlanCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "plan", abstract: "Print, per stage, whether a run would run it or reuse it, and why. Changes nothing.")
+
+    @OptionGroup var target: RunTarget
+
+    @Option(help: "As run --only.") var only: String?
+    @Option(help: "As run --from.") var from: String?
+    @Flag(help: "As run --force.") var force = false
+
+    func run() throws {
+        let logger = RamkollLogging.bootstrapRamkoll(level: .warning)
+        var options = target.options()
+        if let o = only { options.selection = .only(StageName(rawValue: o) ?? .ingest) }
+        if let f = from { options.selection = .from(StageName(rawValue: f) ?? .ingest) }
+        options.force = force
+        let runner = Runner(logger: logger)
+        do {
+            let (cfg, _) = try runner.load(options)
+            let store = runner.store(options, cfg)
+            let decisions = try runner.plan(options, cfg: cfg, store: store)
+            print("ramkoll plan: \(cfg.name) \(cfg.asOf) (newest run: \(store.runs(asOf: cfg.asOf).last ?? "none"))")
+            for d in decisions {
+                let what = d.run ? "run" : "reuse"
+                print("  \(d.stage.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(what.padding(toLength: 6, withPad: " ", startingAt: 0)) \(d.reason)")
+            }
+        } catch let e as RamkollError {
+            FileHandle.standardError.write(Data("ramkoll: error: \(e.message)\n".utf8))
+            throw ExitCode(ExitStatus(e.kind).rawValue)
+        }
+    }
+}
+
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "runs", abstract: "List a pipeline's runs from the run history (SQLite), or show one run's record.")
+
+    @OptionGroup var target: RunTarget
+
+    @Option(help: "Show this run (an id such as 2022-12.003, a period for its newest run, or latest).")
+    var show: String?
+
+    func run() throws {
+        let logger = RamkollLogging.bootstrapRamkoll(level: .warning)
+        let options = target.options()
+        let runner = Runner(logger: logger)
+        do {
+            let (cfg, _) = try runner.load(options)
+            let store = runner.store(options, cfg)
+            if let show {
+                guard let dir = store.resolve(show), let record = RunRecord.read(from: dir) else {
+                    throw RamkollError(.usage, "no run \"\(show)\" under \(store.root)")
+                }
+                print("run \(record.runID): \(record.pipeline) \(record.asOf), \(record.trigger), \(record.state), exit \(record.exitStatus.map(String.init) ?? "-")")
+                print("  started \(record.startedAt), finished \(record.finishedAt ?? "-"), tool \(record.toolVersion)")
+                print("  arguments: \(record.arguments.joined(separator: " "))")
+                if let e = record.error { print("  error: \(e)") }
+                for s in record.stages {
+                    print("  \(s.stage.padding(toLength: 10, withPad: " ", startingAt: 0)) \(s.status.padding(toLength: 7, withPad: " ", startingAt: 0)) \(s.reason)")
+                    print("             \(s.rowsRead) rows read, \(s.rowsRejected) rejected, \(s.inputs.count) inputs, \(s.outputs.count) outputs, manifest \(s.manifestSha256?.prefix(12) ?? "-")")
+                }
+                return
+            }
+            let history = try RunHistory(path: store.historyPath)
+            try history.sync(store)
+            let rows = try history.list(asOf: target.asOf)
+            print("ramkoll runs: \(cfg.name), \(rows.count) run\(rows.count == 1 ? "" : "s") (\(store.historyPath))")
+            for r in rows {
+                print(
+                    "  \(r.runID)  \(r.trigger.padding(toLength: 4, withPad: " ", startingAt: 0))  \(r.startedAt)  \(r.state.padding(toLength: 8, withPad: " ", startingAt: 0))  exit \(r.exitStatus.map(String.init) ?? "-")  ran: \(r.ran.joined(separator: ",").isEmpty ? "-" : r.ran.joined(separator: ","))  reused: \(r.reused.joined(separator: ",").isEmpty ? "-" : r.reused.joined(separator: ","))"
+                )
+            }
+        } catch let e as RamkollError {
+            FileHandle.standardError.write(Data("ramkoll: error: \(e.message)\n".utf8))
+            throw ExitCode(ExitStatus(e.kind).rawValue)
         }
     }
 }

@@ -10,6 +10,8 @@ public enum ExitStatus: Int32, Sendable {
     case usage = 64
     case dataError = 65
     case missingInput = 66
+    /// Another run of the same pipeline and period is under way (EX_TEMPFAIL: try again later).
+    case locked = 75
     case configError = 78
 
     public init(_ kind: RamkollError.Kind) {
@@ -19,26 +21,43 @@ public enum ExitStatus: Int32, Sendable {
         case .input: self = .missingInput
         case .data: self = .dataError
         case .internalFailure: self = .failure
+        case .locked: self = .locked
         }
     }
 }
 
 /// Composition: pipeline file → validated config and mappings → stages → outcome.
+///
+/// By default a run is sealed (`RunStore`): it holds its period's lock, gets a new folder
+/// `runs/<pipeline>/all/<as-of>.<NNN>`, reuses every stage whose inputs, settings and tool version
+/// are unchanged since the period's newest earlier run (`Reuse`), runs the others, keeps
+/// `run.json` and then points `runs/<pipeline>/<as-of>` and `latest` at it. `--only`/`--from` (and
+/// `--force`, all stages) make stages run even when they could be reused. With `--run-dir` the
+/// stages run in that folder as they are asked to (a working folder, locked beside it).
 public struct Runner {
     public struct Options: Sendable {
         public var pipelinePath: String
         public var asOf: Period?
         public var selection: Pipeline.Selection = .all
+        /// A working folder instead of a sealed run.
         public var runDirectory: String?
+        /// Where sealed runs live (default `runs/<pipeline>` beside the pipeline's folder).
+        public var runsRoot: String?
+        public var force = false
         public var failOnDeviation = false
+        /// `cron` or `user`, for the run record.
+        public var trigger = "user"
+        public var arguments: [String] = []
         public init(pipelinePath: String) { self.pipelinePath = pipelinePath }
     }
 
     public struct Outcome: Sendable {
         public var status: ExitStatus
         public var runDirectory: String
+        public var runID: String?
         public var results: [StageResult]
         public var summary: [String]
+        public var record: RunRecord?
     }
 
     public let logger: Logger
@@ -60,7 +79,8 @@ public struct Runner {
         return (all.contains { $0.severity == .error } ? nil : cfg, maps, all)
     }
 
-    public func run(_ options: Options) throws -> Outcome {
+    /// The validated config (with `--as-of` applied) and mappings, or a config error.
+    public func load(_ options: Options) throws -> (PipelineConfig, MappingTables) {
         let (loaded, maps, diagnostics) = Runner.check(options.pipelinePath)
         for d in diagnostics where d.severity == .warning {
             logger.warning("pipeline warning", metadata: ["where": "\(d.location)", "problem": "\(d.message)"])
@@ -76,15 +96,149 @@ public struct Runner {
             }
             cfg.asOf = a
         }
-        let runDir = options.runDirectory ?? (cfg.baseDirectory + "/../runs/\(cfg.name)/\(cfg.asOf)")
-        let absRun = URL(fileURLWithPath: runDir).standardizedFileURL.path
-        try FileIO.createDirectory(absRun)
-        let ctx = StageContext(
-            config: cfg, mappings: maps, runDirectory: absRun, settingsHash: try cfg.settingsHash(),
-            logger: logger)
-        logger.info("run started", metadata: ["pipeline": "\(cfg.name)", "as_of": "\(cfg.asOf)", "run_dir": "\(absRun)"])
-        let results = try pipeline.run(ctx, selection: options.selection)
+        return (cfg, maps)
+    }
 
+    public static func defaultRunsRoot(_ cfg: PipelineConfig) -> String {
+        URL(fileURLWithPath: cfg.baseDirectory + "/../runs/\(cfg.name)").standardizedFileURL.path
+    }
+
+    public func store(_ options: Options, _ cfg: PipelineConfig) -> RunStore {
+        RunStore(root: options.runsRoot ?? Runner.defaultRunsRoot(cfg))
+    }
+
+    public func run(_ options: Options) throws -> Outcome {
+        let (cfg, maps) = try load(options)
+        let holder = RunLock.Holder.current(arguments: options.arguments)
+        if let runDir = options.runDirectory {
+            let absRun = URL(fileURLWithPath: runDir).standardizedFileURL.path
+            let lock = try takeLock(path: absRun + ".lock", holder: holder)
+            defer { lock.release() }
+            try FileIO.createDirectory(absRun)
+            let ctx = StageContext(config: cfg, mappings: maps, runDirectory: absRun, settingsHash: try cfg.settingsHash(), logger: logger)
+            logger.info("run started", metadata: ["pipeline": "\(cfg.name)", "as_of": "\(cfg.asOf)", "run_dir": "\(absRun)"])
+            let results = try pipeline.run(ctx, selection: options.selection)
+            let (status, summary) = status(results, cfg: cfg, options: options)
+            return Outcome(status: status, runDirectory: absRun, runID: nil, results: results, summary: summary, record: nil)
+        }
+        let store = store(options, cfg)
+        let lock = try takeLock(path: store.lockPath(asOf: cfg.asOf), holder: holder)
+        defer { lock.release() }
+        return try runSealed(options, cfg: cfg, maps: maps, store: store)
+    }
+
+    private func takeLock(path: String, holder: RunLock.Holder) throws -> RunLock {
+        let lock = try RunLock.acquire(path: path, holder: holder)
+        if let stale = lock.replacedStale {
+            logger.warning("stale lock taken over", metadata: ["lock": "\(path)", "holder": "\(stale.description)"])
+        }
+        return lock
+    }
+
+    /// Per stage: run or reuse, against the period's newest earlier run (`ramkoll plan`).
+    public func plan(_ options: Options, cfg: PipelineConfig, store: RunStore) throws -> [Reuse.Decision] {
+        let settingsHash = try cfg.settingsHash()
+        let previous = store.runs(asOf: cfg.asOf).last.map { ($0, store.directory(of: $0)) }
+        var decisions: [Reuse.Decision] = []
+        var firstRun: StageName?
+        for stage in pipeline.stages.map(\.name) {
+            let d = decide(stage, options: options, cfg: cfg, settingsHash: settingsHash, previous: previous, upstream: nil, firstRun: firstRun)
+            if d.run { firstRun = firstRun ?? stage }
+            decisions.append(d)
+        }
+        return decisions
+    }
+
+    /// One stage's decision. `upstream` is the new run's folder (its earlier stages done); nil
+    /// when only planning, where a stage after one that runs cannot be known yet.
+    func decide(
+        _ stage: StageName, options: Options, cfg: PipelineConfig, settingsHash: String, previous: (String, String)?, upstream: String?,
+        firstRun: StageName?
+    ) -> Reuse.Decision {
+        guard let previous else { return .init(stage: stage, run: true, reason: "no earlier run of \(cfg.asOf)") }
+        if options.force || (options.selection != .all && options.selection.includes(stage)) {
+            return .init(stage: stage, run: true, reason: options.force ? "--force" : "asked for (--only/--from)")
+        }
+        let check = Reuse.check(stage, candidate: previous, upstream: upstream ?? previous.1, config: cfg, settingsHash: settingsHash)
+        if let u = firstRun, upstream == nil {
+            return .init(
+                stage: stage, run: true,
+                reason: check.reusable ? "runs unless \(u.rawValue) writes the same bytes as in run \(previous.0) (then reused)" : check.reason)
+        }
+        return .init(stage: stage, run: !check.reusable, reason: check.reason, source: check.reusable ? previous : nil)
+    }
+
+    private func runSealed(_ options: Options, cfg: PipelineConfig, maps: MappingTables, store: RunStore) throws -> Outcome {
+        let settingsHash = try cfg.settingsHash()
+        let previous = store.runs(asOf: cfg.asOf).last.map { ($0, store.directory(of: $0)) }
+        let (id, dir) = try store.newRun(asOf: cfg.asOf)
+        var record = RunRecord(
+            runID: id, pipeline: cfg.name, pipelineFile: URL(fileURLWithPath: options.pipelinePath).standardizedFileURL.path,
+            asOf: cfg.asOf.description, trigger: options.trigger, arguments: options.arguments, settingsSha256: settingsHash,
+            startedAt: ISO8601DateFormatter().string(from: Date()), state: "running")
+        try record.write(to: dir)
+        let ctx = StageContext(config: cfg, mappings: maps, runDirectory: dir, settingsHash: settingsHash, logger: logger)
+        logger.info("run started", metadata: ["pipeline": "\(cfg.name)", "as_of": "\(cfg.asOf)", "run": "\(id)", "run_dir": "\(dir)"])
+        var results: [StageResult] = []
+        for stage in pipeline.stages {
+            // Decide against the new run's folder: earlier stages are already in it (linked or run).
+            let decision = decide(
+                stage.name, options: options, cfg: cfg, settingsHash: settingsHash, previous: previous, upstream: dir, firstRun: nil)
+            if decision.run == false, let source = decision.source {
+                try RunStore.reuse(folder: stage.name.folder, from: source.directory, into: dir)
+                let manifest = try StageManifest.read(from: dir + "/" + stage.name.folder)
+                let old = RunRecord.read(from: source.directory)?.stages.first { $0.stage == stage.name.rawValue }
+                var result = StageResult(
+                    manifest: manifest, summary: old?.summary ?? [], rejectedRows: old?.rowsRejected ?? 0, readRows: old?.rowsRead ?? 0,
+                    dataErrors: old?.dataErrors ?? [])
+                result.deviationsOverThreshold = old?.deviationsOverThreshold ?? 0
+                results.append(result)
+                record.stages.append(entry(stage.name, "reused", decision.reason, reusedFrom: source.id, result: result, seconds: nil, dir: dir))
+                logger.info("stage reused", metadata: ["stage": "\(stage.name.rawValue)", "from": "\(source.id)"])
+            } else {
+                do {
+                    let (result, seconds) = try Pipeline.runStage(stage, ctx)
+                    results.append(result)
+                    record.stages.append(entry(stage.name, "ran", decision.reason, reusedFrom: nil, result: result, seconds: seconds, dir: dir))
+                } catch {
+                    record.stages.append(
+                        RunRecord.StageEntry(
+                            stage: stage.name.rawValue, status: "failed", reason: decision.reason, reusedFrom: nil, seconds: nil, rowsRead: 0,
+                            rowsRejected: 0, deviationsOverThreshold: 0, dataErrors: [], summary: [], manifestSha256: nil, inputs: [], outputs: []))
+                    record.state = "failed"
+                    record.error = (error as? RamkollError)?.message ?? "\(error)"
+                    record.exitStatus = (error as? RamkollError).map { ExitStatus($0.kind).rawValue } ?? ExitStatus.failure.rawValue
+                    record.finishedAt = ISO8601DateFormatter().string(from: Date())
+                    try? record.write(to: dir)
+                    throw error
+                }
+            }
+            try record.write(to: dir)
+        }
+        var (status, summary) = status(results, cfg: cfg, options: options)
+        let reused = record.stages.filter { $0.status == "reused" }.map(\.stage)
+        if !reused.isEmpty { summary.insert("run \(id): reused \(reused.joined(separator: ", ")) (unchanged since an earlier run)", at: 0) }
+        record.state = "finished"
+        record.exitStatus = status.rawValue
+        record.finishedAt = ISO8601DateFormatter().string(from: Date())
+        try record.write(to: dir)
+        try store.point(at: id, asOf: cfg.asOf)
+        return Outcome(status: status, runDirectory: dir, runID: id, results: results, summary: summary, record: record)
+    }
+
+    private func entry(
+        _ stage: StageName, _ status: String, _ reason: String, reusedFrom: String?, result: StageResult, seconds: Double?, dir: String
+    ) -> RunRecord.StageEntry {
+        let manifestPath = dir + "/" + stage.folder + "/manifest.json"
+        return RunRecord.StageEntry(
+            stage: stage.rawValue, status: status, reason: reason, reusedFrom: reusedFrom, seconds: seconds, rowsRead: result.readRows,
+            rowsRejected: result.rejectedRows, deviationsOverThreshold: result.deviationsOverThreshold, dataErrors: result.dataErrors,
+            summary: result.summary, manifestSha256: try? FileIO.sha256(ofFile: manifestPath).hex, inputs: result.manifest.inputs,
+            outputs: result.manifest.outputs)
+    }
+
+    /// The exit status of a run from its stages' results, and the summary lines.
+    func status(_ results: [StageResult], cfg: PipelineConfig, options: Options) -> (ExitStatus, [String]) {
         var summary = results.flatMap(\.summary)
         let unbalanced = results.flatMap { r in
             r.manifest.balances.filter { !$0.balanced }.map { "\(r.manifest.stage): \($0.identity) (\($0.left) ≠ \($0.right))" }
@@ -109,6 +263,6 @@ public struct Runner {
         }
         if rejected > 0 && status == .ok { summary.append("normalize: \(rejected) rows rejected in all — see 02-normalize/rejects.csv") }
         logger.info("run finished", metadata: ["status": "\(status.rawValue)", "rejected": "\(rejected)", "deviations_over_threshold": "\(over)"])
-        return Outcome(status: status, runDirectory: absRun, results: results, summary: summary)
+        return (status, summary)
     }
 }

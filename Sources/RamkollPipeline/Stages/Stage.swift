@@ -144,29 +144,30 @@ public struct Pipeline: Sendable {
     /// Runs the selected stages in order. A stage that throws stops the run; its folder keeps
     /// whatever complete files it had committed, and no manifest is written for it.
     public func run(_ context: StageContext, selection: Selection = .all) throws -> [StageResult] {
-        var results: [StageResult] = []
-        for stage in stages where selection.includes(stage.name) {
-            let dir = context.directory(stage.name)
-            try FileIO.createDirectory(dir)
-            let started = Date()
-            context.logger.info("stage started", metadata: ["stage": "\(stage.name.rawValue)"])
-            // Remove the old manifest first: until the new one is written, the folder is not complete.
-            try? FileManager.default.removeItem(atPath: dir + "/manifest.json")
-            let result = try stage.run(context)
-            try result.manifest.write(to: dir)
-            let seconds = Date().timeIntervalSince(started)
-            let timings = StageTimings(
-                stage: stage.name.rawValue, startedAt: ISO8601DateFormatter().string(from: started), seconds: (seconds * 1000).rounded() / 1000)
-            var data = try StageManifest.encoder().encode(timings); data.append(0x0A)
-            try FileIO.writeAtomically(data, to: dir + "/timings.json")
-            context.logger.info(
-                "stage finished",
-                metadata: [
-                    "stage": "\(stage.name.rawValue)", "seconds": "\(timings.seconds)",
-                    "outputs": "\(result.manifest.outputs.count)", "rejected": "\(result.rejectedRows)",
-                ])
-            results.append(result)
-        }
-        return results
+        try stages.filter { selection.includes($0.name) }.map { try Pipeline.runStage($0, context).result }
+    }
+
+    /// Runs one stage into its folder: the old manifest goes first (until the new one is written
+    /// the folder is not complete), then the stage, its manifest and its timings.
+    public static func runStage(_ stage: any Stage, _ context: StageContext) throws -> (result: StageResult, seconds: Double) {
+        let dir = context.directory(stage.name)
+        try FileIO.createDirectory(dir)
+        let started = Date()
+        context.logger.info("stage started", metadata: ["stage": "\(stage.name.rawValue)"])
+        try? FileManager.default.removeItem(atPath: dir + "/manifest.json")
+        let result = try stage.run(context)
+        try result.manifest.write(to: dir)
+        let seconds = Date().timeIntervalSince(started)
+        let timings = StageTimings(
+            stage: stage.name.rawValue, startedAt: ISO8601DateFormatter().string(from: started), seconds: (seconds * 1000).rounded() / 1000)
+        var data = try StageManifest.encoder().encode(timings); data.append(0x0A)
+        try FileIO.writeAtomically(data, to: dir + "/timings.json")
+        context.logger.info(
+            "stage finished",
+            metadata: [
+                "stage": "\(stage.name.rawValue)", "seconds": "\(timings.seconds)",
+                "outputs": "\(result.manifest.outputs.count)", "rejected": "\(result.rejectedRows)",
+            ])
+        return (result, timings.seconds)
     }
 }
