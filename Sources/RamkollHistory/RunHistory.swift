@@ -91,7 +91,9 @@ public final class RunHistory {
                         r.runID, i + 1, s.stage, s.status, s.reason, s.reusedFrom, s.seconds, s.rowsRead, s.rowsRejected,
                         s.deviationsOverThreshold, s.manifestSha256,
                     ])
-                for (direction, files) in [("input", s.inputs.map { ($0.path, $0.sha256, $0.bytes) }), ("output", s.outputs.map { ($0.path, $0.sha256, $0.bytes) })] {
+                for (direction, files) in [
+                    ("input", s.inputs.map { ($0.path, $0.sha256, $0.bytes) }), ("output", s.outputs.map { ($0.path, $0.sha256, $0.bytes) }),
+                ] {
                     for f in files {
                         try db.execute(
                             sql: "INSERT OR REPLACE INTO artifacts (run_id, stage, direction, path, sha256, bytes) VALUES (?, ?, ?, ?, ?, ?)",

@@ -146,18 +146,16 @@ struct RetryCommand: ParsableCommand {
         options.trigger = trigger
         options.failOnDeviation = failOnDeviation
         let runner = Runner(logger: logger)
-        let cfg: PipelineConfig
-        do { cfg = try runner.load(options).0 } catch let e as RamkollError {
+        do {
+            let (cfg, _) = try runner.load(options)
+            let store = runner.store(options, cfg)
+            if let done = Runner.succeeded(store, asOf: cfg.asOf) {
+                if !quiet { print("ramkoll retry: nothing to retry; run \(done.id) finished with exit \(done.exit)") }
+                return
+            }
+        } catch let e as RamkollError {
             FileHandle.standardError.write(Data("ramkoll: error: \(e.message)\n".utf8))
             throw ExitCode(ExitStatus(e.kind).rawValue)
-        }
-        let store = runner.store(options, cfg)
-        if let last = store.runs(asOf: cfg.asOf).last, let record = RunRecord.read(from: store.directory(of: last)),
-            record.state == "finished", let exit = record.exitStatus,
-            [ExitStatus.ok.rawValue, ExitStatus.deviationsOverThreshold.rawValue].contains(exit)
-        {
-            if !quiet { print("ramkoll retry: nothing to retry; run \(last) finished with exit \(exit)") }
-            return
         }
         try RunReport.execute(options, logger: logger, quiet: quiet)
     }
@@ -187,7 +185,9 @@ struct PlanCommand: ParsableCommand {
             print("ramkoll plan: \(cfg.name) \(cfg.asOf) (newest run: \(store.runs(asOf: cfg.asOf).last ?? "none"))")
             for d in decisions {
                 let what = d.run ? "run" : "reuse"
-                print("  \(d.stage.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(what.padding(toLength: 6, withPad: " ", startingAt: 0)) \(d.reason)")
+                print(
+                    "  \(d.stage.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(what.padding(toLength: 6, withPad: " ", startingAt: 0)) \(d.reason)"
+                )
             }
         } catch let e as RamkollError {
             FileHandle.standardError.write(Data("ramkoll: error: \(e.message)\n".utf8))
@@ -216,13 +216,19 @@ struct RunsCommand: ParsableCommand {
                 guard let dir = store.resolve(show), let record = RunRecord.read(from: dir) else {
                     throw RamkollError(.usage, "no run \"\(show)\" under \(store.root)")
                 }
-                print("run \(record.runID): \(record.pipeline) \(record.asOf), \(record.trigger), \(record.state), exit \(record.exitStatus.map(String.init) ?? "-")")
+                print(
+                    "run \(record.runID): \(record.pipeline) \(record.asOf), \(record.trigger), \(record.state), exit \(record.exitStatus.map(String.init) ?? "-")"
+                )
                 print("  started \(record.startedAt), finished \(record.finishedAt ?? "-"), tool \(record.toolVersion)")
                 print("  arguments: \(record.arguments.joined(separator: " "))")
                 if let e = record.error { print("  error: \(e)") }
                 for s in record.stages {
-                    print("  \(s.stage.padding(toLength: 10, withPad: " ", startingAt: 0)) \(s.status.padding(toLength: 7, withPad: " ", startingAt: 0)) \(s.reason)")
-                    print("             \(s.rowsRead) rows read, \(s.rowsRejected) rejected, \(s.inputs.count) inputs, \(s.outputs.count) outputs, manifest \(s.manifestSha256?.prefix(12) ?? "-")")
+                    print(
+                        "  \(s.stage.padding(toLength: 10, withPad: " ", startingAt: 0)) \(s.status.padding(toLength: 7, withPad: " ", startingAt: 0)) \(s.reason)"
+                    )
+                    print(
+                        "             \(s.rowsRead) rows read, \(s.rowsRejected) rejected, \(s.inputs.count) inputs, \(s.outputs.count) outputs, manifest \(s.manifestSha256?.prefix(12) ?? "-")"
+                    )
                 }
                 return
             }

@@ -97,7 +97,8 @@ final class SampleTablesTests: XCTestCase {
             let bu = amounts.filter { $0.key.hasPrefix("BU-") && !$0.key.hasSuffix("/KB") }.values.reduce(0, +)
             XCTAssertEqual(cell("unit", "BU", "plan_\(y)_ore"), bu, "Barn och unga \(y)")
             XCTAssertEqual(
-                cell("varav", "BU-INST+BU-FAM", "plan_\(y)_ore"), (amounts["BU-INST/KOP"] ?? 0) + (amounts["BU-FAM/KOP"] ?? 0), "varav placements \(y)")
+                cell("varav", "BU-INST+BU-FAM", "plan_\(y)_ore"), (amounts["BU-INST/KOP"] ?? 0) + (amounts["BU-FAM/KOP"] ?? 0),
+                "varav placements \(y)")
             XCTAssertEqual(cell("varav", "EB-UTB", "plan_\(y)_ore"), amounts["EB-UTB/EKB"], "varav bistånd \(y)")
         }
         XCTAssertEqual(cell("residual", nil, "budget_ore"), -year.values.reduce(0, +), "the year's budget is balanced")
@@ -127,7 +128,9 @@ final class SampleTablesTests: XCTestCase {
             return (Int64(r["forecast_ore"]!)!, r["forecast_method"]!)
         }
         let grid = try rows("03-reconcile/actuals_vs_budget.csv")
-        func ytd(_ u: String, _ l: String) -> Int64 { Int64(grid.first { $0["unit"] == u && $0["line"] == l && $0["period"] == "2022-08" }!["actual_ytd_ore"]!)! }
+        func ytd(_ u: String, _ l: String) -> Int64 {
+            Int64(grid.first { $0["unit"] == u && $0["line"] == l && $0["period"] == "2022-08" }!["actual_ytd_ore"]!)!
+        }
         // Activity-based, BU-INST KOP: run-rate of the non-placement part + the placements' full year.
         let pf = try rows("03-reconcile/placement_forecast.csv").first { $0["unit"] == "BU-INST" }!
         let delivered = Int64(pf["delivered_ytd_ore"]!)!, committed = Int64(pf["committed_remaining_ore"]!)!

@@ -127,6 +127,26 @@ public struct Runner {
         return try runSealed(options, cfg: cfg, maps: maps, store: store)
     }
 
+    /// `ramkoll retry`: nil (nothing to do) when the period's newest run finished with 0 or 3;
+    /// otherwise a new run, which reuses what the failed or dead run completed.
+    public func retry(_ options: Options) throws -> Outcome? {
+        let (cfg, _) = try load(options)
+        if let done = Runner.succeeded(store(options, cfg), asOf: cfg.asOf) {
+            logger.info("nothing to retry", metadata: ["run": "\(done.id)", "exit": "\(done.exit)"])
+            return nil
+        }
+        return try run(options)
+    }
+
+    /// The period's newest run, when it finished with 0 or 3 (there is nothing to retry).
+    public static func succeeded(_ store: RunStore, asOf: Period) -> (id: String, exit: Int32)? {
+        guard let last = store.runs(asOf: asOf).last, let record = RunRecord.read(from: store.directory(of: last)),
+            record.state == "finished", let exit = record.exitStatus,
+            [ExitStatus.ok.rawValue, ExitStatus.deviationsOverThreshold.rawValue].contains(exit)
+        else { return nil }
+        return (last, exit)
+    }
+
     private func takeLock(path: String, holder: RunLock.Holder) throws -> RunLock {
         let lock = try RunLock.acquire(path: path, holder: holder)
         if let stale = lock.replacedStale {
@@ -135,13 +155,23 @@ public struct Runner {
         return lock
     }
 
-    /// Per stage: run or reuse, against the period's newest earlier run (`ramkoll plan`).
+    /// The run to compare a stage with: the period's newest run that completed that stage (so a
+    /// run that died in reconcile still lends its ingest and normalize).
+    static func candidate(for stage: StageName, in store: RunStore, asOf: Period, excluding: String? = nil) -> (String, String)? {
+        for id in store.runs(asOf: asOf).reversed() where id != excluding {
+            let dir = store.directory(of: id)
+            if FileIO.exists(dir + "/" + stage.folder + "/manifest.json") { return (id, dir) }
+        }
+        return nil
+    }
+
+    /// Per stage: run or reuse, against the period's earlier runs (`ramkoll plan`).
     public func plan(_ options: Options, cfg: PipelineConfig, store: RunStore) throws -> [Reuse.Decision] {
         let settingsHash = try cfg.settingsHash()
-        let previous = store.runs(asOf: cfg.asOf).last.map { ($0, store.directory(of: $0)) }
         var decisions: [Reuse.Decision] = []
         var firstRun: StageName?
         for stage in pipeline.stages.map(\.name) {
+            let previous = Runner.candidate(for: stage, in: store, asOf: cfg.asOf)
             let d = decide(stage, options: options, cfg: cfg, settingsHash: settingsHash, previous: previous, upstream: nil, firstRun: firstRun)
             if d.run { firstRun = firstRun ?? stage }
             decisions.append(d)
@@ -155,7 +185,7 @@ public struct Runner {
         _ stage: StageName, options: Options, cfg: PipelineConfig, settingsHash: String, previous: (String, String)?, upstream: String?,
         firstRun: StageName?
     ) -> Reuse.Decision {
-        guard let previous else { return .init(stage: stage, run: true, reason: "no earlier run of \(cfg.asOf)") }
+        guard let previous else { return .init(stage: stage, run: true, reason: "no earlier run of \(cfg.asOf) completed \(stage.rawValue)") }
         if options.force || (options.selection != .all && options.selection.includes(stage)) {
             return .init(stage: stage, run: true, reason: options.force ? "--force" : "asked for (--only/--from)")
         }
@@ -170,7 +200,6 @@ public struct Runner {
 
     private func runSealed(_ options: Options, cfg: PipelineConfig, maps: MappingTables, store: RunStore) throws -> Outcome {
         let settingsHash = try cfg.settingsHash()
-        let previous = store.runs(asOf: cfg.asOf).last.map { ($0, store.directory(of: $0)) }
         let (id, dir) = try store.newRun(asOf: cfg.asOf)
         var record = RunRecord(
             runID: id, pipeline: cfg.name, pipelineFile: URL(fileURLWithPath: options.pipelinePath).standardizedFileURL.path,
@@ -182,6 +211,7 @@ public struct Runner {
         var results: [StageResult] = []
         for stage in pipeline.stages {
             // Decide against the new run's folder: earlier stages are already in it (linked or run).
+            let previous = Runner.candidate(for: stage.name, in: store, asOf: cfg.asOf, excluding: id)
             let decision = decide(
                 stage.name, options: options, cfg: cfg, settingsHash: settingsHash, previous: previous, upstream: dir, firstRun: nil)
             if decision.run == false, let source = decision.source {
