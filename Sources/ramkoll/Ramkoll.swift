@@ -16,6 +16,9 @@ struct Ramkoll: ParsableCommand {
             (an earlier stage's output); 75 locked (another run of the pipeline and period is under way); \
             78 invalid pipeline.
             """,
-        subcommands: [RunCommand.self, RetryCommand.self, PlanCommand.self, RunsCommand.self, CheckCommand.self]
+        subcommands: [
+            RunCommand.self, RetryCommand.self, PlanCommand.self, RunsCommand.self, VerifyCommand.self, ExplainCommand.self, DiffCommand.self,
+            CheckCommand.self,
+        ]
     )
 }

@@ -173,4 +173,57 @@ final class OperationsTests: XCTestCase {
         XCTAssertTrue(log.contains("process \(gone.processIdentifier)"), log)
         XCTAssertEqual(RunStore(root: runs).runs(), ["2022-08.001", "2022-08.002"])
     }
+
+    /// The auditor's commands on the sample: `explain` of a Drift figure lists the source rows and
+    /// they sum exactly to it; `verify` passes and then names a changed file; `diff` names the
+    /// changed input and figures.
+    func testExplainVerifyAndDiffOnTheSample() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let pipeline = try SampleTablesTests.samplePipelineCopy(in: dir)
+        let runs = dir + "/runs"
+        let run = try Runner(logger: quietLogger).run(sealed(pipeline, runs: runs))
+        XCTAssertEqual(run.status, .ok)
+
+        // The Drift table's Årets resultat for the committee, and one unit's purchased care in May.
+        let drift = try SampleEndToEndTests.parseCSV(String(contentsOfFile: run.runDirectory + "/04-deviation/drift.csv", encoding: .utf8))
+        let res = drift.first { $0[0] == "SN" && $0[3] == "RES" }!
+        let e = try Audit.explain(runDirectory: run.runDirectory, unit: "SN", line: "RES", period: nil)
+        XCTAssertEqual(e.total, e.reported)
+        XCTAssertEqual(String(e.total.tkr), res[6], "the Drift figure (tkr) is the explained sum rounded once")
+        XCTAssertGreaterThan(e.rows.count, 27_000)
+        XCTAssertEqual(e.rows.reduce(Ore.zero) { $0 + $1.amount }, e.total)
+        let may = try Audit.explain(runDirectory: run.runDirectory, unit: "VM-MYN", line: "KOP", period: Period("2022-05"))
+        XCTAssertEqual(may.total, may.reported)
+        XCTAssertFalse(may.rows.isEmpty)
+        for r in may.rows {
+            XCTAssertEqual(r.unit, "VM-MYN")
+            XCTAssertTrue(r.raw.contains(";\(r.account);\(r.ansvar);"), "the raw source line: \(r.raw)")
+            XCTAssertEqual(r.fileSha256.count, 64)
+        }
+        // Every row's raw line really is that line of the source file.
+        let source = try String(contentsOfFile: TestPaths.root.path + "/SampleInputs/ledger/kontoutdrag-2022-h1.csv", encoding: .windowsCP1252)
+        let sourceLines = source.components(separatedBy: "\r\n").flatMap { $0.components(separatedBy: "\n") }
+        for r in may.rows where r.file.hasSuffix("kontoutdrag-2022-h1.csv") { XCTAssertEqual(sourceLines[r.line - 1], r.raw) }
+
+        var v = try Audit.verify(runDirectory: run.runDirectory)
+        XCTAssertEqual(v.findings, [])
+        XCTAssertGreaterThan(v.files, 40)
+        let victim = run.runDirectory + "/03-reconcile/care_days.csv"
+        XCTAssertEqual(
+            (try FileManager.default.attributesOfItem(atPath: victim)[.posixPermissions] as? NSNumber)?.intValue, 0o444,
+            "a sealed run's files are read-only")
+        chmod(victim, 0o644)
+        try (String(contentsOfFile: victim, encoding: .utf8) + "BU-FAM;2022-12;Familjehem;1;1;100\n").write(
+            toFile: victim, atomically: false, encoding: .utf8)
+        v = try Audit.verify(runDirectory: run.runDirectory)
+        XCTAssertEqual(v.findings.map(\.stage), ["reconcile"])
+        XCTAssertTrue(v.findings[0].problem.hasPrefix("care_days.csv changed"), v.findings[0].problem)
+
+        // diff: the same inputs give no differences; a run at another period shows its figures.
+        let again = try Runner(logger: quietLogger).run(sealed(pipeline, runs: runs, asOf: "2022-08"))
+        let d = try Audit.diff(again.runDirectory, run.runDirectory)
+        XCTAssertEqual(d.inputs, [])
+        XCTAssertTrue(d.settingsChanged, "another as-of period is another settings hash")
+        XCTAssertTrue(d.figures.contains { $0.hasPrefix("SN RES: utfall 1 185 ") }, d.figures.first { $0.hasPrefix("SN RES") } ?? "")
+    }
 }

@@ -105,6 +105,19 @@ public struct RunStore: Sendable {
     }
 }
 
+extension RunStore {
+    /// Makes every file of an ended run read-only (its folders stay writable, so old runs can be
+    /// removed). Reused files are links shared with earlier runs: they were sealed already.
+    public static func seal(_ directory: String) {
+        guard let e = FileManager.default.enumerator(atPath: directory) else { return }
+        while let p = e.nextObject() as? String {
+            var isDir: ObjCBool = false
+            let path = directory + "/" + p
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue { chmod(path, 0o444) }
+        }
+    }
+}
+
 /// `run.json`: the record of one sealed run, rewritten (atomically) after each stage so that a run
 /// that dies leaves a record of how far it got.
 public struct RunRecord: Codable, Sendable {

@@ -240,6 +240,7 @@ public struct Runner {
                     record.exitStatus = (error as? RamkollError).map { ExitStatus($0.kind).rawValue } ?? ExitStatus.failure.rawValue
                     record.finishedAt = ISO8601DateFormatter().string(from: Date())
                     try? record.write(to: dir)
+                    RunStore.seal(dir)
                     throw error
                 }
             }
@@ -252,6 +253,7 @@ public struct Runner {
         record.exitStatus = status.rawValue
         record.finishedAt = ISO8601DateFormatter().string(from: Date())
         try record.write(to: dir)
+        RunStore.seal(dir)
         try store.point(at: id, asOf: cfg.asOf)
         return Outcome(status: status, runDirectory: dir, runID: id, results: results, summary: summary, record: record)
     }

@@ -1,0 +1,126 @@
+import ArgumentParser
+import Foundation
+import RamkollModel
+import RamkollPipeline
+
+/// A run named on the command line: a run folder, or an id / period / `latest` under a pipeline's runs.
+struct RunRef: ParsableArguments {
+    @Option(name: .customLong("pipeline"), help: "The pipeline whose runs RUN names (for ids such as 2022-12.003, a period, or latest).")
+    var pipeline: String?
+
+    @Option(name: .customLong("runs"), help: "Folder of the pipeline's sealed runs (default: runs/<pipeline> beside the Pipelines folder).")
+    var runsRoot: String?
+
+    func resolve(_ given: String) throws -> String {
+        if FileIO.exists(given + "/01-ingest") || FileIO.exists(given + "/run.json") {
+            return URL(fileURLWithPath: given).standardizedFileURL.path
+        }
+        guard let pipeline else {
+            throw RamkollError(.usage, "\(given) is not a run folder; give the run's folder, or --pipeline with a run id, a period or latest")
+        }
+        let (cfg, _, diagnostics) = Runner.check(pipeline)
+        guard let cfg else { throw RamkollError(.config, diagnostics.map(\.description).joined(separator: "\n")) }
+        let store = RunStore(root: runsRoot ?? Runner.defaultRunsRoot(cfg))
+        guard let dir = store.resolve(given) else { throw RamkollError(.usage, "no run \"\(given)\" under \(store.root)") }
+        return dir
+    }
+}
+
+func failing(_ body: () throws -> Void) throws {
+    do { try body() } catch let e as RamkollError {
+        FileHandle.standardError.write(Data("ramkoll: error: \(e.message)\n".utf8))
+        throw ExitCode(ExitStatus(e.kind).rawValue)
+    }
+}
+
+struct VerifyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Re-hash every artifact of a run against its manifests and re-check its control totals; report any change (exit 1).")
+
+    @Argument(help: "The run: its folder, or with --pipeline an id (2022-12.003), a period (its newest run) or latest.")
+    var runName: String
+    @OptionGroup var ref: RunRef
+
+    func run() throws {
+        try failing {
+            let dir = try ref.resolve(runName)
+            let (findings, notes, files) = try Audit.verify(runDirectory: dir)
+            print("ramkoll verify: \(dir)")
+            for f in findings { print("  CHANGED \(f.stage): \(f.problem)") }
+            for n in notes { print("  note: \(n)") }
+            if findings.isEmpty {
+                print("  ok: \(files) files match their manifests; manifests match run.json; every control total balances")
+            } else {
+                print("  \(findings.count) problem\(findings.count == 1 ? "" : "s")")
+                throw ExitCode(ExitStatus.failure.rawValue)
+            }
+        }
+    }
+}
+
+struct ExplainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "List every source row behind a figure of a run (file, SHA-256, line, raw text, amount) and show they sum to it.")
+
+    @Argument(help: "The run: its folder, or with --pipeline an id, a period or latest.")
+    var runName: String
+    @OptionGroup var ref: RunRef
+    @Option(help: "Unit (it and every unit under it).") var unit: String
+    @Option(help: "Report line (a sum line: its base lines).") var line: String
+    @Option(help: "One period (YYYY-MM) instead of the year to the as-of period.") var period: String?
+
+    func run() throws {
+        try failing {
+            let dir = try ref.resolve(runName)
+            var p: Period?
+            if let period {
+                guard let v = Period(period) else { throw RamkollError(.usage, "--period \"\(period)\" is not YYYY-MM") }
+                p = v
+            }
+            let e = try Audit.explain(runDirectory: dir, unit: unit, line: line, period: p)
+            print("file;file_sha256;line;period;account;ansvar;unit;report_line;amount_report_sign;raw")
+            for r in e.rows {
+                print(
+                    [r.file, r.fileSha256, String(r.line), r.period, r.account, r.ansvar, r.unit, r.reportLine, r.amount.swedish, r.raw]
+                        .map { $0.contains(";") || $0.contains("\"") ? "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : $0 }
+                        .joined(separator: ";"))
+            }
+            let equal = e.total == e.reported
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    ramkoll explain: \(e.unit) × \(e.line), \(e.periods): \(e.rows.count) source rows, Σ \(e.total.swedish) kr (report sign)
+                      reported: \(e.reported.swedish) kr in \(e.reportedWhere)
+                      \(equal ? "equal to the öre" : "NOT EQUAL: difference \((e.total - e.reported).swedish) kr")
+
+                    """.utf8))
+            if !equal { throw ExitCode(ExitStatus.failure.rawValue) }
+        }
+    }
+}
+
+struct DiffCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "diff", abstract: "Show what changed between two runs: inputs, settings, output files and figures.")
+
+    @Argument(help: "The earlier run.") var a: String
+    @Argument(help: "The later run.") var b: String
+    @OptionGroup var ref: RunRef
+
+    func run() throws {
+        try failing {
+            let (da, db) = (try ref.resolve(a), try ref.resolve(b))
+            let d = try Audit.diff(da, db)
+            print("ramkoll diff: \(da) → \(db)")
+            print("  inputs: \(d.inputs.isEmpty ? "unchanged" : "\(d.inputs.count) changed")")
+            for i in d.inputs { print("    " + i) }
+            print("  settings (pipeline file, profiles, mapping tables, tool version): \(d.settingsChanged ? "changed" : "unchanged")")
+            print("  output files: \(d.files.isEmpty ? "identical" : "\(d.files.count) differ")")
+            for f in d.files { print("    " + f) }
+            print("  figures (unit line: öre): \(d.figures.isEmpty ? "unchanged" : "\(d.figures.count) changed")")
+            for f in d.figures { print("    " + f) }
+        }
+    }
+}
