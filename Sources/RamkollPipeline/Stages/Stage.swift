@@ -155,6 +155,10 @@ public struct Pipeline: Sendable {
         let started = Date()
         context.logger.info("stage started", metadata: ["stage": "\(stage.name.rawValue)"])
         try? FileManager.default.removeItem(atPath: dir + "/manifest.json")
+        // Temporary files of a run that was killed (the lock lets one run at a time write here).
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
+            try? FileManager.default.removeItem(atPath: dir + "/" + name)
+        }
         let result = try stage.run(context)
         try result.manifest.write(to: dir)
         let seconds = Date().timeIntervalSince(started)
