@@ -7,6 +7,7 @@
 //   RamkollReaders  — streaming importers: byte-level CSV, libxml2 XML records, number/date parsing.
 //   RamkollPipeline — pipeline files, mapping tables, the stages and their artifacts (manifests).
 //   RamkollHistory  — the run history and warehouse in SQLite (GRDB): `ramkoll runs`, loads of a run's tables.
+//   RamkollPostgres — the same warehouse in PostgreSQL (postgres-nio), when a pipeline names a connection.
 //   ramkoll         — the thin command line (swift-argument-parser); bootstraps logging.
 import PackageDescription
 
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -53,10 +55,18 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        .target(
+            name: "RamkollPostgres",
+            dependencies: [
+                "RamkollModel", "RamkollPipeline", "RamkollHistory",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "ramkoll",
             dependencies: [
-                "RamkollPipeline", "RamkollHistory",
+                "RamkollPipeline", "RamkollHistory", "RamkollPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -64,7 +74,7 @@ let package = Package(
         .testTarget(
             name: "RamkollTests",
             dependencies: [
-                "RamkollModel", "RamkollReaders", "RamkollPipeline", "RamkollHistory",
+                "RamkollModel", "RamkollReaders", "RamkollPipeline", "RamkollHistory", "RamkollPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],

@@ -3,14 +3,12 @@ import GRDB
 import RamkollModel
 import RamkollPipeline
 
-/// The run history in SQLite (`runs/<pipeline>/ramkoll.sqlite`, through GRDB): one row per run,
-/// per stage of a run, and per input and output file with its SHA-256. It is an index of the runs'
-/// own `run.json` records: `record` upserts one run (a rerun of the same id replaces its rows,
-/// never duplicates them) and `sync` reads every record under the store again, so a run that died
-/// before it could write here is still listed.
-public final class RunHistory {
+/// The embedded SQLite database (`runs/<pipeline>/ramkoll.sqlite`) through GRDB: the default
+/// warehouse target and the run history `ramkoll runs` lists.
+public final class SQLiteTarget: WarehouseTarget {
     public let path: String
     let db: DatabaseQueue
+    public var name: String { "SQLite \(path)" }
 
     public init(path: String) throws {
         self.path = path
@@ -18,90 +16,55 @@ public final class RunHistory {
         var config = Configuration()
         config.busyMode = .timeout(10)
         db = try DatabaseQueue(path: path, configuration: config)
-        try RunHistory.migrator.migrate(db)
     }
 
-    static var migrator: DatabaseMigrator {
-        var m = DatabaseMigrator()
-        m.registerMigration("runs v1") { db in
-            try db.create(table: "runs") { t in
-                t.primaryKey("run_id", .text)
-                t.column("pipeline", .text).notNull()
-                t.column("as_of", .text).notNull()
-                t.column("trigger", .text).notNull()
-                t.column("arguments", .text).notNull()
-                t.column("tool_version", .text).notNull()
-                t.column("settings_sha256", .text).notNull()
-                t.column("started_at", .text).notNull()
-                t.column("finished_at", .text)
-                t.column("state", .text).notNull()
-                t.column("exit_status", .integer)
-                t.column("error", .text)
-                t.column("directory", .text).notNull()
-            }
-            try db.create(table: "stage_runs") { t in
-                t.column("run_id", .text).notNull().references("runs", onDelete: .cascade)
-                t.column("position", .integer).notNull()
-                t.column("stage", .text).notNull()
-                t.column("status", .text).notNull()
-                t.column("reason", .text).notNull()
-                t.column("reused_from", .text)
-                t.column("seconds", .double)
-                t.column("rows_read", .integer).notNull()
-                t.column("rows_rejected", .integer).notNull()
-                t.column("deviations_over_threshold", .integer).notNull()
-                t.column("manifest_sha256", .text)
-                t.primaryKey(["run_id", "stage"])
-            }
-            try db.create(table: "artifacts") { t in
-                t.column("run_id", .text).notNull().references("runs", onDelete: .cascade)
-                t.column("stage", .text).notNull()
-                t.column("direction", .text).notNull()  // input or output
-                t.column("path", .text).notNull()
-                t.column("sha256", .text).notNull()
-                t.column("bytes", .integer).notNull()
-                t.primaryKey(["run_id", "stage", "direction", "path"])
-            }
+    static func bind(_ v: SQLValue) -> (any DatabaseValueConvertible)? {
+        switch v {
+        case .text(let s): return s
+        case .int(let i): return i
+        case .double(let d): return d
+        case .null: return nil
         }
-        return m
     }
 
-    /// Stores one run's record, replacing what an earlier call stored for the same run.
-    public func record(_ r: RunRecord, directory: String) throws {
+    public func transaction(_ body: ((String, [SQLValue]) throws -> Void) throws -> Void) throws {
         try db.write { db in
-            try db.execute(sql: "DELETE FROM runs WHERE run_id = ?", arguments: [r.runID])
-            try db.execute(
-                sql: """
-                    INSERT INTO runs (run_id, pipeline, as_of, trigger, arguments, tool_version, settings_sha256, started_at, finished_at,
-                                      state, exit_status, error, directory)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    r.runID, r.pipeline, r.asOf, r.trigger, r.arguments.joined(separator: " "), r.toolVersion, r.settingsSha256, r.startedAt,
-                    r.finishedAt, r.state, r.exitStatus.map { Int($0) }, r.error, directory,
-                ])
-            for (i, s) in r.stages.enumerated() {
-                try db.execute(
-                    sql: """
-                        INSERT INTO stage_runs (run_id, position, stage, status, reason, reused_from, seconds, rows_read, rows_rejected,
-                                                deviations_over_threshold, manifest_sha256)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        r.runID, i + 1, s.stage, s.status, s.reason, s.reusedFrom, s.seconds, s.rowsRead, s.rowsRejected,
-                        s.deviationsOverThreshold, s.manifestSha256,
-                    ])
-                for (direction, files) in [
-                    ("input", s.inputs.map { ($0.path, $0.sha256, $0.bytes) }), ("output", s.outputs.map { ($0.path, $0.sha256, $0.bytes) }),
-                ] {
-                    for f in files {
-                        try db.execute(
-                            sql: "INSERT OR REPLACE INTO artifacts (run_id, stage, direction, path, sha256, bytes) VALUES (?, ?, ?, ?, ?, ?)",
-                            arguments: [r.runID, s.stage, direction, f.0, f.1, f.2])
-                    }
-                }
+            try body { sql, args in try db.execute(sql: sql, arguments: StatementArguments(args.map(SQLiteTarget.bind))) }
+        }
+    }
+
+    public func integer(_ sql: String, _ args: [SQLValue]) throws -> Int64? {
+        try db.read { db in try Int64.fetchOne(db, sql: sql, arguments: StatementArguments(args.map(SQLiteTarget.bind))) }
+    }
+
+    public func columns(of table: String) throws -> [String] {
+        try db.read { db in try db.tableExists(table) ? try db.columns(in: table).map(\.name) : [] }
+    }
+
+    public func rows(_ sql: String, _ args: [SQLValue] = []) throws -> [[String: String]] {
+        try db.read { db in
+            try GRDB.Row.fetchAll(db, sql: sql, arguments: StatementArguments(args.map(SQLiteTarget.bind))).map { row in
+                var out: [String: String] = [:]
+                for (column, value) in row { out[column] = value.isNull ? nil : String(describing: value.storage.value ?? "") }
+                return out
             }
         }
+    }
+}
+
+/// The run history: the runs' records in the SQLite database. It indexes the runs' own
+/// `run.json`: `record` upserts one run and `sync` reads every record under the store again, so
+/// a run that died before it could write here is still listed.
+public final class RunHistory {
+    public let target: SQLiteTarget
+
+    public init(path: String) throws {
+        target = try SQLiteTarget(path: path)
+        try Warehouse.createTables(target)
+    }
+
+    public func record(_ r: RunRecord, directory: String) throws {
+        try Warehouse.loadRecord(r, directory: directory, into: target)
     }
 
     /// Reads every run record under the store into the history.
@@ -125,21 +88,18 @@ public final class RunHistory {
     }
 
     public func list(asOf: String? = nil) throws -> [Row] {
-        try db.read { db in
-            let runs = try SQLRow.fetchAll(
-                db,
-                sql: "SELECT * FROM runs WHERE (? IS NULL OR as_of = ?) ORDER BY as_of, run_id",
-                arguments: [asOf, asOf])
-            return try runs.map { r in
-                let id: String = r["run_id"]
-                let stages = try SQLRow.fetchAll(db, sql: "SELECT stage, status FROM stage_runs WHERE run_id = ? ORDER BY position", arguments: [id])
-                return Row(
-                    runID: id, asOf: r["as_of"], trigger: r["trigger"], startedAt: r["started_at"], state: r["state"], finishedAt: r["finished_at"],
-                    exitStatus: r["exit_status"], ran: stages.filter { ($0["status"] as String) == "ran" }.map { $0["stage"] },
-                    reused: stages.filter { ($0["status"] as String) == "reused" }.map { $0["stage"] }, error: r["error"])
-            }
+        let runs = try target.rows(
+            "SELECT * FROM runs WHERE (? IS NULL OR as_of = ?) ORDER BY as_of, run_id",
+            [asOf.map { .text($0) } ?? .null, asOf.map { .text($0) } ?? .null])
+        return try runs.map { r in
+            let id = r["run_id"]!
+            let stages = try target.rows(
+                "SELECT stage, status FROM stage_runs WHERE pipeline = ? AND run_id = ? ORDER BY position", [.text(r["pipeline"]!), .text(id)])
+            return Row(
+                runID: id, asOf: r["as_of"]!, trigger: r["trigger"]!, startedAt: r["started_at"]!, state: r["state"]!,
+                finishedAt: r["finished_at"], exitStatus: r["exit_status"].flatMap { Int($0) },
+                ran: stages.filter { $0["status"] == "ran" }.map { $0["stage"]! },
+                reused: stages.filter { $0["status"] == "reused" }.map { $0["stage"]! }, error: r["error"])
         }
     }
 }
-
-typealias SQLRow = GRDB.Row

@@ -18,6 +18,7 @@ struct Ramkoll: ParsableCommand {
             """,
         subcommands: [
             RunCommand.self, RetryCommand.self, PlanCommand.self, RunsCommand.self, VerifyCommand.self, ExplainCommand.self, DiffCommand.self,
+            LoadCommand.self,
             CheckCommand.self,
         ]
     )

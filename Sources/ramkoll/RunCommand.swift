@@ -4,6 +4,7 @@ import Logging
 import RamkollHistory
 import RamkollModel
 import RamkollPipeline
+import RamkollPostgres
 
 /// What `run`, `retry` and `plan` share: the pipeline, the business date and where runs live.
 struct RunTarget: ParsableArguments {
@@ -35,22 +36,27 @@ enum RunReport {
         do {
             let runner = Runner(logger: logger)
             let outcome = try runner.run(options)
-            if let record = outcome.record {
-                // The history indexes run.json; a failure to write it loses nothing (`ramkoll runs` syncs).
+            var status = outcome.status
+            var summary = outcome.summary
+            if outcome.record != nil {
+                // The run is sealed; now the warehouses. A failed load loses nothing (run.json is
+                // the record; `ramkoll load` loads the run again) but is not a success.
                 do {
                     let (cfg, _) = try runner.load(options)
-                    let store = runner.store(options, cfg)
-                    try RunHistory(path: store.historyPath).record(record, directory: outcome.runDirectory)
+                    summary += try WarehouseLoad.load(run: outcome.runDirectory, cfg: cfg, store: runner.store(options, cfg), logger: logger)
                 } catch {
-                    logger.warning("run history not updated", metadata: ["reason": "\(error)"])
+                    summary.append(
+                        "warehouse: not loaded: \((error as? RamkollError)?.message ?? "\(error)") — ramkoll load \(outcome.runID ?? "") retries")
+                    logger.error("warehouse not loaded", metadata: ["reason": "\(error)"])
+                    if status == .ok || status == .deviationsOverThreshold { status = .failure }
                 }
             }
-            if !quiet || outcome.status != .ok {
+            if !quiet || status != .ok {
                 print("ramkoll run: \(outcome.runDirectory)" + (outcome.runID.map { " (run \($0))" } ?? ""))
-                for line in outcome.summary { print("  " + line) }
-                print("  exit \(outcome.status.rawValue) (\(outcome.status))")
+                for line in summary { print("  " + line) }
+                print("  exit \(status.rawValue) (\(status))")
             }
-            if outcome.status != .ok { throw ExitCode(outcome.status.rawValue) }
+            if status != .ok { throw ExitCode(status.rawValue) }
         } catch let e as RamkollError {
             logger.error(e.kind == .locked ? "run not started" : "run stopped", metadata: ["reason": "\(e.message)"])
             FileHandle.standardError.write(Data("ramkoll: \(e.kind == .locked ? "locked" : "error"): \(e.message)\n".utf8))
@@ -244,6 +250,58 @@ struct RunsCommand: ParsableCommand {
         } catch let e as RamkollError {
             FileHandle.standardError.write(Data("ramkoll: error: \(e.message)\n".utf8))
             throw ExitCode(ExitStatus(e.kind).rawValue)
+        }
+    }
+}
+
+/// Loads a sealed run into the SQLite warehouse beside the runs and, when the pipeline names one,
+/// into PostgreSQL.
+enum WarehouseLoad {
+    static func load(run dir: String, cfg: PipelineConfig, store: RunStore, logger: Logger, postgresURL: String? = nil) throws -> [String] {
+        var lines: [String] = []
+        func describe(_ r: Warehouse.LoadReport, _ target: String) -> String {
+            let loaded = r.loaded.values.reduce(0, +)
+            return "warehouse: \(target): \(loaded) rows loaded"
+                + (r.alreadyThere.isEmpty ? "" : ", \(r.alreadyThere.count) tables' files were there already")
+        }
+        let sqlite = try SQLiteTarget(path: store.historyPath)
+        lines.append(describe(try Warehouse.load(runDirectory: dir, into: sqlite), "SQLite"))
+        var url = postgresURL
+        if url == nil, let source = cfg.warehousePostgres {
+            guard let u = source.resolve() else {
+                if case .environment(let v) = source { throw RamkollError(.config, "warehouse postgres: the environment variable \(v) is not set") }
+                return lines
+            }
+            url = u
+        }
+        if let url {
+            let pg = try PostgresTarget(url: url, schema: cfg.warehouseSchema, logger: logger)
+            lines.append(describe(try Warehouse.load(runDirectory: dir, into: pg), pg.name))
+        }
+        return lines
+    }
+}
+
+struct LoadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "load",
+        abstract: "Load a run into the warehouse again (SQLite, and PostgreSQL when named); idempotent: a run's rows are replaced, never duplicated.")
+
+    @Argument(help: "The run: an id (2022-12.003), a period (its newest run) or latest.")
+    var runName: String
+    @OptionGroup var target: RunTarget
+    @Option(help: "A PostgreSQL URL to load into (default: the pipeline's warehouse postgres).")
+    var postgres: String?
+
+    func run() throws {
+        let logger = RamkollLogging.bootstrapRamkoll(level: .warning)
+        try failing {
+            let runner = Runner(logger: logger)
+            let options = target.options()
+            let (cfg, _) = try runner.load(options)
+            let store = runner.store(options, cfg)
+            guard let dir = store.resolve(runName) else { throw RamkollError(.usage, "no run \"\(runName)\" under \(store.root)") }
+            for line in try WarehouseLoad.load(run: dir, cfg: cfg, store: store, logger: logger, postgresURL: postgres) { print(line) }
         }
     }
 }

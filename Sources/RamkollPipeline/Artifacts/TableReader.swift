@@ -2,12 +2,14 @@ import RamkollModel
 import RamkollReaders
 
 /// Streams a table that an earlier stage wrote (`;`, UTF-8, header line), by column name.
-struct TableReader {
-    let path: String
+public struct TableReader {
+    public let path: String
     let reader: CSVReader
-    let index: [String: Int]
+    public let index: [String: Int]
+    /// The column names, in file order.
+    public var header: [String] { index.sorted { $0.value < $1.value }.map(\.key) }
 
-    init(path: String, required: [String]) throws {
+    public init(path: String, required: [String]) throws {
         self.path = path
         reader = try CSVReader(path: path, delimiter: UInt8(ascii: ";"))
         guard try reader.next() else { throw RamkollError(.input, "\(path): empty; rerun the stage that writes it") }
@@ -20,7 +22,7 @@ struct TableReader {
     }
 
     /// Calls `body` for each row with a column accessor.
-    func forEach(_ body: (Row) throws -> Void) throws {
+    public func forEach(_ body: (Row) throws -> Void) throws {
         while try reader.next() {
             guard reader.fieldCount == index.count, reader.recordError == nil else {
                 throw RamkollError(
@@ -32,12 +34,12 @@ struct TableReader {
         }
     }
 
-    struct Row {
+    public struct Row {
         let reader: CSVReader
         let index: [String: Int]
         let path: String
-        subscript(_ k: String) -> String { String(decoding: reader.field(index[k]!), as: UTF8.self) }
-        func int(_ k: String) throws -> Int64 {
+        public subscript(_ k: String) -> String { String(decoding: reader.field(index[k]!), as: UTF8.self) }
+        public func int(_ k: String) throws -> Int64 {
             guard let v = Int64(self[k]) else {
                 throw RamkollError(
                     .input,
@@ -45,10 +47,10 @@ struct TableReader {
             }
             return v
         }
-        func period(_ k: String) throws -> Period {
+        public func period(_ k: String) throws -> Period {
             guard let v = Period(self[k]) else { throw RamkollError(.input, "\(path):\(reader.line): \(k) \"\(self[k])\" is not a period") }
             return v
         }
-        var line: Int { reader.line }
+        public var line: Int { reader.line }
     }
 }

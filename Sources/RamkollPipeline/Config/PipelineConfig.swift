@@ -144,6 +144,23 @@ public struct PipelineConfig: Sendable {
         }
     }
 
+    /// A PostgreSQL warehouse the runs are loaded into besides the SQLite file: a URL, or the
+    /// environment variable holding it (keeps the password out of the pipeline file).
+    public var warehousePostgres: ConnectionSource?
+    /// The schema the warehouse tables live in (default: the user's search path).
+    public var warehouseSchema: String?
+    public enum ConnectionSource: Sendable, Equatable {
+        case url(String)
+        case environment(String)
+        /// The URL, or nil when the variable is not set.
+        public func resolve() -> String? {
+            switch self {
+            case .url(let u): return u
+            case .environment(let v): return ProcessInfo.processInfo.environment[v].flatMap { $0.isEmpty ? nil : $0 }
+            }
+        }
+    }
+
     /// The IVO report of unexecuted decisions: which quarter, and the date it is reported on.
     public var ivo: IVOSettings?
     public struct IVOSettings: Sendable, Equatable {
@@ -181,7 +198,7 @@ public struct PipelineConfig: Sendable {
             root, context: "pipeline",
             allowed: [
                 "name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget", "case_reconciliation", "ivo",
-                "assistance", "volume_tables", "manual_forecasts", "forecast_history", "committee_tables",
+                "assistance", "volume_tables", "manual_forecasts", "forecast_history", "committee_tables", "warehouse",
             ])
         let name = r.string(top, "name", context: "pipeline", required: true, parent: root) ?? "pipeline"
         var fiscalYear = 0
@@ -427,6 +444,20 @@ public struct PipelineConfig: Sendable {
                 let forms = (vm["forms"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
                 let line = r.string(vm, "budget_line", context: "volume table", required: true, parent: item) ?? ""
                 result.volumeTables.append(VolumeTable(name: name, units: units, forms: forms, budgetLine: line))
+            }
+        }
+        if let wn = top["warehouse"] {
+            let wm = r.mapping(wn, context: "warehouse", allowed: ["postgres"])
+            if let pn = wm["postgres"] {
+                let pm = r.mapping(pn, context: "warehouse postgres", allowed: ["url", "env", "schema"])
+                result.warehouseSchema = pm["schema"]?.string
+                if let u = pm["url"]?.string {
+                    result.warehousePostgres = .url(u)
+                } else if let e = pm["env"]?.string {
+                    result.warehousePostgres = .environment(e)
+                } else {
+                    r.error(pn, "warehouse postgres: give url (postgres://user:password@host:port/database) or env (the variable holding it)")
+                }
             }
         }
         if let cn = top["committee_tables"] {

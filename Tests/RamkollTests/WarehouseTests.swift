@@ -1,0 +1,130 @@
+import Foundation
+import XCTest
+
+@testable import RamkollHistory
+@testable import RamkollModel
+@testable import RamkollPipeline
+@testable import RamkollPostgres
+
+/// The warehouse (issue 6): a sealed run's record, normalized data and results in SQLite and in
+/// PostgreSQL with the same schema; loads are idempotent and a file used by several runs is
+/// stored once.
+final class WarehouseTests: XCTestCase {
+    /// Two sealed runs of the small fixture (the second reuses every stage).
+    func twoRuns() throws -> (RunStore, [String]) {
+        let dir = try TestPaths.temporaryDirectory()
+        let pipeline = try smallPipelineCopy(in: dir)
+        var o = Runner.Options(pipelinePath: pipeline)
+        o.runsRoot = dir + "/runs"
+        let a = try Runner(logger: quietLogger).run(o), b = try Runner(logger: quietLogger).run(o)
+        return (RunStore(root: dir + "/runs"), [a.runDirectory, b.runDirectory])
+    }
+
+    func dataRows(_ file: String) throws -> (rows: Int64, ore: Int64) {
+        var n: Int64 = 0, sum: Int64 = 0
+        try TableReader(path: file, required: ["amount_ore"]).forEach {
+            n += 1; sum += try $0.int("amount_ore")
+        }
+        return (n, sum)
+    }
+
+    func check(_ target: WarehouseTarget, runs: [String]) throws {
+        let first = try Warehouse.load(runDirectory: runs[0], into: target)
+        let ledger = try dataRows(runs[0] + "/02-normalize/ledger.csv")
+        XCTAssertEqual(first.loaded["ledger"], ledger.rows)
+        XCTAssertEqual(first.alreadyThere, [])
+        XCTAssertEqual(try target.integer("SELECT COUNT(*) FROM ledger", []), ledger.rows)
+        XCTAssertEqual(try target.integer("SELECT SUM(amount_ore) FROM ledger", []), ledger.ore)
+        XCTAssertEqual(
+            try target.integer("SELECT SUM(actual_ytd_ore) FROM avvikelse WHERE unit = ? AND line = ?", [.text("SN"), .text("RES")]),
+            try {
+                var v: Int64 = 0
+                try TableReader(path: runs[0] + "/04-deviation/avvikelse.csv", required: []).forEach {
+                    if $0["unit"] == "SN" && $0["line"] == "RES" { v = try $0.int("actual_ytd_ore") }
+                }
+                return v
+            }())
+        // Again: nothing duplicated. The second run reuses every file: only its record and links are new.
+        XCTAssertEqual(try Warehouse.load(runDirectory: runs[0], into: target).loaded, [:])
+        let second = try Warehouse.load(runDirectory: runs[1], into: target)
+        XCTAssertEqual(second.loaded, [:])
+        XCTAssertEqual(second.alreadyThere.count, Warehouse.files.count)
+        XCTAssertEqual(try target.integer("SELECT COUNT(*) FROM ledger", []), ledger.rows)
+        XCTAssertEqual(try target.integer("SELECT COUNT(*) FROM runs", []), 2)
+        XCTAssertEqual(try target.integer("SELECT COUNT(*) FROM stage_runs", []), 12)
+        XCTAssertEqual(try target.integer("SELECT COUNT(*) FROM run_datasets", []), Int64(2 * Warehouse.files.count))
+        XCTAssertEqual(try target.integer("SELECT COUNT(*) FROM stage_runs WHERE status = ?", [.text("reused")]), 6)
+        XCTAssertEqual(
+            try target.integer("SELECT COUNT(DISTINCT dataset) FROM run_datasets WHERE table_name = ?", [.text("ledger")]), 1,
+            "both runs point at one ledger file")
+    }
+
+    func testSQLiteWarehouse() throws {
+        let (store, runs) = try twoRuns()
+        try check(try SQLiteTarget(path: store.historyPath), runs: runs)
+    }
+
+    /// Against the real server Scripts/test starts (RAMKOLL_TEST_POSTGRES_URL), in a schema of its
+    /// own; then the same tables and columns as the SQLite file.
+    func testPostgreSQLWarehouseHasTheSameSchema() throws {
+        guard let url = ProcessInfo.processInfo.environment["RAMKOLL_TEST_POSTGRES_URL"] else {
+            throw XCTSkip("RAMKOLL_TEST_POSTGRES_URL is not set (Scripts/test starts a server and sets it)")
+        }
+        let (store, runs) = try twoRuns()
+        let schema = "t_" + UUID().uuidString.prefix(8).lowercased()
+        let pg = try PostgresTarget(url: url, schema: schema, logger: quietLogger)
+        defer { try? pg.transaction { execute in try execute("DROP SCHEMA \(schema) CASCADE", []) } }
+        try check(pg, runs: runs)
+        let sqlite = try SQLiteTarget(path: store.historyPath)
+        try Warehouse.load(runDirectory: runs[0], into: sqlite)
+        for table in ["runs", "stage_runs", "artifacts", "datasets", "run_datasets"] + Warehouse.files.map(\.table) {
+            XCTAssertEqual(try pg.columns(of: table), try sqlite.columns(of: table), table)
+            XCTAssertFalse(try pg.columns(of: table).isEmpty, table)
+        }
+        // Loading after a failure in the middle of a file leaves nothing half: the file's transaction rolls back.
+        XCTAssertEqual(
+            try pg.integer("SELECT SUM(rows) FROM datasets WHERE table_name = ?", [.text("ledger")]),
+            try pg.integer("SELECT COUNT(*) FROM ledger", []))
+    }
+}
+
+extension WarehouseTests {
+    /// A pipeline that names its PostgreSQL warehouse (by environment variable): `ramkoll run`
+    /// loads every sealed run there as well as into SQLite; `ramkoll load` again changes nothing.
+    func testARunLoadsIntoThePipelinesPostgreSQL() throws {
+        guard let url = ProcessInfo.processInfo.environment["RAMKOLL_TEST_POSTGRES_URL"] else {
+            throw XCTSkip("RAMKOLL_TEST_POSTGRES_URL is not set (Scripts/test starts a server and sets it)")
+        }
+        let dir = try TestPaths.temporaryDirectory()
+        let schema = "t_" + UUID().uuidString.prefix(8).lowercased()
+        let pipeline = try smallPipelineCopy(in: dir) {
+            $0 + "\nwarehouse:\n  postgres:\n    env: RAMKOLL_TEST_POSTGRES_URL\n    schema: \(schema)\n"
+        }
+        let pg = try PostgresTarget(url: url, schema: schema, logger: quietLogger)
+        defer { try? pg.transaction { execute in try execute("DROP SCHEMA \(schema) CASCADE", []) } }
+        func ramkoll(_ args: [String]) throws -> (Int32, String) {
+            let p = Process()
+            p.executableURL = TestPaths.productsDirectory.appendingPathComponent("ramkoll")
+            p.arguments = args
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = FileHandle.nullDevice
+            try p.run()
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationStatus, text)
+        }
+        let (status, text) = try ramkoll(["run", pipeline, "--runs", dir + "/runs"])
+        XCTAssertEqual(status, 0, text)
+        XCTAssertTrue(text.contains("warehouse: SQLite: "), text)
+        XCTAssertTrue(text.contains("warehouse: PostgreSQL ramkoll@127.0.0.1:5432/ramkoll_test: "), text)
+        XCTAssertFalse(text.contains(":ramkoll-test@"), "the password is not shown")
+        let rows = try pg.integer("SELECT COUNT(*) FROM ledger", [])
+        XCTAssertGreaterThan(rows ?? 0, 0)
+        let (again, loadText) = try ramkoll(["load", "latest", pipeline, "--runs", dir + "/runs"])
+        XCTAssertEqual(again, 0, loadText)
+        XCTAssertTrue(loadText.contains("PostgreSQL ramkoll@127.0.0.1:5432/ramkoll_test: 0 rows loaded"), loadText)
+        XCTAssertEqual(try pg.integer("SELECT COUNT(*) FROM ledger", []), rows)
+        XCTAssertEqual(try pg.integer("SELECT COUNT(*) FROM runs WHERE pipeline = ?", [.text("small")]), 1)
+    }
+}
