@@ -124,3 +124,39 @@ struct DiffCommand: ParsableCommand {
         }
     }
 }
+
+struct InboxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inbox",
+        abstract: "Pick up the exports dropped in the pipeline's inbox: identify each by profile, archive it by SHA-256 and install it at its source's path.",
+        discussion: "A file received before is skipped with a note; one no source fits is moved aside with a reason (exit 65).")
+
+    @Argument(help: "The pipeline file (YAML).")
+    var pipeline: String
+
+    @Flag(name: .customLong("if-configured"), help: "Do nothing (exit 0) when the pipeline has no inbox (for the nightly wrapper).")
+    var ifConfigured = false
+
+    @Flag(name: [.short, .long], help: "Print nothing when every file was installed or skipped.")
+    var quiet = false
+
+    func run() throws {
+        try failing {
+            let (loaded, diagnostics) = PipelineConfig.load(path: pipeline)
+            guard let cfg = loaded, !diagnostics.contains(where: { $0.severity == .error }) else {
+                throw RamkollError(
+                    .config, "the pipeline is not valid:\n" + diagnostics.filter { $0.severity == .error }.map(\.description).joined(separator: "\n"))
+            }
+            if cfg.inbox == nil && ifConfigured { return }
+            let outcomes = try Inbox.process(cfg)
+            let rejected = outcomes.filter { $0.status == .rejected }
+            if !quiet || !rejected.isEmpty {
+                print("ramkoll inbox: \(cfg.inbox.map { cfg.display($0.directory) } ?? ""): \(outcomes.count) file\(outcomes.count == 1 ? "" : "s")")
+                for o in outcomes {
+                    print("  \(o.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(o.file)\(o.source.map { " → \($0)" } ?? ""): \(o.detail)")
+                }
+            }
+            if !rejected.isEmpty { throw ExitCode(ExitStatus.dataError.rawValue) }
+        }
+    }
+}

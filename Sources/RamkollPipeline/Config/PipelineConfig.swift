@@ -34,6 +34,19 @@ public struct PipelineConfig: Sendable {
         /// Sources of one ledger must not cover the same periods (they would be counted twice);
         /// sources of different ledgers (a sub-ledger, say) may.
         public var ledger: String = "main"
+        /// Candidate profiles (the pipeline may list several); the inbox identifies files by them.
+        public var candidates: [(path: String, profile: SourceProfile)] = []
+        /// A file-name pattern (`*`, `?`): files dropped in the inbox that fit it and the profile
+        /// feed this source (the inbox installs the newest at `path`).
+        public var inboxPattern: String?
+    }
+
+    /// The inbox the nightly job picks new exports up from (`ramkoll inbox`).
+    public var inbox: InboxSettings?
+    public struct InboxSettings: Sendable {
+        public var directory: String
+        public var archive: String
+        public var rejected: String
     }
     public struct BudgetSource: Sendable {
         public var path: String
@@ -198,7 +211,7 @@ public struct PipelineConfig: Sendable {
             root, context: "pipeline",
             allowed: [
                 "name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget", "case_reconciliation", "ivo",
-                "assistance", "volume_tables", "manual_forecasts", "forecast_history", "committee_tables", "warehouse",
+                "assistance", "volume_tables", "manual_forecasts", "forecast_history", "committee_tables", "warehouse", "inbox",
             ])
         let name = r.string(top, "name", context: "pipeline", required: true, parent: root) ?? "pipeline"
         var fiscalYear = 0
@@ -320,13 +333,20 @@ public struct PipelineConfig: Sendable {
         if let sn = top["sources"] {
             if let seq = sn.sequence {
                 for item in seq {
-                    let m = r.mapping(item, context: "source", allowed: ["id", "path", "profile", "ledger"])
+                    let m = r.mapping(item, context: "source", allowed: ["id", "path", "profile", "ledger", "inbox"])
                     guard let id = r.string(m, "id", context: "source", required: true, parent: item),
                         let p = r.string(m, "path", context: "source \(id)", required: true, parent: item)
                     else { continue }
                     if !seenIDs.insert(id).inserted { r.error(m["id"], "source id \"\(id)\" is used twice; ids must be unique") }
                     let abs = resolve(p)
-                    if !FileIO.exists(abs) { r.error(m["path"], "source \(id): input file \(p) does not exist") }
+                    let inboxPattern = m["inbox"]?.string
+                    if !FileIO.exists(abs) {
+                        if inboxPattern != nil {
+                            r.warning(m["path"], "source \(id): input file \(p) does not exist yet; ramkoll inbox places it when an export arrives", key: "path")
+                        } else {
+                            r.error(m["path"], "source \(id): input file \(p) does not exist")
+                        }
+                    }
                     // One profile, or a list of candidates to identify the export by its header line.
                     guard let profNode = m["profile"] else { r.error(item, "source \(id): \"profile\" is missing", key: "profile"); continue }
                     let candidates: [String] = profNode.sequence.map { $0.compactMap(\.string) } ?? [profNode.string].compactMap { $0 }
@@ -342,7 +362,7 @@ public struct PipelineConfig: Sendable {
                     }
                     var profile: SourceProfile?
                     var profAbs = ""
-                    if candidates.count == 1 {
+                    if candidates.count == 1 || (!FileIO.exists(abs) && inboxPattern != nil) {
                         (profAbs, profile) = (loaded.first?.path ?? "", loaded.first?.profile)
                     } else if FileIO.exists(abs), loaded.count == candidates.count {
                         switch identify(file: abs, display: p, candidates: loaded) {
@@ -353,6 +373,8 @@ public struct PipelineConfig: Sendable {
                     if let profile {
                         var src = Source(id: id, path: abs, displayPath: p, profile: profile, profilePath: profAbs)
                         if let l = m["ledger"]?.string { src.ledger = l }
+                        src.candidates = loaded
+                        src.inboxPattern = inboxPattern
                         sources.append(src)
                     }
                 }
@@ -444,6 +466,19 @@ public struct PipelineConfig: Sendable {
                 let forms = (vm["forms"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
                 let line = r.string(vm, "budget_line", context: "volume table", required: true, parent: item) ?? ""
                 result.volumeTables.append(VolumeTable(name: name, units: units, forms: forms, budgetLine: line))
+            }
+        }
+        if let inn = top["inbox"] {
+            let im = r.mapping(inn, context: "inbox", allowed: ["path", "archive", "rejected"])
+            if let p = r.string(im, "path", context: "inbox", required: true, parent: inn),
+                let a = r.string(im, "archive", context: "inbox", required: true, parent: inn)
+            {
+                let dir = resolve(p)
+                result.inbox = InboxSettings(
+                    directory: dir, archive: resolve(a), rejected: im["rejected"]?.string.map(resolve) ?? dir + "/rejected")
+                if !result.sources.contains(where: { $0.inboxPattern != nil }) {
+                    r.warning(inn, "inbox: no source has an inbox pattern, so no export would be picked up; give sources inbox: \"name-*.csv\"", key: "inbox")
+                }
             }
         }
         if let wn = top["warehouse"] {

@@ -22,6 +22,12 @@ public struct IngestStage: Stage {
         var totalBytes: Int64 = 0
         var duplicates = 0
         for s in cfg.sources {
+            guard FileIO.exists(s.path) else {
+                throw RamkollError(
+                    .input,
+                    "source \(s.id): \(s.displayPath) does not exist"
+                        + (s.inboxPattern != nil ? " yet; no export for it has come through the inbox (ramkoll inbox)" : ""))
+            }
             let (hex, bytes) = try FileIO.sha256(ofFile: s.path)
             let seenKey = hex + " " + s.profile.kind
             if let other = seen[seenKey] {
