@@ -153,16 +153,21 @@ public enum Audit {
         }
         let lines = maps.components(of: line)
         let units = Set(maps.units.units.map(\.id).filter { maps.units.path(to: $0).contains(unit) })
-        // Source files as the run read them.
+        // Source files as the run read them, by absolute path (ingest and normalize may name a
+        // file differently: as the pipeline wrote it, or relative to the pipeline's folder).
+        func absolute(_ p: String) -> String {
+            URL(fileURLWithPath: p, relativeTo: URL(fileURLWithPath: cfg.baseDirectory + "/")).standardizedFileURL.path
+        }
         var fileSha: [String: String] = [:]
         var readable: [String: Bool] = [:]
         try TableReader(path: dir + "/01-ingest/inputs.csv", required: ["path", "sha256"]).forEach { row in
-            fileSha[row["path"]] = row["sha256"]
-            let abs = URL(fileURLWithPath: row["path"], relativeTo: URL(fileURLWithPath: cfg.baseDirectory + "/")).standardizedFileURL.path
-            readable[row["path"]] = FileIO.exists(abs) && (try? FileIO.sha256(ofFile: abs).hex) == row["sha256"]
+            let abs = absolute(row["path"])
+            fileSha[abs] = row["sha256"]
+            readable[abs] = FileIO.exists(abs) && (try? FileIO.sha256(ofFile: abs).hex) == row["sha256"]
         }
         let mapper = PostingMapper(maps)
         var rows: [SourceRow] = []
+        var absolutePath: [String: String] = [:]
         var total = Ore.zero
         try TableReader(path: dir + "/02-normalize/ledger.csv", required: ["file", "line", "period", "account", "ansvar", "amount_ore"]).forEach {
             row in
@@ -173,20 +178,22 @@ public enum Audit {
             else { return }
             let amount = SignConvention.reportSign(fromLedger: Ore(try row.int("amount_ore")))
             total += amount
+            let file = row["file"]
+            if absolutePath[file] == nil { absolutePath[file] = absolute(file) }
             rows.append(
                 SourceRow(
-                    file: row["file"], fileSha256: fileSha[row["file"]] ?? "", line: Int(try row.int("line")), period: p.description,
+                    file: file, fileSha256: fileSha[absolutePath[file]!] ?? "", line: Int(try row.int("line")), period: p.description,
                     account: row["account"], ansvar: row["ansvar"], unit: u, reportLine: l, amount: amount, raw: ""))
         }
         // Raw lines, one pass per file.
         for (file, wanted) in Dictionary(grouping: rows.indices, by: { rows[$0].file }) {
-            guard readable[file] == true else {
+            let abs = absolutePath[file]!
+            guard readable[abs] == true else {
                 for i in wanted { rows[i].raw = "(the source file changed or is gone since the run; raw line not shown)" }
                 continue
             }
-            let abs = URL(fileURLWithPath: file, relativeTo: URL(fileURLWithPath: cfg.baseDirectory + "/")).standardizedFileURL.path
             let encoding =
-                cfg.sources.first { cfg.display($0.path) == file }.flatMap { s -> TextEncoding? in
+                cfg.sources.first { $0.path == abs }.flatMap { s -> TextEncoding? in
                     if case .ledgerCSV(let p) = s.profile { return p.encoding }
                     return nil
                 } ?? .utf8
