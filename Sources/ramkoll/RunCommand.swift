@@ -32,13 +32,13 @@ struct RunTarget: ParsableArguments {
 
 /// Runs the pipeline and reports; shared by `run` and `retry`.
 enum RunReport {
-    static func execute(_ options: Runner.Options, logger: Logger, quiet: Bool) throws {
+    static func execute(_ options: Runner.Options, logger: Logger, quiet: Bool, warehouse: Bool = true) throws {
         do {
             let runner = Runner(logger: logger)
             let outcome = try runner.run(options)
             var status = outcome.status
             var summary = outcome.summary
-            if outcome.record != nil {
+            if outcome.record != nil && warehouse {
                 // The run is sealed; now the warehouses. A failed load loses nothing (run.json is
                 // the record; `ramkoll load` loads the run again) but is not a success.
                 do {
@@ -102,6 +102,9 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("fail-on-deviation"), help: "Exit 3 when deviations are over threshold.")
     var failOnDeviation = false
 
+    @Flag(name: .customLong("no-warehouse"), help: "Do not load the run into the warehouse now (ramkoll load does it later).")
+    var noWarehouse = false
+
     @Flag(name: [.short, .long], help: "Print nothing on success.")
     var quiet = false
 
@@ -125,7 +128,7 @@ struct RunCommand: ParsableCommand {
         options.force = force
         options.trigger = trigger
         options.failOnDeviation = failOnDeviation
-        try RunReport.execute(options, logger: logger, quiet: quiet)
+        try RunReport.execute(options, logger: logger, quiet: quiet, warehouse: !noWarehouse)
     }
 }
 

@@ -1,0 +1,300 @@
+#!/usr/bin/env python3
+"""Ramkoll's benchmark (README "Benchmark"): deterministic synthetic exports of a given size, then,
+in one invocation and on the same machine, `ramkoll run` end to end (release build) and the same
+aggregation — sum per account group (first two digits) × ansvar × month, exact öre — by DuckDB
+(2 threads) and pandas. For each: wall time, CPU time (user + sys) and peak RSS, measured with
+GNU time; the ratio Ramkoll / DuckDB pair by pair; Ramkoll's per-stage seconds from its run; and
+an exactness check (Ramkoll's control totals per month against DuckDB's sums). Results are also
+written as JSON (bench/results.json).
+
+  Scripts/bench [--sizes 1m,10m] [--xml 200k,2m] [--repeat 1] [--out bench]
+
+Inputs are generated once per size into bench/data/ (kept; same seed, same bytes).
+"""
+import argparse
+import hashlib
+import json
+import os
+import random
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+# The sample's ansvar codes and account plan (kommunbas + Exempelby): every row maps.
+ANSVAR = ["60010", "60020", "60030", "61010", "61020", "61030", "62010", "62020", "63010", "63020", "64010", "64020", "65010"]
+ACCOUNTS = ["31320", "35140", "36110", "50110", "53100", "56110", "57110", "60110", "60210", "46310", "46320",
+            "74100", "75100", "64100", "68100", "70100", "76100", "45110", "19300", "24400"]
+TEXTS = ["Betalning", "Leverantörsreskontra", "Nordvik HVB AB faktura", "Kronans Apotek", "Lön december",
+         "Öresunds Jour & Stöd AB", "Förbrukningsmaterial"]
+SIZES = {"1m": 1_000_000, "10m": 10_000_000, "100k": 100_000, "200k": 200_000, "2m": 2_000_000}
+
+
+def size_of(label):
+    if label not in SIZES:
+        raise SystemExit(f"bench: unknown size {label}; use one of {', '.join(SIZES)}")
+    return SIZES[label]
+
+
+def fmt_amount(ore, thousands):
+    neg = ore < 0
+    kr, o = divmod(abs(ore), 100)
+    digits = str(kr)
+    if thousands:
+        groups = []
+        while len(digits) > 3:
+            groups.insert(0, digits[-3:])
+            digits = digits[:-3]
+        groups.insert(0, digits)
+        digits = " ".join(groups)
+    return ("-" if neg else "") + digits + "," + f"{o:02d}"
+
+
+def gen_ledger(path, rows, variant):
+    """variant utf8: the Raindance layout (UTF-8 with BOM, ISO dates); cp1252: the Agresso layout
+    (Windows-1252, YYYYMMDD dates and a period column). 20 % of amounts have a thousands space,
+    4 % of texts are quoted with a ';' inside, 1 % hold doubled quotes."""
+    rnd = random.Random(20261123 + rows + (1 if variant == "cp1252" else 0))
+    if variant == "utf8":
+        header = "Verifikation;Bokföringsdatum;Konto;Kontotext;Ansvar;Verksamhet;Aktivitet;Projekt;Motpart;Belopp;Text"
+        enc, bom = "utf-8", "\ufeff"
+    else:
+        header = "Bilagsnr;Bokf.datum;Period;Konto;Ansvar;Vht;Akt;Proj;Motp;Belopp;Beskrivning"
+        enc, bom = "cp1252", ""
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding=enc, newline="\n") as f:
+        f.write(bom + header + "\n")
+        buf = []
+        for i in range(rows):
+            month = 1 + (i * 12) // rows
+            day = 1 + rnd.randrange(28)
+            account = ACCOUNTS[rnd.randrange(len(ACCOUNTS))]
+            ansvar = ANSVAR[rnd.randrange(len(ANSVAR))]
+            ore = rnd.randrange(-5_000_000, 5_000_000)
+            amount = fmt_amount(ore, rnd.random() < 0.2)
+            r = rnd.random()
+            text = TEXTS[rnd.randrange(len(TEXTS))]
+            if r < 0.04:
+                text = '"' + text + "; avser " + str(month) + '"'
+            elif r < 0.05:
+                text = '"' + text + ' ""brådskande"""'
+            if variant == "utf8":
+                buf.append(f"A{i + 1:08d};2022-{month:02d}-{day:02d};{account};;{ansvar};559;;;;{amount};{text}")
+            else:
+                buf.append(f"B{i + 1:08d};2022{month:02d}{day:02d};2022{month:02d};{account};{ansvar};559;;;;{amount};{text}")
+            if len(buf) >= 100_000:
+                f.write("\n".join(buf) + "\n")
+                buf = []
+        if buf:
+            f.write("\n".join(buf) + "\n")
+    os.replace(tmp, path)
+
+
+def luhn_pnr(rnd):
+    y, m, d = 1940 + rnd.randrange(80), 1 + rnd.randrange(12), 1 + rnd.randrange(28)
+    serial = rnd.randrange(1000)
+    digits = f"{y % 100:02d}{m:02d}{d:02d}{serial:03d}"
+    total = 0
+    for k, ch in enumerate(digits):
+        v = int(ch) * (2 if k % 2 == 0 else 1)
+        total += v - 9 if v > 9 else v
+    check = (10 - total % 10) % 10
+    return f"{y:04d}{m:02d}{d:02d}-{serial:03d}{check}"
+
+
+def gen_placements(path, records):
+    rnd = random.Random(4242 + records)
+    tmp = path + ".tmp"
+    forms = ["HVB", "SiS", "Familjehem", "Jourhem", "Stödboende"]
+    with open(tmp, "w", encoding="utf-8", newline="\n") as f:
+        f.write('<?xml version="1.0" encoding="UTF-8"?>\n<Extrakt system="Lifecare IFO" avser="2022">\n')
+        buf = []
+        for i in range(records):
+            start = (1 + rnd.randrange(12), 1 + rnd.randrange(28))
+            end_month = min(12, start[0] + rnd.randrange(6))
+            end = f' slut="2022-{end_month:02d}-{1 + rnd.randrange(28):02d}"' if rnd.random() < 0.8 and end_month > start[0] else ""
+            price = fmt_amount(100 * (800 + rnd.randrange(6000)), True)
+            buf.append(
+                f'  <Arende id="A-{i + 1:07d}" ansvar="{ANSVAR[3 + rnd.randrange(7)]}" personnummer="{luhn_pnr(rnd)}">\n'
+                f'    <Placering id="PL-{i + 1:07d}" start="2022-{start[0]:02d}-{start[1]:02d}"{end}>\n'
+                f"      <Vardform>{forms[rnd.randrange(len(forms))]}</Vardform>\n      <Lagrum>SoL 4 kap. 1 §</Lagrum>\n"
+                f"      <Dygnskostnad>{price}</Dygnskostnad>\n    </Placering>\n  </Arende>\n")
+            if len(buf) >= 20_000:
+                f.write("".join(buf))
+                buf = []
+        f.write("".join(buf) + "</Extrakt>\n")
+    os.replace(tmp, path)
+
+
+def pipeline(path, name, sources, data_dir):
+    """A bench pipeline on the sample's mapping tables and budget; paths absolute."""
+    P = os.path.join(ROOT, "Pipelines")
+    lines = [
+        f"name: {name}", "fiscal_year: 2022", "as_of: 2022-12", "settings:", '  reject_limit_percent: "1"',
+        "pseudonym_key:", f"  file: {ROOT}/SampleInputs/pseudonym-sample.key",
+        "mappings:", f"  report_lines: {P}/exempelby/report-lines.csv", "  accounts:",
+        f"    - {P}/kommunbas/accounts.csv", f"    - {P}/exempelby/accounts-local.csv", f"    - {P}/exempelby/accounts-varav.csv",
+        f"  units: {P}/exempelby/units.csv", f"  ansvar: {P}/exempelby/ansvar.csv", "sources:",
+    ]
+    for sid, spath, profile in sources:
+        lines += [f"  - id: {sid}", f"    path: {spath}", f"    profile: {P}/profiles/{profile}.yaml"]
+    lines += ["budget:", f"  - path: {ROOT}/SampleInputs/budget/internbudget-2022.csv"]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+def timed(cmd, env=None):
+    """Runs cmd under GNU time; returns wall s, cpu s (user + sys), peak RSS MiB and stdout."""
+    t = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True, env=env)
+    if t.returncode != 0:
+        sys.stderr.write(t.stdout[-2000:] + t.stderr[-3000:])
+        raise SystemExit(f"bench: {' '.join(cmd[:3])} … failed with {t.returncode}")
+    info = {}
+    for line in t.stderr.splitlines():
+        if ":" in line:
+            k, v = line.strip().rsplit(":", 1) if "Elapsed" not in line else line.strip().split(": ", 1)
+            info[k.strip()] = v.strip()
+    wall = info["Elapsed (wall clock) time (h:mm:ss or m:ss)"]
+    parts = [float(x) for x in wall.split(":")]
+    seconds = parts[-1] + 60 * parts[-2] + (3600 * parts[-3] if len(parts) == 3 else 0)
+    cpu = float(info["User time (seconds)"]) + float(info["System time (seconds)"])
+    rss = int(info["Maximum resident set size (kbytes)"]) / 1024
+    return {"wall_s": round(seconds, 2), "cpu_s": round(cpu, 2), "peak_rss_mib": round(rss, 1)}, t.stdout
+
+
+DUCKDB = r"""
+import duckdb, sys
+con = duckdb.connect(); con.execute("SET threads TO 2")
+path, variant, out = sys.argv[1], sys.argv[2], sys.argv[3]
+if variant == "utf8":
+    month = "substr(\"Bokföringsdatum\", 1, 7)"; amount = "Belopp"; enc = "utf-8"
+else:
+    month = "substr(CAST(Period AS VARCHAR), 1, 4) || '-' || substr(CAST(Period AS VARCHAR), 5, 2)"; amount = "Belopp"; enc = "latin-1"
+con.execute(f'''
+COPY (
+  SELECT substr(CAST(Konto AS VARCHAR), 1, 2) AS grp, CAST(Ansvar AS VARCHAR) AS ansvar, {month} AS month,
+         SUM(CAST(replace(replace(replace({amount}, ' ', ''), chr(160), ''), ',', '') AS BIGINT)) AS ore
+  FROM read_csv('{path}', delim=';', header=true, quote='"', escape='"', all_varchar=true, encoding='{enc}')
+  GROUP BY ALL ORDER BY ALL
+) TO '{out}' (HEADER, DELIMITER ';')''')
+"""
+
+PANDAS = r"""
+import pandas as pd, sys
+path, variant, out = sys.argv[1], sys.argv[2], sys.argv[3]
+enc = "utf-8-sig" if variant == "utf8" else "cp1252"
+df = pd.read_csv(path, sep=";", dtype=str, encoding=enc, keep_default_na=False, quotechar='"', doublequote=True)
+month = df["Bokföringsdatum"].str[:7] if variant == "utf8" else df["Period"].str[:4] + "-" + df["Period"].str[4:6]
+ore = df["Belopp"].str.replace(" ", "", regex=False).str.replace("\u00a0", "", regex=False).str.replace(",", "", regex=False).astype("int64")
+g = pd.DataFrame({"grp": df["Konto"].str[:2], "ansvar": df["Ansvar"], "month": month, "ore": ore}).groupby(["grp", "ansvar", "month"]).ore.sum()
+g.reset_index().to_csv(out, sep=";", index=False)
+"""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--sizes", default="1m,10m")
+    ap.add_argument("--xml", default="200k,2m")
+    ap.add_argument("--variants", default="utf8,cp1252")
+    ap.add_argument("--out", default=os.path.join(ROOT, "bench"))
+    ap.add_argument("--binary", default=os.path.join(ROOT, ".build/release/ramkoll"))
+    args = ap.parse_args()
+    data = os.path.join(args.out, "data")
+    os.makedirs(data, exist_ok=True)
+    py = sys.executable
+    results = {"machine": {"cpus": os.cpu_count(), "uname": " ".join(os.uname())}, "ledger": [], "xml": []}
+
+    for label in [s for s in args.sizes.split(",") if s]:
+        rows = size_of(label)
+        for variant in [v for v in args.variants.split(",") if v]:
+            csv = os.path.join(data, f"ledger-{label}-{variant}.csv")
+            if not os.path.exists(csv):
+                print(f"bench: generating {csv} ({rows:,} rows)", file=sys.stderr)
+                gen_ledger(csv, rows, variant)
+            mib = os.path.getsize(csv) / 2**20
+            name = f"bench-{label}-{variant}"
+            pipe = os.path.join(data, f"{name}.yaml")
+            pipeline(pipe, name, [("gl", csv, "raindance-huvudbok" if variant == "utf8" else "agresso-kontoutdrag")], data)
+            runs = os.path.join(args.out, "runs", name)
+            shutil.rmtree(runs, ignore_errors=True)
+            r, _ = timed([args.binary, "run", pipe, "--runs", runs, "--force", "--no-warehouse", "-q"])
+            run_dir = os.path.join(runs, "latest")
+            stages = {}
+            for stage in sorted(os.listdir(run_dir)):
+                tf = os.path.join(run_dir, stage, "timings.json")
+                if os.path.exists(tf):
+                    stages[stage] = json.load(open(tf))["seconds"]
+            duck_out, pandas_out = os.path.join(data, f"{name}.duckdb.csv"), os.path.join(data, f"{name}.pandas.csv")
+            d, _ = timed([py, "-c", DUCKDB, csv, variant, duck_out])
+            p, _ = timed([py, "-c", PANDAS, csv, variant, pandas_out])
+            # Exactness: Ramkoll's per-month control totals against DuckDB's per-month sums.
+            duck_month = {}
+            for line in open(duck_out, encoding="utf-8").read().splitlines()[1:]:
+                grp, ansvar, month, ore = line.split(";")
+                duck_month[month] = duck_month.get(month, 0) + int(ore)
+            ramkoll_month = {}
+            for line in open(os.path.join(run_dir, "03-reconcile", "control_totals.csv"), encoding="utf-8").read().splitlines()[1:]:
+                f = line.split(";")
+                if f[0] == "period":
+                    ramkoll_month[f[1]] = int(f[3])
+            exact = duck_month == ramkoll_month
+            row = {"size": label, "rows": rows, "variant": variant, "mib": round(mib, 1), "ramkoll": r, "ramkoll_stages_s": stages,
+                   "duckdb": d, "pandas": p, "ratio_ramkoll_duckdb": round(r["wall_s"] / d["wall_s"], 2) if d["wall_s"] else None,
+                   "exact": exact}
+            results["ledger"].append(row)
+            print(f"bench: {name}: ramkoll {r['wall_s']} s, duckdb {d['wall_s']} s, pandas {p['wall_s']} s, exact={exact}", file=sys.stderr)
+
+    for label in [s for s in args.xml.split(",") if s]:
+        records = size_of(label)
+        xml = os.path.join(data, f"placements-{label}.xml")
+        if not os.path.exists(xml):
+            print(f"bench: generating {xml} ({records:,} records)", file=sys.stderr)
+            gen_placements(xml, records)
+        small = os.path.join(data, "ledger-100k-utf8.csv")
+        if not os.path.exists(small):
+            gen_ledger(small, 100_000, "utf8")
+        name = f"bench-xml-{label}"
+        pipe = os.path.join(data, f"{name}.yaml")
+        pipeline(pipe, name, [("gl", small, "raindance-huvudbok"), ("plac", xml, "lifecare-placeringar")], data)
+        runs = os.path.join(args.out, "runs", name)
+        shutil.rmtree(runs, ignore_errors=True)
+        r, _ = timed([args.binary, "run", pipe, "--runs", runs, "--force", "--no-warehouse", "-q"])
+        stages = {}
+        run_dir = os.path.join(runs, "latest")
+        for stage in sorted(os.listdir(run_dir)):
+            tf = os.path.join(run_dir, stage, "timings.json")
+            if os.path.exists(tf):
+                stages[stage] = json.load(open(tf))["seconds"]
+        results["xml"].append({"size": label, "records": records, "mib": round(os.path.getsize(xml) / 2**20, 1), "ramkoll": r,
+                               "ramkoll_stages_s": stages})
+
+    # The table.
+    print()
+    print("Ledger: sum per account group × ansvar × month, exact öre (wall s / CPU s / peak RSS MiB)")
+    print(f"{'input':<22} {'MiB':>6}  {'ramkoll':>20}  {'duckdb (2 threads)':>20}  {'pandas':>20}  {'ramkoll/duckdb':>14}  exact")
+    for row in results["ledger"]:
+        cell = lambda m: f"{m['wall_s']:>6} / {m['cpu_s']:>6} / {m['peak_rss_mib']:>5.0f}"
+        print(f"{row['size'] + ' ' + row['variant']:<22} {row['mib']:>6}  {cell(row['ramkoll'])}  {cell(row['duckdb'])}  {cell(row['pandas'])}  "
+              f"{row['ratio_ramkoll_duckdb']:>14}  {'yes' if row['exact'] else 'NO'}")
+    for row in results["ledger"]:
+        print(f"  ramkoll stages, {row['size']} {row['variant']}: " + ", ".join(f"{k[3:]} {v}" for k, v in row["ramkoll_stages_s"].items()))
+    if results["xml"]:
+        print()
+        print("Placement extract (with a 100k-row ledger): ramkoll run (wall s / CPU s / peak RSS MiB)")
+        for row in results["xml"]:
+            m = row["ramkoll"]
+            print(f"  {row['size']:<6} {row['records']:>9,} records {row['mib']:>7} MiB: {m['wall_s']} / {m['cpu_s']} / {m['peak_rss_mib']:.0f}; "
+                  + ", ".join(f"{k[3:]} {v}" for k, v in row["ramkoll_stages_s"].items()))
+    out = os.path.join(args.out, "results.json")
+    with open(out + ".tmp", "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True)
+        f.write("\n")
+    os.replace(out + ".tmp", out)
+    print(f"\nbench: results in {out}")
+
+
+if __name__ == "__main__":
+    main()
