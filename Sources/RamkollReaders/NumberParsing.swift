@@ -34,6 +34,8 @@ public struct AmountParser: Sendable {
         }
     }
 
+    @_specialize(exported: true, where C == ArraySlice<UInt8>)
+    @_specialize(exported: true, where C == [UInt8])
     public func parse<C: Collection>(_ bytes: C) -> Result<Ore, Failure> where C.Element == UInt8 {
         var b = Array(bytes)
         // Trim ASCII whitespace and no-break spaces at both ends.
@@ -132,6 +134,8 @@ public enum DateLayout: String, Sendable, CaseIterable {
 
     /// Parses a date (or, for period layouts, the first day of the period).
     /// Returns nil if the text does not have this layout or the date does not exist.
+    @_specialize(exported: true, where C == ArraySlice<UInt8>)
+    @_specialize(exported: true, where C == [UInt8])
     public func parse<C: Collection>(_ bytes: C) -> (day: Day?, period: Period)? where C.Element == UInt8 {
         var b = Array(bytes)
         while b.last == 0x20 { b.removeLast() }

@@ -5,6 +5,26 @@ import Yams
 /// The fields a ledger export can carry, as profile keys.
 public enum LedgerField: String, CaseIterable, Sendable {
     case voucher, bookingDate = "booking_date", period, account, ansvar, verksamhet, aktivitet, projekt, objekt, motpart, amount, debit, credit, text
+
+    /// The field's position in `allCases`, for per-row arrays.
+    var ordinal: Int {
+        switch self {
+        case .voucher: 0
+        case .bookingDate: 1
+        case .period: 2
+        case .account: 3
+        case .ansvar: 4
+        case .verksamhet: 5
+        case .aktivitet: 6
+        case .projekt: 7
+        case .objekt: 8
+        case .motpart: 9
+        case .amount: 10
+        case .debit: 11
+        case .credit: 12
+        case .text: 13
+        }
+    }
 }
 
 /// How to read one ledger CSV layout. Mappings are data (Pipelines/profiles/*.yaml), each headed

@@ -16,11 +16,18 @@ public struct LedgerCSVImporter: SourceImporter {
         let example = p.decimalSeparator == UInt8(ascii: ",") ? "-1 234,50" : "-1234.50"
         var c = ImportCounts()
         var statedTotals: [(line: Int, amount: Ore?)] = []
+        // Column positions, looked up once (not per row).
+        var position = [Int?](repeating: nil, count: LedgerField.allCases.count)
+        for (f, i) in header.index { position[f.ordinal] = i }
+        let hasAmountColumn = position[LedgerField.amount.ordinal] != nil || position[LedgerField.debit.ordinal] != nil
+            || position[LedgerField.credit.ordinal] != nil
+        let lastPosition = header.index.values.max() ?? -1
+        let textFields = p.columns.keys.filter { $0 != .amount }.sorted { $0.ordinal < $1.ordinal }
 
         /// The row's amount in ledger sign: one signed column, or debit − credit.
         func readAmount() -> Result<Ore, Rejection> {
             func parse(_ f: LedgerField) -> Result<Ore?, Rejection> {
-                guard let i = header.index[f], i < reader.fieldCount else { return .success(nil) }
+                guard let i = position[f.ordinal], i < reader.fieldCount else { return .success(nil) }
                 let bytes = reader.field(i)
                 if f != .amount && bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .success(nil) }  // an empty debit or credit cell
                 switch amounts.parse(bytes) {
@@ -58,11 +65,11 @@ public struct LedgerCSVImporter: SourceImporter {
         }
 
         func text(_ f: LedgerField) -> String? {
-            guard let i = header.index[f] else { return "" }
+            guard let i = position[f.ordinal] else { return "" }
             return p.encoding.decode(reader.field(i)).map { $0.trimmingCharacters(in: " \t") }
         }
         func raw(_ f: LedgerField) -> String {
-            guard let i = header.index[f] else { return "" }
+            guard let i = position[f.ordinal] else { return "" }
             return PersonalIdentity.redact(p.encoding.decode(reader.field(i)) ?? String(decoding: reader.field(i), as: UTF8.self))
         }
 
@@ -101,9 +108,7 @@ public struct LedgerCSVImporter: SourceImporter {
                 c.skipped["stated total rows", default: 0] += 1
                 continue
             }
-            if header.index.keys.contains(where: { $0 == .amount || $0 == .debit || $0 == .credit }),
-                header.index.values.allSatisfy({ $0 < reader.fieldCount }) || rejection == nil
-            {
+            if hasAmountColumn, lastPosition < reader.fieldCount || rejection == nil {
                 switch readAmount() {
                 case .success(let o): amount = o
                 case .failure(let r): if rejection == nil { rejection = r }
@@ -111,7 +116,7 @@ public struct LedgerCSVImporter: SourceImporter {
             }
             var entry: LedgerEntry?
             if rejection == nil {
-                entry = buildEntry(ref: ref, amount: amount!, text: text, raw: raw, rejection: &rejection)
+                entry = buildEntry(ref: ref, amount: amount!, fields: textFields, text: text, raw: raw, rejection: &rejection)
             }
             if let e = entry {
                 try sink.ledger(e, sourceID: source.id)
@@ -148,6 +153,15 @@ public struct LedgerCSVImporter: SourceImporter {
         return c
     }
 
+    /// The text of a row's fields by `LedgerField` (an array, not a dictionary: this is per row).
+    struct FieldValues {
+        var storage = [String?](repeating: nil, count: LedgerField.allCases.count)
+        subscript(_ f: LedgerField) -> String? {
+            get { storage[f.ordinal] }
+            set { storage[f.ordinal] = newValue }
+        }
+    }
+
     struct Rejection: Error {
         var field: String, raw: String, reason: String
         init(field: String, raw: String, reason: String) { self.field = field; self.raw = raw; self.reason = reason }
@@ -155,12 +169,12 @@ public struct LedgerCSVImporter: SourceImporter {
     }
 
     private func buildEntry(
-        ref: SourceRef, amount: Ore, text: (LedgerField) -> String?, raw: (LedgerField) -> String,
+        ref: SourceRef, amount: Ore, fields: [LedgerField], text: (LedgerField) -> String?, raw: (LedgerField) -> String,
         rejection: inout Rejection?
     ) -> LedgerEntry? {
         let p = profile
-        var values: [LedgerField: String] = [:]
-        for f in p.columns.keys where f != .amount {
+        var values = FieldValues()
+        for f in fields {
             guard let v = text(f) else {
                 rejection = Rejection(
                     p.columns[f]!, raw(f),

@@ -70,6 +70,9 @@ struct DataTable {
 
 extension String {
     func trimmingCharacters(in set: String) -> String {
+        // Nothing to trim (the common case): no set, no copy.
+        guard let first = utf8.first, let last = utf8.last else { return self }
+        if set == " \t" && first != 0x20 && first != 0x09 && last != 0x20 && last != 0x09 { return self }
         let chars = Set(set)
         var s = Substring(self)
         while let f = s.first, chars.contains(f) { s.removeFirst() }
