@@ -116,6 +116,25 @@ public final class CSVReader {
         var fieldWasQuoted = false
         var afterClosingQuote = false
         while true {
+            if !inQuotes && !afterClosingQuote && pos < end {
+                // Fast path: a run of ordinary bytes in the chunk, appended at once (the byte loop
+                // below handles delimiters, line ends and quotes).
+                let d = delimiter, q = quote
+                let stop = chunk.withUnsafeBufferPointer { buf -> Int in
+                    var i = pos
+                    while i < end {
+                        let c = buf[i]
+                        if c == d || c == 0x0A || c == 0x0D || c == q { break }
+                        i += 1
+                    }
+                    return i
+                }
+                if stop > pos {
+                    fieldBuf.append(contentsOf: chunk[pos..<stop])
+                    pos = stop
+                    continue
+                }
+            }
             guard let b = try nextByte() else {
                 // End of file ends the record.
                 if inQuotes {

@@ -112,17 +112,20 @@ public final class TableWriter {
     }
 
     static func appendField(_ f: String, to buffer: inout [UInt8]) {
-        var needsQuotes = false
-        for b in f.utf8 where b == UInt8(ascii: ";") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D {
-            needsQuotes = true; break
+        var s = f
+        s.withUTF8 { u in
+            var needsQuotes = false
+            for b in u where b == UInt8(ascii: ";") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D {
+                needsQuotes = true; break
+            }
+            if !needsQuotes { buffer.append(contentsOf: u); return }
+            buffer.append(UInt8(ascii: "\""))
+            for b in u {
+                if b == UInt8(ascii: "\"") { buffer.append(b) }
+                buffer.append(b)
+            }
+            buffer.append(UInt8(ascii: "\""))
         }
-        if !needsQuotes { buffer.append(contentsOf: f.utf8); return }
-        buffer.append(UInt8(ascii: "\""))
-        for b in f.utf8 {
-            if b == UInt8(ascii: "\"") { buffer.append(b) }
-            buffer.append(b)
-        }
-        buffer.append(UInt8(ascii: "\""))
     }
 
     public func write(_ fields: [String]) throws {
