@@ -11,8 +11,47 @@ public enum FileIO {
 
     public static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
+    /// A file's identity for the hash cache: device, inode, size and modification time (ns) —
+    /// not its path, which the stages spell in several ways (`03-reconcile/../02-normalize/…`).
+    struct Identity: Hashable { let device: UInt64, inode: UInt64, size: Int64, seconds: Int, nanoseconds: Int }
+
+    static func identity(_ path: String) -> Identity? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return Identity(
+            device: UInt64(st.st_dev), inode: UInt64(st.st_ino), size: Int64(st.st_size), seconds: st.st_mtim.tv_sec,
+            nanoseconds: st.st_mtim.tv_nsec)
+    }
+
+    /// Hashes already computed in this process (a later stage checks what an earlier one wrote
+    /// or read; a 10M-row ledger need not be hashed five times). A file that changes gets another
+    /// identity — a new inode when replaced, another size or modification time when written.
+    nonisolated(unsafe) static var hashCache: [Identity: (hex: String, bytes: Int64)] = [:]
+    static let hashCacheLock = NSLock()
+
+    static func remember(_ path: String, hex: String, bytes: Int64) {
+        guard let id = identity(path), id.size == bytes else { return }
+        hashCacheLock.lock(); defer { hashCacheLock.unlock() }
+        hashCache[id] = (hex, bytes)
+    }
+
     /// SHA-256 (lowercase hex) and size of a file, streamed in 1 MiB chunks.
     public static func sha256(ofFile path: String) throws -> (hex: String, bytes: Int64) {
+        let id = identity(path)
+        if let id {
+            hashCacheLock.lock()
+            let hit = hashCache[id]
+            hashCacheLock.unlock()
+            if let hit { return hit }
+        }
+        let result = try computeSHA256(ofFile: path)
+        if let id, id.size == result.bytes, identity(path) == id {
+            hashCacheLock.lock(); hashCache[id] = result; hashCacheLock.unlock()
+        }
+        return result
+    }
+
+    static func computeSHA256(ofFile path: String) throws -> (hex: String, bytes: Int64) {
         guard let h = FileHandle(forReadingAtPath: path) else {
             throw RamkollError(.input, "\(path): cannot open file to compute its SHA-256")
         }
@@ -149,6 +188,8 @@ public final class TableWriter {
         try handle.synchronize()
         try handle.close()
         try FileIO.commit(tmp, to: path)
-        return OutputRecord(path: name, sha256: FileIO.hex(hasher.finalize()), bytes: bytes, rows: rows)
+        let hex = FileIO.hex(hasher.finalize())
+        FileIO.remember(path, hex: hex, bytes: bytes)
+        return OutputRecord(path: name, sha256: hex, bytes: bytes, rows: rows)
     }
 }
