@@ -23,16 +23,7 @@ final class CrashSafetyTests: XCTestCase {
         return out
     }
 
-    func ramkoll(_ args: [String]) throws -> (Process, Pipe) {
-        let p = Process()
-        p.executableURL = TestPaths.productsDirectory.appendingPathComponent("ramkoll")
-        p.arguments = args
-        let err = Pipe()
-        p.standardError = err
-        p.standardOutput = FileHandle.nullDevice
-        try p.run()
-        return (p, err)
-    }
+    func ramkoll(_ args: [String]) throws -> (Process, Pipe) { try startRamkoll(args) }
 
     func testKilledRunsLeaveNoHalfFilesAndRetryFinishesThem() throws {
         let dir = try TestPaths.temporaryDirectory()

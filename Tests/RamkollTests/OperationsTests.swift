@@ -129,16 +129,7 @@ final class OperationsTests: XCTestCase {
         let dir = try TestPaths.temporaryDirectory()
         let pipeline = try SampleTablesTests.samplePipelineCopy(in: dir)  // long enough to overlap
         let runs = dir + "/runs"
-        func start(_ args: [String]) throws -> (Process, Pipe) {
-            let p = Process()
-            p.executableURL = TestPaths.productsDirectory.appendingPathComponent("ramkoll")
-            p.arguments = args
-            let err = Pipe()
-            p.standardError = err
-            p.standardOutput = FileHandle.nullDevice
-            try p.run()
-            return (p, err)
-        }
+        let start = startRamkoll
         let (first, firstErr) = try start(["run", pipeline, "--runs", runs, "-q", "--as-of", "2022-08"])
         let lock = runs + "/locks/2022-08.lock"
         let deadline = Date().addingTimeInterval(60)

@@ -42,6 +42,19 @@ enum TestPaths {
 
 let quietLogger = Logger(label: "ramkoll-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
+/// Starts the `ramkoll` executable in the background (stdout discarded); returns the process and
+/// its stderr pipe, for tests that must act while a run is under way (overlap, SIGKILL).
+func startRamkoll(_ args: [String]) throws -> (Process, Pipe) {
+    let p = Process()
+    p.executableURL = TestPaths.productsDirectory.appendingPathComponent("ramkoll")
+    p.arguments = args
+    let err = Pipe()
+    p.standardError = err
+    p.standardOutput = FileHandle.nullDevice
+    try p.run()
+    return (p, err)
+}
+
 /// Runs a pipeline in-process into `runDir`.
 @discardableResult
 func runPipeline(_ pipeline: String, runDir: String, selection: Pipeline.Selection = .all, asOf: String? = nil) throws -> Runner.Outcome {
