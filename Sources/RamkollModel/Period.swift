@@ -39,7 +39,15 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// ISO form `YYYY-MM-DD`.
     public var description: String {
-        pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
+        if (0...9999).contains(year) {
+            // Written once per ledger row: ten ASCII bytes, no intermediate strings.
+            let d: [UInt8] = [
+                48 + UInt8(year / 1000), 48 + UInt8(year / 100 % 10), 48 + UInt8(year / 10 % 10), 48 + UInt8(year % 10), 45,
+                48 + UInt8(month / 10), 48 + UInt8(month % 10), 45, 48 + UInt8(day / 10), 48 + UInt8(day % 10),
+            ]
+            return String(decoding: d, as: UTF8.self)
+        }
+        return pad(year, 4) + "-" + pad(month, 2) + "-" + pad(day, 2)
     }
 
     /// Parses exactly `YYYY-MM-DD`.
@@ -73,7 +81,16 @@ public struct Period: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public static func < (a: Period, b: Period) -> Bool { (a.year, a.month) < (b.year, b.month) }
 
-    public var description: String { pad(year, 4) + "-" + pad(month, 2) }
+    public var description: String {
+        if (0...9999).contains(year) {
+            let d: [UInt8] = [
+                48 + UInt8(year / 1000), 48 + UInt8(year / 100 % 10), 48 + UInt8(year / 10 % 10), 48 + UInt8(year % 10), 45,
+                48 + UInt8(month / 10), 48 + UInt8(month % 10),
+            ]
+            return String(decoding: d, as: UTF8.self)
+        }
+        return pad(year, 4) + "-" + pad(month, 2)
+    }
 
     public var firstDay: Day { Day(year: year, month: month, day: 1)! }
     public var lastDay: Day { Day(year: year, month: month, day: Day.daysIn(year: year, month: month))! }

@@ -58,8 +58,13 @@ public struct NormalizeStage: Stage {
         }
         /// Periods each source has postings in, to find sources of one ledger that overlap.
         var periods: [String: Set<Period>] = [:]
+        var lastPeriod: (source: String, period: Period)?
         func ledger(_ e: LedgerEntry, sourceID: String) throws {
-            periods[sourceID, default: []].insert(e.period)
+            // The periods a source covers (rows come month by month: one set insert per change).
+            if lastPeriod?.source != sourceID || lastPeriod?.period != e.period {
+                periods[sourceID, default: []].insert(e.period)
+                lastPeriod = (sourceID, e.period)
+            }
             if !e.voucher.isEmpty { ledgerRowsWithVoucher += 1; ledgerAmountWithVoucher += e.amount }
             if let v = voucherRun, v.source == sourceID, v.voucher == e.voucher {
                 voucherRun!.rows += 1; voucherRun!.amount += e.amount
