@@ -30,6 +30,14 @@ struct RunTarget: ParsableArguments {
     }
 }
 
+/// `--only` and `--from` name a stage, and not both (`run`, `plan`).
+func validateStages(only: String?, from: String?) throws {
+    if only != nil && from != nil { throw ValidationError("give --only or --from, not both") }
+    for s in [only, from].compactMap({ $0 }) where StageName(rawValue: s) == nil {
+        throw ValidationError("unknown stage \"\(s)\"; stages are \(StageName.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+}
+
 /// Runs the pipeline and reports; shared by `run` and `retry`.
 enum RunReport {
     static func execute(_ options: Runner.Options, logger: Logger, quiet: Bool, warehouse: Bool = true) throws {
@@ -112,10 +120,7 @@ struct RunCommand: ParsableCommand {
     var verbose = false
 
     func validate() throws {
-        if only != nil && from != nil { throw ValidationError("give --only or --from, not both") }
-        for s in [only, from].compactMap({ $0 }) where StageName(rawValue: s) == nil {
-            throw ValidationError("unknown stage \"\(s)\"; stages are \(StageName.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
+        try validateStages(only: only, from: from)
         guard ["user", "cron"].contains(trigger) else { throw ValidationError("--trigger is user or cron, not \"\(trigger)\"") }
     }
 
@@ -155,16 +160,14 @@ struct RetryCommand: ParsableCommand {
         options.trigger = trigger
         options.failOnDeviation = failOnDeviation
         let runner = Runner(logger: logger)
-        do {
+        var done: (id: String, exit: Int32)?
+        try failing {
             let (cfg, _) = try runner.load(options)
-            let store = runner.store(options, cfg)
-            if let done = Runner.succeeded(store, asOf: cfg.asOf) {
-                if !quiet { print("ramkoll retry: nothing to retry; run \(done.id) finished with exit \(done.exit)") }
-                return
-            }
-        } catch let e as RamkollError {
-            FileHandle.standardError.write(Data("ramkoll: error: \(e.message)\n".utf8))
-            throw ExitCode(ExitStatus(e.kind).rawValue)
+            done = Runner.succeeded(runner.store(options, cfg), asOf: cfg.asOf)
+        }
+        if let done {
+            if !quiet { print("ramkoll retry: nothing to retry; run \(done.id) finished with exit \(done.exit)") }
+            return
         }
         try RunReport.execute(options, logger: logger, quiet: quiet)
     }
@@ -180,14 +183,18 @@ struct PlanCommand: ParsableCommand {
     @Option(help: "As run --from.") var from: String?
     @Flag(help: "As run --force.") var force = false
 
+    func validate() throws {
+        try validateStages(only: only, from: from)
+    }
+
     func run() throws {
         let logger = RamkollLogging.bootstrapRamkoll(level: .warning)
         var options = target.options()
-        if let o = only { options.selection = .only(StageName(rawValue: o) ?? .ingest) }
-        if let f = from { options.selection = .from(StageName(rawValue: f) ?? .ingest) }
+        if let o = only { options.selection = .only(StageName(rawValue: o)!) }
+        if let f = from { options.selection = .from(StageName(rawValue: f)!) }
         options.force = force
         let runner = Runner(logger: logger)
-        do {
+        try failing {
             let (cfg, _) = try runner.load(options)
             let store = runner.store(options, cfg)
             let decisions = try runner.plan(options, cfg: cfg, store: store)
@@ -198,9 +205,6 @@ struct PlanCommand: ParsableCommand {
                     "  \(d.stage.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(what.padding(toLength: 6, withPad: " ", startingAt: 0)) \(d.reason)"
                 )
             }
-        } catch let e as RamkollError {
-            FileHandle.standardError.write(Data("ramkoll: error: \(e.message)\n".utf8))
-            throw ExitCode(ExitStatus(e.kind).rawValue)
         }
     }
 }
@@ -218,7 +222,7 @@ struct RunsCommand: ParsableCommand {
         let logger = RamkollLogging.bootstrapRamkoll(level: .warning)
         let options = target.options()
         let runner = Runner(logger: logger)
-        do {
+        try failing {
             let (cfg, _) = try runner.load(options)
             let store = runner.store(options, cfg)
             if let show {
@@ -250,9 +254,6 @@ struct RunsCommand: ParsableCommand {
                     "  \(r.runID)  \(r.trigger.padding(toLength: 4, withPad: " ", startingAt: 0))  \(r.startedAt)  \(r.state.padding(toLength: 8, withPad: " ", startingAt: 0))  exit \(r.exitStatus.map(String.init) ?? "-")  ran: \(r.ran.joined(separator: ",").isEmpty ? "-" : r.ran.joined(separator: ","))  reused: \(r.reused.joined(separator: ",").isEmpty ? "-" : r.reused.joined(separator: ","))"
                 )
             }
-        } catch let e as RamkollError {
-            FileHandle.standardError.write(Data("ramkoll: error: \(e.message)\n".utf8))
-            throw ExitCode(ExitStatus(e.kind).rawValue)
         }
     }
 }

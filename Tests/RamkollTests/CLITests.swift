@@ -3,26 +3,8 @@ import XCTest
 
 /// Runs the real `ramkoll` executable and checks stdout, stderr and the exit code.
 final class CLITests: XCTestCase {
-    struct Result { let status: Int32; let stdout: String; let stderr: String }
-
-    func ramkoll(_ args: [String], environment: [String: String] = [:]) throws -> Result {
-        let exe = TestPaths.productsDirectory.appendingPathComponent("ramkoll")
-        guard FileManager.default.fileExists(atPath: exe.path) else {
-            throw XCTSkip("ramkoll is not built at \(exe.path); run Scripts/test (it builds the executable with the tests)")
-        }
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = args
-        p.currentDirectoryURL = TestPaths.root
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in environment { env[k] = v }
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    func ramkoll(_ args: [String], environment: [String: String] = [:]) throws -> RamkollResult {
+        try runRamkoll(args, environment: environment)
     }
 
     func testCheckNamesFileAndLineOfEveryProblem() throws {

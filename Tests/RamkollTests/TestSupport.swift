@@ -42,6 +42,31 @@ enum TestPaths {
 
 let quietLogger = Logger(label: "ramkoll-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
+/// What a finished `ramkoll` process printed, and its exit status.
+struct RamkollResult { let status: Int32; let stdout: String; let stderr: String }
+
+/// Runs the `ramkoll` executable to its end from the package root (skips the test when it is
+/// not built).
+func runRamkoll(_ args: [String], environment: [String: String] = [:]) throws -> RamkollResult {
+    let exe = TestPaths.productsDirectory.appendingPathComponent("ramkoll")
+    guard FileManager.default.fileExists(atPath: exe.path) else {
+        throw XCTSkip("ramkoll is not built at \(exe.path); run Scripts/test (it builds the executable with the tests)")
+    }
+    let p = Process()
+    p.executableURL = exe
+    p.arguments = args
+    p.currentDirectoryURL = TestPaths.root
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    p.environment = env
+    let out = Pipe(), err = Pipe()
+    p.standardOutput = out; p.standardError = err
+    try p.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return RamkollResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
 /// Starts the `ramkoll` executable in the background (stdout discarded); returns the process and
 /// its stderr pipe, for tests that must act while a run is under way (overlap, SIGKILL).
 func startRamkoll(_ args: [String]) throws -> (Process, Pipe) {

@@ -103,16 +103,8 @@ extension WarehouseTests {
         let pg = try PostgresTarget(url: url, schema: schema, logger: quietLogger)
         defer { try? pg.transaction { execute in try execute("DROP SCHEMA \(schema) CASCADE", []) } }
         func ramkoll(_ args: [String]) throws -> (Int32, String) {
-            let p = Process()
-            p.executableURL = TestPaths.productsDirectory.appendingPathComponent("ramkoll")
-            p.arguments = args
-            let out = Pipe()
-            p.standardOutput = out
-            p.standardError = FileHandle.nullDevice
-            try p.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            p.waitUntilExit()
-            return (p.terminationStatus, text)
+            let r = try runRamkoll(args)
+            return (r.status, r.stdout)
         }
         let (status, text) = try ramkoll(["run", pipeline, "--runs", dir + "/runs"])
         XCTAssertEqual(status, 0, text)

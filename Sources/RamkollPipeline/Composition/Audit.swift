@@ -78,7 +78,7 @@ public enum Audit {
             if stage == .ingest, let pipelineFile = record?.pipelineFile {
                 let base = (pipelineFile as NSString).deletingLastPathComponent
                 for input in manifest.inputs {
-                    let path = URL(fileURLWithPath: input.path, relativeTo: URL(fileURLWithPath: base + "/")).standardizedFileURL.path
+                    let path = PipelineConfig.absolute(input.path, base: base)
                     let now = FileIO.exists(path) ? ((try? FileIO.sha256(ofFile: path).hex) ?? "unreadable") : "missing"
                     if now != input.sha256 {
                         notes.append(
@@ -155,9 +155,7 @@ public enum Audit {
         let units = Set(maps.units.units.map(\.id).filter { maps.units.path(to: $0).contains(unit) })
         // Source files as the run read them, by absolute path (ingest and normalize may name a
         // file differently: as the pipeline wrote it, or relative to the pipeline's folder).
-        func absolute(_ p: String) -> String {
-            URL(fileURLWithPath: p, relativeTo: URL(fileURLWithPath: cfg.baseDirectory + "/")).standardizedFileURL.path
-        }
+        let absolute = cfg.absolute
         var fileSha: [String: String] = [:]
         var readable: [String: Bool] = [:]
         try TableReader(path: dir + "/01-ingest/inputs.csv", required: ["path", "sha256"]).forEach { row in

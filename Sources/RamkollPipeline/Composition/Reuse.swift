@@ -34,7 +34,7 @@ public enum Reuse {
             if input.path.hasPrefix("../0") {
                 path = upstream + "/" + input.path.dropFirst(3)  // "../02-normalize/x" from a stage folder
             } else {
-                path = URL(fileURLWithPath: input.path, relativeTo: URL(fileURLWithPath: config.baseDirectory + "/")).standardizedFileURL.path
+                path = config.absolute(input.path)
             }
             let now = FileIO.exists(path) ? ((try? FileIO.sha256(ofFile: path).hex) ?? "unreadable") : "missing"
             if now != input.sha256 {

@@ -601,6 +601,16 @@ public struct PipelineConfig: Sendable {
             ))
     }
 
+    /// The absolute path of a path as outputs show it (the inverse of `display`): relative paths
+    /// are taken from the pipeline file's directory.
+    public func absolute(_ shown: String) -> String {
+        PipelineConfig.absolute(shown, base: baseDirectory)
+    }
+
+    public static func absolute(_ shown: String, base: String) -> String {
+        URL(fileURLWithPath: shown, relativeTo: URL(fileURLWithPath: base + "/")).standardizedFileURL.path
+    }
+
     /// A path as shown in outputs: relative to the pipeline file's directory where possible.
     public func display(_ path: String) -> String {
         let prefix = baseDirectory.hasSuffix("/") ? baseDirectory : baseDirectory + "/"
