@@ -137,31 +137,38 @@ public enum DateLayout: String, Sendable, CaseIterable {
     @_specialize(exported: true, where C == ArraySlice<UInt8>)
     @_specialize(exported: true, where C == [UInt8])
     public func parse<C: Collection>(_ bytes: C) -> (day: Day?, period: Period)? where C.Element == UInt8 {
-        var b = Array(bytes)
-        while b.last == 0x20 { b.removeLast() }
-        while b.first == 0x20 { b.removeFirst() }
+        if let r = bytes.withContiguousStorageIfAvailable({ parse(buffer: $0) }) { return r }
+        return Array(bytes).withUnsafeBufferPointer { parse(buffer: $0) }
+    }
+
+    /// The same on a buffer (no copy: this runs once or twice per ledger row).
+    public func parse(buffer b: UnsafeBufferPointer<UInt8>) -> (day: Day?, period: Period)? {
+        var lo = 0, hi = b.count
+        while hi > lo && b[hi - 1] == 0x20 { hi -= 1 }
+        while lo < hi && b[lo] == 0x20 { lo += 1 }
+        let count = hi - lo
         func num(_ r: Range<Int>) -> Int? {
             var v = 0
-            for k in r { let c = b[k]; guard c >= 48 && c <= 57 else { return nil }; v = v * 10 + Int(c - 48) }
+            for k in r { let c = b[lo + k]; guard c >= 48 && c <= 57 else { return nil }; v = v * 10 + Int(c - 48) }
             return v
         }
         let dash = UInt8(ascii: "-")
         switch self {
         case .isoDate:
-            guard b.count == 10, b[4] == dash, b[7] == dash, let y = num(0..<4), let m = num(5..<7), let d = num(8..<10),
+            guard count == 10, b[lo + 4] == dash, b[lo + 7] == dash, let y = num(0..<4), let m = num(5..<7), let d = num(8..<10),
                 let day = Day(year: y, month: m, day: d)
             else { return nil }
             return (day, day.period)
         case .compactDate:
-            guard b.count == 8, let y = num(0..<4), let m = num(4..<6), let d = num(6..<8),
+            guard count == 8, let y = num(0..<4), let m = num(4..<6), let d = num(6..<8),
                 let day = Day(year: y, month: m, day: d)
             else { return nil }
             return (day, day.period)
         case .compactPeriod:
-            guard b.count == 6, let y = num(0..<4), let m = num(4..<6), let p = Period(year: y, month: m) else { return nil }
+            guard count == 6, let y = num(0..<4), let m = num(4..<6), let p = Period(year: y, month: m) else { return nil }
             return (nil, p)
         case .isoPeriod:
-            guard b.count == 7, b[4] == dash, let y = num(0..<4), let m = num(5..<7), let p = Period(year: y, month: m) else { return nil }
+            guard count == 7, b[lo + 4] == dash, let y = num(0..<4), let m = num(5..<7), let p = Period(year: y, month: m) else { return nil }
             return (nil, p)
         }
     }

@@ -173,6 +173,92 @@ public final class TableWriter {
         if buffer.count >= 1 << 16 { try flush() }
     }
 
+    // MARK: Rows field by field from bytes (the per-row hot paths: no String per field)
+
+    private var fieldsInRow = 0
+
+    @inline(__always) private func separate() {
+        if fieldsInRow > 0 { buffer.append(UInt8(ascii: ";")) }
+        fieldsInRow += 1
+    }
+
+    /// Appends a field given as UTF-8 bytes, quoted when it holds `;`, `"` or a line break.
+    public func field<C: Collection>(bytes: C) where C.Element == UInt8 {
+        separate()
+        var needsQuotes = false
+        for b in bytes where b == UInt8(ascii: ";") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D {
+            needsQuotes = true; break
+        }
+        if !needsQuotes { buffer.append(contentsOf: bytes); return }
+        buffer.append(UInt8(ascii: "\""))
+        for b in bytes {
+            if b == UInt8(ascii: "\"") { buffer.append(b) }
+            buffer.append(b)
+        }
+        buffer.append(UInt8(ascii: "\""))
+    }
+
+    public func field(_ s: String) {
+        separate()
+        TableWriter.appendField(s, to: &buffer)
+    }
+
+    /// Appends an integer field in decimal.
+    public func field(_ v: Int64) {
+        separate()
+        TableWriter.appendDecimal(v, to: &buffer)
+    }
+
+    public func field(_ v: Int) { field(Int64(v)) }
+
+    /// Appends `YYYY-MM` (years 0–9999; others through `description`).
+    public func field(_ p: Period) {
+        guard (0...9999).contains(p.year) else { return field(p.description) }
+        separate()
+        TableWriter.appendDigits(p.year, 4, to: &buffer)
+        buffer.append(UInt8(ascii: "-"))
+        TableWriter.appendDigits(p.month, 2, to: &buffer)
+    }
+
+    /// Appends `YYYY-MM-DD`, or an empty field for nil.
+    public func field(_ d: Day?) {
+        guard let d else { separate(); return }
+        guard (0...9999).contains(d.year) else { return field(d.description) }
+        separate()
+        TableWriter.appendDigits(d.year, 4, to: &buffer)
+        buffer.append(UInt8(ascii: "-"))
+        TableWriter.appendDigits(d.month, 2, to: &buffer)
+        buffer.append(UInt8(ascii: "-"))
+        TableWriter.appendDigits(d.day, 2, to: &buffer)
+    }
+
+    /// Ends the row begun with `field` calls.
+    public func endRow() throws {
+        buffer.append(0x0A)
+        fieldsInRow = 0
+        rows += 1
+        if buffer.count >= 1 << 16 { try flush() }
+    }
+
+    @inline(__always) static func appendDigits(_ v: Int, _ width: Int, to buffer: inout [UInt8]) {
+        var d = 1
+        for _ in 1..<width { d *= 10 }
+        while d > 0 { buffer.append(48 + UInt8(v / d % 10)); d /= 10 }
+    }
+
+    static func appendDecimal(_ v: Int64, to buffer: inout [UInt8]) {
+        var m = v.magnitude
+        if v < 0 { buffer.append(UInt8(ascii: "-")) }
+        if m < 10 { buffer.append(48 + UInt8(m)); return }
+        var tmp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = 0
+        withUnsafeMutableBytes(of: &tmp) { t in
+            while m > 0 { t[19 - n] = 48 + UInt8(m % 10); m /= 10; n += 1 }
+            buffer.append(contentsOf: t[(20 - n)...])
+        }
+    }
+
     private func flush() throws {
         guard !buffer.isEmpty else { return }
         let d = Data(buffer)

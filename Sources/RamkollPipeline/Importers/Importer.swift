@@ -27,6 +27,11 @@ public struct ImportCounts: Sendable {
 /// Where importers put what they read.
 public protocol NormalizeSink: AnyObject {
     func ledger(_ e: LedgerEntry, sourceID: String) throws
+    /// The byte-level path for a plain ledger row: the sink keeps its books (voucher runs,
+    /// periods) and `fields` appends the row's fields to ledger.csv's writer, in its column order.
+    func ledgerRow(
+        sourceID: String, voucher: UnsafeBufferPointer<UInt8>, line: Int, period: Period, amount: Ore, fields: (TableWriter) throws -> Void
+    ) throws
     func placement(_ p: Placement, sourceID: String) throws
     func decision(_ d: Decision, sourceID: String) throws
     func payment(_ p: AssistancePayment, sourceID: String) throws

@@ -73,6 +73,13 @@ public enum PersonalIdentity {
         guard u.count >= 10 else { return text }
         var out: [UInt8] = []
         out.reserveCapacity(u.count)
+        u.withUnsafeBufferPointer { redact(utf8: $0, into: &out) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The same on UTF-8 bytes, appended to `out` (the ledger's byte-level path).
+    public static func redact(utf8 u: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
+        guard u.count >= 10 else { out.append(contentsOf: u); return }
         func isDigit(_ k: Int) -> Bool { k < u.count && u[k] >= 48 && u[k] <= 57 }
         func num(_ k: Int, _ n: Int) -> Int { (k..<(k + n)).reduce(0) { $0 * 10 + Int(u[$1] - 48) } }
         /// Whether the 6 or 8 digits at k form a plausible birth date.
@@ -98,13 +105,12 @@ public enum PersonalIdentity {
                     if k - j - 1 == 4 && !isDigit(k) { end = k }
                 }
                 if end > 0 {
-                    out.append(contentsOf: Array("[pnr]".utf8)); i = end; continue
+                    out.append(contentsOf: "[pnr]".utf8); i = end; continue
                 }
-                out.append(contentsOf: u[i..<j]); i = j; continue
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: u[i..<j])); i = j; continue
             }
             out.append(u[i]); i += 1
         }
-        return String(decoding: out, as: UTF8.self)
     }
 }
 

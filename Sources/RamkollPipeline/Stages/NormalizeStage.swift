@@ -36,15 +36,17 @@ public struct NormalizeStage: Stage {
         let budgetAccountsOut: TableWriter, warningsOut: TableWriter, vouchersOut: TableWriter, decisionsOut: TableWriter, paymentsOut: TableWriter
         /// The voucher being totalled: consecutive rows of one source with the same voucher number
         /// (a voucher split across the file shows as several runs), so memory stays bounded.
-        var voucherRun: (source: String, voucher: String, firstLine: Int, rows: Int64, amount: Ore)?
+        var runSource = "", runVoucher: [UInt8] = [], runFirstLine = 0, runRows: Int64 = 0, runAmount = Ore.zero
         var voucherRowsWritten: Int64 = 0, voucherAmountWritten = Ore.zero
         var ledgerRowsWithVoucher: Int64 = 0, ledgerAmountWithVoucher = Ore.zero
         func flushVoucher() throws {
-            if let v = voucherRun, !v.voucher.isEmpty {
-                voucherRowsWritten += v.rows; voucherAmountWritten += v.amount
-                try vouchersOut.write([v.source, v.voucher, String(v.firstLine), String(v.rows), String(v.amount.value)])
+            if runRows > 0 && !runVoucher.isEmpty {
+                voucherRowsWritten += runRows; voucherAmountWritten += runAmount
+                vouchersOut.field(runSource); vouchersOut.field(bytes: runVoucher); vouchersOut.field(runFirstLine)
+                vouchersOut.field(runRows); vouchersOut.field(runAmount.value)
+                try vouchersOut.endRow()
             }
-            voucherRun = nil
+            runRows = 0
         }
         init(_ dir: String) throws {
             vouchersOut = try TableWriter(directory: dir, name: "voucher_totals.csv", header: NormalizeStage.voucherHeader)
@@ -59,19 +61,37 @@ public struct NormalizeStage: Stage {
         /// Periods each source has postings in, to find sources of one ledger that overlap.
         var periods: [String: Set<Period>] = [:]
         var lastPeriod: (source: String, period: Period)?
-        func ledger(_ e: LedgerEntry, sourceID: String) throws {
+
+        /// The books kept for every ledger row, whichever path wrote it.
+        private func track(sourceID: String, voucher: UnsafeBufferPointer<UInt8>, line: Int, period: Period, amount: Ore) throws {
             // The periods a source covers (rows come month by month: one set insert per change).
-            if lastPeriod?.source != sourceID || lastPeriod?.period != e.period {
-                periods[sourceID, default: []].insert(e.period)
-                lastPeriod = (sourceID, e.period)
+            if lastPeriod?.period != period || lastPeriod?.source != sourceID {
+                periods[sourceID, default: []].insert(period)
+                lastPeriod = (sourceID, period)
             }
-            if !e.voucher.isEmpty { ledgerRowsWithVoucher += 1; ledgerAmountWithVoucher += e.amount }
-            if let v = voucherRun, v.source == sourceID, v.voucher == e.voucher {
-                voucherRun!.rows += 1; voucherRun!.amount += e.amount
+            if !voucher.isEmpty { ledgerRowsWithVoucher += 1; ledgerAmountWithVoucher += amount }
+            if runRows > 0, runVoucher.elementsEqual(voucher), runSource == sourceID {
+                runRows += 1; runAmount += amount
             } else {
                 try flushVoucher()
-                voucherRun = (sourceID, e.voucher, e.source.line, 1, e.amount)
+                runSource = sourceID
+                runVoucher.removeAll(keepingCapacity: true)
+                runVoucher.append(contentsOf: voucher)
+                runFirstLine = line; runRows = 1; runAmount = amount
             }
+        }
+
+        func ledgerRow(
+            sourceID: String, voucher: UnsafeBufferPointer<UInt8>, line: Int, period: Period, amount: Ore, fields: (TableWriter) throws -> Void
+        ) throws {
+            try track(sourceID: sourceID, voucher: voucher, line: line, period: period, amount: amount)
+            try fields(ledgerOut)
+            try ledgerOut.endRow()
+        }
+
+        func ledger(_ e: LedgerEntry, sourceID: String) throws {
+            var voucher = e.voucher
+            try voucher.withUTF8 { try track(sourceID: sourceID, voucher: $0, line: e.source.line, period: e.period, amount: e.amount) }
             let d = e.dimensions
             try ledgerOut.write([
                 sourceID, e.source.file, String(e.source.line), e.voucher, e.bookingDate?.description ?? "",

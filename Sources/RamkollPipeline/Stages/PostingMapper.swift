@@ -43,10 +43,10 @@ struct ExceptionLog {
     struct Value { var rows: Int64 = 0; var amount = Ore.zero; var first: String }
     var entries: [Key: Value] = [:]
 
-    mutating func record(_ kind: String, account: String, ansvar: String, year: Int, amount: Ore, at source: String) {
+    mutating func record(_ kind: String, account: String, ansvar: String, year: Int, rows: Int64 = 1, amount: Ore, at source: String) {
         let k = Key(kind: kind, account: account, ansvar: ansvar, year: year)
         var v = entries[k] ?? Value(first: source)
-        v.rows += 1
+        v.rows += rows
         v.amount += amount
         entries[k] = v
     }

@@ -27,7 +27,7 @@ public struct ReconcileStage: Stage {
     }
     struct ControlValue {
         var rows: Int64 = 0, amount = Ore.zero
-        mutating func add(_ a: Ore) { rows += 1; amount += a }
+        mutating func add(rows r: Int64, amount a: Ore) { rows += r; amount += a }
     }
 
     public func run(_ context: StageContext) throws -> StageResult {
@@ -58,51 +58,56 @@ public struct ReconcileStage: Stage {
         let assistanceAccounts = cfg.assistance?.accounts ?? []
         var n: [String: Int64] = [:]
         var a: [String: Int64] = [:]
-        func count(_ k: String, _ amount: Ore) { n[k, default: 0] += 1; a[k, default: 0] += amount.value }
 
-        let t = try TableReader(path: ledger.path, required: ["file", "line", "period", "account", "ansvar", "amount_ore"])
-        try t.forEach { row in
-            let amount = Ore(try row.int("amount_ore"))
-            let period = try row.period("period")
-            count("in", amount)
-            control[ControlKey(scope: "file", key: row["file"]), default: ControlValue()].add(amount)
-            control[ControlKey(scope: "period", key: period.description), default: ControlValue()].add(amount)
+        // The ledger, grouped by file × period × account × ansvar (one mapping per group); the
+        // texts of current placement postings are read row by row for invoice references.
+        func isPlacementAccount(_ account: String) -> Bool { placementAccounts.contains(where: { account.hasPrefix($0) }) }
+        let ledgerGroups = try LedgerGroups.read(
+            path: ledger.path,
+            wantsText: { g in
+                guard reference != nil, g.period.year == fy, g.period <= asOf, isPlacementAccount(g.account) else { return false }
+                if case .mapped = mapper.map(account: g.account, ansvar: g.ansvar, period: g.period) { return true }
+                return false
+            },
+            text: { g, text, amount in
+                if let k = reference?.find(text, bookedIn: g.period) {
+                    invoicedByPlacement[k, default: .zero] += amount
+                } else {
+                    invoicesWithoutReference += 1
+                }
+            })
+        for g in ledgerGroups.groups {
+            let amount = g.amount, rows = g.rows, period = g.period
+            func count(_ k: String) { n[k, default: 0] += rows; a[k, default: 0] += amount.value }
+            count("in")
+            control[ControlKey(scope: "file", key: g.file), default: ControlValue()].add(rows: rows, amount: amount)
+            control[ControlKey(scope: "period", key: period.description), default: ControlValue()].add(rows: rows, amount: amount)
             let current = period.year == fy && period <= asOf
             let prior = period.year == fy - 1
-            if period.year == fy && period > asOf { count("after_as_of", amount); return }
-            if !current && !prior { count("other_years", amount); return }
-            let account = row["account"], ansvarCode = row["ansvar"]
+            if period.year == fy && period > asOf { count("after_as_of"); continue }
+            if !current && !prior { count("other_years"); continue }
+            let account = g.account, ansvarCode = g.ansvar
             let unit: String, line: String
             switch mapper.map(account: account, ansvar: ansvarCode, period: period) {
             case .mapped(let u, let l): (unit, line) = (u, l)
-            case .excluded: count("excluded_by_mapping", amount); return
+            case .excluded: count("excluded_by_mapping"); continue
             case let outcome:
                 let kind = outcome == .unmappedAccount ? "unmapped-account" : "unmapped-ansvar"
-                count(kind.replacingOccurrences(of: "-", with: "_"), amount)
-                exceptions.record(kind, account: account, ansvar: ansvarCode, year: period.year, amount: amount, at: "\(row["file"]):\(row["line"])")
-                return
+                count(kind.replacingOccurrences(of: "-", with: "_"))
+                exceptions.record(
+                    kind, account: account, ansvar: ansvarCode, year: period.year, rows: rows, amount: amount, at: "\(g.file):\(g.firstLine)")
+                continue
             }
             let report = SignConvention.reportSign(fromLedger: amount)
-            control[ControlKey(scope: "report_line", key: "\(period.year) \(line)"), default: ControlValue()].add(report)
+            control[ControlKey(scope: "report_line", key: "\(period.year) \(line)"), default: ControlValue()].add(rows: rows, amount: report)
             let key = GridKey(unit: unit, line: line, period: Period(year: fy, month: period.month)!)
             if current {
-                actual[key, default: .zero] += report; count("current_year", amount)
+                actual[key, default: .zero] += report; count("current_year")
                 if assistanceAccounts.contains(where: { account.hasPrefix($0) }) { assistanceLedger[period, default: .zero] += amount }
-                if placementAccounts.contains(where: { account.hasPrefix($0) }) {
-                    placementLedger[GridCell(unit: unit, period: period), default: .zero] += amount
-                    if let reference {
-                        if let k = reference.find(row["text"], bookedIn: period) {
-                            invoicedByPlacement[k, default: .zero] += amount
-                        } else {
-                            invoicesWithoutReference += 1
-                        }
-                    }
-                }
+                if isPlacementAccount(account) { placementLedger[GridCell(unit: unit, period: period), default: .zero] += amount }
             } else {
-                previous[key, default: .zero] += report; count("previous_year", amount)
-                if placementAccounts.contains(where: { account.hasPrefix($0) }) {
-                    placementLedgerPrevious[GridCell(unit: unit, period: period), default: .zero] += amount
-                }
+                previous[key, default: .zero] += report; count("previous_year")
+                if isPlacementAccount(account) { placementLedgerPrevious[GridCell(unit: unit, period: period), default: .zero] += amount }
             }
         }
 
