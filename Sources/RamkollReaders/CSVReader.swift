@@ -6,10 +6,12 @@
 
 /// A streaming, byte-level CSV reader (RFC 4180 with a configurable delimiter).
 ///
-/// - Reads the file in 1 MiB chunks with `read(2)`; memory does not grow with the file.
+/// - Reads the file in 1 MiB chunks with `read(2)` into one buffer; memory does not grow with the
+///   file (only with the longest record).
 /// - Quoted fields may hold the delimiter, doubled quotes (`""`) and line breaks.
 /// - CRLF and LF line ends; a UTF-8 byte order mark at the start is skipped and reported.
-/// - Fields are byte slices of one reused buffer: nothing is decoded until a caller asks.
+/// - Fields are ranges of the read buffer, nothing is copied or decoded until a caller asks: an
+///   unquoted field is the bytes as read, a quoted one is unescaped in place (never longer).
 ///
 /// A malformed record (text after a closing quote, a quote never closed) does not stop the file:
 /// `recordError` says what was wrong and the caller rejects that record.
@@ -29,14 +31,20 @@ public final class CSVReader {
     public private(set) var bytesRead = 0
 
     private let fd: Int32
-    private var chunk: [UInt8]
+    /// The read buffer: bytes [pos, end) are read and not yet parsed.
+    private var buf: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private let chunkSize: Int
     private var pos = 0
     private var end = 0
     private var eof = false
     private var started = false
 
-    private var fieldBuf: [UInt8] = []
-    private var fieldEnds: [Int] = []
+    /// Field i of the current record is buf[starts[i] ..< ends[i]].
+    private var starts: UnsafeMutablePointer<Int>
+    private var ends: UnsafeMutablePointer<Int>
+    private var fieldCapacity = 64
+    public private(set) var fieldCount = 0
     private var nextLine = 1
 
     public init(path: String, delimiter: UInt8, chunkSize: Int = 1 << 20) throws {
@@ -47,62 +55,86 @@ public final class CSVReader {
             throw ReaderError(file: path, line: nil, "cannot open file (\(String(cString: strerror(errno))))")
         }
         self.fd = fd
-        self.chunk = [UInt8](repeating: 0, count: chunkSize)
-        fieldBuf.reserveCapacity(4096)
-        fieldEnds.reserveCapacity(64)
+        self.chunkSize = max(chunkSize, 1)
+        capacity = max(self.chunkSize * 2, 8)
+        buf = .allocate(capacity: capacity)
+        starts = .allocate(capacity: fieldCapacity)
+        ends = .allocate(capacity: fieldCapacity)
     }
 
-    deinit { close(fd) }
-
-    public var fieldCount: Int { fieldEnds.count }
+    deinit {
+        close(fd)
+        buf.deallocate(); starts.deallocate(); ends.deallocate()
+    }
 
     /// The raw bytes of field `i` (quotes removed, doubled quotes undone).
     public func field(_ i: Int) -> ArraySlice<UInt8> {
-        let start = i == 0 ? 0 : fieldEnds[i - 1]
-        return fieldBuf[start..<fieldEnds[i]]
+        precondition(i >= 0 && i < fieldCount, "field \(i) of \(fieldCount)")
+        return ArraySlice(UnsafeBufferPointer(start: buf + starts[i], count: ends[i] - starts[i]))
     }
 
-    private func fill() throws -> Bool {
-        if eof { return false }
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+    /// Field `i` without a copy: valid until the next call to `next()`.
+    @inline(__always)
+    public func bytes(_ i: Int) -> UnsafeBufferPointer<UInt8> {
+        precondition(i >= 0 && i < fieldCount, "field \(i) of \(fieldCount)")
+        return UnsafeBufferPointer(start: buf + starts[i], count: ends[i] - starts[i])
+    }
+
+    /// Moves the bytes from `keep` on to the start of the buffer and reads more of the file after
+    /// them; returns how far they moved (offsets into the buffer shift by that much). At end of
+    /// file nothing more is read: `end` tells.
+    private func refill(keep: Int) throws -> Int {
+        if eof { return 0 }
+        let kept = end - keep
+        if keep > 0 && kept > 0 { memmove(buf, buf + keep, kept) }
+        if kept + chunkSize > capacity {
+            // One record longer than the buffer: grow it.
+            let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: (kept + chunkSize) * 2)
+            bigger.update(from: buf, count: kept)
+            buf.deallocate()
+            buf = bigger; capacity = (kept + chunkSize) * 2
+        }
+        let n = read(fd, buf + kept, capacity - kept)
         if n < 0 { throw ReaderError(file: path, line: nextLine, "read failed (\(String(cString: strerror(errno))))") }
-        if n == 0 { eof = true; return false }
-        pos = 0; end = n; bytesRead += n
-        return true
+        pos -= keep; end = kept
+        if n == 0 { eof = true } else { end += n; bytesRead += n }
+        return keep
     }
 
     @inline(__always)
-    private func nextByte() throws -> UInt8? {
-        if pos == end { guard try fill() else { return nil } }
-        let b = chunk[pos]; pos += 1
-        return b
-    }
-
-    @inline(__always)
-    private func peekByte() throws -> UInt8? {
-        if pos == end { guard try fill() else { return nil } }
-        return chunk[pos]
+    private func addField(_ s: Int, _ e: Int) {
+        if fieldCount == fieldCapacity {
+            let n = fieldCapacity * 2
+            let ns = UnsafeMutablePointer<Int>.allocate(capacity: n), ne = UnsafeMutablePointer<Int>.allocate(capacity: n)
+            ns.update(from: starts, count: fieldCount); ne.update(from: ends, count: fieldCount)
+            starts.deallocate(); ends.deallocate()
+            starts = ns; ends = ne; fieldCapacity = n
+        }
+        starts[fieldCount] = s; ends[fieldCount] = e
+        fieldCount += 1
     }
 
     /// Reads the next record. Returns false at end of file. Blank lines are skipped.
     public func next() throws -> Bool {
         if !started {
             started = true
-            if try peekByte() == 0xEF {
-                // Look for a full BOM; the chunk is at least 3 bytes unless the file is tiny.
-                if end - pos >= 3 && chunk[pos + 1] == 0xBB && chunk[pos + 2] == 0xBF { pos += 3; hadBOM = true }
-            }
+            while end - pos < 3 && !eof { _ = try refill(keep: pos) }
+            if end - pos >= 3 && buf[pos] == 0xEF && buf[pos + 1] == 0xBB && buf[pos + 2] == 0xBF { pos += 3; hadBOM = true }
         }
         while true {
-            fieldBuf.removeAll(keepingCapacity: true)
-            fieldEnds.removeAll(keepingCapacity: true)
+            fieldCount = 0
             recordError = nil
             line = nextLine
-            guard let first = try peekByte() else { return false }
+            if pos == end {
+                _ = try refill(keep: pos)
+                if pos == end { return false }
+            }
+            let first = buf[pos]
             if first == 0x0A { pos += 1; nextLine += 1; linesRead += 1; continue }  // blank line
             if first == 0x0D {
                 pos += 1
-                if try peekByte() == 0x0A { pos += 1 }
+                if pos == end { _ = try refill(keep: pos) }
+                if pos < end && buf[pos] == 0x0A { pos += 1 }
                 nextLine += 1; linesRead += 1
                 continue
             }
@@ -111,74 +143,81 @@ public final class CSVReader {
         }
     }
 
+    /// Parses one record from `pos`. Offsets are kept relative to the buffer and shifted when a
+    /// refill moves the record to the buffer's start.
     private func readRecord() throws {
-        var inQuotes = false
-        var fieldWasQuoted = false
-        var afterClosingQuote = false
-        while true {
-            if !inQuotes && !afterClosingQuote && pos < end {
-                // Fast path: a run of ordinary bytes in the chunk, appended at once (the byte loop
-                // below handles delimiters, line ends and quotes).
-                let d = delimiter, q = quote
-                let stop = chunk.withUnsafeBufferPointer { buf -> Int in
-                    var i = pos
-                    while i < end {
-                        let c = buf[i]
-                        if c == d || c == 0x0A || c == 0x0D || c == q { break }
-                        i += 1
-                    }
-                    return i
-                }
-                if stop > pos {
-                    fieldBuf.append(contentsOf: chunk[pos..<stop])
-                    pos = stop
-                    continue
-                }
+        let d = delimiter, q = quote
+        var i = pos  // next byte to read
+        var fieldStart = i  // where the current field's bytes begin
+        var w = i  // where the current field's next byte goes (≤ i; only quoted fields write)
+        var inQuotes = false, fieldWasQuoted = false, afterClosingQuote = false
+        /// Makes sure buf[i] exists; false at end of file.
+        func more() throws -> Bool {
+            while i == end && !eof {
+                let moved = try refill(keep: pos)
+                i -= moved; fieldStart -= moved; w -= moved
+                for k in 0..<fieldCount { starts[k] -= moved; ends[k] -= moved }
             }
-            guard let b = try nextByte() else {
+            return i < end
+        }
+        while true {
+            if !inQuotes && !afterClosingQuote && w == i {
+                // The common case: an unquoted field, read where it lies up to a special byte.
+                var k = i
+                let e = end
+                while k < e {
+                    let c = buf[k]
+                    if c == d || c == 0x0A || c == 0x0D || c == q { break }
+                    k += 1
+                }
+                i = k; w = k
+            }
+            guard try more() else {
                 // End of file ends the record.
                 if inQuotes {
                     recordError = recordError ?? "a quoted field opened on line \(line) is never closed (reached end of file)"
                 }
-                fieldEnds.append(fieldBuf.count)
+                addField(fieldStart, w)
                 linesRead += 1; nextLine += 1
+                pos = i
                 return
             }
+            let b = buf[i]; i += 1
             if inQuotes {
-                if b == quote {
-                    if try peekByte() == quote { pos += 1; fieldBuf.append(quote) } else { inQuotes = false; afterClosingQuote = true }
+                if b == q {
+                    if try more(), buf[i] == q { i += 1; buf[w] = q; w += 1 } else { inQuotes = false; afterClosingQuote = true }
                 } else {
                     if b == 0x0A { nextLine += 1; linesRead += 1 }
-                    fieldBuf.append(b)
+                    buf[w] = b; w += 1
                 }
                 continue
             }
-            if b == delimiter {
-                fieldEnds.append(fieldBuf.count)
+            if b == d {
+                addField(fieldStart, w)
+                fieldStart = i; w = i
                 fieldWasQuoted = false; afterClosingQuote = false
                 continue
             }
             if b == 0x0A || b == 0x0D {
-                if b == 0x0D, try peekByte() == 0x0A { pos += 1 }
-                fieldEnds.append(fieldBuf.count)
+                if b == 0x0D, try more(), buf[i] == 0x0A { i += 1 }
+                addField(fieldStart, w)
                 nextLine += 1; linesRead += 1
+                pos = i
                 return
             }
             if afterClosingQuote {
                 recordError =
                     recordError
-                    ?? "unexpected text after the closing quote of field \(fieldEnds.count + 1); a quote inside a quoted field must be doubled (\"\")"
-                fieldBuf.append(b)
+                    ?? "unexpected text after the closing quote of field \(fieldCount + 1); a quote inside a quoted field must be doubled (\"\")"
+                buf[w] = b; w += 1
                 continue
             }
-            if b == quote && !fieldWasQuoted {
-                let start = fieldEnds.last ?? 0
-                if fieldBuf.count == start {
-                    inQuotes = true; fieldWasQuoted = true
-                    continue
-                }
+            if b == q && !fieldWasQuoted && w == fieldStart {
+                inQuotes = true; fieldWasQuoted = true
+                fieldStart = i; w = i
+                continue
             }
-            fieldBuf.append(b)
+            buf[w] = b; w += 1
         }
     }
 }

@@ -36,6 +36,7 @@ public struct AmountParser: Sendable {
 
     @_specialize(exported: true, where C == ArraySlice<UInt8>)
     @_specialize(exported: true, where C == [UInt8])
+    @_specialize(exported: true, where C == UnsafeBufferPointer<UInt8>)
     public func parse<C: Collection>(_ bytes: C) -> Result<Ore, Failure> where C.Element == UInt8 {
         var b = Array(bytes)
         // Trim ASCII whitespace and no-break spaces at both ends.
@@ -136,6 +137,7 @@ public enum DateLayout: String, Sendable, CaseIterable {
     /// Returns nil if the text does not have this layout or the date does not exist.
     @_specialize(exported: true, where C == ArraySlice<UInt8>)
     @_specialize(exported: true, where C == [UInt8])
+    @_specialize(exported: true, where C == UnsafeBufferPointer<UInt8>)
     public func parse<C: Collection>(_ bytes: C) -> (day: Day?, period: Period)? where C.Element == UInt8 {
         if let r = bytes.withContiguousStorageIfAvailable({ parse(buffer: $0) }) { return r }
         return Array(bytes).withUnsafeBufferPointer { parse(buffer: $0) }

@@ -18,6 +18,7 @@ public enum TextEncoding: String, Sendable, CaseIterable {
     /// Windows-1252's five unassigned bytes 0x81 0x8D 0x8F 0x90 0x9D).
     @_specialize(exported: true, where C == ArraySlice<UInt8>)
     @_specialize(exported: true, where C == [UInt8])
+    @_specialize(exported: true, where C == UnsafeBufferPointer<UInt8>)
     public func decode<C: Collection>(_ bytes: C) -> String? where C.Element == UInt8 {
         // Most fields of a ledger are ASCII: the same text in every encoding.
         if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
@@ -47,6 +48,7 @@ public enum TextEncoding: String, Sendable, CaseIterable {
     /// Strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF).
     @_specialize(exported: true, where C == ArraySlice<UInt8>)
     @_specialize(exported: true, where C == [UInt8])
+    @_specialize(exported: true, where C == UnsafeBufferPointer<UInt8>)
     public static func isValidUTF8<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
         var it = bytes.makeIterator()
         while let b0 = it.next() {

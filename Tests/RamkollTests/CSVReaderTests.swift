@@ -26,6 +26,21 @@ final class CSVReaderTests: XCTestCase {
         }
     }
 
+    func testRecordsLongerThanTheBufferAndWithManyFields() throws {
+        // A quoted field of 5 000 bytes with doubled quotes, read in 64-byte chunks, then a record
+        // of 200 fields: the buffer and the field table grow, and what was read before stays put.
+        let long = String(repeating: "ab\"\"c;\n", count: 625)
+        let wide = (1...200).map(String.init).joined(separator: ";")
+        let text = "x;\"" + long + "\";y\n" + wide + "\nlast\n"
+        for chunk in [64, 1 << 20] {
+            let r = try records(Array(text.utf8), chunkSize: chunk)
+            XCTAssertEqual(r.count, 3, "chunk \(chunk)")
+            XCTAssertEqual(r[0].fields, ["x", String(repeating: "ab\"c;\n", count: 625), "y"], "chunk \(chunk)")
+            XCTAssertEqual(r[1].fields, (1...200).map(String.init), "chunk \(chunk)")
+            XCTAssertEqual(r.map(\.line), [1, 627, 628], "chunk \(chunk)")
+        }
+    }
+
     func testCRLFBOMBlankLinesAndMissingFinalNewline() throws {
         let r = try records([0xEF, 0xBB, 0xBF] + Array("h1;h2\r\n\r\nx;1\r\ny;2".utf8))
         XCTAssertEqual(r.map(\.fields), [["h1", "h2"], ["x", "1"], ["y", "2"]])

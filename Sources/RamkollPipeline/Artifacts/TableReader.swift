@@ -14,7 +14,7 @@ public struct TableReader {
         reader = try CSVReader(path: path, delimiter: UInt8(ascii: ";"))
         guard try reader.next() else { throw RamkollError(.input, "\(path): empty; rerun the stage that writes it") }
         var idx: [String: Int] = [:]
-        for i in 0..<reader.fieldCount { idx[String(decoding: reader.field(i), as: UTF8.self)] = i }
+        for i in 0..<reader.fieldCount { idx[String(decoding: reader.bytes(i), as: UTF8.self)] = i }
         for r in required where idx[r] == nil {
             throw RamkollError(.input, "\(path): no column \"\(r)\"; the file was written by another version — rerun that stage")
         }
@@ -38,7 +38,7 @@ public struct TableReader {
         let reader: CSVReader
         let index: [String: Int]
         let path: String
-        public subscript(_ k: String) -> String { String(decoding: reader.field(index[k]!), as: UTF8.self) }
+        public subscript(_ k: String) -> String { String(decoding: reader.bytes(index[k]!), as: UTF8.self) }
         public func int(_ k: String) throws -> Int64 {
             guard let v = Int64(self[k]) else {
                 throw RamkollError(

@@ -28,7 +28,7 @@ public struct LedgerCSVImporter: SourceImporter {
         func readAmount() -> Result<Ore, Rejection> {
             func parse(_ f: LedgerField) -> Result<Ore?, Rejection> {
                 guard let i = position[f.ordinal], i < reader.fieldCount else { return .success(nil) }
-                let bytes = reader.field(i)
+                let bytes = reader.bytes(i)
                 if f != .amount && bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { return .success(nil) }  // an empty debit or credit cell
                 switch amounts.parse(bytes) {
                 case .success(let o): return .success(o)
@@ -66,17 +66,17 @@ public struct LedgerCSVImporter: SourceImporter {
 
         func text(_ f: LedgerField) -> String? {
             guard let i = position[f.ordinal] else { return "" }
-            return p.encoding.decode(reader.field(i)).map { $0.trimmingCharacters(in: " \t") }
+            return p.encoding.decode(reader.bytes(i)).map { $0.trimmingCharacters(in: " \t") }
         }
         func raw(_ f: LedgerField) -> String {
             guard let i = position[f.ordinal] else { return "" }
-            return PersonalIdentity.redact(p.encoding.decode(reader.field(i)) ?? String(decoding: reader.field(i), as: UTF8.self))
+            return PersonalIdentity.redact(p.encoding.decode(reader.bytes(i)) ?? String(decoding: reader.bytes(i), as: UTF8.self))
         }
 
         /// The record as text (for rejects of whole rows), personnummer redacted, at most 200 characters.
         func wholeRecord() -> String {
             let d = String(decoding: [p.delimiter], as: UTF8.self)
-            let s = (0..<reader.fieldCount).map { p.encoding.decode(reader.field($0)) ?? String(decoding: reader.field($0), as: UTF8.self) }.joined(
+            let s = (0..<reader.fieldCount).map { p.encoding.decode(reader.bytes($0)) ?? String(decoding: reader.bytes($0), as: UTF8.self) }.joined(
                 separator: d)
             let r = PersonalIdentity.redact(s)
             return r.count > 200 ? String(r.prefix(200)) + "…" : r
@@ -104,7 +104,7 @@ public struct LedgerCSVImporter: SourceImporter {
             }
             // A row stating the file's own total: remembered, verified below, not a posting.
             if let mi = header.totalMarkerColumn, mi < reader.fieldCount, let marker = p.totalRow?.marker,
-                (p.encoding.decode(reader.field(mi)) ?? "").trimmingCharacters(in: " \t").hasPrefix(marker)
+                (p.encoding.decode(reader.bytes(mi)) ?? "").trimmingCharacters(in: " \t").hasPrefix(marker)
             {
                 switch readAmount() {
                 case .success(let o): statedTotals.append((reader.line, o))

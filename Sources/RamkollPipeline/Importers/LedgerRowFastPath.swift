@@ -39,13 +39,13 @@ final class LedgerRowFastPath {
         // The amount, in ledger sign.
         var amount: Ore
         if let i = position[LedgerField.amount.ordinal] {
-            guard case .success(let o) = amounts.parse(reader.field(i)) else { return nil }
+            guard case .success(let o) = amounts.parse(reader.bytes(i)) else { return nil }
             amount = p.sign == .creditPositive ? -o : o
         } else {
             var debit: Ore?, credit: Ore?
             for f in [LedgerField.debit, .credit] {
                 guard let i = position[f.ordinal] else { continue }
-                let bytes = reader.field(i)
+                let bytes = reader.bytes(i)
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
                 guard case .success(let o) = amounts.parse(bytes) else { return nil }
                 if f == .debit { debit = o } else { credit = o }
@@ -55,7 +55,7 @@ final class LedgerRowFastPath {
         }
         // Every mapped column readable in the encoding, trimmed of spaces and tabs.
         for f in textFields {
-            guard let i = position[f.ordinal], transcode(reader.field(i), into: &values[f.ordinal]) else { return nil }
+            guard let i = position[f.ordinal], transcode(reader.bytes(i), into: &values[f.ordinal]) else { return nil }
         }
         // The account: letters and digits (or the leading digits of "46310 Köp av …").
         let accountOrdinal = LedgerField.account.ordinal
@@ -101,12 +101,12 @@ final class LedgerRowFastPath {
 
     /// The field in UTF-8, spaces and tabs trimmed at both ends; false if it is not valid in the
     /// profile's encoding.
-    private func transcode(_ bytes: ArraySlice<UInt8>, into out: inout [UInt8]) -> Bool {
+    private func transcode(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
         out.removeAll(keepingCapacity: true)
         var lo = bytes.startIndex, hi = bytes.endIndex
         while lo < hi, bytes[lo] == 0x20 || bytes[lo] == 0x09 { lo += 1 }
         while hi > lo, bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09 { hi -= 1 }
-        let b = bytes[lo..<hi]
+        let b = UnsafeBufferPointer(rebasing: bytes[lo..<hi])
         if b.allSatisfy({ $0 < 0x80 }) { out.append(contentsOf: b); return true }
         switch profile.encoding {
         case .utf8:

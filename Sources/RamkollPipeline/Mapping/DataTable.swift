@@ -24,7 +24,7 @@ struct DataTable {
             while try reader.next() {
                 var fields: [String] = []
                 for i in 0..<reader.fieldCount {
-                    guard let s = TextEncoding.utf8.decode(reader.field(i)) else {
+                    guard let s = TextEncoding.utf8.decode(reader.bytes(i)) else {
                         diagnostics.append(Diagnostic(.error, file: display, line: reader.line, "not valid UTF-8; save mapping tables as UTF-8"))
                         return nil
                     }

@@ -112,7 +112,7 @@ enum LedgerHeader {
         }
         var names: [String] = []
         for i in 0..<reader.fieldCount {
-            guard let s = p.encoding.decode(reader.field(i)) else {
+            guard let s = p.encoding.decode(reader.bytes(i)) else {
                 throw RamkollError(
                     .data,
                     "\(display):\(reader.line): header is not valid \(p.encoding.rawValue) — the file is probably Windows-1252; set encoding in profile \(p.file)"

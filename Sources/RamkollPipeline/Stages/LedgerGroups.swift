@@ -37,7 +37,7 @@ struct LedgerGroups {
             guard r.fieldCount == columns, r.recordError == nil else {
                 throw fail("has \(r.fieldCount) fields, the header has \(columns)")
             }
-            let f = r.field(fi)
+            let f = r.bytes(fi)
             if fileNumber < 0 || !f.elementsEqual(lastFile) {
                 let name = String(decoding: f, as: UTF8.self)
                 if let n = fileNumbers[name] {
@@ -47,17 +47,17 @@ struct LedgerGroups {
                 }
                 lastFile = Array(f)
             }
-            guard let amount = LedgerGroups.integer(r.field(mi)) else {
-                throw fail("amount_ore \"\(String(decoding: r.field(mi), as: UTF8.self))\" is not an integer")
+            guard let amount = LedgerGroups.integer(r.bytes(mi)) else {
+                throw fail("amount_ore \"\(String(decoding: r.bytes(mi), as: UTF8.self))\" is not an integer")
             }
-            let p = r.field(pi)
+            let p = r.bytes(pi)
             key.removeAll(keepingCapacity: true)
             withUnsafeBytes(of: Int32(fileNumber)) { key.append(contentsOf: $0) }
             key.append(contentsOf: p)
             key.append(0x3B)
-            key.append(contentsOf: r.field(ai))
+            key.append(contentsOf: r.bytes(ai))
             key.append(0x3B)
-            key.append(contentsOf: r.field(si))
+            key.append(contentsOf: r.bytes(si))
             let (g, inserted) = key.withUnsafeBufferPointer { table.index(of: $0) }
             if inserted {
                 guard let period = Period(String(decoding: p, as: UTF8.self)) else {
@@ -65,19 +65,19 @@ struct LedgerGroups {
                 }
                 out.groups.append(
                     Group(
-                        file: files[fileNumber], period: period, account: String(decoding: r.field(ai), as: UTF8.self),
-                        ansvar: String(decoding: r.field(si), as: UTF8.self), firstLine: String(decoding: r.field(li), as: UTF8.self)))
+                        file: files[fileNumber], period: period, account: String(decoding: r.bytes(ai), as: UTF8.self),
+                        ansvar: String(decoding: r.bytes(si), as: UTF8.self), firstLine: String(decoding: r.bytes(li), as: UTF8.self)))
                 needsText.append(wantsText(out.groups[g]))
             }
             out.groups[g].rows += 1
             out.groups[g].amount += Ore(amount)
-            if needsText[g] { text(out.groups[g], String(decoding: r.field(ti), as: UTF8.self), Ore(amount)) }
+            if needsText[g] { text(out.groups[g], String(decoding: r.bytes(ti), as: UTF8.self), Ore(amount)) }
         }
         return out
     }
 
     /// A decimal integer with an optional minus sign; nil for anything else.
-    static func integer(_ b: ArraySlice<UInt8>) -> Int64? {
+    static func integer(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
         var i = b.startIndex
         let negative = i < b.endIndex && b[i] == UInt8(ascii: "-")
         if negative { i += 1 }
