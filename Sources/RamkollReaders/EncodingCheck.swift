@@ -5,52 +5,81 @@ public enum EncodingCheck {
     /// Nil when the file reads plausibly in `encoding`; otherwise the first line that does not,
     /// and what to do.
     public static func problem(path: String, encoding: TextEncoding) throws -> (line: Int, message: String)? {
-        var line = 1
+        // One pass over the bytes; ASCII (most of a ledger) is skipped eight bytes at a time, and
+        // findings are kept as byte offsets: the line is counted only for the one reported.
+        var offset = 0
+        var firstLF: Int?
         var pending: [UInt8] = []
+        var pendingStart = 0
         var validUTF8 = true
         var firstInvalidUTF8: (Int, UInt8)?
         var firstMultibyte: (Int, [UInt8])?
         var firstUnassigned: (Int, UInt8)?
         var firstControl: (Int, UInt8)?
         try SIEReader.chunks(path) { chunk in
-            for b in chunk {
-                if b == 0x0A { line += 1 }
+            let n = chunk.count
+            guard let base = chunk.baseAddress else { return }
+            if firstLF == nil, let k = chunk.firstIndex(of: 0x0A) { firstLF = offset + k }
+            var i = 0
+            while i < n {
+                if pending.isEmpty {
+                    // Skip ASCII: eight bytes at a time, then byte by byte.
+                    while i + 8 <= n && UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+                    while i < n && base[i] < 0x80 { i += 1 }
+                    if i == n { break }
+                }
+                let b = base[i], at = offset + i
+                i += 1
                 if b >= 0x80 && b <= 0x9F {
-                    if firstControl == nil { firstControl = (line, b) }
-                    if firstUnassigned == nil, TextEncoding.windows1252.decode([b]) == nil { firstUnassigned = (line, b) }
+                    if firstControl == nil { firstControl = (at, b) }
+                    if firstUnassigned == nil, TextEncoding.cp1252High[Int(b - 0x80)] == 0 { firstUnassigned = (at, b) }
                 }
                 guard validUTF8 || firstInvalidUTF8 == nil else { continue }
                 if pending.isEmpty {
                     if b < 0x80 { continue }
-                    if !(0xC2...0xF4).contains(b) { validUTF8 = false; firstInvalidUTF8 = (line, b); continue }
-                    pending = [b]
+                    if !(0xC2...0xF4).contains(b) { validUTF8 = false; firstInvalidUTF8 = (at, b); continue }
+                    pending = [b]; pendingStart = at
                     continue
                 }
-                if b & 0xC0 != 0x80 { validUTF8 = false; firstInvalidUTF8 = (line, pending[0]); pending = []; continue }
+                if b & 0xC0 != 0x80 { validUTF8 = false; firstInvalidUTF8 = (at, pending[0]); pending = []; continue }
                 pending.append(b)
                 let need = pending[0] >= 0xF0 ? 4 : pending[0] >= 0xE0 ? 3 : 2
                 if pending.count == need {
                     if !TextEncoding.isValidUTF8(pending) {
-                        validUTF8 = false; firstInvalidUTF8 = (line, pending[0])
-                    } else if firstMultibyte == nil, !(pending == [0xEF, 0xBB, 0xBF] && line == 1) {
-                        firstMultibyte = (line, pending)
+                        validUTF8 = false; firstInvalidUTF8 = (at, pending[0])
+                    } else if firstMultibyte == nil, !(pending == [0xEF, 0xBB, 0xBF] && (firstLF ?? Int.max) > pendingStart) {
+                        firstMultibyte = (at, pending)
                     }
                     pending = []
                 }
             }
+            offset += n
         }
-        if !pending.isEmpty && firstInvalidUTF8 == nil { firstInvalidUTF8 = (line, pending[0]) }
+        if !pending.isEmpty && firstInvalidUTF8 == nil { firstInvalidUTF8 = (offset, pending[0]) }
+        /// The line of the byte at `at`: 1 + the line feeds up to and including it.
+        func line(_ at: Int) throws -> Int {
+            var lf = 0, seen = 0
+            try SIEReader.chunks(path) { chunk in
+                guard seen <= at else { return }
+                let upto = min(chunk.count, at - seen + 1)
+                for k in 0..<upto where chunk[k] == 0x0A { lf += 1 }
+                seen += chunk.count
+            }
+            return 1 + lf
+        }
         func hex(_ b: UInt8) -> String { "0x" + String(b, radix: 16, uppercase: true) }
         switch encoding {
         case .utf8:
-            if let (l, b) = firstInvalidUTF8 {
+            if let (at, b) = firstInvalidUTF8 {
+                let l = try line(at)
                 let as1252 = TextEncoding.windows1252.decode([b]).map { " (in Windows-1252 it is \"\($0)\")" } ?? ""
                 return (
                     l, "byte \(hex(b)) is not valid UTF-8\(as1252): the file is probably Windows-1252 — set encoding: windows-1252 in the profile"
                 )
             }
         case .windows1252, .latin1:
-            if let (l, seq) = firstMultibyte, firstInvalidUTF8 == nil {
+            if let (at, seq) = firstMultibyte, firstInvalidUTF8 == nil {
+                let l = try line(at)
                 let meant = TextEncoding.utf8.decode(seq) ?? "?"
                 let shown = encoding.decode(seq) ?? "?"
                 return (
@@ -58,10 +87,12 @@ public enum EncodingCheck {
                     "the file is UTF-8: \"\(meant)\" is written as the bytes of \"\(shown)\" in \(encoding.rawValue) — set encoding: utf-8 in the profile"
                 )
             }
-            if encoding == .windows1252, let (l, b) = firstUnassigned {
+            if encoding == .windows1252, let (at, b) = firstUnassigned {
+                let l = try line(at)
                 return (l, "byte \(hex(b)) is not a character in Windows-1252 (CP437 or another code page?) — check the export's character set")
             }
-            if encoding == .latin1, let (l, b) = firstControl {
+            if encoding == .latin1, let (at, b) = firstControl {
+                let l = try line(at)
                 let as1252 = TextEncoding.windows1252.decode([b]).map { " (in Windows-1252 it is \"\($0)\")" } ?? ""
                 return (
                     l,

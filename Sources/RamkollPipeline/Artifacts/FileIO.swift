@@ -120,36 +120,99 @@ public enum FileIO {
 
 /// Streams a `;`-separated UTF-8 table to a temporary file, hashing as it writes, and moves it into
 /// place only on `commit()`. A killed run leaves a `.tmp-` file, never a half table under the real name.
-public final class TableWriter {
+///
+/// Rows go into a 1 MiB buffer; full buffers are hashed and written by a background queue while
+/// the next fills (two in flight at most, so memory stays bounded and the bytes stay in order).
+///
+/// `@unchecked Sendable`: the hasher and the file are touched only by the queue between `flush`
+/// and `commit`, which waits for the queue before it reads them.
+public final class TableWriter: @unchecked Sendable {
+    /// A full buffer on its way to the file.
+    private struct Chunk: @unchecked Sendable { let base: UnsafeMutablePointer<UInt8>; let count: Int }
     public let path: String
     public let name: String
     private let tmp: String
-    private let handle: FileHandle
-    private var buffer: [UInt8] = []
+    private let fd: Int32
+    private var buf: UnsafeMutablePointer<UInt8>
+    private var count = 0
+    private var capacity: Int
+    private static let flushAt = 1 << 20
     private var hasher = SHA256()
     private var bytes: Int64 = 0
     public private(set) var rows: Int64 = 0
+    private let queue = DispatchQueue(label: "ramkoll.tablewriter")
+    private let inFlight = DispatchSemaphore(value: 2)
+    private let failureLock = NSLock()
+    nonisolated(unsafe) private var failure: String?
 
     public init(directory: String, name: String, header: [String]) throws {
         self.name = name
         self.path = directory + "/" + name
         self.tmp = FileIO.temporaryName(for: path)
-        guard FileManager.default.createFile(atPath: tmp, contents: nil), let h = FileHandle(forWritingAtPath: tmp) else {
-            throw RamkollError(.internalFailure, "\(path): cannot create temporary file")
-        }
-        handle = h
-        buffer.reserveCapacity(1 << 16)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else { throw RamkollError(.internalFailure, "\(path): cannot create temporary file (\(String(cString: strerror(errno))))") }
+        self.fd = fd
+        capacity = TableWriter.flushAt + (1 << 16)
+        buf = .allocate(capacity: capacity)
         appendRow(header)
+    }
+
+    deinit {
+        queue.sync {}
+        buf.deallocate()
+        close(fd)
+    }
+
+    @inline(__always) private func reserve(_ n: Int) {
+        if count + n <= capacity { return }
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: max(capacity * 2, count + n))
+        bigger.update(from: buf, count: count)
+        buf.deallocate()
+        buf = bigger; capacity = max(capacity * 2, count + n)
+    }
+
+    @inline(__always) private func append(_ b: UInt8) {
+        reserve(1)
+        buf[count] = b; count += 1
+    }
+
+    @inline(__always) private func append(_ p: UnsafeBufferPointer<UInt8>) {
+        guard let base = p.baseAddress, p.count > 0 else { return }
+        reserve(p.count)
+        (buf + count).update(from: base, count: p.count)
+        count += p.count
     }
 
     private func appendRow(_ fields: [String]) {
         for (i, f) in fields.enumerated() {
-            if i > 0 { buffer.append(UInt8(ascii: ";")) }
-            TableWriter.appendField(f, to: &buffer)
+            if i > 0 { append(UInt8(ascii: ";")) }
+            appendQuoted(f)
         }
-        buffer.append(0x0A)
+        append(0x0A)
     }
 
+    private func appendQuoted(_ f: String) {
+        var s = f
+        s.withUTF8 { appendQuoted($0) }
+    }
+
+    /// A field's bytes, quoted when they hold `;`, `"` or a line break (quotes doubled).
+    private func appendQuoted(_ u: UnsafeBufferPointer<UInt8>) {
+        var needsQuotes = false
+        for b in u where b == UInt8(ascii: ";") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D {
+            needsQuotes = true; break
+        }
+        if !needsQuotes { append(u); return }
+        reserve(u.count * 2 + 2)
+        append(UInt8(ascii: "\""))
+        for b in u {
+            if b == UInt8(ascii: "\"") { append(b) }
+            append(b)
+        }
+        append(UInt8(ascii: "\""))
+    }
+
+    /// A field as the tables write it (quoted when needed), appended to `buffer`.
     static func appendField(_ f: String, to buffer: inout [UInt8]) {
         var s = f
         s.withUTF8 { u in
@@ -170,7 +233,7 @@ public final class TableWriter {
     public func write(_ fields: [String]) throws {
         appendRow(fields)
         rows += 1
-        if buffer.count >= 1 << 16 { try flush() }
+        if count >= TableWriter.flushAt { try flush() }
     }
 
     // MARK: Rows field by field from bytes (the per-row hot paths: no String per field)
@@ -178,46 +241,68 @@ public final class TableWriter {
     private var fieldsInRow = 0
 
     @inline(__always) private func separate() {
-        if fieldsInRow > 0 { buffer.append(UInt8(ascii: ";")) }
+        if fieldsInRow > 0 { append(UInt8(ascii: ";")) }
         fieldsInRow += 1
     }
 
     /// Appends a field given as UTF-8 bytes, quoted when it holds `;`, `"` or a line break.
-    public func field<C: Collection>(bytes: C) where C.Element == UInt8 {
+    public func field(bytes: UnsafeBufferPointer<UInt8>) {
         separate()
-        var needsQuotes = false
-        for b in bytes where b == UInt8(ascii: ";") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D {
-            needsQuotes = true; break
-        }
-        if !needsQuotes { buffer.append(contentsOf: bytes); return }
-        buffer.append(UInt8(ascii: "\""))
-        for b in bytes {
-            if b == UInt8(ascii: "\"") { buffer.append(b) }
-            buffer.append(b)
-        }
-        buffer.append(UInt8(ascii: "\""))
+        appendQuoted(bytes)
+    }
+
+    public func field(bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { field(bytes: $0) }
     }
 
     public func field(_ s: String) {
         separate()
-        TableWriter.appendField(s, to: &buffer)
+        appendQuoted(s)
+    }
+
+    /// Appends a field already in the table's form (quoted if it needs to be): see `quoted(_:)`.
+    public func field(preformatted p: [UInt8]) {
+        separate()
+        p.withUnsafeBufferPointer { append($0) }
+    }
+
+    /// A value in the form `field(preformatted:)` takes, for a value written on every row.
+    public static func quoted(_ s: String) -> [UInt8] {
+        var out: [UInt8] = []
+        appendField(s, to: &out)
+        return out
     }
 
     /// Appends an integer field in decimal.
     public func field(_ v: Int64) {
         separate()
-        TableWriter.appendDecimal(v, to: &buffer)
+        reserve(21)
+        var m = v.magnitude
+        if v < 0 { buf[count] = UInt8(ascii: "-"); count += 1 }
+        var digits = 1
+        var t = m
+        while t >= 10 { t /= 10; digits += 1 }
+        var k = count + digits - 1
+        repeat {
+            buf[k] = 48 + UInt8(m % 10); m /= 10; k -= 1
+        } while m > 0
+        count += digits
     }
 
     public func field(_ v: Int) { field(Int64(v)) }
+
+    @inline(__always) private func appendDigits(_ v: Int, _ width: Int) {
+        reserve(width)
+        var x = v
+        for k in stride(from: width - 1, through: 0, by: -1) { buf[count + k] = 48 + UInt8(x % 10); x /= 10 }
+        count += width
+    }
 
     /// Appends `YYYY-MM` (years 0–9999; others through `description`).
     public func field(_ p: Period) {
         guard (0...9999).contains(p.year) else { return field(p.description) }
         separate()
-        TableWriter.appendDigits(p.year, 4, to: &buffer)
-        buffer.append(UInt8(ascii: "-"))
-        TableWriter.appendDigits(p.month, 2, to: &buffer)
+        appendDigits(p.year, 4); append(UInt8(ascii: "-")); appendDigits(p.month, 2)
     }
 
     /// Appends `YYYY-MM-DD`, or an empty field for nil.
@@ -225,54 +310,58 @@ public final class TableWriter {
         guard let d else { separate(); return }
         guard (0...9999).contains(d.year) else { return field(d.description) }
         separate()
-        TableWriter.appendDigits(d.year, 4, to: &buffer)
-        buffer.append(UInt8(ascii: "-"))
-        TableWriter.appendDigits(d.month, 2, to: &buffer)
-        buffer.append(UInt8(ascii: "-"))
-        TableWriter.appendDigits(d.day, 2, to: &buffer)
+        appendDigits(d.year, 4); append(UInt8(ascii: "-")); appendDigits(d.month, 2); append(UInt8(ascii: "-")); appendDigits(d.day, 2)
     }
 
     /// Ends the row begun with `field` calls.
     public func endRow() throws {
-        buffer.append(0x0A)
+        append(0x0A)
         fieldsInRow = 0
         rows += 1
-        if buffer.count >= 1 << 16 { try flush() }
+        if count >= TableWriter.flushAt { try flush() }
     }
 
-    @inline(__always) static func appendDigits(_ v: Int, _ width: Int, to buffer: inout [UInt8]) {
-        var d = 1
-        for _ in 1..<width { d *= 10 }
-        while d > 0 { buffer.append(48 + UInt8(v / d % 10)); d /= 10 }
+    private func recordFailure(_ message: String) {
+        failureLock.lock(); defer { failureLock.unlock() }
+        if failure == nil { failure = message }
     }
 
-    static func appendDecimal(_ v: Int64, to buffer: inout [UInt8]) {
-        var m = v.magnitude
-        if v < 0 { buffer.append(UInt8(ascii: "-")) }
-        if m < 10 { buffer.append(48 + UInt8(m)); return }
-        var tmp: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var n = 0
-        withUnsafeMutableBytes(of: &tmp) { t in
-            while m > 0 { t[19 - n] = 48 + UInt8(m % 10); m /= 10; n += 1 }
-            buffer.append(contentsOf: t[(20 - n)...])
-        }
+    private func checkFailure() throws {
+        failureLock.lock(); defer { failureLock.unlock() }
+        if let failure { throw RamkollError(.internalFailure, "\(path): write failed: \(failure)") }
     }
 
+    /// Hands the buffer to the background queue (hash, then write) and starts a fresh one.
     private func flush() throws {
-        guard !buffer.isEmpty else { return }
-        let d = Data(buffer)
-        hasher.update(data: d)
-        bytes += Int64(d.count)
-        try handle.write(contentsOf: d)
-        buffer.removeAll(keepingCapacity: true)
+        try checkFailure()
+        guard count > 0 else { return }
+        let chunk = Chunk(base: buf, count: count)
+        buf = .allocate(capacity: capacity)
+        count = 0
+        bytes += Int64(chunk.count)
+        inFlight.wait()
+        queue.async { [self] in
+            let full = chunk.base, n = chunk.count
+            defer { full.deallocate(); inFlight.signal() }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(start: full, count: n))
+            var done = 0
+            while done < n {
+                let w = Glibc.write(fd, full + done, n - done)
+                if w < 0 {
+                    if errno == EINTR { continue }
+                    recordFailure(String(cString: strerror(errno))); return
+                }
+                done += w
+            }
+        }
     }
 
     /// Flushes, fsyncs and renames into place; returns the output's record for the manifest.
     public func commit() throws -> OutputRecord {
         try flush()
-        try handle.synchronize()
-        try handle.close()
+        queue.sync {}
+        try checkFailure()
+        guard fsync(fd) == 0 else { throw RamkollError(.internalFailure, "\(path): fsync failed (\(String(cString: strerror(errno))))") }
         try FileIO.commit(tmp, to: path)
         let hex = FileIO.hex(hasher.finalize())
         FileIO.remember(path, hex: hex, bytes: bytes)

@@ -7,19 +7,37 @@ import RamkollReaders
 /// row, a stated total, a row needing a decision — is left to the importer's general path, which
 /// gives the same bytes for plain rows (the golden files and error fixtures hold both to it).
 final class LedgerRowFastPath {
+    /// Off in tests that compare the two paths' bytes; `rowsWritten` counts the rows this path took.
+    nonisolated(unsafe) static var enabled = true
+    nonisolated(unsafe) static var rowsWritten = 0
     private let profile: LedgerCSVProfile
     private let position: [Int?]
     private let columns: Int
     private let amounts: AmountParser
     private let textFields: [LedgerField]
-    private let outputFields: [LedgerField] = [.voucher, .account, .ansvar, .verksamhet, .aktivitet, .projekt, .objekt, .motpart, .text]
-    /// Transcoded (UTF-8), trimmed values by field ordinal; reused from row to row.
-    private var values: [[UInt8]]
+    private let hasBookingDate: Bool, hasPeriod: Bool
+    /// The row's values by field ordinal, in UTF-8 and trimmed: views of the reader's buffer, or of
+    /// `arena` where the bytes had to be transcoded. Valid until the reader's next record.
+    private let values: UnsafeMutablePointer<UnsafeBufferPointer<UInt8>>
+    private var arena: UnsafeMutablePointer<UInt8>
+    private var arenaCapacity = 4096
+    private var arenaUsed = 0
     private var redacted: [UInt8] = []
+    /// The source id and file as ledger.csv writes them on every row.
+    private var sourceField: [UInt8] = [], fileField: [UInt8] = []
+    private var sourceFieldFor = "", fileFieldFor = ""
 
-    /// Nil when the profile needs the general path for every row (a stated total row to spot).
+    /// A row whose marker column starts with this is a stated total: the general path's.
+    private let totalMarker: (column: Int, bytes: [UInt8])?
+
     init?(profile p: LedgerCSVProfile, header: LedgerHeader.Info) {
-        guard p.totalRow == nil else { return nil }
+        guard LedgerRowFastPath.enabled else { return nil }
+        if let t = p.totalRow {
+            guard let column = header.totalMarkerColumn else { return nil }
+            totalMarker = (column, Array(t.marker.utf8))
+        } else {
+            totalMarker = nil
+        }
         profile = p
         var position = [Int?](repeating: nil, count: LedgerField.allCases.count)
         for (f, i) in header.index { position[f.ordinal] = i }
@@ -27,15 +45,29 @@ final class LedgerRowFastPath {
         columns = header.columns
         amounts = AmountParser(decimalSeparator: p.decimalSeparator)
         textFields = p.columns.keys.filter { $0 != .amount }.sorted { $0.ordinal < $1.ordinal }
-        values = [[UInt8]](repeating: [], count: LedgerField.allCases.count)
-        for i in values.indices { values[i].reserveCapacity(64) }
+        hasBookingDate = p.columns[.bookingDate] != nil
+        hasPeriod = p.columns[.period] != nil
+        values = .allocate(capacity: LedgerField.allCases.count)
+        values.initialize(repeating: UnsafeBufferPointer(start: nil, count: 0), count: LedgerField.allCases.count)
+        arena = .allocate(capacity: arenaCapacity)
     }
 
-    /// Writes the reader's current row through the sink when it is plain; false leaves it to the
-    /// general path (nothing written, nothing counted).
+    deinit {
+        values.deallocate()
+        arena.deallocate()
+    }
+
+    /// Writes the reader's current row through the sink when it is plain and returns its amount;
+    /// nil leaves it to the general path (nothing written, nothing counted).
     func write(_ reader: CSVReader, sourceID: String, file: String, into sink: NormalizeSink) throws -> Ore? {
         let p = profile
         guard reader.recordError == nil, reader.fieldCount == columns else { return nil }
+        if let (column, marker) = totalMarker {
+            arenaUsed = 0
+            guard ensureArena(3 * reader.bytes(column).count + 16), let v = view(reader.bytes(column)),
+                !(v.count >= marker.count && marker.withUnsafeBufferPointer({ v.starts(with: $0) }))
+            else { return nil }
+        }
         // The amount, in ledger sign.
         var amount: Ore
         if let i = position[LedgerField.amount.ordinal] {
@@ -53,88 +85,110 @@ final class LedgerRowFastPath {
             guard debit != nil || credit != nil else { return nil }
             amount = (debit ?? .zero) - (credit ?? .zero)
         }
-        // Every mapped column readable in the encoding, trimmed of spaces and tabs.
+        // Every mapped column readable in the encoding, trimmed of spaces and tabs. A transcoded
+        // byte takes at most three bytes: the arena is made big enough before the first.
+        var need = 16
+        for f in textFields { need += 3 * reader.bytes(position[f.ordinal]!).count }
+        _ = ensureArena(need)
+        arenaUsed = 0
         for f in textFields {
-            guard let i = position[f.ordinal], transcode(reader.bytes(i), into: &values[f.ordinal]) else { return nil }
+            guard let v = view(reader.bytes(position[f.ordinal]!)) else { return nil }
+            values[f.ordinal] = v
         }
         // The account: letters and digits (or the leading digits of "46310 Köp av …").
-        let accountOrdinal = LedgerField.account.ordinal
+        var account = values[LedgerField.account.ordinal]
         if p.accountWithText {
-            let a = values[accountOrdinal]
-            let digits = a.prefix { $0 >= 48 && $0 <= 57 }.count
-            if digits < a.count && a[digits] >= 0x80 { return nil }  // a combining mark after a digit: the general path decides
-            values[accountOrdinal].removeLast(a.count - digits)
+            let digits = account.prefix { $0 >= 48 && $0 <= 57 }.count
+            if digits < account.count && account[digits] >= 0x80 { return nil }  // a combining mark after a digit: the general path decides
+            account = UnsafeBufferPointer(rebasing: account[0..<digits])
         }
-        let account = values[accountOrdinal]
         guard !account.isEmpty, account.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) }) else {
             return nil
         }
         var day: Day?, period: Period?
-        if p.columns[.bookingDate] != nil {
-            guard let parsed = values[LedgerField.bookingDate.ordinal].withUnsafeBufferPointer({ p.dateLayout.parse(buffer: $0) }) else {
-                return nil
-            }
+        if hasBookingDate {
+            guard let parsed = p.dateLayout.parse(buffer: values[LedgerField.bookingDate.ordinal]) else { return nil }
             day = parsed.day; period = parsed.period
         }
-        if p.columns[.period] != nil {
-            guard let parsed = values[LedgerField.period.ordinal].withUnsafeBufferPointer({ p.periodLayout.parse(buffer: $0) }) else {
-                return nil
-            }
+        if hasPeriod {
+            guard let parsed = p.periodLayout.parse(buffer: values[LedgerField.period.ordinal]) else { return nil }
             period = parsed.period
         }
         guard let period else { return nil }
-        // The text, with anything shaped like a personnummer replaced.
-        redacted.removeAll(keepingCapacity: true)
-        values[LedgerField.text.ordinal].withUnsafeBufferPointer { PersonalIdentity.redact(utf8: $0, into: &redacted) }
+        if sourceFieldFor != sourceID { sourceField = TableWriter.quoted(sourceID); sourceFieldFor = sourceID }
+        if fileFieldFor != file { fileField = TableWriter.quoted(file); fileFieldFor = file }
         let line = reader.line
-        try values[LedgerField.voucher.ordinal].withUnsafeBufferPointer { voucher in
-            try sink.ledgerRow(sourceID: sourceID, voucher: voucher, line: line, period: period, amount: amount) { w in
-                w.field(sourceID); w.field(file); w.field(line); w.field(bytes: voucher); w.field(day); w.field(period)
+        let values = self.values
+        func emit(text: UnsafeBufferPointer<UInt8>) throws {
+            try sink.ledgerRow(sourceID: sourceID, voucher: values[LedgerField.voucher.ordinal], line: line, period: period, amount: amount) { w in
+                w.field(preformatted: sourceField); w.field(preformatted: fileField); w.field(line)
+                w.field(bytes: values[LedgerField.voucher.ordinal]); w.field(day); w.field(period)
                 w.field(bytes: account)
                 for f in [LedgerField.ansvar, .verksamhet, .aktivitet, .projekt, .objekt, .motpart] { w.field(bytes: values[f.ordinal]) }
                 w.field(amount.value)
-                w.field(bytes: redacted)
+                w.field(bytes: text)
             }
         }
+        // The text, with anything shaped like a personnummer replaced (only a text with a digit can have one).
+        let text = values[LedgerField.text.ordinal]
+        if text.count >= 10 && text.contains(where: { $0 >= 48 && $0 <= 57 }) {
+            redacted.removeAll(keepingCapacity: true)
+            PersonalIdentity.redact(utf8: text, into: &redacted)
+            try redacted.withUnsafeBufferPointer { try emit(text: $0) }
+        } else {
+            try emit(text: text)
+        }
+        LedgerRowFastPath.rowsWritten += 1
         return amount
     }
 
-    /// The field in UTF-8, spaces and tabs trimmed at both ends; false if it is not valid in the
-    /// profile's encoding.
-    private func transcode(_ bytes: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) -> Bool {
-        out.removeAll(keepingCapacity: true)
-        var lo = bytes.startIndex, hi = bytes.endIndex
-        while lo < hi, bytes[lo] == 0x20 || bytes[lo] == 0x09 { lo += 1 }
-        while hi > lo, bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09 { hi -= 1 }
-        let b = UnsafeBufferPointer(rebasing: bytes[lo..<hi])
-        if b.allSatisfy({ $0 < 0x80 }) { out.append(contentsOf: b); return true }
-        switch profile.encoding {
-        case .utf8:
-            guard TextEncoding.isValidUTF8(b) else { return false }
-            out.append(contentsOf: b)
-        case .latin1:
-            for c in b { LedgerRowFastPath.appendScalar(UInt32(c), to: &out) }
-        case .windows1252:
-            for c in b {
-                if c >= 0x80 && c <= 0x9F {
-                    let cp = TextEncoding.cp1252High[Int(c - 0x80)]
-                    guard cp != 0 else { return false }
-                    LedgerRowFastPath.appendScalar(cp, to: &out)
-                } else {
-                    LedgerRowFastPath.appendScalar(UInt32(c), to: &out)
-                }
-            }
+    /// Makes the arena hold at least `need` bytes (before any view of it is taken for the row).
+    private func ensureArena(_ need: Int) -> Bool {
+        if need > arenaCapacity {
+            arena.deallocate()
+            arenaCapacity = need * 2
+            arena = .allocate(capacity: arenaCapacity)
         }
         return true
     }
 
-    @inline(__always) static func appendScalar(_ cp: UInt32, to out: inout [UInt8]) {
+    /// The field in UTF-8, spaces and tabs trimmed at both ends: the bytes as they lie when they
+    /// are ASCII or valid UTF-8 in a UTF-8 file, else transcoded into the arena; nil if they are
+    /// not valid in the profile's encoding.
+    private func view(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+        var lo = 0, hi = bytes.count
+        while lo < hi, bytes[lo] == 0x20 || bytes[lo] == 0x09 { lo += 1 }
+        while hi > lo, bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09 { hi -= 1 }
+        let b = UnsafeBufferPointer(rebasing: bytes[lo..<hi])
+        if b.allSatisfy({ $0 < 0x80 }) { return b }
+        let start = arenaUsed
+        switch profile.encoding {
+        case .utf8:
+            return TextEncoding.isValidUTF8(b) ? b : nil
+        case .latin1:
+            for c in b { appendScalar(UInt32(c)) }
+        case .windows1252:
+            for c in b {
+                if c >= 0x80 && c <= 0x9F {
+                    let cp = TextEncoding.cp1252High[Int(c - 0x80)]
+                    guard cp != 0 else { return nil }
+                    appendScalar(cp)
+                } else {
+                    appendScalar(UInt32(c))
+                }
+            }
+        }
+        return UnsafeBufferPointer(start: arena + start, count: arenaUsed - start)
+    }
+
+    @inline(__always) private func appendScalar(_ cp: UInt32) {
         if cp < 0x80 {
-            out.append(UInt8(cp))
+            arena[arenaUsed] = UInt8(cp); arenaUsed += 1
         } else if cp < 0x800 {
-            out.append(0xC0 | UInt8(cp >> 6)); out.append(0x80 | UInt8(cp & 0x3F))
+            arena[arenaUsed] = 0xC0 | UInt8(cp >> 6); arena[arenaUsed + 1] = 0x80 | UInt8(cp & 0x3F); arenaUsed += 2
         } else {
-            out.append(0xE0 | UInt8(cp >> 12)); out.append(0x80 | UInt8((cp >> 6) & 0x3F)); out.append(0x80 | UInt8(cp & 0x3F))
+            arena[arenaUsed] = 0xE0 | UInt8(cp >> 12); arena[arenaUsed + 1] = 0x80 | UInt8((cp >> 6) & 0x3F)
+            arena[arenaUsed + 2] = 0x80 | UInt8(cp & 0x3F); arenaUsed += 3
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import RamkollModel
 import RamkollReaders
 
@@ -38,7 +39,7 @@ struct LedgerGroups {
                 throw fail("has \(r.fieldCount) fields, the header has \(columns)")
             }
             let f = r.bytes(fi)
-            if fileNumber < 0 || !f.elementsEqual(lastFile) {
+            if fileNumber < 0 || f.count != lastFile.count || lastFile.withUnsafeBufferPointer({ f.count > 0 && memcmp($0.baseAddress!, f.baseAddress!, f.count) != 0 }) {
                 let name = String(decoding: f, as: UTF8.self)
                 if let n = fileNumbers[name] {
                     fileNumber = n

@@ -1,3 +1,4 @@
+import Foundation
 import RamkollModel
 import RamkollReaders
 
@@ -70,7 +71,10 @@ public struct NormalizeStage: Stage {
                 lastPeriod = (sourceID, period)
             }
             if !voucher.isEmpty { ledgerRowsWithVoucher += 1; ledgerAmountWithVoucher += amount }
-            if runRows > 0, runVoucher.elementsEqual(voucher), runSource == sourceID {
+            if runRows > 0, runVoucher.count == voucher.count,
+                runVoucher.withUnsafeBufferPointer({ voucher.isEmpty || memcmp($0.baseAddress!, voucher.baseAddress!, voucher.count) == 0 }),
+                runSource == sourceID
+            {
                 runRows += 1; runAmount += amount
             } else {
                 try flushVoucher()
