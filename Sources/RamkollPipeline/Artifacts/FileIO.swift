@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import RamkollModel
+import RamkollReaders
 
 /// File helpers: hashing while reading, atomic writes (temporary file, fsync, rename).
 public enum FileIO {
@@ -199,8 +200,21 @@ public final class TableWriter: @unchecked Sendable {
     /// A field's bytes, quoted when they hold `;`, `"` or a line break (quotes doubled).
     private func appendQuoted(_ u: UnsafeBufferPointer<UInt8>) {
         var needsQuotes = false
-        for b in u where b == UInt8(ascii: ";") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D {
-            needsQuotes = true; break
+        var k = 0
+        if let base = u.baseAddress {
+            while k + 8 <= u.count {
+                if CSVReader.specialBytes(UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self), delimiter: 0x3B3B_3B3B_3B3B_3B3B) != 0 {
+                    needsQuotes = true; break
+                }
+                k += 8
+            }
+        }
+        if !needsQuotes {
+            while k < u.count {
+                let b = u[k]
+                if b == UInt8(ascii: ";") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D { needsQuotes = true; break }
+                k += 1
+            }
         }
         if !needsQuotes { append(u); return }
         reserve(u.count * 2 + 2)
