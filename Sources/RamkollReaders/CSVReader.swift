@@ -47,7 +47,15 @@ public final class CSVReader {
     public private(set) var fieldCount = 0
     private var nextLine = 1
 
-    public init(path: String, delimiter: UInt8, chunkSize: Int = 1 << 20) throws {
+    /// Bytes of the file left to read (a reader of a range stops at its end).
+    private var remaining = Int.max
+    private let rangeStart: Int
+    /// Set when the file (or range) ended inside a quoted field.
+    public private(set) var endedInQuotes = false
+
+    /// Reads the whole file; with `range`, only those bytes, as if they were the file, numbering
+    /// lines from `firstLine` (a block of a file split at line ends; no byte order mark expected).
+    public init(path: String, delimiter: UInt8, chunkSize: Int = 1 << 20, range: Range<Int>? = nil, firstLine: Int = 1) throws {
         self.path = path
         self.delimiter = delimiter
         let fd = open(path, O_RDONLY)
@@ -55,6 +63,16 @@ public final class CSVReader {
             throw ReaderError(file: path, line: nil, "cannot open file (\(String(cString: strerror(errno))))")
         }
         self.fd = fd
+        rangeStart = range?.lowerBound ?? 0
+        if let range {
+            guard lseek(fd, off_t(range.lowerBound), SEEK_SET) == off_t(range.lowerBound) else {
+                close(fd)
+                throw ReaderError(file: path, line: nil, "cannot seek to byte \(range.lowerBound)")
+            }
+            remaining = range.count
+            started = range.lowerBound > 0
+        }
+        nextLine = firstLine
         self.chunkSize = max(chunkSize, 1)
         capacity = max(self.chunkSize * 2, 8)
         buf = .allocate(capacity: capacity)
@@ -66,6 +84,11 @@ public final class CSVReader {
         close(fd)
         buf.deallocate(); starts.deallocate(); ends.deallocate()
     }
+
+    /// The line the next record starts on.
+    public var upcomingLine: Int { nextLine }
+    /// Offset in the file of the first byte not yet parsed (after the current record).
+    public var offset: Int { rangeStart + bytesRead - (end - pos) }
 
     /// The raw bytes of field `i` (quotes removed, doubled quotes undone).
     public func field(_ i: Int) -> ArraySlice<UInt8> {
@@ -94,7 +117,8 @@ public final class CSVReader {
             buf.deallocate()
             buf = bigger; capacity = (kept + chunkSize) * 2
         }
-        let n = read(fd, buf + kept, capacity - kept)
+        let n = remaining == 0 ? 0 : read(fd, buf + kept, min(capacity - kept, remaining))
+        if n > 0 && remaining != Int.max { remaining -= n }
         if n < 0 { throw ReaderError(file: path, line: nextLine, "read failed (\(String(cString: strerror(errno))))") }
         pos -= keep; end = kept
         if n == 0 { eof = true } else { end += n; bytesRead += n }
@@ -198,6 +222,7 @@ public final class CSVReader {
                 // End of file ends the record.
                 if inQuotes {
                     recordError = recordError ?? "a quoted field opened on line \(line) is never closed (reached end of file)"
+                    endedInQuotes = true
                 }
                 addField(fieldStart, w)
                 linesRead += 1; nextLine += 1

@@ -86,3 +86,81 @@ final class ByteLevelPathTests: XCTestCase {
         XCTAssertFalse(manifest.contains("stated_totals_failed"), manifest)
     }
 }
+
+/// A big ledger is read in blocks on every core; the outputs must be those of one reader, byte
+/// for byte, wherever the block edges fall: inside voucher runs, next to quoted line breaks,
+/// rejects and a stated total — and a bare CR line end or an edge inside a quoted field sends
+/// the rest of the file to one reader.
+final class LedgerBlocksTests: XCTestCase {
+    /// A deterministic ledger: voucher runs of 1–4 rows, quoted texts (some with a line break),
+    /// now and then a rejected row.
+    static func ledger(rows: Int, bareCRAt: Int? = nil) -> [UInt8] {
+        var out = "\u{FEFF}Verifikation;Bokföringsdatum;Konto;Kontotext;Ansvar;Verksamhet;Aktivitet;Projekt;Motpart;Belopp;Text\n"
+        var voucher = 1, left = 1
+        var x: UInt64 = 42
+        func rnd(_ n: UInt64) -> Int { x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return Int((x >> 33) % n) }
+        for i in 0..<rows {
+            if left == 0 { voucher += 1; left = 1 + rnd(4) }
+            left -= 1
+            let month = 1 + i * 12 / rows
+            var text = ["Lön", "Köp av plats", "\"Nordvik; HVB\"", "\"två\nrader\"", "Barn 121212-1212", "\"citat \"\"x\"\"\""][rnd(6)]
+            if rnd(50) == 0 { text = "\"aldrig stängd" + "\"x" }  // text after a closing quote: rejected
+            let amount = rnd(30) == 0 ? "12,3,4" : "\(rnd(999) + 1) \(rnd(900) + 100),\(rnd(90) + 10)"
+            out += "V\(voucher);2021-\(month < 10 ? "0" : "")\(month)-1\(rnd(9));46310;;100;569;;;;\(amount);\(text)"
+            out += (bareCRAt == i ? "\r" : "\n")
+        }
+        return Array(out.utf8)
+    }
+
+    func outputs(_ ledger: [UInt8], blocks: Bool, in dir: String) throws -> [String: Data] {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let path = try TestPaths.write(bytes: ledger, name: "gl-2021.csv", in: dir)
+        let pipeline = try smallPipelineCopy(in: dir) {
+            $0.replacingOccurrences(of: TestPaths.fixture("small") + "/ledger-2021.csv", with: path)
+                .replacingOccurrences(of: "reject_limit_percent: \"50\"", with: "reject_limit_percent: \"100\"")
+        }
+        LedgerBlocks.enabled = blocks
+        LedgerBlocks.blockSize = 300
+        LedgerBlocks.minimumFile = 0
+        defer { LedgerBlocks.enabled = true; LedgerBlocks.blockSize = 8 << 20; LedgerBlocks.minimumFile = 24 << 20 }
+        try runPipeline(pipeline, runDir: dir + "/run")
+        var out: [String: Data] = [:]
+        for f in filesBelow(dir + "/run/02-normalize") where f != "timings.json" {
+            out[f] = try Data(contentsOf: URL(fileURLWithPath: dir + "/run/02-normalize/" + f))
+        }
+        return out
+    }
+
+    func assertSame(_ ledger: [UInt8], _ label: String) throws {
+        let dir = try TestPaths.temporaryDirectory(label)
+        let one = try outputs(ledger, blocks: false, in: dir + "/work")
+        try FileManager.default.removeItem(atPath: dir + "/work")
+        let many = try outputs(ledger, blocks: true, in: dir + "/work")
+        XCTAssertEqual(many.keys.sorted(), one.keys.sorted(), label)
+        XCTAssertFalse(one.isEmpty, label)
+        // Mostly postings, with voucher runs of several rows (so runs cross block edges).
+        let ledgerRows = String(decoding: one["ledger.csv"] ?? Data(), as: UTF8.self).split(separator: "\n").count
+        XCTAssertGreaterThan(ledgerRows, 1000, label)
+        let longRuns = String(decoding: one["voucher_totals.csv"] ?? Data(), as: UTF8.self).split(separator: "\n").dropFirst()
+            .filter { ($0.split(separator: ";").dropFirst(3).first.flatMap { Int($0) } ?? 0) > 1 }.count
+        XCTAssertGreaterThan(longRuns, 200, label)
+        for (name, data) in one { XCTAssertEqual(many[name], data, "\(label): \(name) differs between blocks and one reader") }
+    }
+
+    func testBlocksWriteWhatOneReaderWrites() throws {
+        let (appended, handed, spans) = (LedgerBlocks.blocksAppended, LedgerBlocks.handedToOneReader, LedgerBlocks.spansReread)
+        try assertSame(LedgerBlocksTests.ledger(rows: 3000), "blocks")
+        // The file really was split (300-byte blocks): hundreds of blocks, some edges inside
+        // quoted line breaks (each mended by reading on with one reader).
+        XCTAssertGreaterThan(LedgerBlocks.blocksAppended - appended, 100)
+        XCTAssertGreaterThan(LedgerBlocks.spansReread - spans, 5)
+        XCTAssertEqual(LedgerBlocks.handedToOneReader - handed, 0)
+    }
+
+    func testABareCRSendsTheRestToOneReader() throws {
+        let (appended, handed) = (LedgerBlocks.blocksAppended, LedgerBlocks.handedToOneReader)
+        try assertSame(LedgerBlocksTests.ledger(rows: 1500, bareCRAt: 900), "bare-cr")
+        XCTAssertGreaterThan(LedgerBlocks.blocksAppended - appended, 50, "blocks before the CR")
+        XCTAssertEqual(LedgerBlocks.handedToOneReader - handed, 1, "the rest after it")
+    }
+}

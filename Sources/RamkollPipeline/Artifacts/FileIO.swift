@@ -146,6 +146,21 @@ public final class TableWriter: @unchecked Sendable {
     private let failureLock = NSLock()
     nonisolated(unsafe) private var failure: String?
 
+    /// Rows kept in memory (no file, no header): a block of rows written by a worker, to be
+    /// appended in order to a real table with `appendRows(of:)`.
+    public init() {
+        name = ""; path = ""; tmp = ""; fd = -1
+        capacity = 1 << 16
+        buf = .allocate(capacity: capacity)
+    }
+
+    /// Appends the rows another (in-memory) writer holds.
+    public func appendRows(of other: TableWriter) throws {
+        append(UnsafeBufferPointer(start: other.buf, count: other.count))
+        rows += other.rows
+        if count >= TableWriter.flushAt && fd >= 0 { try flush() }
+    }
+
     public init(directory: String, name: String, header: [String]) throws {
         self.name = name
         self.path = directory + "/" + name
@@ -161,7 +176,7 @@ public final class TableWriter: @unchecked Sendable {
     deinit {
         queue.sync {}
         buf.deallocate()
-        close(fd)
+        if fd >= 0 { close(fd) }
     }
 
     @inline(__always) private func reserve(_ n: Int) {
@@ -247,7 +262,7 @@ public final class TableWriter: @unchecked Sendable {
     public func write(_ fields: [String]) throws {
         appendRow(fields)
         rows += 1
-        if count >= TableWriter.flushAt { try flush() }
+        if count >= TableWriter.flushAt && fd >= 0 { try flush() }
     }
 
     // MARK: Rows field by field from bytes (the per-row hot paths: no String per field)
@@ -332,7 +347,7 @@ public final class TableWriter: @unchecked Sendable {
         append(0x0A)
         fieldsInRow = 0
         rows += 1
-        if count >= TableWriter.flushAt { try flush() }
+        if count >= TableWriter.flushAt && fd >= 0 { try flush() }
     }
 
     private func recordFailure(_ message: String) {

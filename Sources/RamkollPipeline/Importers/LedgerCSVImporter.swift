@@ -11,11 +11,46 @@ public struct LedgerCSVImporter: SourceImporter {
         let file = source.displayPath
         let reader = try CSVReader(path: source.path, delimiter: p.delimiter)
         let header = try LedgerHeader.read(reader, display: file, profile: p)
+        var c = ImportCounts()
+        var statedTotals: [(line: Int, amount: Ore?)] = []
+        if let blocks = LedgerBlocks(path: source.path, reader: reader, sink: sink) {
+            try blocks.read(importer: self, header: header, sourceID: source.id, file: file, into: sink, counts: &c, statedTotals: &statedTotals)
+        } else {
+            try readRows(reader, header: header, sourceID: source.id, file: file, into: sink, counts: &c, statedTotals: &statedTotals)
+        }
+        // A total the file states about itself must match its rows (read, rejected or not).
+        for (line, stated) in statedTotals {
+            let rowsTotal = c.amountRead
+            guard let stated else {
+                try sink.warning(sourceID: source.id, at: SourceRef(file: file, line: line), message: "the stated total cannot be read as an amount")
+                continue
+            }
+            let expected = rowsTotal
+            c.checks["stated_totals_checked", default: 0] += 1
+            if stated != expected {
+                c.checks["stated_totals_failed", default: 0] += 1
+                let difference = stated - expected
+                let message =
+                    c.rejectedWithoutAmount > 0
+                    ? "the file states a total of \(stated.swedish) kr but its readable rows add up to \(expected.swedish) kr; the difference, \(difference.swedish) kr, may be the \(c.rejectedWithoutAmount) rejected rows whose amount could not be read (see rejects.csv)"
+                    : "the file states a total of \(stated.swedish) kr but its rows add up to \(expected.swedish) kr (difference \(difference.swedish) kr) — rows may be missing; export the file again"
+                if c.rejectedWithoutAmount == 0 { c.fileError = "\(file):\(line): \(message)" }
+                try sink.warning(sourceID: source.id, at: SourceRef(file: file, line: line), message: message)
+            }
+        }
+        return c
+    }
+
+    /// Reads the rows of `reader` (after the header) into `sink`: the byte-level path for plain
+    /// rows, the general path for the rest. Used for a whole file, or for one block of it.
+    func readRows(
+        _ reader: CSVReader, header: LedgerHeader.Info, sourceID: String, file: String, into sink: NormalizeSink, counts c: inout ImportCounts,
+        statedTotals: inout [(line: Int, amount: Ore?)]
+    ) throws {
+        let p = profile
         let amounts = AmountParser(decimalSeparator: p.decimalSeparator)
         let decimalName = p.decimalSeparator == UInt8(ascii: ",") ? "decimal comma" : "decimal point"
         let example = p.decimalSeparator == UInt8(ascii: ",") ? "-1 234,50" : "-1234.50"
-        var c = ImportCounts()
-        var statedTotals: [(line: Int, amount: Ore?)] = []
         // Column positions, looked up once (not per row).
         var position = [Int?](repeating: nil, count: LedgerField.allCases.count)
         for (f, i) in header.index { position[f.ordinal] = i }
@@ -83,9 +118,10 @@ public struct LedgerCSVImporter: SourceImporter {
         }
 
         let fast = LedgerRowFastPath(profile: p, header: header)
+        defer { fast?.finish() }
         while try reader.next() {
             c.rowsRead += 1
-            if let fast, let a = try fast.write(reader, sourceID: source.id, file: file, into: sink) {
+            if let fast, let a = try fast.write(reader, sourceID: sourceID, file: file, into: sink) {
                 c.rowsNormalized += 1; c.amountNormalized += a; c.amountRead += a
                 continue
             }
@@ -124,38 +160,17 @@ public struct LedgerCSVImporter: SourceImporter {
                 entry = buildEntry(ref: ref, amount: amount!, fields: textFields, text: text, raw: raw, rejection: &rejection)
             }
             if let e = entry {
-                try sink.ledger(e, sourceID: source.id)
+                try sink.ledger(e, sourceID: sourceID)
                 c.rowsNormalized += 1
                 c.amountNormalized += e.amount
                 c.amountRead += e.amount
             } else {
                 let r = rejection!
-                try sink.reject(sourceID: source.id, at: ref, field: r.field, raw: r.raw, reason: r.reason)
+                try sink.reject(sourceID: sourceID, at: ref, field: r.field, raw: r.raw, reason: r.reason)
                 c.rowsRejected += 1
                 if let a = amount { c.amountRejected += a; c.amountRead += a } else { c.rejectedWithoutAmount += 1 }
             }
         }
-        // A total the file states about itself must match its rows (read, rejected or not).
-        for (line, stated) in statedTotals {
-            let rowsTotal = c.amountRead
-            guard let stated else {
-                try sink.warning(sourceID: source.id, at: SourceRef(file: file, line: line), message: "the stated total cannot be read as an amount")
-                continue
-            }
-            let expected = rowsTotal
-            c.checks["stated_totals_checked", default: 0] += 1
-            if stated != expected {
-                c.checks["stated_totals_failed", default: 0] += 1
-                let difference = stated - expected
-                let message =
-                    c.rejectedWithoutAmount > 0
-                    ? "the file states a total of \(stated.swedish) kr but its readable rows add up to \(expected.swedish) kr; the difference, \(difference.swedish) kr, may be the \(c.rejectedWithoutAmount) rejected rows whose amount could not be read (see rejects.csv)"
-                    : "the file states a total of \(stated.swedish) kr but its rows add up to \(expected.swedish) kr (difference \(difference.swedish) kr) — rows may be missing; export the file again"
-                if c.rejectedWithoutAmount == 0 { c.fileError = "\(file):\(line): \(message)" }
-                try sink.warning(sourceID: source.id, at: SourceRef(file: file, line: line), message: message)
-            }
-        }
-        return c
     }
 
     /// The text of a row's fields by `LedgerField` (an array, not a dictionary: this is per row).

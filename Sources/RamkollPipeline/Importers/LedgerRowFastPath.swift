@@ -1,3 +1,4 @@
+import Foundation
 import RamkollModel
 import RamkollReaders
 
@@ -9,7 +10,19 @@ import RamkollReaders
 final class LedgerRowFastPath {
     /// Off in tests that compare the two paths' bytes; `rowsWritten` counts the rows this path took.
     nonisolated(unsafe) static var enabled = true
-    nonisolated(unsafe) static var rowsWritten = 0
+    nonisolated(unsafe) private static var rowsWrittenTotal = 0
+    private static let countLock = NSLock()
+    static var rowsWritten: Int {
+        countLock.lock(); defer { countLock.unlock() }
+        return rowsWrittenTotal
+    }
+    /// Rows this instance wrote (added to `rowsWritten` by `finish()`).
+    private var taken = 0
+    func finish() {
+        LedgerRowFastPath.countLock.lock(); defer { LedgerRowFastPath.countLock.unlock() }
+        LedgerRowFastPath.rowsWrittenTotal += taken
+        taken = 0
+    }
     private let profile: LedgerCSVProfile
     private let position: [Int?]
     private let columns: Int
@@ -138,7 +151,7 @@ final class LedgerRowFastPath {
         } else {
             try emit(text: text)
         }
-        LedgerRowFastPath.rowsWritten += 1
+        taken += 1
         return amount
     }
 

@@ -35,19 +35,23 @@ public struct NormalizeStage: Stage {
     final class Sink: NormalizeSink {
         let ledgerOut: TableWriter, placementsOut: TableWriter, rejectsOut: TableWriter
         let budgetAccountsOut: TableWriter, warningsOut: TableWriter, vouchersOut: TableWriter, decisionsOut: TableWriter, paymentsOut: TableWriter
-        /// The voucher being totalled: consecutive rows of one source with the same voucher number
-        /// (a voucher split across the file shows as several runs), so memory stays bounded.
-        var runSource = "", runVoucher: [UInt8] = [], runFirstLine = 0, runRows: Int64 = 0, runAmount = Ore.zero
+        /// Voucher runs and the periods each source covers (see `LedgerBooks`).
+        var books = LedgerBooks()
         var voucherRowsWritten: Int64 = 0, voucherAmountWritten = Ore.zero
-        var ledgerRowsWithVoucher: Int64 = 0, ledgerAmountWithVoucher = Ore.zero
+        var ledgerRowsWithVoucher: Int64 { books.rowsWithVoucher }
+        var ledgerAmountWithVoucher: Ore { books.amountWithVoucher }
+        var periods: [String: Set<Period>] { books.periods }
+
+        /// Writes a complete voucher run (a run without a voucher number is not a voucher).
+        func writeRun(_ run: LedgerBooks.Run) throws {
+            guard run.rows > 0, !run.voucher.isEmpty else { return }
+            voucherRowsWritten += run.rows; voucherAmountWritten += run.amount
+            NormalizeStage.writeVoucher(run, to: vouchersOut)
+            try vouchersOut.endRow()
+        }
         func flushVoucher() throws {
-            if runRows > 0 && !runVoucher.isEmpty {
-                voucherRowsWritten += runRows; voucherAmountWritten += runAmount
-                vouchersOut.field(runSource); vouchersOut.field(bytes: runVoucher); vouchersOut.field(runFirstLine)
-                vouchersOut.field(runRows); vouchersOut.field(runAmount.value)
-                try vouchersOut.endRow()
-            }
-            runRows = 0
+            try writeRun(books.open)
+            books.open.rows = 0
         }
         init(_ dir: String) throws {
             vouchersOut = try TableWriter(directory: dir, name: "voucher_totals.csv", header: NormalizeStage.voucherHeader)
@@ -59,49 +63,44 @@ public struct NormalizeStage: Stage {
             placementsOut = try TableWriter(directory: dir, name: "placements.csv", header: NormalizeStage.placementHeader)
             rejectsOut = try TableWriter(directory: dir, name: "rejects.csv", header: NormalizeStage.rejectHeader)
         }
-        /// Periods each source has postings in, to find sources of one ledger that overlap.
-        var periods: [String: Set<Period>] = [:]
-        var lastPeriod: (source: String, period: Period)?
-
-        /// The books kept for every ledger row, whichever path wrote it.
-        private func track(sourceID: String, voucher: UnsafeBufferPointer<UInt8>, line: Int, period: Period, amount: Ore) throws {
-            // The periods a source covers (rows come month by month: one set insert per change).
-            if lastPeriod?.period != period || lastPeriod?.source != sourceID {
-                periods[sourceID, default: []].insert(period)
-                lastPeriod = (sourceID, period)
-            }
-            if !voucher.isEmpty { ledgerRowsWithVoucher += 1; ledgerAmountWithVoucher += amount }
-            if runRows > 0, runVoucher.count == voucher.count,
-                runVoucher.withUnsafeBufferPointer({ voucher.isEmpty || memcmp($0.baseAddress!, voucher.baseAddress!, voucher.count) == 0 }),
-                runSource == sourceID
-            {
-                runRows += 1; runAmount += amount
-            } else {
-                try flushVoucher()
-                runSource = sourceID
-                runVoucher.removeAll(keepingCapacity: true)
-                runVoucher.append(contentsOf: voucher)
-                runFirstLine = line; runRows = 1; runAmount = amount
-            }
-        }
 
         func ledgerRow(
             sourceID: String, voucher: UnsafeBufferPointer<UInt8>, line: Int, period: Period, amount: Ore, fields: (TableWriter) throws -> Void
         ) throws {
-            try track(sourceID: sourceID, voucher: voucher, line: line, period: period, amount: amount)
+            try books.track(sourceID: sourceID, voucher: voucher, line: line, period: period, amount: amount) { try writeRun($0) }
             try fields(ledgerOut)
             try ledgerOut.endRow()
         }
 
         func ledger(_ e: LedgerEntry, sourceID: String) throws {
             var voucher = e.voucher
-            try voucher.withUTF8 { try track(sourceID: sourceID, voucher: $0, line: e.source.line, period: e.period, amount: e.amount) }
-            let d = e.dimensions
-            try ledgerOut.write([
-                sourceID, e.source.file, String(e.source.line), e.voucher, e.bookingDate?.description ?? "",
-                e.period.description, e.account, d.ansvar, d.verksamhet, d.aktivitet, d.projekt, d.objekt, d.motpart,
-                String(e.amount.value), e.text,
-            ])
+            try voucher.withUTF8 { v in
+                try books.track(sourceID: sourceID, voucher: v, line: e.source.line, period: e.period, amount: e.amount) { try writeRun($0) }
+            }
+            try ledgerOut.write(NormalizeStage.ledgerFields(e, sourceID: sourceID))
+        }
+
+        /// Appends a block of a ledger file read by a worker, in file order: its rows and rejects
+        /// as they are, its voucher runs joined to the open run where one continues it.
+        func append(_ block: LedgerBlockSink) throws {
+            try ledgerOut.appendRows(of: block.ledger)
+            try rejectsOut.appendRows(of: block.rejects)
+            try warningsOut.appendRows(of: block.warnings)
+            books.absorbCounts(of: block.books)
+            guard let first = block.firstRun else { return }
+            if books.open.rows > 0, books.open.continues(with: first) {
+                books.open.rows += first.rows; books.open.amount += first.amount
+            } else {
+                try writeRun(books.open)
+                books.open = first
+            }
+            if let last = block.lastRun {
+                // The block's first run ended inside it: the open run is complete.
+                try writeRun(books.open)
+                try vouchersOut.appendRows(of: block.vouchers)
+                voucherRowsWritten += block.middleRows; voucherAmountWritten += block.middleAmount
+                books.open = last
+            }
         }
         func placement(_ p: Placement, sourceID: String) throws {
             var record = ""
@@ -120,7 +119,7 @@ public struct NormalizeStage: Stage {
             ])
         }
         func warning(sourceID: String, at: SourceRef, message: String) throws {
-            try warningsOut.write([sourceID, at.file, String(at.line), PersonalIdentity.redact(message)])
+            try warningsOut.write(NormalizeStage.warningFields(sourceID: sourceID, at: at, message: message))
         }
         func payment(_ p: AssistancePayment, sourceID: String) throws {
             var record = ""
@@ -141,10 +140,29 @@ public struct NormalizeStage: Stage {
             ])
         }
         func reject(sourceID: String, at: SourceRef, field: String, raw: String, reason: String) throws {
-            var record = ""
-            if case .record(let i, _) = at.position { record = String(i) }
-            try rejectsOut.write([sourceID, at.file, String(at.line), record, field, PersonalIdentity.redact(raw), PersonalIdentity.redact(reason)])
+            try rejectsOut.write(NormalizeStage.rejectFields(sourceID: sourceID, at: at, field: field, raw: raw, reason: reason))
         }
+    }
+
+    /// A ledger.csv row from the general path (the byte-level path writes the same fields).
+    static func ledgerFields(_ e: LedgerEntry, sourceID: String) -> [String] {
+        let d = e.dimensions
+        return [
+            sourceID, e.source.file, String(e.source.line), e.voucher, e.bookingDate?.description ?? "",
+            e.period.description, e.account, d.ansvar, d.verksamhet, d.aktivitet, d.projekt, d.objekt, d.motpart,
+            String(e.amount.value), e.text,
+        ]
+    }
+    static func rejectFields(sourceID: String, at: SourceRef, field: String, raw: String, reason: String) -> [String] {
+        var record = ""
+        if case .record(let i, _) = at.position { record = String(i) }
+        return [sourceID, at.file, String(at.line), record, field, PersonalIdentity.redact(raw), PersonalIdentity.redact(reason)]
+    }
+    static func warningFields(sourceID: String, at: SourceRef, message: String) -> [String] {
+        [sourceID, at.file, String(at.line), PersonalIdentity.redact(message)]
+    }
+    static func writeVoucher(_ run: LedgerBooks.Run, to w: TableWriter) {
+        w.field(run.source); w.field(bytes: run.voucher); w.field(run.firstLine); w.field(run.rows); w.field(run.amount.value)
     }
 
     public func run(_ context: StageContext) throws -> StageResult {

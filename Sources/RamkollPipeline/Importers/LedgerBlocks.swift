@@ -1,0 +1,283 @@
+import Dispatch
+import Foundation
+import RamkollModel
+import RamkollReaders
+
+/// The books normalize keeps for every ledger row, whichever path or worker wrote it: voucher
+/// runs (consecutive rows of one source with the same voucher number — a voucher split across
+/// the file shows as several runs, so memory stays bounded), rows and öre with a voucher
+/// number, and the periods each source has postings in.
+struct LedgerBooks {
+    struct Run {
+        var source = "", voucher: [UInt8] = [], firstLine = 0, rows: Int64 = 0, amount = Ore.zero
+        func continues(with other: Run) -> Bool { other.source == source && other.voucher == voucher }
+    }
+    /// The run being totalled (rows 0: none).
+    var open = Run()
+    var rowsWithVoucher: Int64 = 0, amountWithVoucher = Ore.zero
+    var periods: [String: Set<Period>] = [:]
+    private var lastPeriod: (source: String, period: Period)?
+
+    /// Counts a row; when it starts a new run, `completed` gets the run it ends first.
+    mutating func track(
+        sourceID: String, voucher: UnsafeBufferPointer<UInt8>, line: Int, period: Period, amount: Ore, completed: (Run) throws -> Void
+    ) rethrows {
+        // Rows come month by month: one set insert per change of period.
+        if lastPeriod?.period != period || lastPeriod?.source != sourceID {
+            periods[sourceID, default: []].insert(period)
+            lastPeriod = (sourceID, period)
+        }
+        if !voucher.isEmpty { rowsWithVoucher += 1; amountWithVoucher += amount }
+        if open.rows > 0, open.voucher.count == voucher.count,
+            open.voucher.withUnsafeBufferPointer({ voucher.isEmpty || memcmp($0.baseAddress!, voucher.baseAddress!, voucher.count) == 0 }),
+            open.source == sourceID
+        {
+            open.rows += 1; open.amount += amount
+            return
+        }
+        if open.rows > 0 { try completed(open) }
+        open.source = sourceID
+        open.voucher.removeAll(keepingCapacity: true)
+        open.voucher.append(contentsOf: voucher)
+        open.firstLine = line; open.rows = 1; open.amount = amount
+    }
+
+    /// Adds a block's row counts and periods (its runs are joined separately).
+    mutating func absorbCounts(of other: LedgerBooks) {
+        rowsWithVoucher += other.rowsWithVoucher; amountWithVoucher += other.amountWithVoucher
+        for (s, ps) in other.periods { periods[s, default: []].formUnion(ps) }
+        lastPeriod = nil
+    }
+}
+
+/// Where a worker puts one block of a ledger file: rows, rejects and voucher runs in memory,
+/// in the block's order. Its first and last voucher runs are kept apart: they may continue
+/// across the block's edges, which only the in-order merge can tell.
+final class LedgerBlockSink: NormalizeSink {
+    let ledger = TableWriter(), rejects = TableWriter(), warnings = TableWriter(), vouchers = TableWriter()
+    var books = LedgerBooks()
+    private(set) var firstRun: LedgerBooks.Run?
+    /// Rows and öre of the runs written to `vouchers` (complete runs between the first and last).
+    private(set) var middleRows: Int64 = 0, middleAmount = Ore.zero
+
+    /// The block's last run, when it is not also its first; call once, after the last row.
+    var lastRun: LedgerBooks.Run? { firstRun == nil ? nil : (books.open.rows > 0 ? books.open : nil) }
+
+    /// Ends the block: with a single run, that run is the first.
+    func finish() {
+        if firstRun == nil && books.open.rows > 0 { firstRun = books.open; books.open.rows = 0 }
+    }
+
+    private func completed(_ run: LedgerBooks.Run) {
+        if firstRun == nil { firstRun = run; return }
+        guard !run.voucher.isEmpty else { return }
+        middleRows += run.rows; middleAmount += run.amount
+        NormalizeStage.writeVoucher(run, to: vouchers)
+        try? vouchers.endRow()  // in memory: cannot fail
+    }
+
+    func ledgerRow(
+        sourceID: String, voucher: UnsafeBufferPointer<UInt8>, line: Int, period: Period, amount: Ore, fields: (TableWriter) throws -> Void
+    ) throws {
+        books.track(sourceID: sourceID, voucher: voucher, line: line, period: period, amount: amount) { completed($0) }
+        try fields(ledger)
+        try ledger.endRow()
+    }
+    func ledger(_ e: LedgerEntry, sourceID: String) throws {
+        var voucher = e.voucher
+        voucher.withUTF8 { v in books.track(sourceID: sourceID, voucher: v, line: e.source.line, period: e.period, amount: e.amount) { completed($0) } }
+        try ledger.write(NormalizeStage.ledgerFields(e, sourceID: sourceID))
+    }
+    func reject(sourceID: String, at: SourceRef, field: String, raw: String, reason: String) throws {
+        try rejects.write(NormalizeStage.rejectFields(sourceID: sourceID, at: at, field: field, raw: raw, reason: reason))
+    }
+    func warning(sourceID: String, at: SourceRef, message: String) throws {
+        try warnings.write(NormalizeStage.warningFields(sourceID: sourceID, at: at, message: message))
+    }
+    func placement(_ p: Placement, sourceID: String) throws { preconditionFailure("a ledger block holds ledger rows only") }
+    func decision(_ d: Decision, sourceID: String) throws { preconditionFailure("a ledger block holds ledger rows only") }
+    func payment(_ p: AssistancePayment, sourceID: String) throws { preconditionFailure("a ledger block holds ledger rows only") }
+    func budgetAccount(_ e: LedgerEntry, sourceID: String) throws { preconditionFailure("a ledger block holds ledger rows only") }
+}
+
+/// A big ledger file read on every core: split into blocks at line ends, each block read by a
+/// worker into memory, the blocks appended to the stage's tables strictly in file order — so
+/// the outputs are byte for byte those of one reader. Line numbers come from counting line
+/// feeds per block first. An edge that fell inside a quoted field (a block that ends inside
+/// quotes) is mended by reading that block on into the next ones with one reader; a bare CR line
+/// end, which the count would miss, sends the rest of the file to one reader.
+struct LedgerBlocks {
+    /// Tests make blocks tiny to put edges everywhere.
+    nonisolated(unsafe) static var blockSize = 8 << 20
+    /// Files smaller than this are read by one reader (workers would not pay).
+    nonisolated(unsafe) static var minimumFile = 24 << 20
+    nonisolated(unsafe) static var enabled = true
+    /// Blocks appended, and files (or their rest) handed to one reader: what tests look at.
+    nonisolated(unsafe) static var blocksAppended = 0, handedToOneReader = 0, spansReread = 0
+
+    let path: String
+    let sink: NormalizeStage.Sink
+    let start: Int, firstLine: Int
+    let blocks: [Range<Int>]
+
+    /// Nil when the file is read by one reader: small, one core, another sink, or a header not
+    /// ended by a line feed.
+    init?(path: String, reader: CSVReader, sink: NormalizeSink) {
+        guard LedgerBlocks.enabled, ProcessInfo.processInfo.activeProcessorCount > 1, let sink = sink as? NormalizeStage.Sink else { return nil }
+        var st = stat()
+        guard stat(path, &st) == 0, Int(st.st_size) >= LedgerBlocks.minimumFile else { return nil }
+        let size = Int(st.st_size)
+        let start = reader.offset
+        guard start > 0, let fh = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? fh.close() }
+        // The byte before the first row must be a line feed (else the count would be off by one).
+        guard (try? fh.seek(toOffset: UInt64(start - 1))) != nil, let before = try? fh.read(upToCount: 1), before.first == 0x0A else { return nil }
+        var blocks: [Range<Int>] = []
+        var lo = start
+        while lo < size {
+            var hi = min(size, lo + LedgerBlocks.blockSize)
+            if hi < size {
+                // Move the edge to just after the next line feed.
+                var found = false
+                while hi < size && !found {
+                    guard (try? fh.seek(toOffset: UInt64(hi))) != nil, let window = try? fh.read(upToCount: 1 << 16), !window.isEmpty else { return nil }
+                    if let k = window.firstIndex(of: 0x0A) {
+                        hi += (k - window.startIndex) + 1; found = true
+                    } else {
+                        hi += window.count
+                    }
+                }
+                hi = min(hi, size)
+            }
+            blocks.append(lo..<hi)
+            lo = hi
+        }
+        self.path = path; self.sink = sink; self.start = start; self.firstLine = reader.upcomingLine; self.blocks = blocks
+    }
+
+    /// Line feeds in a block, and whether it holds a CR not followed by a line feed.
+    static func lineFeeds(path: String, range: Range<Int>) throws -> (lf: Int, bareCR: Bool) {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw ReaderError(file: path, line: nil, "cannot open file (\(String(cString: strerror(errno))))") }
+        defer { close(fd) }
+        let chunk = 1 << 20
+        let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk + 1)
+        defer { buf.deallocate() }
+        var lf = 0, bareCR = false, at = range.lowerBound, pendingCR = false
+        while at < range.upperBound {
+            let n = pread(fd, buf, min(chunk, range.upperBound - at), off_t(at))
+            if n <= 0 { throw ReaderError(file: path, line: nil, "read failed at byte \(at)") }
+            if pendingCR && buf[0] != 0x0A { bareCR = true }
+            var k = 0
+            while k + 8 <= n {
+                let x = UnsafeRawPointer(buf + k).loadUnaligned(as: UInt64.self)
+                let lfs = x ^ 0x0A0A_0A0A_0A0A_0A0A, crs = x ^ 0x0D0D_0D0D_0D0D_0D0D
+                // Exact per-byte zero test (no borrow between bytes).
+                @inline(__always) func zeros(_ v: UInt64) -> UInt64 {
+                    ~(((v & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | v) & 0x8080_8080_8080_8080
+                }
+                lf += zeros(lfs).nonzeroBitCount
+                if zeros(crs) != 0 {
+                    for j in k..<(k + 8) where buf[j] == 0x0D && (j + 1 < n ? buf[j + 1] != 0x0A : false) { bareCR = true }
+                }
+                k += 8
+            }
+            while k < n {
+                if buf[k] == 0x0A { lf += 1 }
+                if buf[k] == 0x0D && k + 1 < n && buf[k + 1] != 0x0A { bareCR = true }
+                k += 1
+            }
+            pendingCR = buf[n - 1] == 0x0D
+            at += n
+        }
+        if pendingCR { bareCR = true }  // a block ends after a line feed, never after a CR
+        return (lf, bareCR)
+    }
+
+    /// One block's outcome: what the worker read, and whether it ended outside a quoted field.
+    final class Outcome: @unchecked Sendable {
+        var sink = LedgerBlockSink()
+        var counts = ImportCounts()
+        var statedTotals: [(line: Int, amount: Ore?)] = []
+        var endedInQuotes = false
+        var error: Error?
+    }
+
+    func read(
+        importer: LedgerCSVImporter, header: LedgerHeader.Info, sourceID: String, file: String, into _: NormalizeSink, counts c: inout ImportCounts,
+        statedTotals: inout [(line: Int, amount: Ore?)]
+    ) throws {
+        let p = importer.profile
+        let path = self.path, blocks = self.blocks
+        // 1. Line feeds per block, on every core; a bare CR sends the file to one reader.
+        final class Counts: @unchecked Sendable { var lf: [Int]; var bareCR: [Bool]; var error: Error?
+            init(_ n: Int) { lf = [Int](repeating: 0, count: n); bareCR = [Bool](repeating: false, count: n) } }
+        let lineCounts = Counts(blocks.count)
+        let lock = NSLock()
+        DispatchQueue.concurrentPerform(iterations: blocks.count) { i in
+            do {
+                let (lf, cr) = try LedgerBlocks.lineFeeds(path: path, range: blocks[i])
+                lock.lock(); lineCounts.lf[i] = lf; lineCounts.bareCR[i] = cr; lock.unlock()
+            } catch {
+                lock.lock(); lineCounts.error = lineCounts.error ?? error; lock.unlock()
+            }
+        }
+        if let e = lineCounts.error { throw e }
+        var firstLines: [Int] = []
+        var line = firstLine
+        for i in blocks.indices { firstLines.append(line); line += lineCounts.lf[i] }
+        var sequentialFrom = lineCounts.bareCR.firstIndex(of: true) ?? blocks.count
+        let blockLines = firstLines
+
+        // 2. The blocks, a wave at a time (two per core), appended in order. A block is read as
+        // if it started a record; that holds when the block before it ended outside quotes.
+        @Sendable func readBlock(_ range: Range<Int>, firstLine: Int, into o: Outcome) throws {
+            let r = try CSVReader(path: path, delimiter: p.delimiter, range: range, firstLine: firstLine)
+            try importer.readRows(r, header: header, sourceID: sourceID, file: file, into: o.sink, counts: &o.counts, statedTotals: &o.statedTotals)
+            o.sink.finish()
+            o.endedInQuotes = r.endedInQuotes
+        }
+        func append(_ o: Outcome) throws {
+            try sink.append(o.sink)
+            c.add(o.counts)
+            statedTotals += o.statedTotals
+            LedgerBlocks.blocksAppended += 1
+        }
+        let wave = 2 * ProcessInfo.processInfo.activeProcessorCount
+        var next = 0
+        while next < sequentialFrom {
+            let ids = Array(next..<min(sequentialFrom, next + wave))
+            let outcomes = ids.map { _ in Outcome() }
+            DispatchQueue.concurrentPerform(iterations: ids.count) { k in
+                do { try readBlock(blocks[ids[k]], firstLine: blockLines[ids[k]], into: outcomes[k]) } catch { outcomes[k].error = error }
+            }
+            for (k, i) in ids.enumerated() where i >= next {
+                let o = outcomes[k]
+                if let e = o.error { throw e }
+                next = i + 1
+                guard o.endedInQuotes && i + 1 < blocks.count else { try append(o); continue }
+                // The edge after block i fell inside a quoted field: read block i on with the
+                // blocks after it, one reader, until a read ends outside quotes.
+                var j = i + 1
+                while true {
+                    if j >= sequentialFrom { j = blocks.count - 1 }
+                    let span = Outcome()
+                    try readBlock(blocks[i].lowerBound..<blocks[j].upperBound, firstLine: blockLines[i], into: span)
+                    if span.endedInQuotes && j < blocks.count - 1 { j += 1; continue }
+                    try append(span)
+                    break
+                }
+                next = j + 1
+                if j == blocks.count - 1 { sequentialFrom = blocks.count }
+                LedgerBlocks.spansReread += 1
+            }
+        }
+        if sequentialFrom < blocks.count {
+            LedgerBlocks.handedToOneReader += 1
+            let r = try CSVReader(
+                path: path, delimiter: p.delimiter, range: blocks[sequentialFrom].lowerBound..<blocks.last!.upperBound,
+                firstLine: blockLines[sequentialFrom])
+            try importer.readRows(r, header: header, sourceID: sourceID, file: file, into: sink, counts: &c, statedTotals: &statedTotals)
+        }
+    }
+}
