@@ -119,14 +119,30 @@ final class LedgerBlocksTests: XCTestCase {
             $0.replacingOccurrences(of: TestPaths.fixture("small") + "/ledger-2021.csv", with: path)
                 .replacingOccurrences(of: "reject_limit_percent: \"50\"", with: "reject_limit_percent: \"100\"")
         }
-        LedgerBlocks.enabled = blocks
-        LedgerBlocks.blockSize = 300
-        LedgerBlocks.minimumFile = 0
-        defer { LedgerBlocks.enabled = true; LedgerBlocks.blockSize = 8 << 20; LedgerBlocks.minimumFile = 24 << 20 }
-        try runPipeline(pipeline, runDir: dir + "/run")
+        return try LedgerBlocksTests.withBlocks(blocks, normalizeBlock: 300, reconcileBlock: 500) {
+            try runPipeline(pipeline, runDir: dir + "/run")
+            return try LedgerBlocksTests.files(dir + "/run", stages: ["02-normalize", "03-reconcile"])
+        }
+    }
+
+    /// Runs `body` with blocks on (of the given sizes, for files of any size) or off.
+    static func withBlocks<T>(_ on: Bool, normalizeBlock: Int, reconcileBlock: Int, _ body: () throws -> T) rethrows -> T {
+        LedgerBlocks.enabled = on; LedgerBlocks.blockSize = normalizeBlock; LedgerBlocks.minimumFile = 0
+        LedgerGroups.enabled = on; LedgerGroups.blockSize = reconcileBlock; LedgerGroups.minimumFile = 0
+        defer {
+            LedgerBlocks.enabled = true; LedgerBlocks.blockSize = 2 << 20; LedgerBlocks.minimumFile = 24 << 20
+            LedgerGroups.enabled = true; LedgerGroups.blockSize = 8 << 20; LedgerGroups.minimumFile = 24 << 20
+        }
+        return try body()
+    }
+
+    /// The files a run wrote in these stages (timings aside), by stage/name.
+    static func files(_ run: String, stages: [String]) throws -> [String: Data] {
         var out: [String: Data] = [:]
-        for f in filesBelow(dir + "/run/02-normalize") where f != "timings.json" {
-            out[f] = try Data(contentsOf: URL(fileURLWithPath: dir + "/run/02-normalize/" + f))
+        for stage in stages {
+            for f in filesBelow(run + "/" + stage) where f != "timings.json" {
+                out[stage + "/" + f] = try Data(contentsOf: URL(fileURLWithPath: run + "/" + stage + "/" + f))
+            }
         }
         return out
     }
@@ -139,9 +155,9 @@ final class LedgerBlocksTests: XCTestCase {
         XCTAssertEqual(many.keys.sorted(), one.keys.sorted(), label)
         XCTAssertFalse(one.isEmpty, label)
         // Mostly postings, with voucher runs of several rows (so runs cross block edges).
-        let ledgerRows = String(decoding: one["ledger.csv"] ?? Data(), as: UTF8.self).split(separator: "\n").count
+        let ledgerRows = String(decoding: one["02-normalize/ledger.csv"] ?? Data(), as: UTF8.self).split(separator: "\n").count
         XCTAssertGreaterThan(ledgerRows, 1000, label)
-        let longRuns = String(decoding: one["voucher_totals.csv"] ?? Data(), as: UTF8.self).split(separator: "\n").dropFirst()
+        let longRuns = String(decoding: one["02-normalize/voucher_totals.csv"] ?? Data(), as: UTF8.self).split(separator: "\n").dropFirst()
             .filter { ($0.split(separator: ";").dropFirst(3).first.flatMap { Int($0) } ?? 0) > 1 }.count
         XCTAssertGreaterThan(longRuns, 200, label)
         for (name, data) in one { XCTAssertEqual(many[name], data, "\(label): \(name) differs between blocks and one reader") }
@@ -162,5 +178,27 @@ final class LedgerBlocksTests: XCTestCase {
         try assertSame(LedgerBlocksTests.ledger(rows: 1500, bareCRAt: 900), "bare-cr")
         XCTAssertGreaterThan(LedgerBlocks.blocksAppended - appended, 50, "blocks before the CR")
         XCTAssertEqual(LedgerBlocks.handedToOneReader - handed, 1, "the rest after it")
+    }
+
+    /// Reconcile reads ledger.csv in blocks too: on the sample run, with invoice references in
+    /// the texts, every reconcile output is the one reader's.
+    func testReconcileInBlocksOnTheSample() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let pipeline = try SampleTablesTests.samplePipelineCopy(in: dir)
+        func run(_ blocks: Bool) throws -> [String: Data] {
+            try? FileManager.default.removeItem(atPath: dir + "/run")
+            return try LedgerBlocksTests.withBlocks(blocks, normalizeBlock: 4096, reconcileBlock: 4096) {
+                try runPipeline(pipeline, runDir: dir + "/run", asOf: "2022-12")
+                return try LedgerBlocksTests.files(dir + "/run", stages: ["02-normalize", "03-reconcile"])
+            }
+        }
+        let one = try run(false)
+        let read = LedgerGroups.blocksRead
+        let many = try run(true)
+        XCTAssertGreaterThan(LedgerGroups.blocksRead - read, 100)
+        XCTAssertEqual(many.keys.sorted(), one.keys.sorted())
+        for (name, data) in one { XCTAssertEqual(many[name], data, "\(name) differs between blocks and one reader") }
+        let matching = String(decoding: one["03-reconcile/invoice_matching.csv"] ?? Data(), as: UTF8.self)
+        XCTAssertGreaterThan(matching.components(separatedBy: ";matched;").count, 100, "invoice texts were read")
     }
 }

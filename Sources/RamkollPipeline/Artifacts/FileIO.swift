@@ -154,6 +154,12 @@ public final class TableWriter: @unchecked Sendable {
         buf = .allocate(capacity: capacity)
     }
 
+    /// Empties an in-memory writer for reuse (its buffer is kept).
+    public func reset() {
+        precondition(fd < 0, "only an in-memory writer is reset")
+        count = 0; rows = 0; fieldsInRow = 0
+    }
+
     /// Appends the rows another (in-memory) writer holds.
     public func appendRows(of other: TableWriter) throws {
         append(UnsafeBufferPointer(start: other.buf, count: other.count))

@@ -63,6 +63,12 @@ final class LedgerBlockSink: NormalizeSink {
     /// The block's last run, when it is not also its first; call once, after the last row.
     var lastRun: LedgerBooks.Run? { firstRun == nil ? nil : (books.open.rows > 0 ? books.open : nil) }
 
+    /// Empties the sink for the next block (buffers kept).
+    func reset() {
+        ledger.reset(); rejects.reset(); warnings.reset(); vouchers.reset()
+        books = LedgerBooks(); firstRun = nil; middleRows = 0; middleAmount = .zero
+    }
+
     /// Ends the block: with a single run, that run is the first.
     func finish() {
         if firstRun == nil && books.open.rows > 0 { firstRun = books.open; books.open.rows = 0 }
@@ -108,7 +114,7 @@ final class LedgerBlockSink: NormalizeSink {
 /// end, which the count would miss, sends the rest of the file to one reader.
 struct LedgerBlocks {
     /// Tests make blocks tiny to put edges everywhere.
-    nonisolated(unsafe) static var blockSize = 8 << 20
+    nonisolated(unsafe) static var blockSize = 2 << 20
     /// Files smaller than this are read by one reader (workers would not pay).
     nonisolated(unsafe) static var minimumFile = 24 << 20
     nonisolated(unsafe) static var enabled = true
@@ -132,10 +138,17 @@ struct LedgerBlocks {
         defer { try? fh.close() }
         // The byte before the first row must be a line feed (else the count would be off by one).
         guard (try? fh.seek(toOffset: UInt64(start - 1))) != nil, let before = try? fh.read(upToCount: 1), before.first == 0x0A else { return nil }
+        guard let blocks = LedgerBlocks.split(fh, from: start, size: size, blockSize: LedgerBlocks.blockSize) else { return nil }
+        self.path = path; self.sink = sink; self.start = start; self.firstLine = reader.upcomingLine; self.blocks = blocks
+    }
+
+    /// Block edges for bytes `start..<size` of a file: about `blockSize` apart, each just after a
+    /// line feed. Nil if the file cannot be read.
+    static func split(_ fh: FileHandle, from start: Int, size: Int, blockSize: Int) -> [Range<Int>]? {
         var blocks: [Range<Int>] = []
         var lo = start
         while lo < size {
-            var hi = min(size, lo + LedgerBlocks.blockSize)
+            var hi = min(size, lo + blockSize)
             if hi < size {
                 // Move the edge to just after the next line feed.
                 var found = false
@@ -152,7 +165,7 @@ struct LedgerBlocks {
             blocks.append(lo..<hi)
             lo = hi
         }
-        self.path = path; self.sink = sink; self.start = start; self.firstLine = reader.upcomingLine; self.blocks = blocks
+        return blocks
     }
 
     /// Line feeds in a block, and whether it holds a CR not followed by a line feed.
@@ -194,13 +207,33 @@ struct LedgerBlocks {
         return (lf, bareCR)
     }
 
-    /// One block's outcome: what the worker read, and whether it ended outside a quoted field.
+    /// One block's outcome: what a worker read, and whether it ended outside a quoted field.
+    /// A slot is reused block after block (its buffers stay allocated).
     final class Outcome: @unchecked Sendable {
-        var sink = LedgerBlockSink()
+        let sink = LedgerBlockSink()
         var counts = ImportCounts()
         var statedTotals: [(line: Int, amount: Ore?)] = []
         var endedInQuotes = false
         var error: Error?
+        /// Signalled when the block is read.
+        let ready = DispatchSemaphore(value: 0)
+        /// Slot k of n serves blocks k, k + n, k + 2n, … in turn: block `turn * n + k` may fill it
+        /// once the block before it in this slot has been appended.
+        private let condition = NSCondition()
+        private var turn = 0, isFree = true
+        func claim(turn wanted: Int) {
+            condition.lock()
+            while !(isFree && turn == wanted) { condition.wait() }
+            isFree = false
+            condition.unlock()
+        }
+        func release() {
+            condition.lock()
+            isFree = true; turn += 1
+            condition.broadcast()
+            condition.unlock()
+        }
+        func reset() { sink.reset(); counts = ImportCounts(); statedTotals = []; endedInQuotes = false; error = nil }
     }
 
     func read(
@@ -209,9 +242,11 @@ struct LedgerBlocks {
     ) throws {
         let p = importer.profile
         let path = self.path, blocks = self.blocks
-        // 1. Line feeds per block, on every core; a bare CR sends the file to one reader.
-        final class Counts: @unchecked Sendable { var lf: [Int]; var bareCR: [Bool]; var error: Error?
-            init(_ n: Int) { lf = [Int](repeating: 0, count: n); bareCR = [Bool](repeating: false, count: n) } }
+        // 1. Line feeds per block, on every core; a bare CR sends the file from there to one reader.
+        final class Counts: @unchecked Sendable {
+            var lf: [Int], bareCR: [Bool], error: Error?
+            init(_ n: Int) { lf = [Int](repeating: 0, count: n); bareCR = [Bool](repeating: false, count: n) }
+        }
         let lineCounts = Counts(blocks.count)
         let lock = NSLock()
         DispatchQueue.concurrentPerform(iterations: blocks.count) { i in
@@ -226,51 +261,89 @@ struct LedgerBlocks {
         var firstLines: [Int] = []
         var line = firstLine
         for i in blocks.indices { firstLines.append(line); line += lineCounts.lf[i] }
-        var sequentialFrom = lineCounts.bareCR.firstIndex(of: true) ?? blocks.count
         let blockLines = firstLines
+        let parallelEnd = lineCounts.bareCR.firstIndex(of: true) ?? blocks.count
 
-        // 2. The blocks, a wave at a time (two per core), appended in order. A block is read as
-        // if it started a record; that holds when the block before it ended outside quotes.
         @Sendable func readBlock(_ range: Range<Int>, firstLine: Int, into o: Outcome) throws {
             let r = try CSVReader(path: path, delimiter: p.delimiter, range: range, firstLine: firstLine)
             try importer.readRows(r, header: header, sourceID: sourceID, file: file, into: o.sink, counts: &o.counts, statedTotals: &o.statedTotals)
             o.sink.finish()
             o.endedInQuotes = r.endedInQuotes
         }
+
+        // 2. Workers take blocks in order into a ring of slots; this thread appends them in order
+        // and frees their slots. Memory: the slots, whatever the file's size.
+        let workers = ProcessInfo.processInfo.activeProcessorCount
+        let slots = (0..<(2 * workers)).map { _ in Outcome() }
+        final class Cursor: @unchecked Sendable {
+            var next = 0, stop = false
+            let lock = NSLock()
+            func take(below end: Int) -> Int? {
+                lock.lock(); defer { lock.unlock() }
+                guard !stop, next < end else { return nil }
+                next += 1
+                return next - 1
+            }
+            func halt() { lock.lock(); stop = true; lock.unlock() }
+            /// After `halt()`: how many blocks were taken (all of them will be done).
+            var taken: Int { lock.lock(); defer { lock.unlock() }; return next }
+        }
+        let cursor = Cursor()
+        let group = DispatchGroup()
+        for _ in 0..<workers {
+            DispatchQueue.global().async(group: group) {
+                while let i = cursor.take(below: parallelEnd) {
+                    let o = slots[i % slots.count]
+                    o.claim(turn: i / slots.count)
+                    o.reset()
+                    do { try readBlock(blocks[i], firstLine: blockLines[i], into: o) } catch { o.error = error }
+                    o.ready.signal()
+                }
+            }
+        }
+        var failure: Error?
+        var skipThrough = -1  // blocks already read as part of a mended span
+        var sequentialFrom = parallelEnd
+        var halted = false
+        for i in 0..<parallelEnd {
+            if halted && i >= cursor.taken { break }  // nothing taken beyond here
+            let o = slots[i % slots.count]
+            o.ready.wait()
+            defer { o.release() }
+            if failure != nil || i <= skipThrough || i >= sequentialFrom { continue }
+            if let e = o.error { failure = e; cursor.halt(); halted = true; continue }
+            do {
+                if o.endedInQuotes && i + 1 < blocks.count {
+                    // The edge after block i fell inside a quoted field: read block i on into the
+                    // blocks after it with one reader, until a read ends outside quotes.
+                    var j = i + 1
+                    let span = Outcome()
+                    while true {
+                        if j >= parallelEnd { j = blocks.count - 1 }
+                        span.reset()
+                        try readBlock(blocks[i].lowerBound..<blocks[j].upperBound, firstLine: blockLines[i], into: span)
+                        if span.endedInQuotes && j < blocks.count - 1 { j += 1; continue }
+                        break
+                    }
+                    try append(span)
+                    skipThrough = j
+                    if j == blocks.count - 1 { sequentialFrom = blocks.count; cursor.halt(); halted = true }
+                    LedgerBlocks.spansReread += 1
+                } else {
+                    try append(o)
+                }
+            } catch {
+                failure = error; cursor.halt(); halted = true
+            }
+        }
+        group.wait()
+        if let failure { throw failure }
+
         func append(_ o: Outcome) throws {
             try sink.append(o.sink)
             c.add(o.counts)
             statedTotals += o.statedTotals
             LedgerBlocks.blocksAppended += 1
-        }
-        let wave = 2 * ProcessInfo.processInfo.activeProcessorCount
-        var next = 0
-        while next < sequentialFrom {
-            let ids = Array(next..<min(sequentialFrom, next + wave))
-            let outcomes = ids.map { _ in Outcome() }
-            DispatchQueue.concurrentPerform(iterations: ids.count) { k in
-                do { try readBlock(blocks[ids[k]], firstLine: blockLines[ids[k]], into: outcomes[k]) } catch { outcomes[k].error = error }
-            }
-            for (k, i) in ids.enumerated() where i >= next {
-                let o = outcomes[k]
-                if let e = o.error { throw e }
-                next = i + 1
-                guard o.endedInQuotes && i + 1 < blocks.count else { try append(o); continue }
-                // The edge after block i fell inside a quoted field: read block i on with the
-                // blocks after it, one reader, until a read ends outside quotes.
-                var j = i + 1
-                while true {
-                    if j >= sequentialFrom { j = blocks.count - 1 }
-                    let span = Outcome()
-                    try readBlock(blocks[i].lowerBound..<blocks[j].upperBound, firstLine: blockLines[i], into: span)
-                    if span.endedInQuotes && j < blocks.count - 1 { j += 1; continue }
-                    try append(span)
-                    break
-                }
-                next = j + 1
-                if j == blocks.count - 1 { sequentialFrom = blocks.count }
-                LedgerBlocks.spansReread += 1
-            }
         }
         if sequentialFrom < blocks.count {
             LedgerBlocks.handedToOneReader += 1

@@ -28,7 +28,21 @@ public struct IngestStage: Stage {
                     "source \(s.id): \(s.displayPath) does not exist"
                         + (s.inboxPattern != nil ? " yet; no export for it has come through the inbox (ramkoll inbox)" : ""))
             }
-            let (hex, bytes) = try FileIO.sha256(ofFile: s.path)
+            // A ledger CSV's whole-file encoding check runs beside the hash (two passes over the
+            // file, one per core); its finding is used only if the file is read.
+            var encodingProblem: Result<(line: Int, message: String)?, Error> = .success(nil)
+            let (hex, bytes): (String, Int64)
+            if case .ledgerCSV(let p) = s.profile {
+                let check = EncodingCheckTask(path: s.path, encoding: p.encoding)
+                let group = DispatchGroup()
+                DispatchQueue.global().async(group: group) { check.run() }
+                let hashed = Result { try FileIO.sha256(ofFile: s.path) }
+                group.wait()
+                encodingProblem = check.result
+                (hex, bytes) = try hashed.get()
+            } else {
+                (hex, bytes) = try FileIO.sha256(ofFile: s.path)
+            }
             let seenKey = hex + " " + s.profile.kind
             if let other = seen[seenKey] {
                 // The same bytes twice (a file dropped in again under another name): read once.
@@ -43,7 +57,7 @@ public struct IngestStage: Stage {
             var encoding = "", bom = ""
             switch s.profile {
             case .ledgerCSV(let p):
-                if let (line, message) = try EncodingCheck.problem(path: s.path, encoding: p.encoding) {
+                if let (line, message) = try encodingProblem.get() {
                     throw RamkollError(.data, "\(s.displayPath):\(line): \(message) (profile \(p.file))")
                 }
                 let info = try LedgerHeader.check(path: s.path, display: s.displayPath, profile: p)
@@ -98,6 +112,15 @@ public struct IngestStage: Stage {
             summary: ["ingest: \(cfg.sources.count) sources and \(cfg.budgets.count) budget files fingerprinted (\(totalBytes) bytes)"]
                 + notes.map { "ingest: " + $0 })
     }
+}
+
+/// The whole-file encoding check of one file, run on another thread.
+final class EncodingCheckTask: @unchecked Sendable {
+    let path: String, encoding: TextEncoding
+    /// Set by `run()`; read after waiting for it.
+    var result: Result<(line: Int, message: String)?, Error> = .success(nil)
+    init(path: String, encoding: TextEncoding) { self.path = path; self.encoding = encoding }
+    func run() { result = Result { try EncodingCheck.problem(path: path, encoding: encoding) } }
 }
 
 /// Reads a ledger file's header line and maps the profile's columns to positions.
