@@ -4,6 +4,25 @@
     import Darwin
 #endif
 
+/// A read buffer that readers of one block after another can share (so that the blocks of a
+/// big file do not each allocate and free megabytes).
+public final class ReadBuffer: @unchecked Sendable {
+    public private(set) var base: UnsafeMutablePointer<UInt8>
+    public private(set) var capacity: Int
+    public init(capacity: Int = 2 << 20) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+    /// Replaces the buffer by a bigger one holding its first `keep` bytes.
+    func grow(to n: Int, keep: Int) {
+        let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
+        bigger.update(from: base, count: keep)
+        base.deallocate()
+        base = bigger; capacity = n
+    }
+    deinit { base.deallocate() }
+}
+
 /// A streaming, byte-level CSV reader (RFC 4180 with a configurable delimiter).
 ///
 /// - Reads the file in 1 MiB chunks with `read(2)` into one buffer; memory does not grow with the
@@ -32,6 +51,7 @@ public final class CSVReader {
 
     private let fd: Int32
     /// The read buffer: bytes [pos, end) are read and not yet parsed.
+    private let storage: ReadBuffer
     private var buf: UnsafeMutablePointer<UInt8>
     private var capacity: Int
     private let chunkSize: Int
@@ -55,7 +75,9 @@ public final class CSVReader {
 
     /// Reads the whole file; with `range`, only those bytes, as if they were the file, numbering
     /// lines from `firstLine` (a block of a file split at line ends; no byte order mark expected).
-    public init(path: String, delimiter: UInt8, chunkSize: Int = 1 << 20, range: Range<Int>? = nil, firstLine: Int = 1) throws {
+    public init(
+        path: String, delimiter: UInt8, chunkSize: Int = 1 << 20, range: Range<Int>? = nil, firstLine: Int = 1, buffer: ReadBuffer? = nil
+    ) throws {
         self.path = path
         self.delimiter = delimiter
         let fd = open(path, O_RDONLY)
@@ -74,15 +96,17 @@ public final class CSVReader {
         }
         nextLine = firstLine
         self.chunkSize = max(chunkSize, 1)
-        capacity = max(self.chunkSize * 2, 8)
-        buf = .allocate(capacity: capacity)
+        storage = buffer ?? ReadBuffer(capacity: max(self.chunkSize * 2, 8))
+        if storage.capacity < max(self.chunkSize * 2, 8) { storage.grow(to: max(self.chunkSize * 2, 8), keep: 0) }
+        buf = storage.base
+        capacity = storage.capacity
         starts = .allocate(capacity: fieldCapacity)
         ends = .allocate(capacity: fieldCapacity)
     }
 
     deinit {
         close(fd)
-        buf.deallocate(); starts.deallocate(); ends.deallocate()
+        starts.deallocate(); ends.deallocate()  // the read buffer is the storage's
     }
 
     /// The line the next record starts on.
@@ -112,10 +136,8 @@ public final class CSVReader {
         if keep > 0 && kept > 0 { memmove(buf, buf + keep, kept) }
         if kept + chunkSize > capacity {
             // One record longer than the buffer: grow it.
-            let bigger = UnsafeMutablePointer<UInt8>.allocate(capacity: (kept + chunkSize) * 2)
-            bigger.update(from: buf, count: kept)
-            buf.deallocate()
-            buf = bigger; capacity = (kept + chunkSize) * 2
+            storage.grow(to: (kept + chunkSize) * 2, keep: kept)
+            buf = storage.base; capacity = storage.capacity
         }
         let n = remaining == 0 ? 0 : read(fd, buf + kept, min(capacity - kept, remaining))
         if n > 0 && remaining != Int.max { remaining -= n }

@@ -127,11 +127,12 @@ final class LedgerBlocksTests: XCTestCase {
 
     /// Runs `body` with blocks on (of the given sizes, for files of any size) or off.
     static func withBlocks<T>(_ on: Bool, normalizeBlock: Int, reconcileBlock: Int, _ body: () throws -> T) rethrows -> T {
+        let saved = (LedgerBlocks.blockSize, LedgerBlocks.minimumFile, LedgerGroups.blockSize, LedgerGroups.minimumFile)
         LedgerBlocks.enabled = on; LedgerBlocks.blockSize = normalizeBlock; LedgerBlocks.minimumFile = 0
         LedgerGroups.enabled = on; LedgerGroups.blockSize = reconcileBlock; LedgerGroups.minimumFile = 0
         defer {
-            LedgerBlocks.enabled = true; LedgerBlocks.blockSize = 2 << 20; LedgerBlocks.minimumFile = 24 << 20
-            LedgerGroups.enabled = true; LedgerGroups.blockSize = 8 << 20; LedgerGroups.minimumFile = 24 << 20
+            LedgerBlocks.enabled = true; LedgerGroups.enabled = true
+            (LedgerBlocks.blockSize, LedgerBlocks.minimumFile, LedgerGroups.blockSize, LedgerGroups.minimumFile) = saved
         }
         return try body()
     }

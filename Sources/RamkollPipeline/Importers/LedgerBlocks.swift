@@ -114,7 +114,7 @@ final class LedgerBlockSink: NormalizeSink {
 /// end, which the count would miss, sends the rest of the file to one reader.
 struct LedgerBlocks {
     /// Tests make blocks tiny to put edges everywhere.
-    nonisolated(unsafe) static var blockSize = 2 << 20
+    nonisolated(unsafe) static var blockSize = 1 << 20
     /// Files smaller than this are read by one reader (workers would not pay).
     nonisolated(unsafe) static var minimumFile = 24 << 20
     nonisolated(unsafe) static var enabled = true
@@ -211,6 +211,8 @@ struct LedgerBlocks {
     /// A slot is reused block after block (its buffers stay allocated).
     final class Outcome: @unchecked Sendable {
         let sink = LedgerBlockSink()
+        /// The slot's read buffer, reused block after block.
+        let buffer = ReadBuffer()
         var counts = ImportCounts()
         var statedTotals: [(line: Int, amount: Ore?)] = []
         var endedInQuotes = false
@@ -265,7 +267,7 @@ struct LedgerBlocks {
         let parallelEnd = lineCounts.bareCR.firstIndex(of: true) ?? blocks.count
 
         @Sendable func readBlock(_ range: Range<Int>, firstLine: Int, into o: Outcome) throws {
-            let r = try CSVReader(path: path, delimiter: p.delimiter, range: range, firstLine: firstLine)
+            let r = try CSVReader(path: path, delimiter: p.delimiter, range: range, firstLine: firstLine, buffer: o.buffer)
             try importer.readRows(r, header: header, sourceID: sourceID, file: file, into: o.sink, counts: &o.counts, statedTotals: &o.statedTotals)
             o.sink.finish()
             o.endedInQuotes = r.endedInQuotes

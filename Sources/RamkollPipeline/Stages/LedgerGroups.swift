@@ -75,6 +75,7 @@ struct LedgerGroups {
         let asker = Asker(wantsText)
         let partials = blocks.map { _ in Partial() }
         let workers = ProcessInfo.processInfo.activeProcessorCount
+        let buffers = (0..<(2 * workers)).map { _ in ReadBuffer() }  // one per place in a wave, reused
         // Blocks are read a wave at a time so that memory stays bounded; each wave is joined in order.
         var out = LedgerGroups()
         var table = ByteKeyTable()
@@ -86,7 +87,7 @@ struct LedgerGroups {
             DispatchQueue.concurrentPerform(iterations: ids.count) { k in
                 let p = partials[ids[k]]
                 do {
-                    let r = try CSVReader(path: path, delimiter: UInt8(ascii: ";"), range: blocks[ids[k]])
+                    let r = try CSVReader(path: path, delimiter: UInt8(ascii: ";"), range: blocks[ids[k]], buffer: buffers[k])
                     try scan(r, path: path, columns: columns, into: p, wantsText: { asker($0) }, text: nil)
                     p.endedInQuotes = r.endedInQuotes
                 } catch {
