@@ -248,14 +248,17 @@ final class StageTests: XCTestCase {
     func testAStageRefusesAnInputThatChangedAfterItWasWritten() throws {
         let run = try TestPaths.temporaryDirectory()
         try runPipeline(pipeline, runDir: run)
-        let ledger = run + "/02-normalize/ledger.csv"
-        var text = try String(contentsOfFile: ledger, encoding: .utf8)
-        text = text.replacingOccurrences(of: ";1200000;", with: ";1300000;")
-        try text.write(toFile: ledger, atomically: true, encoding: .utf8)
+        // Reconcile reads the ledger as normalize summed it: a hand-edited amount there is refused.
+        let groups = run + "/02-normalize/ledger_groups.csv"
+        var lines = try String(contentsOfFile: groups, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var fields = lines[1].split(separator: ";", omittingEmptySubsequences: false).map(String.init)
+        fields[8] = String(Int64(fields[8])! + 100_000)
+        lines[1] = fields.joined(separator: ";")
+        try lines.joined(separator: "\n").write(toFile: groups, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try runPipeline(pipeline, runDir: run, selection: .only(.reconcile))) { e in
             let err = e as! RamkollError
             XCTAssertEqual(err.kind, .input)
-            XCTAssertTrue(err.message.hasPrefix(run + "/02-normalize/ledger.csv changed after the normalize stage wrote it"), err.message)
+            XCTAssertTrue(err.message.hasPrefix(run + "/02-normalize/ledger_groups.csv changed after the normalize stage wrote it"), err.message)
             XCTAssertTrue(err.message.hasSuffix("rerun from normalize"), err.message)
         }
     }

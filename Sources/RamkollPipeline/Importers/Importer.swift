@@ -29,9 +29,7 @@ public protocol NormalizeSink: AnyObject {
     func ledger(_ e: LedgerEntry, sourceID: String) throws
     /// The byte-level path for a plain ledger row: the sink keeps its books (voucher runs,
     /// periods) and `fields` appends the row's fields to ledger.csv's writer, in its column order.
-    func ledgerRow(
-        sourceID: String, voucher: UnsafeBufferPointer<UInt8>, line: Int, period: Period, amount: Ore, fields: (TableWriter) throws -> Void
-    ) throws
+    func ledgerRow(_ row: LedgerRowFacts, fields: (TableWriter) throws -> Void) throws
     func placement(_ p: Placement, sourceID: String) throws
     func decision(_ d: Decision, sourceID: String) throws
     func payment(_ p: AssistancePayment, sourceID: String) throws
@@ -41,6 +39,13 @@ public protocol NormalizeSink: AnyObject {
     /// Something an auditor should see that does not reject a row (an unbalanced voucher kept
     /// by choice, a control identity that does not hold in the source).
     func warning(sourceID: String, at: SourceRef, message: String) throws
+}
+
+/// What the sink's books need of a ledger row on the byte-level path (views valid for the call).
+public struct LedgerRowFacts {
+    public let sourceID: String, file: String, line: Int, period: Period, amount: Ore
+    public let voucher: UnsafeBufferPointer<UInt8>, account: UnsafeBufferPointer<UInt8>, ansvar: UnsafeBufferPointer<UInt8>
+    public let text: UnsafeBufferPointer<UInt8>
 }
 
 /// A source system's reader: given a source and its profile, stream rows into the sink.

@@ -18,6 +18,68 @@ struct LedgerBooks {
     var periods: [String: Set<Period>] = [:]
     private var lastPeriod: (source: String, period: Period)?
 
+    /// ledger.csv summed by source × period × account × ansvar × invoice reference (placement
+    /// and month, on placement accounts): ledger_groups.csv, what reconcile reads. Groups in the
+    /// order they first appear; memory grows with the groups, not with the rows.
+    struct Group {
+        let source: String, file: String, period: Period, account: String, ansvar: String, placement: String, month: Period?
+        let firstLine: Int
+        var rows: Int64 = 0, amount = Ore.zero
+    }
+    private(set) var groups: [Group] = []
+    private var groupTable = ByteKeyTable()
+    private var key: [UInt8] = []
+    var rows: Int64 = 0, amount = Ore.zero
+
+    /// Adds a row to its group.
+    mutating func group(
+        sourceID: String, file: String, period: Period, account: UnsafeBufferPointer<UInt8>, ansvar: UnsafeBufferPointer<UInt8>,
+        reference: InvoiceMatching.Key?, line: Int, amount a: Ore
+    ) {
+        rows += 1; amount += a
+        makeKey(sourceID: sourceID, period: period, account: account, ansvar: ansvar, reference: reference)
+        let g = slot {
+            Group(
+                source: sourceID, file: file, period: period, account: String(decoding: account, as: UTF8.self),
+                ansvar: String(decoding: ansvar, as: UTF8.self), placement: reference?.placement ?? "", month: reference?.month, firstLine: line)
+        }
+        groups[g].rows += 1
+        groups[g].amount += a
+    }
+
+    /// Adds another set of groups (a later block of the file), keeping first-appearance order.
+    mutating func absorbGroups(of other: LedgerBooks) {
+        for g in other.groups {
+            var account = g.account, ansvar = g.ansvar
+            let reference = g.month.map { InvoiceMatching.Key(placement: g.placement, month: $0) }
+            account.withUTF8 { a in ansvar.withUTF8 { s in makeKey(sourceID: g.source, period: g.period, account: a, ansvar: s, reference: reference) } }
+            let i = slot { var empty = g; empty.rows = 0; empty.amount = .zero; return empty }
+            groups[i].rows += g.rows; groups[i].amount += g.amount
+            rows += g.rows; amount += g.amount
+        }
+    }
+
+    private mutating func makeKey(
+        sourceID: String, period: Period, account: UnsafeBufferPointer<UInt8>, ansvar: UnsafeBufferPointer<UInt8>, reference: InvoiceMatching.Key?
+    ) {
+        key.removeAll(keepingCapacity: true)
+        key.append(contentsOf: sourceID.utf8); key.append(0)
+        withUnsafeBytes(of: Int32(period.year * 12 + period.month)) { key.append(contentsOf: $0) }
+        key.append(contentsOf: account); key.append(0x3B)
+        key.append(contentsOf: ansvar)
+        if let reference {
+            key.append(0x3B); key.append(contentsOf: reference.placement.utf8); key.append(0x3B)
+            withUnsafeBytes(of: Int32(reference.month.year * 12 + reference.month.month)) { key.append(contentsOf: $0) }
+        }
+    }
+
+    /// The group of `key`, made with `make` when it is new.
+    private mutating func slot(_ make: () -> Group) -> Int {
+        let (g, inserted) = key.withUnsafeBufferPointer { groupTable.index(of: $0) }
+        if inserted { groups.append(make()) }
+        return g
+    }
+
     /// Counts a row; when it starts a new run, `completed` gets the run it ends first.
     mutating func track(
         sourceID: String, voucher: UnsafeBufferPointer<UInt8>, line: Int, period: Period, amount: Ore, completed: (Run) throws -> Void
@@ -42,11 +104,12 @@ struct LedgerBooks {
         open.firstLine = line; open.rows = 1; open.amount = amount
     }
 
-    /// Adds a block's row counts and periods (its runs are joined separately).
+    /// Adds a block's row counts, periods and groups (its runs are joined separately).
     mutating func absorbCounts(of other: LedgerBooks) {
         rowsWithVoucher += other.rowsWithVoucher; amountWithVoucher += other.amountWithVoucher
         for (s, ps) in other.periods { periods[s, default: []].formUnion(ps) }
         lastPeriod = nil
+        absorbGroups(of: other)
     }
 }
 
@@ -82,16 +145,24 @@ final class LedgerBlockSink: NormalizeSink {
         try? vouchers.endRow()  // in memory: cannot fail
     }
 
-    func ledgerRow(
-        sourceID: String, voucher: UnsafeBufferPointer<UInt8>, line: Int, period: Period, amount: Ore, fields: (TableWriter) throws -> Void
-    ) throws {
-        books.track(sourceID: sourceID, voucher: voucher, line: line, period: period, amount: amount) { completed($0) }
+    let referencer: InvoiceReferencer
+    init(referencer: InvoiceReferencer) { self.referencer = referencer }
+
+    func ledgerRow(_ r: LedgerRowFacts, fields: (TableWriter) throws -> Void) throws {
+        books.track(sourceID: r.sourceID, voucher: r.voucher, line: r.line, period: r.period, amount: r.amount) { completed($0) }
+        books.group(
+            sourceID: r.sourceID, file: r.file, period: r.period, account: r.account, ansvar: r.ansvar,
+            reference: referencer.find(account: r.account, text: r.text, period: r.period), line: r.line, amount: r.amount)
         try fields(ledger)
         try ledger.endRow()
     }
     func ledger(_ e: LedgerEntry, sourceID: String) throws {
-        var voucher = e.voucher
-        voucher.withUTF8 { v in books.track(sourceID: sourceID, voucher: v, line: e.source.line, period: e.period, amount: e.amount) { completed($0) } }
+        LedgerRowFacts.of(e, sourceID: sourceID) { r in
+            books.track(sourceID: sourceID, voucher: r.voucher, line: r.line, period: r.period, amount: r.amount) { completed($0) }
+            books.group(
+                sourceID: sourceID, file: r.file, period: r.period, account: r.account, ansvar: r.ansvar,
+                reference: referencer.find(account: r.account, text: r.text, period: r.period), line: r.line, amount: r.amount)
+        }
         try ledger.write(NormalizeStage.ledgerFields(e, sourceID: sourceID))
     }
     func reject(sourceID: String, at: SourceRef, field: String, raw: String, reason: String) throws {
@@ -210,7 +281,8 @@ struct LedgerBlocks {
     /// One block's outcome: what a worker read, and whether it ended outside a quoted field.
     /// A slot is reused block after block (its buffers stay allocated).
     final class Outcome: @unchecked Sendable {
-        let sink = LedgerBlockSink()
+        let sink: LedgerBlockSink
+        init(referencer: InvoiceReferencer) { sink = LedgerBlockSink(referencer: referencer) }
         /// The slot's read buffer, reused block after block.
         let buffer = ReadBuffer()
         var counts = ImportCounts()
@@ -276,7 +348,7 @@ struct LedgerBlocks {
         // 2. Workers take blocks in order into a ring of slots; this thread appends them in order
         // and frees their slots. Memory: the slots, whatever the file's size.
         let workers = ProcessInfo.processInfo.activeProcessorCount
-        let slots = (0..<(2 * workers)).map { _ in Outcome() }
+        let slots = (0..<(2 * workers)).map { _ in Outcome(referencer: InvoiceReferencer(sink.referencer.settings)) }
         final class Cursor: @unchecked Sendable {
             var next = 0, stop = false
             let lock = NSLock()
@@ -319,7 +391,7 @@ struct LedgerBlocks {
                     // The edge after block i fell inside a quoted field: read block i on into the
                     // blocks after it with one reader, until a read ends outside quotes.
                     var j = i + 1
-                    let span = Outcome()
+                    let span = Outcome(referencer: sink.referencer)
                     while true {
                         if j >= parallelEnd { j = blocks.count - 1 }
                         span.reset()
@@ -354,5 +426,44 @@ struct LedgerBlocks {
                 firstLine: blockLines[sequentialFrom])
             try importer.readRows(r, header: header, sourceID: sourceID, file: file, into: sink, counts: &c, statedTotals: &statedTotals)
         }
+    }
+}
+
+extension LedgerRowFacts {
+    /// The facts of a row from the general path, for `body` (views of the entry's strings).
+    static func of<T>(_ e: LedgerEntry, sourceID: String, _ body: (LedgerRowFacts) throws -> T) rethrows -> T {
+        var voucher = e.voucher, account = e.account, ansvar = e.dimensions.ansvar, text = e.text
+        return try voucher.withUTF8 { v in
+            try account.withUTF8 { a in
+                try ansvar.withUTF8 { s in
+                    try text.withUTF8 { t in
+                        try body(
+                            LedgerRowFacts(
+                                sourceID: sourceID, file: e.source.file, line: e.source.line, period: e.period, amount: e.amount, voucher: v, account: a,
+                                ansvar: s, text: t))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Finds the invoice reference (placement and month, `case_reconciliation.invoice_reference`) in
+/// the text of a posting on a placement account; nil for other postings or without the setting.
+/// One per worker: each has its own compiled expression.
+final class InvoiceReferencer: @unchecked Sendable {
+    let settings: PipelineConfig.CaseReconciliationSettings?
+    private let accounts: [[UInt8]]
+    private let reference: InvoiceMatching.Reference?
+
+    init(_ settings: PipelineConfig.CaseReconciliationSettings?) {
+        self.settings = settings
+        accounts = (settings?.placementAccounts ?? []).map { Array($0.utf8) }
+        reference = InvoiceMatching.Reference(settings?.invoiceReference)
+    }
+
+    func find(account: UnsafeBufferPointer<UInt8>, text: UnsafeBufferPointer<UInt8>, period: Period) -> InvoiceMatching.Key? {
+        guard let reference, accounts.contains(where: { account.starts(with: $0) }) else { return nil }
+        return reference.find(String(decoding: text, as: UTF8.self), bookedIn: period)
     }
 }

@@ -133,7 +133,10 @@ final class LedgerRowFastPath {
         let line = reader.line
         let values = self.values
         func emit(text: UnsafeBufferPointer<UInt8>) throws {
-            try sink.ledgerRow(sourceID: sourceID, voucher: values[LedgerField.voucher.ordinal], line: line, period: period, amount: amount) { w in
+            let facts = LedgerRowFacts(
+                sourceID: sourceID, file: file, line: line, period: period, amount: amount, voucher: values[LedgerField.voucher.ordinal],
+                account: account, ansvar: values[LedgerField.ansvar.ordinal], text: text)
+            try sink.ledgerRow(facts) { w in
                 w.field(preformatted: sourceField); w.field(preformatted: fileField); w.field(line)
                 w.field(bytes: values[LedgerField.voucher.ordinal]); w.field(day); w.field(period)
                 w.field(bytes: account)

@@ -31,6 +31,12 @@ public struct NormalizeStage: Stage {
     ]
     static let paymentHeader = ["source", "file", "record", "line", "payment_id", "household", "ansvar", "period", "paid_date", "amount_ore"]
     static let voucherHeader = ["source", "voucher", "first_line", "rows", "amount_ore"]
+    /// ledger.csv summed (reconcile reads this, not the rows): the invoice reference is found only
+    /// on placement accounts with `case_reconciliation.invoice_reference` set; first_line is the
+    /// source line of the group's first row.
+    static let groupHeader = [
+        "source", "file", "period", "account", "ansvar", "placement", "invoice_month", "rows", "amount_ore", "first_line",
+    ]
 
     final class Sink: NormalizeSink {
         let ledgerOut: TableWriter, placementsOut: TableWriter, rejectsOut: TableWriter
@@ -53,7 +59,9 @@ public struct NormalizeStage: Stage {
             try writeRun(books.open)
             books.open.rows = 0
         }
-        init(_ dir: String) throws {
+        let referencer: InvoiceReferencer
+        init(_ dir: String, caseReconciliation: PipelineConfig.CaseReconciliationSettings?) throws {
+            referencer = InvoiceReferencer(caseReconciliation)
             vouchersOut = try TableWriter(directory: dir, name: "voucher_totals.csv", header: NormalizeStage.voucherHeader)
             decisionsOut = try TableWriter(directory: dir, name: "decisions.csv", header: NormalizeStage.decisionHeader)
             paymentsOut = try TableWriter(directory: dir, name: "payments.csv", header: NormalizeStage.paymentHeader)
@@ -64,18 +72,21 @@ public struct NormalizeStage: Stage {
             rejectsOut = try TableWriter(directory: dir, name: "rejects.csv", header: NormalizeStage.rejectHeader)
         }
 
-        func ledgerRow(
-            sourceID: String, voucher: UnsafeBufferPointer<UInt8>, line: Int, period: Period, amount: Ore, fields: (TableWriter) throws -> Void
-        ) throws {
-            try books.track(sourceID: sourceID, voucher: voucher, line: line, period: period, amount: amount) { try writeRun($0) }
+        func ledgerRow(_ r: LedgerRowFacts, fields: (TableWriter) throws -> Void) throws {
+            try books.track(sourceID: r.sourceID, voucher: r.voucher, line: r.line, period: r.period, amount: r.amount) { try writeRun($0) }
+            books.group(
+                sourceID: r.sourceID, file: r.file, period: r.period, account: r.account, ansvar: r.ansvar,
+                reference: referencer.find(account: r.account, text: r.text, period: r.period), line: r.line, amount: r.amount)
             try fields(ledgerOut)
             try ledgerOut.endRow()
         }
 
         func ledger(_ e: LedgerEntry, sourceID: String) throws {
-            var voucher = e.voucher
-            try voucher.withUTF8 { v in
-                try books.track(sourceID: sourceID, voucher: v, line: e.source.line, period: e.period, amount: e.amount) { try writeRun($0) }
+            try LedgerRowFacts.of(e, sourceID: sourceID) { r in
+                try books.track(sourceID: sourceID, voucher: r.voucher, line: r.line, period: r.period, amount: r.amount) { try writeRun($0) }
+                books.group(
+                    sourceID: sourceID, file: r.file, period: r.period, account: r.account, ansvar: r.ansvar,
+                    reference: referencer.find(account: r.account, text: r.text, period: r.period), line: r.line, amount: r.amount)
             }
             try ledgerOut.write(NormalizeStage.ledgerFields(e, sourceID: sourceID))
         }
@@ -171,7 +182,7 @@ public struct NormalizeStage: Stage {
         let ingest = try context.output(of: .ingest, named: "inputs.csv")
         let fingerprints = try readFingerprints(ingest.path)
         var inputs = [ingest.input]
-        let sink = try Sink(dir)
+        let sink = try Sink(dir, caseReconciliation: cfg.caseReconciliation)
         var totals: [String: Int64] = [:]
         var balances: [Balance] = []
         var all = ImportCounts()
@@ -260,6 +271,18 @@ public struct NormalizeStage: Stage {
         let planRecord = try planOut.commit()
 
         try sink.flushVoucher()
+        // ledger.csv by source × period × account × ansvar × invoice reference: what reconcile reads.
+        let groupsOut = try TableWriter(directory: dir, name: "ledger_groups.csv", header: NormalizeStage.groupHeader)
+        var groupRows: Int64 = 0, groupAmount = Ore.zero
+        for g in sink.books.groups {
+            groupsOut.field(g.source); groupsOut.field(g.file); groupsOut.field(g.period); groupsOut.field(g.account); groupsOut.field(g.ansvar)
+            groupsOut.field(g.placement)
+            if let m = g.month { groupsOut.field(m) } else { groupsOut.field("") }
+            groupsOut.field(g.rows); groupsOut.field(g.amount.value); groupsOut.field(g.firstLine)
+            try groupsOut.endRow()
+            groupRows += g.rows; groupAmount += g.amount
+        }
+        let groupsRecord = try groupsOut.commit()
         let outs = [
             try sink.ledgerOut.commit(), try sink.placementsOut.commit(), try budgetOut.commit(), try sink.budgetAccountsOut.commit(),
             try sink.rejectsOut.commit(), try sink.warningsOut.commit(), try sink.vouchersOut.commit(),
@@ -296,6 +319,8 @@ public struct NormalizeStage: Stage {
             Balance(
                 "voucher_totals.csv Σ amount_ore = Σ amount_ore of ledger.csv rows with a voucher number", left: sink.voucherAmountWritten.value,
                 right: sink.ledgerAmountWithVoucher.value))
+        balances.append(Balance("ledger_groups.csv Σ rows = ledger.csv rows", left: groupRows, right: outs[0].rows))
+        balances.append(Balance("ledger_groups.csv Σ amount_ore = Σ amount_ore of ledger.csv", left: groupAmount.value, right: sink.books.amount.value))
         if budgetRows > 0 {
             summary.append(
                 "normalize: budget frame: \(budgetRows) lines read, \(budgetRejected) rejected"
@@ -304,7 +329,8 @@ public struct NormalizeStage: Stage {
         if outs[5].rows > 0 {
             summary.append("normalize: \(outs[5].rows) \(outs[5].rows == 1 ? "warning" : "warnings") — see 02-normalize/warnings.csv")
         }
-        let manifest = context.manifest(name, inputs: inputs, outputs: outs + [planRecord], totals: totals, balances: balances, notes: dataErrors)
+        let manifest = context.manifest(
+            name, inputs: inputs, outputs: outs + [planRecord, groupsRecord], totals: totals, balances: balances, notes: dataErrors)
         return StageResult(
             manifest: manifest, summary: summary, rejectedRows: all.rowsRejected + budgetRejected,
             readRows: all.rowsRead + budgetRows, dataErrors: dataErrors)

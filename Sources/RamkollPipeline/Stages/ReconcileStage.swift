@@ -33,7 +33,7 @@ public struct ReconcileStage: Stage {
     public func run(_ context: StageContext) throws -> StageResult {
         let cfg = context.config, maps = context.mappings
         let fy = cfg.fiscalYear, asOf = cfg.asOf
-        let ledger = try context.output(of: .normalize, named: "ledger.csv")
+        let ledgerGroups = try context.output(of: .normalize, named: "ledger_groups.csv")
         let budget = try context.output(of: .normalize, named: "budget.csv")
         let budgetAccounts = try context.output(of: .normalize, named: "budget_accounts.csv")
         let placements = try context.output(of: .normalize, named: "placements.csv")
@@ -59,44 +59,34 @@ public struct ReconcileStage: Stage {
         var n: [String: Int64] = [:]
         var a: [String: Int64] = [:]
 
-        // The ledger, grouped by file × period × account × ansvar (one mapping per group); the
-        // texts of current placement postings are read row by row for invoice references.
+        // The ledger as normalize summed it (source × period × account × ansvar × invoice
+        // reference): each group is mapped once, in the order the groups first appear.
         func isPlacementAccount(_ account: String) -> Bool { placementAccounts.contains(where: { account.hasPrefix($0) }) }
-        let ledgerGroups = try LedgerGroups.read(
-            path: ledger.path,
-            wantsText: { g in
-                guard reference != nil, g.period.year == fy, g.period <= asOf, isPlacementAccount(g.account) else { return false }
-                if case .mapped = mapper.map(account: g.account, ansvar: g.ansvar, period: g.period) { return true }
-                return false
-            },
-            text: { g, text, amount in
-                if let k = reference?.find(text, bookedIn: g.period) {
-                    invoicedByPlacement[k, default: .zero] += amount
-                } else {
-                    invoicesWithoutReference += 1
-                }
-            })
-        for g in ledgerGroups.groups {
-            let amount = g.amount, rows = g.rows, period = g.period
+        try TableReader(
+            path: ledgerGroups.path,
+            required: ["file", "period", "account", "ansvar", "placement", "invoice_month", "rows", "amount_ore", "first_line"]
+        ).forEach { row in
+            let amount = Ore(try row.int("amount_ore")), rows = try row.int("rows"), period = try row.period("period")
             func count(_ k: String) { n[k, default: 0] += rows; a[k, default: 0] += amount.value }
             count("in")
-            control[ControlKey(scope: "file", key: g.file), default: ControlValue()].add(rows: rows, amount: amount)
+            let file = row["file"]
+            control[ControlKey(scope: "file", key: file), default: ControlValue()].add(rows: rows, amount: amount)
             control[ControlKey(scope: "period", key: period.description), default: ControlValue()].add(rows: rows, amount: amount)
             let current = period.year == fy && period <= asOf
             let prior = period.year == fy - 1
-            if period.year == fy && period > asOf { count("after_as_of"); continue }
-            if !current && !prior { count("other_years"); continue }
-            let account = g.account, ansvarCode = g.ansvar
+            if period.year == fy && period > asOf { count("after_as_of"); return }
+            if !current && !prior { count("other_years"); return }
+            let account = row["account"], ansvarCode = row["ansvar"]
             let unit: String, line: String
             switch mapper.map(account: account, ansvar: ansvarCode, period: period) {
             case .mapped(let u, let l): (unit, line) = (u, l)
-            case .excluded: count("excluded_by_mapping"); continue
+            case .excluded: count("excluded_by_mapping"); return
             case let outcome:
                 let kind = outcome == .unmappedAccount ? "unmapped-account" : "unmapped-ansvar"
                 count(kind.replacingOccurrences(of: "-", with: "_"))
                 exceptions.record(
-                    kind, account: account, ansvar: ansvarCode, year: period.year, rows: rows, amount: amount, at: "\(g.file):\(g.firstLine)")
-                continue
+                    kind, account: account, ansvar: ansvarCode, year: period.year, rows: rows, amount: amount, at: "\(file):\(row["first_line"])")
+                return
             }
             let report = SignConvention.reportSign(fromLedger: amount)
             control[ControlKey(scope: "report_line", key: "\(period.year) \(line)"), default: ControlValue()].add(rows: rows, amount: report)
@@ -104,7 +94,16 @@ public struct ReconcileStage: Stage {
             if current {
                 actual[key, default: .zero] += report; count("current_year")
                 if assistanceAccounts.contains(where: { account.hasPrefix($0) }) { assistanceLedger[period, default: .zero] += amount }
-                if isPlacementAccount(account) { placementLedger[GridCell(unit: unit, period: period), default: .zero] += amount }
+                if isPlacementAccount(account) {
+                    placementLedger[GridCell(unit: unit, period: period), default: .zero] += amount
+                    if reference != nil {
+                        if !row["placement"].isEmpty, let month = Period(row["invoice_month"]) {
+                            invoicedByPlacement[InvoiceMatching.Key(placement: row["placement"], month: month), default: .zero] += amount
+                        } else {
+                            invoicesWithoutReference += rows
+                        }
+                    }
+                }
             } else {
                 previous[key, default: .zero] += report; count("previous_year")
                 if isPlacementAccount(account) { placementLedgerPrevious[GridCell(unit: unit, period: period), default: .zero] += amount }
@@ -298,7 +297,7 @@ public struct ReconcileStage: Stage {
         ]
         let exRows = (n["unmapped_account"] ?? 0) + (n["unmapped_ansvar"] ?? 0)
         let manifest = context.manifest(
-            name, inputs: [ledger.input, budget.input, budgetAccounts.input, placements.input, decisions.input, payments.input, planFile.input],
+            name, inputs: [ledgerGroups.input, budget.input, budgetAccounts.input, placements.input, decisions.input, payments.input, planFile.input],
             outputs: [gridOut, exOut, cdOut, ctOut] + caseOuts + matchingOuts + ivoOuts + assistanceOuts + volumeOuts + [placementForecastOut],
             totals: totals, balances: balances,
             notes: cfg.caseReconciliation == nil
