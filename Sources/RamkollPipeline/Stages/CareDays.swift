@@ -52,11 +52,13 @@ struct CareDayTally {
                 return
             }
             t.placementsMapped += 1
+            // One String per field and placement, shared by its months (not one per month).
+            let id = row["placement_id"], person = row["person"], form = row["form_of_care"], priceText = row["price_periods"]
             guard let start = Day(iso: row["start"]) else { throw RamkollError(.input, "\(path):\(row.line): start is not a date; rerun normalize") }
             let end = row["end"].isEmpty ? nil : Day(iso: row["end"])
-            t.stays[row["person"], default: []].append(Stay(id: row["placement_id"], start: start, end: end, line: row.line))
+            t.stays[person, default: []].append(Stay(id: id, start: start, end: end, line: row.line))
             let prices = try CareDayTally.prices(
-                row["price_periods"], fallback: PricePeriod(from: start, price: Ore(try row.int("daily_price_ore"))), path: path, line: row.line)
+                priceText, fallback: PricePeriod(from: start, price: Ore(try row.int("daily_price_ore"))), path: path, line: row.line)
             var o = t.outlook[unit] ?? Outlook()
             // Committed: placements begun by the close. One the extract holds with a later start is
             // left to the expected-new estimate, so the forecast does not depend on how far ahead an
@@ -71,15 +73,14 @@ struct CareDayTally {
             for p in months {
                 let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                 guard days > 0 else { continue }
-                let k = Key(unit: unit, period: p, form: row["form_of_care"])
+                let k = Key(unit: unit, period: p, form: form)
                 var v = t.cells[k] ?? Value()
                 v.placements += 1
                 v.days += Int64(days)
                 v.cost += cost
                 t.cells[k] = v
                 t.placementMonths.append(
-                    PlacementMonth(
-                        id: row["placement_id"], person: row["person"], unit: unit, period: p, days: days, cost: cost, prices: row["price_periods"]))
+                    PlacementMonth(id: id, person: person, unit: unit, period: p, days: days, cost: cost, prices: priceText))
             }
         }
         return t
