@@ -123,7 +123,7 @@ final class LedgerBlockSink: NormalizeSink {
     /// Rows and öre of the runs written to `vouchers` (complete runs between the first and last).
     private(set) var middleRows: Int64 = 0, middleAmount = Ore.zero
 
-    /// The block's last run, when it is not also its first; call once, after the last row.
+    /// The block's last run, when it is not also its first (after `finish()`).
     var lastRun: LedgerBooks.Run? { firstRun == nil ? nil : (books.open.rows > 0 ? books.open : nil) }
 
     /// Empties the sink for the next block (buffers kept).
@@ -194,7 +194,7 @@ struct LedgerBlocks {
 
     let path: String
     let sink: NormalizeStage.Sink
-    let start: Int, firstLine: Int
+    let firstLine: Int
     let blocks: [Range<Int>]
 
     /// Nil when the file is read by one reader: small, one core, another sink, or a header not
@@ -210,7 +210,7 @@ struct LedgerBlocks {
         // The byte before the first row must be a line feed (else the count would be off by one).
         guard (try? fh.seek(toOffset: UInt64(start - 1))) != nil, let before = try? fh.read(upToCount: 1), before.first == 0x0A else { return nil }
         guard let blocks = LedgerBlocks.split(fh, from: start, size: size, blockSize: LedgerBlocks.blockSize) else { return nil }
-        self.path = path; self.sink = sink; self.start = start; self.firstLine = reader.upcomingLine; self.blocks = blocks
+        self.path = path; self.sink = sink; self.firstLine = reader.upcomingLine; self.blocks = blocks
     }
 
     /// Block edges for bytes `start..<size` of a file: about `blockSize` apart, each just after a
