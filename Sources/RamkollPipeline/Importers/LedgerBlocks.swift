@@ -80,6 +80,15 @@ struct LedgerBooks {
         return g
     }
 
+    /// Keeps the books of one ledger row (its voucher run, period and group); when it starts a
+    /// new run, `completed` gets the run it ends first.
+    mutating func record(_ r: LedgerRowFacts, referencer: InvoiceReferencer, completed: (Run) throws -> Void) rethrows {
+        try track(sourceID: r.sourceID, voucher: r.voucher, line: r.line, period: r.period, amount: r.amount, completed: completed)
+        group(
+            sourceID: r.sourceID, file: r.file, period: r.period, account: r.account, ansvar: r.ansvar,
+            reference: referencer.find(account: r.account, text: r.text, period: r.period), line: r.line, amount: r.amount)
+    }
+
     /// Counts a row; when it starts a new run, `completed` gets the run it ends first.
     mutating func track(
         sourceID: String, voucher: UnsafeBufferPointer<UInt8>, line: Int, period: Period, amount: Ore, completed: (Run) throws -> Void
@@ -149,20 +158,12 @@ final class LedgerBlockSink: NormalizeSink {
     init(referencer: InvoiceReferencer) { self.referencer = referencer }
 
     func ledgerRow(_ r: LedgerRowFacts, fields: (TableWriter) throws -> Void) throws {
-        books.track(sourceID: r.sourceID, voucher: r.voucher, line: r.line, period: r.period, amount: r.amount) { completed($0) }
-        books.group(
-            sourceID: r.sourceID, file: r.file, period: r.period, account: r.account, ansvar: r.ansvar,
-            reference: referencer.find(account: r.account, text: r.text, period: r.period), line: r.line, amount: r.amount)
+        books.record(r, referencer: referencer) { completed($0) }
         try fields(ledger)
         try ledger.endRow()
     }
     func ledger(_ e: LedgerEntry, sourceID: String) throws {
-        LedgerRowFacts.of(e, sourceID: sourceID) { r in
-            books.track(sourceID: sourceID, voucher: r.voucher, line: r.line, period: r.period, amount: r.amount) { completed($0) }
-            books.group(
-                sourceID: sourceID, file: r.file, period: r.period, account: r.account, ansvar: r.ansvar,
-                reference: referencer.find(account: r.account, text: r.text, period: r.period), line: r.line, amount: r.amount)
-        }
+        LedgerRowFacts.of(e, sourceID: sourceID) { r in books.record(r, referencer: referencer) { completed($0) } }
         try ledger.write(NormalizeStage.ledgerFields(e, sourceID: sourceID))
     }
     func reject(sourceID: String, at: SourceRef, field: String, raw: String, reason: String) throws {

@@ -73,21 +73,13 @@ public struct NormalizeStage: Stage {
         }
 
         func ledgerRow(_ r: LedgerRowFacts, fields: (TableWriter) throws -> Void) throws {
-            try books.track(sourceID: r.sourceID, voucher: r.voucher, line: r.line, period: r.period, amount: r.amount) { try writeRun($0) }
-            books.group(
-                sourceID: r.sourceID, file: r.file, period: r.period, account: r.account, ansvar: r.ansvar,
-                reference: referencer.find(account: r.account, text: r.text, period: r.period), line: r.line, amount: r.amount)
+            try books.record(r, referencer: referencer) { try writeRun($0) }
             try fields(ledgerOut)
             try ledgerOut.endRow()
         }
 
         func ledger(_ e: LedgerEntry, sourceID: String) throws {
-            try LedgerRowFacts.of(e, sourceID: sourceID) { r in
-                try books.track(sourceID: sourceID, voucher: r.voucher, line: r.line, period: r.period, amount: r.amount) { try writeRun($0) }
-                books.group(
-                    sourceID: sourceID, file: r.file, period: r.period, account: r.account, ansvar: r.ansvar,
-                    reference: referencer.find(account: r.account, text: r.text, period: r.period), line: r.line, amount: r.amount)
-            }
+            try LedgerRowFacts.of(e, sourceID: sourceID) { r in try books.record(r, referencer: referencer) { try writeRun($0) } }
             try ledgerOut.write(NormalizeStage.ledgerFields(e, sourceID: sourceID))
         }
 
