@@ -4,8 +4,9 @@ in one invocation and on the same machine, `ramkoll run` end to end (release bui
 aggregation — sum per account group (first two digits) × ansvar × month, exact öre — by DuckDB
 (2 threads) and pandas. For each: wall time, CPU time (user + sys) and peak RSS, measured with
 GNU time; the ratio Ramkoll / DuckDB pair by pair; Ramkoll's per-stage seconds from its run; and
-an exactness check (Ramkoll's control totals per month against DuckDB's sums). Results are also
-written as JSON (bench/results.json).
+an exactness check (Ramkoll's control totals per month against DuckDB's sums). Each tool runs with
+its input in the page cache (the file is read once just before). Results are also written as JSON
+(bench/results.json).
 
   Scripts/bench [--sizes 1m,10m] [--xml 200k,2m] [--repeat 1] [--out bench]
 
@@ -146,6 +147,14 @@ def pipeline(path, name, sources, data_dir):
         f.write("\n".join(lines) + "\n")
 
 
+def warm(path):
+    """Reads a file once so that every tool is measured with its input in the page cache (the
+    order of the runs must not decide who pays for the disk)."""
+    with open(path, "rb") as f:
+        while f.read(1 << 24):
+            pass
+
+
 def timed(cmd, env=None):
     """Runs cmd under GNU time; returns wall s, cpu s (user + sys), peak RSS MiB and stdout."""
     t = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True, env=env)
@@ -220,6 +229,7 @@ def main():
             pipeline(pipe, name, [("gl", csv, "raindance-huvudbok" if variant == "utf8" else "agresso-kontoutdrag")], data)
             runs = os.path.join(args.out, "runs", name)
             shutil.rmtree(runs, ignore_errors=True)
+            warm(csv)
             r, _ = timed([args.binary, "run", pipe, "--runs", runs, "--force", "--no-warehouse", "-q"])
             run_dir = os.path.join(runs, "latest")
             stages = {}
@@ -228,7 +238,9 @@ def main():
                 if os.path.exists(tf):
                     stages[stage] = json.load(open(tf))["seconds"]
             duck_out, pandas_out = os.path.join(data, f"{name}.duckdb.csv"), os.path.join(data, f"{name}.pandas.csv")
+            warm(csv)
             d, _ = timed([py, "-c", DUCKDB, csv, variant, duck_out])
+            warm(csv)
             p, _ = timed([py, "-c", PANDAS, csv, variant, pandas_out])
             # Exactness: Ramkoll's per-month control totals against DuckDB's per-month sums.
             duck_month = {}
@@ -261,6 +273,7 @@ def main():
         pipeline(pipe, name, [("gl", small, "raindance-huvudbok"), ("plac", xml, "lifecare-placeringar")], data)
         runs = os.path.join(args.out, "runs", name)
         shutil.rmtree(runs, ignore_errors=True)
+        warm(xml); warm(small)
         r, _ = timed([args.binary, "run", pipe, "--runs", runs, "--force", "--no-warehouse", "-q"])
         stages = {}
         run_dir = os.path.join(runs, "latest")

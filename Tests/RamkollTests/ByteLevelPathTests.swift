@@ -173,6 +173,42 @@ final class LedgerBlocksTests: XCTestCase {
         XCTAssertEqual(LedgerBlocks.handedToOneReader - handed, 0)
     }
 
+    /// An Agresso-layout (Windows-1252) file with a stated total at its end, read in blocks: the
+    /// total row is recognised inside a block and checked against every block's rows.
+    func testAStatedTotalReadInBlocks() throws {
+        var lines = ["Bilagsnr;Bokf.datum;Period;Konto;Ansvar;Vht;Akt;Proj;Motp;Belopp;Beskrivning"]
+        var total: Int64 = 0
+        for i in 0..<2000 {
+            let ore = Int64((i * 7919) % 100_000) - 20_000
+            total += ore
+            let kr = "\(ore < 0 ? "-" : "")\(abs(ore) / 100),\(String(format: "%02d", abs(ore) % 100))"
+            let month = 1 + i * 12 / 2000
+            lines.append("B\(i / 3);2022\(String(format: "%02d", month))15;2022\(String(format: "%02d", month));46310;100;569;;;;\(kr);Köp åäö \(i)")
+        }
+        lines.append("Summa;;;;;;;;;\(total < 0 ? "-" : "")\(abs(total) / 100),\(String(format: "%02d", abs(total) % 100));")
+        var bytes: [UInt8] = []
+        for l in lines { bytes += Array(l.data(using: .windowsCP1252)!) + [0x0A] }
+        let dir = try TestPaths.temporaryDirectory()
+        func run(_ blocks: Bool) throws -> [String: Data] {
+            try? FileManager.default.removeItem(atPath: dir + "/work")
+            try FileManager.default.createDirectory(atPath: dir + "/work", withIntermediateDirectories: true)
+            let path = try TestPaths.write(bytes: bytes, name: "gl-2022.csv", in: dir + "/work")
+            let pipeline = try smallPipelineCopy(in: dir + "/work") { $0.replacingOccurrences(of: TestPaths.fixture("small") + "/ledger-2022.csv", with: path) }
+            return try LedgerBlocksTests.withBlocks(blocks, size: 400) {
+                try runPipeline(pipeline, runDir: dir + "/work/run")
+                return try LedgerBlocksTests.files(dir + "/work/run", stages: ["02-normalize", "03-reconcile"])
+            }
+        }
+        let one = try run(false)
+        let appended = LedgerBlocks.blocksAppended
+        let many = try run(true)
+        XCTAssertGreaterThan(LedgerBlocks.blocksAppended - appended, 100)
+        for (name, data) in one { XCTAssertEqual(many[name], data, "\(name) differs between blocks and one reader") }
+        let manifest = String(decoding: one["02-normalize/manifest.json"] ?? Data(), as: UTF8.self)
+        XCTAssertTrue(manifest.contains("\"source.b2022.check.stated_totals_checked\" : 1"), manifest)
+        XCTAssertFalse(manifest.contains("stated_totals_failed"), manifest)
+    }
+
     func testABareCRSendsTheRestToOneReader() throws {
         let (appended, handed) = (LedgerBlocks.blocksAppended, LedgerBlocks.handedToOneReader)
         try assertSame(LedgerBlocksTests.ledger(rows: 1500, bareCRAt: 900), "bare-cr")
