@@ -127,11 +127,11 @@ final class LedgerBlocksTests: XCTestCase {
 
     /// Runs `body` with blocks on (of the given size, for files of any size) or off.
     static func withBlocks<T>(_ on: Bool, size: Int, _ body: () throws -> T) rethrows -> T {
-        let saved = (LedgerBlocks.blockSize, LedgerBlocks.minimumFile)
-        LedgerBlocks.enabled = on; LedgerBlocks.blockSize = size; LedgerBlocks.minimumFile = 0
+        let saved = (LedgerBlocks.blockSize, LedgerBlocks.minimumFile, LedgerBlocks.workers)
+        LedgerBlocks.enabled = on; LedgerBlocks.blockSize = size; LedgerBlocks.minimumFile = 0; LedgerBlocks.workers = 2
         defer {
             LedgerBlocks.enabled = true
-            (LedgerBlocks.blockSize, LedgerBlocks.minimumFile) = saved
+            (LedgerBlocks.blockSize, LedgerBlocks.minimumFile, LedgerBlocks.workers) = saved
         }
         return try body()
     }

@@ -190,6 +190,8 @@ struct LedgerBlocks {
     /// Files smaller than this are read by one reader (workers would not pay).
     nonisolated(unsafe) static var minimumFile = 24 << 20
     nonisolated(unsafe) static var enabled = true
+    /// Workers reading blocks: one per core (tests set two, so blocks are tested on any machine).
+    nonisolated(unsafe) static var workers = ProcessInfo.processInfo.activeProcessorCount
     /// Blocks appended, and files (or their rest) handed to one reader: what tests look at.
     nonisolated(unsafe) static var blocksAppended = 0, handedToOneReader = 0, spansReread = 0
 
@@ -201,7 +203,7 @@ struct LedgerBlocks {
     /// Nil when the file is read by one reader: small, one core, another sink, or a header not
     /// ended by a line feed.
     init?(path: String, reader: CSVReader, sink: NormalizeSink) {
-        guard LedgerBlocks.enabled, ProcessInfo.processInfo.activeProcessorCount > 1, let sink = sink as? NormalizeStage.Sink else { return nil }
+        guard LedgerBlocks.enabled, LedgerBlocks.workers > 1, let sink = sink as? NormalizeStage.Sink else { return nil }
         var st = stat()
         guard stat(path, &st) == 0, Int(st.st_size) >= LedgerBlocks.minimumFile else { return nil }
         let size = Int(st.st_size)
@@ -348,7 +350,7 @@ struct LedgerBlocks {
 
         // 2. Workers take blocks in order into a ring of slots; this thread appends them in order
         // and frees their slots. Memory: the slots, whatever the file's size.
-        let workers = ProcessInfo.processInfo.activeProcessorCount
+        let workers = LedgerBlocks.workers
         let slots = (0..<(2 * workers)).map { _ in Outcome(referencer: InvoiceReferencer(sink.referencer.settings)) }
         final class Cursor: @unchecked Sendable {
             var next = 0, stop = false
