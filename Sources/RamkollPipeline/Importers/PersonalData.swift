@@ -115,10 +115,11 @@ public enum PersonalIdentity {
 }
 
 /// Keyed pseudonyms: HMAC-SHA256 of the canonical number under the site's secret key.
-public struct Pseudonymizer: Sendable {
-    private let keyData: Data
+public struct Pseudonymizer: @unchecked Sendable {
+    /// The keyed HMAC state, set up once (copied for each number: HMAC is a value).
+    private let keyed: HMAC<SHA256>
 
-    public init(keyData: Data) { self.keyData = keyData }
+    public init(keyData: Data) { keyed = HMAC<SHA256>(key: SymmetricKey(data: keyData)) }
 
     public static func load(_ source: PipelineConfig.KeySource?, environment: [String: String] = ProcessInfo.processInfo.environment) throws
         -> Pseudonymizer
@@ -149,7 +150,9 @@ public struct Pseudonymizer: Sendable {
 
     /// `p-` and the first 20 hex digits of HMAC-SHA256(key, canonical number).
     public func pseudonym(_ canonical: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(canonical.utf8), using: SymmetricKey(data: keyData))
-        return "p-" + FileIO.hex(Array(mac).prefix(10))
+        var h = keyed
+        var c = canonical
+        c.withUTF8 { h.update(data: UnsafeRawBufferPointer($0)) }
+        return "p-" + FileIO.hex(Array(h.finalize()).prefix(10))
     }
 }
