@@ -16,7 +16,30 @@ struct CareDayTally {
     struct PlacementMonth {
         let id: String; let person: String; let unit: String; let period: Period; let days: Int; let cost: Ore; let prices: String
     }
-    var placementMonths: [PlacementMonth] = []
+    /// The placement × month rows, held compactly (24 bytes a month; a placement's strings and a
+    /// unit's name once) and handed out as `PlacementMonth` values.
+    struct PlacementMonths: RandomAccessCollection {
+        struct Placement { let id: String, person: String, prices: String }
+        struct Month { let placement: Int32, unit: Int32, period: Int32, days: Int32, cost: Ore }
+        fileprivate(set) var placements: [Placement] = []
+        fileprivate(set) var units: [String] = []
+        fileprivate var unitNumbers: [String: Int32] = [:]
+        fileprivate(set) var months: [Month] = []
+        var startIndex: Int { 0 }
+        var endIndex: Int { months.count }
+        subscript(i: Int) -> PlacementMonth {
+            let m = months[i], p = placements[Int(m.placement)]
+            let period = Period(year: Int(m.period) / 12, month: Int(m.period) % 12 + 1)!
+            return PlacementMonth(id: p.id, person: p.person, unit: units[Int(m.unit)], period: period, days: Int(m.days), cost: m.cost, prices: p.prices)
+        }
+        fileprivate mutating func add(_ p: Placement) -> Int32 { placements.append(p); return Int32(placements.count - 1) }
+        fileprivate mutating func append(placement: Int32, unit: String, period: Period, days: Int, cost: Ore) {
+            let u: Int32
+            if let n = unitNumbers[unit] { u = n } else { u = Int32(units.count); unitNumbers[unit] = u; units.append(unit) }
+            months.append(Month(placement: placement, unit: u, period: Int32(period.year * 12 + period.month - 1), days: Int32(days), cost: cost))
+        }
+    }
+    var placementMonths = PlacementMonths()
     /// Stays per person (pseudonym), to find overlapping placements.
     struct Stay { let id: String; let start: Day; let end: Day?; let line: Int }
     var stays: [String: [Stay]] = [:]
@@ -70,6 +93,7 @@ struct CareDayTally {
             if start.year == config.fiscalYear && start <= close { o.starts += 1; o.startPriceSum += prices[0].price }
             if let e = end, e <= close, e >= start { o.endedCount += 1; o.endedDays += Int64(e.ordinal - start.ordinal + 1) }
             t.outlook[unit] = o
+            var placementNumber: Int32?
             for p in months {
                 let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                 guard days > 0 else { continue }
@@ -79,8 +103,9 @@ struct CareDayTally {
                 v.days += Int64(days)
                 v.cost += cost
                 t.cells[k] = v
-                t.placementMonths.append(
-                    PlacementMonth(id: id, person: person, unit: unit, period: p, days: days, cost: cost, prices: priceText))
+                let n = placementNumber ?? t.placementMonths.add(.init(id: id, person: person, prices: priceText))
+                placementNumber = n
+                t.placementMonths.append(placement: n, unit: unit, period: p, days: days, cost: cost)
             }
         }
         return t
