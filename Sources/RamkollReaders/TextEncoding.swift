@@ -26,23 +26,53 @@ public enum TextEncoding: String, Sendable, CaseIterable {
         case .utf8:
             guard TextEncoding.isValidUTF8(bytes) else { return nil }
             return String(decoding: bytes, as: UTF8.self)
+        case .latin1, .windows1252:
+            // Through the same byte transcoder as the ledger's byte-level path.
+            func decodeSingleByte(_ b: UnsafeBufferPointer<UInt8>) -> String? {
+                var valid = true
+                let s = String(unsafeUninitializedCapacity: 3 * b.count) { out in
+                    guard let n = transcodeToUTF8(b, into: out.baseAddress!) else { valid = false; return 0 }
+                    return n
+                }
+                return valid ? s : nil
+            }
+            if let r = bytes.withContiguousStorageIfAvailable(decodeSingleByte) { return r }
+            return Array(bytes).withUnsafeBufferPointer(decodeSingleByte)
+        }
+    }
+
+    /// Writes `b` as UTF-8 at `out`, which must hold `3 × b.count` bytes, and returns how many it
+    /// wrote; nil for a Windows-1252 byte that is not a character. Latin-1 and Windows-1252 map
+    /// every byte to one character; UTF-8 is copied as it is (the caller validates it).
+    public func transcodeToUTF8(_ b: UnsafeBufferPointer<UInt8>, into out: UnsafeMutablePointer<UInt8>) -> Int? {
+        var n = 0
+        @inline(__always) func put(_ cp: UInt32) {
+            if cp < 0x80 {
+                out[n] = UInt8(cp); n += 1
+            } else if cp < 0x800 {
+                out[n] = 0xC0 | UInt8(cp >> 6); out[n + 1] = 0x80 | UInt8(cp & 0x3F); n += 2
+            } else {
+                out[n] = 0xE0 | UInt8(cp >> 12); out[n + 1] = 0x80 | UInt8((cp >> 6) & 0x3F); out[n + 2] = 0x80 | UInt8(cp & 0x3F); n += 3
+            }
+        }
+        switch self {
+        case .utf8:
+            if let base = b.baseAddress { out.update(from: base, count: b.count) }
+            return b.count
         case .latin1:
-            var s = String.UnicodeScalarView()
-            for b in bytes { s.append(Unicode.Scalar(b)) }
-            return String(s)
+            for c in b { put(UInt32(c)) }
         case .windows1252:
-            var s = String.UnicodeScalarView()
-            for b in bytes {
-                if b >= 0x80 && b <= 0x9F {
-                    let cp = TextEncoding.cp1252High[Int(b - 0x80)]
-                    guard cp != 0, let u = Unicode.Scalar(cp) else { return nil }
-                    s.append(u)
+            for c in b {
+                if c >= 0x80 && c <= 0x9F {
+                    let cp = TextEncoding.cp1252High[Int(c - 0x80)]
+                    guard cp != 0 else { return nil }
+                    put(cp)
                 } else {
-                    s.append(Unicode.Scalar(b))
+                    put(UInt32(c))
                 }
             }
-            return String(s)
         }
+        return n
     }
 
     /// Strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF).

@@ -76,8 +76,8 @@ final class LedgerRowFastPath {
         let p = profile
         guard reader.recordError == nil, reader.fieldCount == columns else { return nil }
         if let (column, marker) = totalMarker {
-            arenaUsed = 0
-            guard ensureArena(3 * reader.bytes(column).count + 16), let v = view(reader.bytes(column)),
+            ensureArena(3 * reader.bytes(column).count + 16)
+            guard let v = view(reader.bytes(column)),
                 !(v.count >= marker.count && marker.withUnsafeBufferPointer({ v.starts(with: $0) }))
             else { return nil }
         }
@@ -102,8 +102,7 @@ final class LedgerRowFastPath {
         // byte takes at most three bytes: the arena is made big enough before the first.
         var need = 16
         for f in textFields { need += 3 * reader.bytes(position[f.ordinal]!).count }
-        _ = ensureArena(need)
-        arenaUsed = 0
+        ensureArena(need)
         for f in textFields {
             guard let v = view(reader.bytes(position[f.ordinal]!)) else { return nil }
             values[f.ordinal] = v
@@ -158,14 +157,15 @@ final class LedgerRowFastPath {
         return amount
     }
 
-    /// Makes the arena hold at least `need` bytes (before any view of it is taken for the row).
-    private func ensureArena(_ need: Int) -> Bool {
+    /// Makes the arena hold at least `need` bytes and empties it (before any view of it is taken
+    /// for the row).
+    private func ensureArena(_ need: Int) {
         if need > arenaCapacity {
             arena.deallocate()
             arenaCapacity = need * 2
             arena = .allocate(capacity: arenaCapacity)
         }
-        return true
+        arenaUsed = 0
     }
 
     /// The field in UTF-8, spaces and tabs trimmed at both ends: the bytes as they lie when they
@@ -177,34 +177,10 @@ final class LedgerRowFastPath {
         while hi > lo, bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09 { hi -= 1 }
         let b = UnsafeBufferPointer(rebasing: bytes[lo..<hi])
         if b.allSatisfy({ $0 < 0x80 }) { return b }
+        if profile.encoding == .utf8 { return TextEncoding.isValidUTF8(b) ? b : nil }
         let start = arenaUsed
-        switch profile.encoding {
-        case .utf8:
-            return TextEncoding.isValidUTF8(b) ? b : nil
-        case .latin1:
-            for c in b { appendScalar(UInt32(c)) }
-        case .windows1252:
-            for c in b {
-                if c >= 0x80 && c <= 0x9F {
-                    let cp = TextEncoding.cp1252High[Int(c - 0x80)]
-                    guard cp != 0 else { return nil }
-                    appendScalar(cp)
-                } else {
-                    appendScalar(UInt32(c))
-                }
-            }
-        }
+        guard let n = profile.encoding.transcodeToUTF8(b, into: arena + start) else { return nil }
+        arenaUsed += n
         return UnsafeBufferPointer(start: arena + start, count: arenaUsed - start)
-    }
-
-    @inline(__always) private func appendScalar(_ cp: UInt32) {
-        if cp < 0x80 {
-            arena[arenaUsed] = UInt8(cp); arenaUsed += 1
-        } else if cp < 0x800 {
-            arena[arenaUsed] = 0xC0 | UInt8(cp >> 6); arena[arenaUsed + 1] = 0x80 | UInt8(cp & 0x3F); arenaUsed += 2
-        } else {
-            arena[arenaUsed] = 0xE0 | UInt8(cp >> 12); arena[arenaUsed + 1] = 0x80 | UInt8((cp >> 6) & 0x3F)
-            arena[arenaUsed + 2] = 0x80 | UInt8(cp & 0x3F); arenaUsed += 3
-        }
     }
 }
