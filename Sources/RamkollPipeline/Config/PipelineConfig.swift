@@ -187,6 +187,12 @@ public struct PipelineConfig: Sendable {
         /// A regular expression that finds, in a placement invoice's ledger text, the placement id
         /// (named group `placement`) and the month invoiced (named group `month`, `MM` or `YYYY-MM`).
         public var invoiceReference: String?
+
+        /// Whether an account is a placement account: it starts with one of `placementAccounts`
+        /// (the one rule, for reconcile's ledger cost and for normalize's invoice references).
+        public func isPlacementAccount<C: Collection>(_ account: C) -> Bool where C.Element == UInt8 {
+            placementAccounts.contains { account.starts(with: $0.utf8) }
+        }
     }
 
     /// Loads and validates a pipeline file. Returns the config (possibly with errors; callers must

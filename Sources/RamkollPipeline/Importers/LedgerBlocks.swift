@@ -456,17 +456,15 @@ extension LedgerRowFacts {
 /// One per worker: each has its own compiled expression.
 final class InvoiceReferencer: @unchecked Sendable {
     let settings: PipelineConfig.CaseReconciliationSettings?
-    private let accounts: [[UInt8]]
     private let reference: InvoiceMatching.Reference?
 
     init(_ settings: PipelineConfig.CaseReconciliationSettings?) {
         self.settings = settings
-        accounts = (settings?.placementAccounts ?? []).map { Array($0.utf8) }
         reference = InvoiceMatching.Reference(settings?.invoiceReference)
     }
 
     func find(account: UnsafeBufferPointer<UInt8>, text: UnsafeBufferPointer<UInt8>, period: Period) -> InvoiceMatching.Key? {
-        guard let reference, accounts.contains(where: { account.starts(with: $0) }) else { return nil }
+        guard let reference, let settings, settings.isPlacementAccount(account) else { return nil }
         return reference.find(String(decoding: text, as: UTF8.self), bookedIn: period)
     }
 }

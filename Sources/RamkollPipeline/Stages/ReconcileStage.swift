@@ -53,7 +53,6 @@ public struct ReconcileStage: Stage {
         let reference = InvoiceMatching.Reference(cfg.caseReconciliation?.invoiceReference)
         var invoicedByPlacement: [InvoiceMatching.Key: Ore] = [:]
         var invoicesWithoutReference: Int64 = 0
-        let placementAccounts = cfg.caseReconciliation?.placementAccounts ?? []
         var assistanceLedger: [Period: Ore] = [:]  // ledger sign, assistance accounts, this year to as-of
         let assistanceAccounts = cfg.assistance?.accounts ?? []
         var n: [String: Int64] = [:]
@@ -61,7 +60,7 @@ public struct ReconcileStage: Stage {
 
         // The ledger as normalize summed it (source × period × account × ansvar × invoice
         // reference): each group is mapped once, in the order the groups first appear.
-        func isPlacementAccount(_ account: String) -> Bool { placementAccounts.contains(where: { account.hasPrefix($0) }) }
+        func isPlacementAccount(_ account: String) -> Bool { cfg.caseReconciliation?.isPlacementAccount(account.utf8) ?? false }
         try TableReader(
             path: ledgerGroups.path,
             required: ["file", "period", "account", "ansvar", "placement", "invoice_month", "rows", "amount_ore", "first_line"]
