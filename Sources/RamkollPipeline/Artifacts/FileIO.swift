@@ -164,7 +164,7 @@ public final class TableWriter: @unchecked Sendable {
     public func appendRows(of other: TableWriter) throws {
         append(UnsafeBufferPointer(start: other.buf, count: other.count))
         rows += other.rows
-        if count >= TableWriter.flushAt && fd >= 0 { try flush() }
+        try flushIfFull()
     }
 
     public init(directory: String, name: String, header: [String]) throws {
@@ -218,25 +218,28 @@ public final class TableWriter: @unchecked Sendable {
         s.withUTF8 { appendQuoted($0) }
     }
 
-    /// A field's bytes, quoted when they hold `;`, `"` or a line break (quotes doubled).
-    private func appendQuoted(_ u: UnsafeBufferPointer<UInt8>) {
-        var needsQuotes = false
+    /// Whether a field must be quoted: it holds `;`, `"` or a line break (eight bytes at a time).
+    static func needsQuotes(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
         var k = 0
         if let base = u.baseAddress {
             while k + 8 <= u.count {
                 if CSVReader.specialBytes(UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self), delimiter: 0x3B3B_3B3B_3B3B_3B3B) != 0 {
-                    needsQuotes = true; break
+                    return true
                 }
                 k += 8
             }
         }
-        if !needsQuotes {
-            while k < u.count {
-                let b = u[k]
-                if b == UInt8(ascii: ";") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D { needsQuotes = true; break }
-                k += 1
-            }
+        while k < u.count {
+            let b = u[k]
+            if b == UInt8(ascii: ";") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D { return true }
+            k += 1
         }
+        return false
+    }
+
+    /// A field's bytes, quoted when they need it (quotes doubled).
+    private func appendQuoted(_ u: UnsafeBufferPointer<UInt8>) {
+        let needsQuotes = TableWriter.needsQuotes(u)
         if !needsQuotes { append(u); return }
         reserve(u.count * 2 + 2)
         append(UInt8(ascii: "\""))
@@ -251,11 +254,7 @@ public final class TableWriter: @unchecked Sendable {
     static func appendField(_ f: String, to buffer: inout [UInt8]) {
         var s = f
         s.withUTF8 { u in
-            var needsQuotes = false
-            for b in u where b == UInt8(ascii: ";") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D {
-                needsQuotes = true; break
-            }
-            if !needsQuotes { buffer.append(contentsOf: u); return }
+            if !needsQuotes(u) { buffer.append(contentsOf: u); return }
             buffer.append(UInt8(ascii: "\""))
             for b in u {
                 if b == UInt8(ascii: "\"") { buffer.append(b) }
@@ -268,7 +267,7 @@ public final class TableWriter: @unchecked Sendable {
     public func write(_ fields: [String]) throws {
         appendRow(fields)
         rows += 1
-        if count >= TableWriter.flushAt && fd >= 0 { try flush() }
+        try flushIfFull()
     }
 
     // MARK: Rows field by field from bytes (the per-row hot paths: no String per field)
@@ -353,7 +352,7 @@ public final class TableWriter: @unchecked Sendable {
         append(0x0A)
         fieldsInRow = 0
         rows += 1
-        if count >= TableWriter.flushAt && fd >= 0 { try flush() }
+        try flushIfFull()
     }
 
     private func recordFailure(_ message: String) {
@@ -364,6 +363,11 @@ public final class TableWriter: @unchecked Sendable {
     private func checkFailure() throws {
         failureLock.lock(); defer { failureLock.unlock() }
         if let failure { throw RamkollError(.internalFailure, "\(path): write failed: \(failure)") }
+    }
+
+    /// A file-backed writer hands a full buffer on; an in-memory one keeps growing.
+    @inline(__always) private func flushIfFull() throws {
+        if count >= TableWriter.flushAt && fd >= 0 { try flush() }
     }
 
     /// Hands the buffer to the background queue (hash, then write) and starts a fresh one.

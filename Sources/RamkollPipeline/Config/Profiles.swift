@@ -50,6 +50,9 @@ public struct LedgerCSVProfile: Sendable {
     public var totalRow: (column: String, marker: String)?
     /// The columns that carry the amount: one signed column, or debit and credit.
     public var amountColumns: [LedgerField] { columns[.amount] != nil ? [.amount] : [.debit, .credit].filter { columns[$0] != nil } }
+    /// The mapped columns read as text (all but the signed amount), in field order: each must be
+    /// valid in the profile's encoding.
+    var textFields: [LedgerField] { columns.keys.filter { $0 != .amount }.sorted { $0.ordinal < $1.ordinal } }
 }
 
 /// How to read placements out of a case-system XML extract.

@@ -52,12 +52,11 @@ public struct LedgerCSVImporter: SourceImporter {
         let decimalName = p.decimalSeparator == UInt8(ascii: ",") ? "decimal comma" : "decimal point"
         let example = p.decimalSeparator == UInt8(ascii: ",") ? "-1 234,50" : "-1234.50"
         // Column positions, looked up once (not per row).
-        var position = [Int?](repeating: nil, count: LedgerField.allCases.count)
-        for (f, i) in header.index { position[f.ordinal] = i }
+        let position = header.positions
         let hasAmountColumn = position[LedgerField.amount.ordinal] != nil || position[LedgerField.debit.ordinal] != nil
             || position[LedgerField.credit.ordinal] != nil
         let lastPosition = header.index.values.max() ?? -1
-        let textFields = p.columns.keys.filter { $0 != .amount }.sorted { $0.ordinal < $1.ordinal }
+        let textFields = p.textFields
 
         /// The row's amount in ledger sign: one signed column, or debit − credit.
         func readAmount() -> Result<Ore, Rejection> {

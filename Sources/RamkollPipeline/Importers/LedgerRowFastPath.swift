@@ -52,12 +52,10 @@ final class LedgerRowFastPath {
             totalMarker = nil
         }
         profile = p
-        var position = [Int?](repeating: nil, count: LedgerField.allCases.count)
-        for (f, i) in header.index { position[f.ordinal] = i }
-        self.position = position
+        position = header.positions
         columns = header.columns
         amounts = AmountParser(decimalSeparator: p.decimalSeparator)
-        textFields = p.columns.keys.filter { $0 != .amount }.sorted { $0.ordinal < $1.ordinal }
+        textFields = p.textFields
         hasBookingDate = p.columns[.bookingDate] != nil
         hasPeriod = p.columns[.period] != nil
         values = .allocate(capacity: LedgerField.allCases.count)

@@ -125,7 +125,15 @@ final class EncodingCheckTask: @unchecked Sendable {
 
 /// Reads a ledger file's header line and maps the profile's columns to positions.
 enum LedgerHeader {
-    struct Info { let index: [LedgerField: Int]; let columns: Int; let hadBOM: Bool; let totalMarkerColumn: Int? }
+    struct Info {
+        let index: [LedgerField: Int]; let columns: Int; let hadBOM: Bool; let totalMarkerColumn: Int?
+        /// Column positions by `LedgerField.ordinal` (an array: looked up per row, not a dictionary).
+        var positions: [Int?] {
+            var position = [Int?](repeating: nil, count: LedgerField.allCases.count)
+            for (f, i) in index { position[f.ordinal] = i }
+            return position
+        }
+    }
 
     /// The header line's names, after the profile's skip_lines, decoded with its encoding.
     static func names(_ reader: CSVReader, display: String, profile p: LedgerCSVProfile) throws -> (names: [String], line: Int) {
