@@ -314,7 +314,7 @@ struct LedgerBlocks {
     }
 
     func read(
-        importer: LedgerCSVImporter, header: LedgerHeader.Info, sourceID: String, file: String, into _: NormalizeSink, counts c: inout ImportCounts,
+        importer: LedgerCSVImporter, header: LedgerHeader.Info, sourceID: String, file: String, counts c: inout ImportCounts,
         statedTotals: inout [(line: Int, amount: Ore?)]
     ) throws {
         let p = importer.profile

@@ -14,7 +14,7 @@ public struct LedgerCSVImporter: SourceImporter {
         var c = ImportCounts()
         var statedTotals: [(line: Int, amount: Ore?)] = []
         if let blocks = LedgerBlocks(path: source.path, reader: reader, sink: sink) {
-            try blocks.read(importer: self, header: header, sourceID: source.id, file: file, into: sink, counts: &c, statedTotals: &statedTotals)
+            try blocks.read(importer: self, header: header, sourceID: source.id, file: file, counts: &c, statedTotals: &statedTotals)
         } else {
             try readRows(reader, header: header, sourceID: source.id, file: file, into: sink, counts: &c, statedTotals: &statedTotals)
         }
