@@ -46,6 +46,9 @@ public final class CSVReader {
     public private(set) var hadBOM = false
     /// Set when the current record is malformed; its fields are what could be read.
     public private(set) var recordError: String?
+    /// Whether the current record holds a quote character anywhere. A record without one, read
+    /// with delimiter `d`, has no field containing `d`, a quote or a line break.
+    public private(set) var recordHasQuote = false
     /// Total bytes read from the file so far.
     public private(set) var bytesRead = 0
 
@@ -170,6 +173,7 @@ public final class CSVReader {
         while true {
             fieldCount = 0
             recordError = nil
+            recordHasQuote = false
             line = nextLine
             if pos == end {
                 _ = try refill(keep: pos)
@@ -252,6 +256,7 @@ public final class CSVReader {
                 return
             }
             let b = buf[i]; i += 1
+            if b == q { recordHasQuote = true }
             if inQuotes {
                 if b == q {
                     if try more(), buf[i] == q { i += 1; buf[w] = q; w += 1 } else { inQuotes = false; afterClosingQuote = true }

@@ -34,9 +34,59 @@ public struct AmountParser: Sendable {
         }
     }
 
+    /// The same as the general `parse`, for bytes in place: the common shapes (`-1234,5`,
+    /// `20 315,94`, no-break-space groups, no padding) are read without copying; anything else
+    /// goes to the general parser, which also gives every failure.
+    public func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> Result<Ore, Failure> {
+        if let o = plain(bytes) { return .success(Ore(o)) }
+        return parse(bytes[...])
+    }
+
+    /// An amount of the plain shape: optional `-`, digits in groups of three after the first
+    /// (separated by a space, 0xA0 or U+00A0), then optionally the decimal separator and one or
+    /// two digits; nil for any other shape (including overflow).
+    @inline(__always)
+    func plain(_ b: UnsafeBufferPointer<UInt8>) -> Int64? {
+        var i = 0
+        let n = b.count
+        guard n > 0 else { return nil }
+        let negative = b[0] == UInt8(ascii: "-")
+        if negative { i = 1 }
+        var whole: Int64 = 0, digits = 0, inGroup = 0, grouped = false
+        while i < n {
+            let c = b[i]
+            if c &- 48 < 10 {
+                whole = whole &* 10 &+ Int64(c &- 48); digits += 1; inGroup += 1; i += 1
+                continue
+            }
+            var w = 0
+            if c == 0x20 || c == 0xA0 { w = 1 } else if c == 0xC2, i + 1 < n, b[i + 1] == 0xA0 { w = 2 }
+            guard w > 0 else { break }
+            // A group separator: after 1–3 digits (first group) or exactly 3, and digits must follow.
+            guard inGroup > 0, grouped ? inGroup == 3 : inGroup <= 3 else { return nil }
+            grouped = true; inGroup = 0; i += w
+        }
+        guard digits > 0, digits <= 15, !grouped || inGroup == 3 else { return nil }
+        var decimals: Int64 = 0
+        if i < n {
+            guard b[i] == decimalSeparator, n - i == 2 || n - i == 3 else { return nil }
+            let d1 = b[i + 1] &- 48
+            guard d1 < 10 else { return nil }
+            if n - i == 3 {
+                let d2 = b[i + 2] &- 48
+                guard d2 < 10 else { return nil }
+                decimals = Int64(d1) * 10 + Int64(d2)
+            } else {
+                decimals = Int64(d1) * 10
+            }
+        }
+        let ore = whole * 100 + decimals
+        return negative ? -ore : ore
+    }
+
     @_specialize(exported: true, where C == ArraySlice<UInt8>)
     @_specialize(exported: true, where C == [UInt8])
-    @_specialize(exported: true, where C == UnsafeBufferPointer<UInt8>)
+    @_specialize(exported: true, where C == Slice<UnsafeBufferPointer<UInt8>>)
     public func parse<C: Collection>(_ bytes: C) -> Result<Ore, Failure> where C.Element == UInt8 {
         var b = Array(bytes)
         // Trim ASCII whitespace and no-break spaces at both ends.

@@ -60,4 +60,39 @@ final class AmountParserTests: XCTestCase {
         XCTAssertNil(DateLayout.compactPeriod.parse(Array("202213".utf8)))
         XCTAssertEqual(DateLayout.isoPeriod.parse(Array("2022-08".utf8))?.period.description, "2022-08")
     }
+
+    /// The in-place reader of plain shapes must agree with the general parser on every input:
+    /// the same öre where both accept, nothing the general parser refuses. Exhaustive over short
+    /// strings of the bytes that matter, then random longer ones.
+    func testThePlainShapeReaderAgreesWithTheGeneralParser() {
+        let alphabet: [[UInt8]] = [[0x30], [0x31], [0x35], [0x39], [0x20], [0xA0], [0xC2, 0xA0], [0x2C], [0x2E], [0x2D], [0x2B], [0x09], [0x41]]
+        var checked = 0, plainTaken = 0
+        func check(_ bytes: [UInt8], _ p: AmountParser) {
+            let general = p.parse(bytes[...])
+            let inPlace = bytes.withUnsafeBufferPointer { p.parse($0) }
+            XCTAssertEqual(general, inPlace, "\(bytes)")
+            if bytes.withUnsafeBufferPointer({ p.plain($0) }) != nil {
+                plainTaken += 1
+                guard case .success = general else { return XCTFail("plain shape accepted what the general parser refuses: \(bytes)") }
+            }
+            checked += 1
+        }
+        func all(_ prefix: [UInt8], depth: Int) {
+            for p in [comma, point] { check(prefix, p) }
+            guard depth > 0 else { return }
+            for a in alphabet { all(prefix + a, depth: depth - 1) }
+        }
+        all([], depth: 4)
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<100_000 {
+            var b: [UInt8] = []
+            for _ in 0..<Int.random(in: 1...22, using: &rng) { b += alphabet[Int.random(in: 0..<10, using: &rng)] }
+            for p in [comma, point] { check(b, p) }
+        }
+        for s in ["-1 234,50", "20 315,94", "1\u{00A0}234\u{00A0}567,89", "999999999999999,99", "1234567890123456", "0,5", "-0"] {
+            check(Array(s.utf8), comma)
+        }
+        XCTAssertGreaterThan(plainTaken, 5_000, "the plain shapes were exercised")
+        XCTAssertGreaterThan(checked, 200_000)
+    }
 }

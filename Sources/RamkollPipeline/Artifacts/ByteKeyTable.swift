@@ -10,9 +10,22 @@ struct ByteKeyTable {
 
     init(capacity: Int = 1024) { slots = [Int32](repeating: -1, count: capacity) }
 
+    /// Eight bytes at a time (the tail zero-padded, the length mixed in), multiply and fold.
     @inline(__always) static func hash(_ k: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in k { h = (h ^ UInt64(b)) &* 0x100_0000_01b3 }
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(k.count)
+        guard let base = k.baseAddress else { return h }
+        let raw = UnsafeRawPointer(base)
+        var i = 0
+        @inline(__always) func mix(_ w: UInt64) {
+            h = (h ^ w) &* 0x9E37_79B9_7F4A_7C15
+            h ^= h >> 32
+        }
+        while i + 8 <= k.count { mix(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)); i += 8 }
+        if i < k.count {
+            var w: UInt64 = 0
+            for j in i..<k.count { w |= UInt64(base[j]) << (8 * UInt64(j - i)) }
+            mix(w)
+        }
         return h ^ (h >> 29)
     }
 
@@ -25,9 +38,7 @@ struct ByteKeyTable {
             let e = Int(slots[s])
             if e < 0 { break }
             if hashes[e] == h && Int(lengths[e]) == k.count {
-                let same = arena.withUnsafeBufferPointer { a in
-                    UnsafeBufferPointer(rebasing: a[starts[e]..<(starts[e] + k.count)]).elementsEqual(k)
-                }
+                let same = k.isEmpty || arena.withUnsafeBufferPointer { a in memcmp(a.baseAddress! + starts[e], k.baseAddress!, k.count) == 0 }
                 if same { return (e, false) }
             }
             s = (s + 1) & mask

@@ -40,6 +40,10 @@ final class LedgerRowFastPath {
     private var sourceField: [UInt8] = [], fileField: [UInt8] = []
     private var sourceFieldFor = "", fileFieldFor = ""
 
+    private static let debitCredit = [LedgerField.debit, .credit]
+    /// Ordinals of the dimension columns in ledger.csv's order.
+    private static let dimensions = [LedgerField.ansvar, .verksamhet, .aktivitet, .projekt, .objekt, .motpart].map(\.ordinal)
+
     /// A row whose marker column starts with this is a stated total: the general path's.
     private let totalMarker: (column: Int, bytes: [UInt8])?
 
@@ -86,7 +90,7 @@ final class LedgerRowFastPath {
             amount = p.sign == .creditPositive ? -o : o
         } else {
             var debit: Ore?, credit: Ore?
-            for f in [LedgerField.debit, .credit] {
+            for f in LedgerRowFastPath.debitCredit {
                 guard let i = position[f.ordinal] else { continue }
                 let bytes = reader.bytes(i)
                 if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
@@ -129,17 +133,28 @@ final class LedgerRowFastPath {
         if fileFieldFor != file { fileField = TableWriter.quoted(file); fileFieldFor = file }
         let line = reader.line
         let values = self.values
+        // A `;`-separated record without a quote has no field that needs quoting (transcoding
+        // and redaction add neither `;`, quotes nor line breaks).
+        let plain = !reader.recordHasQuote && reader.delimiter == UInt8(ascii: ";")
         func emit(text: UnsafeBufferPointer<UInt8>) throws {
             let facts = LedgerRowFacts(
                 sourceID: sourceID, file: file, line: line, period: period, amount: amount, voucher: values[LedgerField.voucher.ordinal],
                 account: account, ansvar: values[LedgerField.ansvar.ordinal], text: text)
             try sink.ledgerRow(facts) { w in
                 w.field(preformatted: sourceField); w.field(preformatted: fileField); w.field(line)
-                w.field(bytes: values[LedgerField.voucher.ordinal]); w.field(day); w.field(period)
-                w.field(bytes: account)
-                for f in [LedgerField.ansvar, .verksamhet, .aktivitet, .projekt, .objekt, .motpart] { w.field(bytes: values[f.ordinal]) }
-                w.field(amount.value)
-                w.field(bytes: text)
+                if plain {
+                    w.field(unquoted: values[LedgerField.voucher.ordinal]); w.field(day); w.field(period)
+                    w.field(unquoted: account)
+                    for f in LedgerRowFastPath.dimensions { w.field(unquoted: values[f]) }
+                    w.field(amount.value)
+                    w.field(unquoted: text)
+                } else {
+                    w.field(bytes: values[LedgerField.voucher.ordinal]); w.field(day); w.field(period)
+                    w.field(bytes: account)
+                    for f in LedgerRowFastPath.dimensions { w.field(bytes: values[f]) }
+                    w.field(amount.value)
+                    w.field(bytes: text)
+                }
             }
         }
         // The text, with anything shaped like a personnummer replaced (only a text with a digit can have one).

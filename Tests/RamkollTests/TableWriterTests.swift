@@ -1,0 +1,60 @@
+import Foundation
+import XCTest
+
+import RamkollModel
+
+@testable import RamkollPipeline
+
+/// The table writer's bytes: integers as `String` writes them, and a big table the same file
+/// (and SHA-256) whether its full buffers go out with direct I/O or the ordinary way.
+final class TableWriterTests: XCTestCase {
+    func testIntegersAreWrittenAsDecimal() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        var values: [Int64] = [0, 1, -1, 9, -9, 10, -10, 99, 100, -100, 101, Int64.max, Int64.min, Int64.max - 1, Int64.min + 1]
+        var p: Int64 = 1
+        for _ in 0..<18 { p *= 10; values += [p - 1, p, p + 1, -(p - 1), -p, -(p + 1)] }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 { values.append(Int64.random(in: Int64.min...Int64.max, using: &rng) >> Int64.random(in: 0...62, using: &rng)) }
+        let w = try TableWriter(directory: dir, name: "ints.csv", header: ["value", "period", "day"])
+        for v in values {
+            w.field(v); w.field(Period(year: 2022, month: Int(v.magnitude % 12) + 1)!); w.field(Day(year: 1999, month: 7, day: 9))
+            try w.endRow()
+        }
+        _ = try w.commit()
+        let lines = try String(contentsOfFile: dir + "/ints.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        XCTAssertEqual(lines.count, values.count)
+        for (line, v) in zip(lines, values) {
+            XCTAssertEqual(String(line), "\(v);2022-\(String(format: "%02d", Int(v.magnitude % 12) + 1));1999-07-09")
+        }
+    }
+
+    func testABigTableIsTheSameFileWithAndWithoutDirectIO() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        func write(direct: Bool) throws -> (OutputRecord, Data, Int64) {
+            TableWriter.directIO = direct
+            defer { TableWriter.directIO = true }
+            let name = direct ? "direct.csv" : "ordinary.csv"
+            let w = try TableWriter(directory: dir, name: name, header: ["line", "text"])
+            // About 3 MiB in rows of odd lengths, so buffer edges fall everywhere.
+            for i in 0..<120_000 {
+                w.field(i)
+                w.field(String(repeating: "x", count: i % 37) + (i % 5 == 0 ? "; \"q\"" : ""))
+                try w.endRow()
+            }
+            let record = try w.commit()
+            return (record, try Data(contentsOf: URL(fileURLWithPath: dir + "/" + name)), w.directBytes)
+        }
+        let (direct, directData, directBytes) = try write(direct: true)
+        let (ordinary, ordinaryData, ordinaryDirect) = try write(direct: false)
+        XCTAssertEqual(ordinaryDirect, 0)
+        XCTAssertEqual(directData, ordinaryData)
+        XCTAssertGreaterThan(directData.count, 3 << 20)
+        XCTAssertEqual(direct.sha256, ordinary.sha256)
+        XCTAssertEqual(direct.sha256, FileIO.sha256(directData))
+        XCTAssertEqual(direct.bytes, Int64(directData.count))
+        XCTAssertEqual(direct.rows, 120_000)
+        // Where the file system takes direct I/O (ext4, xfs; not tmpfs), whole blocks went that way.
+        XCTAssertEqual(directBytes % 4096, 0)
+        print("TableWriterTests: \(directBytes) of \(directData.count) bytes written with direct I/O")
+    }
+}
