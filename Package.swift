@@ -14,7 +14,7 @@ import PackageDescription
 
 /// Release builds of Ramkoll's own targets skip the runtime exclusivity checks (the profile of a
 /// 10M-row run spent about a tenth of its time in them); debug builds and the tests keep them.
-let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))]
+let fast: [SwiftSetting] = [.unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))]
 
 let package = Package(
     name: "Ramkoll",

@@ -10,6 +10,7 @@ public enum EncodingCheck {
         var offset = 0
         var firstLF: Int?
         var pending: [UInt8] = []
+        pending.reserveCapacity(4)
         var pendingStart = 0
         var validUTF8 = true
         var firstInvalidUTF8: (Int, UInt8)?
@@ -38,10 +39,10 @@ public enum EncodingCheck {
                 if pending.isEmpty {
                     if b < 0x80 { continue }
                     if !(0xC2...0xF4).contains(b) { validUTF8 = false; firstInvalidUTF8 = (at, b); continue }
-                    pending = [b]; pendingStart = at
+                    pending.append(b); pendingStart = at
                     continue
                 }
-                if b & 0xC0 != 0x80 { validUTF8 = false; firstInvalidUTF8 = (at, pending[0]); pending = []; continue }
+                if b & 0xC0 != 0x80 { validUTF8 = false; firstInvalidUTF8 = (at, pending[0]); pending.removeAll(keepingCapacity: true); continue }
                 pending.append(b)
                 let need = pending[0] >= 0xF0 ? 4 : pending[0] >= 0xE0 ? 3 : 2
                 if pending.count == need {
@@ -50,7 +51,7 @@ public enum EncodingCheck {
                     } else if firstMultibyte == nil, !(pending == [0xEF, 0xBB, 0xBF] && (firstLF ?? Int.max) > pendingStart) {
                         firstMultibyte = (at, pending)
                     }
-                    pending = []
+                    pending.removeAll(keepingCapacity: true)
                 }
             }
             offset += n

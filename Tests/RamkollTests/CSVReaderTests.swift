@@ -15,6 +15,22 @@ final class CSVReaderTests: XCTestCase {
         return out
     }
 
+    /// Records read in one pass of words (whole lines in the buffer) and byte by byte (a one-byte
+    /// buffer never holds a whole line) must come out the same, on random bytes that matter.
+    func testWordAtATimeRecordsMatchByteByByteOnRandomInput() throws {
+        let alphabet: [[UInt8]] = [[0x3B], [0x3B], [0x22], [0x0A], [0x0A], [0x0D], [0x0D, 0x0A], Array("ab".utf8), Array("ö".utf8), [0x20], Array("12345678".utf8)]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0...400, using: &rng) { bytes += alphabet[Int.random(in: 0..<alphabet.count, using: &rng)] }
+            let words = try records(bytes), single = try records(bytes, chunkSize: 1)
+            XCTAssertEqual(words.count, single.count, "\(bytes)")
+            for (a, b) in zip(words, single) {
+                XCTAssertEqual(a.line, b.line); XCTAssertEqual(a.fields, b.fields); XCTAssertEqual(a.error, b.error)
+            }
+        }
+    }
+
     func testQuotingPerRFC4180() throws {
         let text = "a;b;c\n1;\"x;y\";\"he said \"\"hej\"\"\"\n2;\"two\nlines\";z\n3;;\n"
         for chunk in [1, 2, 3, 7, 1 << 20] {  // chunk boundaries anywhere must not matter

@@ -54,17 +54,23 @@ public enum FileIO {
     }
 
     static func computeSHA256(ofFile path: String) throws -> (hex: String, bytes: Int64) {
-        guard let h = FileHandle(forReadingAtPath: path) else {
-            throw RamkollError(.input, "\(path): cannot open file to compute its SHA-256")
-        }
-        defer { try? h.close() }
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw RamkollError(.input, "\(path): cannot open file to compute its SHA-256") }
+        defer { close(fd) }
+        let size = 1 << 20
+        let buf = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
+        defer { buf.deallocate() }
         var hasher = SHA256()
         var total: Int64 = 0
         while true {
-            let chunk = try h.read(upToCount: 1 << 20) ?? Data()
-            if chunk.isEmpty { break }
-            hasher.update(data: chunk)
-            total += Int64(chunk.count)
+            let n = read(fd, buf, size)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw RamkollError(.input, "\(path): read failed while computing its SHA-256 (\(String(cString: strerror(errno))))")
+            }
+            if n == 0 { break }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(start: buf, count: n))
+            total += Int64(n)
         }
         return (hex(hasher.finalize()), total)
     }
@@ -134,7 +140,7 @@ public enum FileIO {
 /// and `commit`, which waits for the queue before it reads them.
 public final class TableWriter: @unchecked Sendable {
     /// A full buffer on its way to the file.
-    private struct Chunk: @unchecked Sendable { let base: UnsafeMutablePointer<UInt8>; let count: Int }
+    private struct Chunk: @unchecked Sendable { let base: UnsafeMutablePointer<UInt8>; let count: Int; let capacity: Int }
     public let path: String
     public let name: String
     private let tmp: String
@@ -204,6 +210,7 @@ public final class TableWriter: @unchecked Sendable {
     deinit {
         queue.sync {}
         buf.deallocate()
+        for s in spares { s.base.deallocate() }
         if fd >= 0 { close(fd) }
     }
 
@@ -426,15 +433,15 @@ public final class TableWriter: @unchecked Sendable {
         try checkFailure()
         let n = last ? count : count & ~(TableWriter.block - 1)
         guard n > 0 else { return }
-        let chunk = Chunk(base: buf, count: n)
-        buf = TableWriter.allocate(capacity)
+        let chunk = Chunk(base: buf, count: n, capacity: capacity)
+        buf = takeSpare(capacity) ?? TableWriter.allocate(capacity)
         if n < count { buf.update(from: chunk.base + n, count: count - n) }
         count -= n
         bytes += Int64(n)
         inFlight.wait()
         queue.async { [self] in
             let full = chunk.base, n = chunk.count
-            defer { full.deallocate(); inFlight.signal() }
+            defer { keepSpare(full, capacity: chunk.capacity); inFlight.signal() }
             hasher.update(bufferPointer: UnsafeRawBufferPointer(start: full, count: n))
             if direct && n % TableWriter.block != 0 { endDirect() }
             var done = 0
@@ -450,6 +457,24 @@ public final class TableWriter: @unchecked Sendable {
                 if direct { directBytes += Int64(w) }
             }
         }
+    }
+
+    /// Written buffers, kept for the next flushes (fresh megabytes would each be page-faulted in).
+    private var spares: [(base: UnsafeMutablePointer<UInt8>, capacity: Int)] = []
+    private let sparesLock = NSLock()
+    /// A kept buffer of exactly `capacity` bytes (one of another size, after a row outgrew the
+    /// buffer, is freed).
+    private func takeSpare(_ capacity: Int) -> UnsafeMutablePointer<UInt8>? {
+        sparesLock.lock(); defer { sparesLock.unlock() }
+        while let s = spares.popLast() {
+            if s.capacity == capacity { return s.base }
+            s.base.deallocate()
+        }
+        return nil
+    }
+    private func keepSpare(_ b: UnsafeMutablePointer<UInt8>, capacity: Int) {
+        sparesLock.lock(); defer { sparesLock.unlock() }
+        spares.append((b, capacity))
     }
 
     /// Leaves direct I/O for the rest of the file (on the queue).
