@@ -28,7 +28,8 @@ struct LedgerBooks {
     }
     private(set) var groups: [Group] = []
     private var groupTable = ByteKeyTable()
-    private var key: [UInt8] = []
+    /// The source id's bytes, as group keys start with them.
+    private var sourceKey: (id: String, bytes: [UInt8]) = ("", [])
     var rows: Int64 = 0, amount = Ore.zero
 
     /// Adds a row to its group.
@@ -37,8 +38,7 @@ struct LedgerBooks {
         reference: InvoiceMatching.Key?, line: Int, amount a: Ore
     ) {
         rows += 1; amount += a
-        makeKey(sourceID: sourceID, period: period, account: account, ansvar: ansvar, reference: reference)
-        let g = slot {
+        let g = slot(sourceID: sourceID, period: period, account: account, ansvar: ansvar, reference: reference) {
             Group(
                 source: sourceID, file: file, period: period, account: String(decoding: account, as: UTF8.self),
                 ansvar: String(decoding: ansvar, as: UTF8.self), placement: reference?.placement ?? "", month: reference?.month, firstLine: line)
@@ -52,30 +52,51 @@ struct LedgerBooks {
         for g in other.groups {
             var account = g.account, ansvar = g.ansvar
             let reference = g.month.map { InvoiceMatching.Key(placement: g.placement, month: $0) }
-            account.withUTF8 { a in ansvar.withUTF8 { s in makeKey(sourceID: g.source, period: g.period, account: a, ansvar: s, reference: reference) } }
-            let i = slot { var empty = g; empty.rows = 0; empty.amount = .zero; return empty }
+            let i = account.withUTF8 { a in
+                ansvar.withUTF8 { s in
+                    slot(sourceID: g.source, period: g.period, account: a, ansvar: s, reference: reference) {
+                        var empty = g; empty.rows = 0; empty.amount = .zero; return empty
+                    }
+                }
+            }
             groups[i].rows += g.rows; groups[i].amount += g.amount
             rows += g.rows; amount += g.amount
         }
     }
 
-    private mutating func makeKey(
-        sourceID: String, period: Period, account: UnsafeBufferPointer<UInt8>, ansvar: UnsafeBufferPointer<UInt8>, reference: InvoiceMatching.Key?
-    ) {
-        key.removeAll(keepingCapacity: true)
-        key.append(contentsOf: sourceID.utf8); key.append(0)
-        withUnsafeBytes(of: Int32(period.year * 12 + period.month)) { key.append(contentsOf: $0) }
-        key.append(contentsOf: account); key.append(0x3B)
-        key.append(contentsOf: ansvar)
-        if let reference {
-            key.append(0x3B); key.append(contentsOf: reference.placement.utf8); key.append(0x3B)
-            withUnsafeBytes(of: Int32(reference.month.year * 12 + reference.month.month)) { key.append(contentsOf: $0) }
+    /// The group of source × period × account × ansvar × reference, made with `make` when it is
+    /// new. The key's bytes: source id, 0, period (Int32), account, `;`, ansvar and, with a
+    /// reference, `;` placement `;` month (Int32) — built on the stack, not in an array.
+    private mutating func slot(
+        sourceID: String, period: Period, account: UnsafeBufferPointer<UInt8>, ansvar: UnsafeBufferPointer<UInt8>, reference: InvoiceMatching.Key?,
+        _ make: () -> Group
+    ) -> Int {
+        if sourceKey.id != sourceID { sourceKey = (sourceID, Array(sourceID.utf8)) }
+        let placement = reference.map { Array($0.placement.utf8) } ?? []
+        let n = sourceKey.bytes.count + 1 + 4 + account.count + 1 + ansvar.count + (reference == nil ? 0 : 2 + placement.count + 4)
+        let (g, inserted) = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { key -> (Int, Bool) in
+            var at = 0
+            @inline(__always) func put(_ b: UnsafeBufferPointer<UInt8>) {
+                if let base = b.baseAddress, b.count > 0 { (key.baseAddress! + at).update(from: base, count: b.count) }
+                at += b.count
+            }
+            @inline(__always) func put(_ month: Period) {
+                UnsafeMutableRawPointer(key.baseAddress! + at).storeBytes(of: Int32(month.year * 12 + month.month), as: Int32.self)
+                at += 4
+            }
+            sourceKey.bytes.withUnsafeBufferPointer { put($0) }
+            key[at] = 0; at += 1
+            put(period)
+            put(account); key[at] = 0x3B; at += 1
+            put(ansvar)
+            if let reference {
+                key[at] = 0x3B; at += 1
+                placement.withUnsafeBufferPointer { put($0) }
+                key[at] = 0x3B; at += 1
+                put(reference.month)
+            }
+            return groupTable.index(of: UnsafeBufferPointer(start: key.baseAddress, count: at))
         }
-    }
-
-    /// The group of `key`, made with `make` when it is new.
-    private mutating func slot(_ make: () -> Group) -> Int {
-        let (g, inserted) = key.withUnsafeBufferPointer { groupTable.index(of: $0) }
         if inserted { groups.append(make()) }
         return g
     }
@@ -108,8 +129,11 @@ struct LedgerBooks {
         }
         if open.rows > 0 { try completed(open) }
         open.source = sourceID
-        open.voucher.removeAll(keepingCapacity: true)
-        open.voucher.append(contentsOf: voucher)
+        if open.voucher.count == voucher.count {
+            if let from = voucher.baseAddress { open.voucher.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: from, count: voucher.count) } }
+        } else {
+            open.voucher = Array(voucher)
+        }
         open.firstLine = line; open.rows = 1; open.amount = amount
     }
 
