@@ -12,37 +12,70 @@ struct CareDayTally {
     struct Value { var placements: Int64 = 0; var days: Int64 = 0; var cost = Ore.zero }
 
     var cells: [Key: Value] = [:]
-    /// One row per placement × month with care days: the basis of the accrual list.
+    /// One row per placement × month with care days: the basis of the accrual list and of invoice
+    /// matching. Held in external sorters, not in memory (an extract may hold millions):
+    /// `matching` by placement × month (with one marker per mapped placement, so that a placement
+    /// is known before its months), `accrualMonths` by unit, latest month first. Filled only for
+    /// the outputs the pipeline writes.
     struct PlacementMonth {
         let id: String; let person: String; let unit: String; let period: Period; let days: Int; let cost: Ore; let prices: String
     }
-    /// The placement × month rows, held compactly (24 bytes a month; a placement's strings and a
-    /// unit's name once) and handed out as `PlacementMonth` values.
-    struct PlacementMonths: RandomAccessCollection {
-        struct Placement { let id: String, person: String, prices: String }
-        struct Month { let placement: Int32, unit: Int32, period: Int32, days: Int32, cost: Ore }
-        fileprivate(set) var placements: [Placement] = []
-        fileprivate(set) var units: [String] = []
-        fileprivate var unitNumbers: [String: Int32] = [:]
-        fileprivate(set) var months: [Month] = []
-        var startIndex: Int { 0 }
-        var endIndex: Int { months.count }
-        subscript(i: Int) -> PlacementMonth {
-            let m = months[i], p = placements[Int(m.placement)]
-            let period = Period(year: Int(m.period) / 12, month: Int(m.period) % 12 + 1)!
-            return PlacementMonth(id: p.id, person: p.person, unit: units[Int(m.unit)], period: period, days: Int(m.days), cost: m.cost, prices: p.prices)
+    let matching: ExternalSorter?
+    let accrualMonths: ExternalSorter?
+    /// Stays per person (pseudonym), to find overlapping placements: sorted by person, start, id.
+    struct Stay { let id: String; let start: Day; let end: Day?; let line: Int }
+    let stays: ExternalSorter
+    private var sequence: Int64 = 0
+    var placementMonthCount: Int64 = 0
+
+    /// Kinds of `matching` records within a placement: the marker sorts first, then per month the
+    /// care delivered and the amount invoiced.
+    enum MatchingKind: Int64 { case known = 0, delivered = 1, invoiced = 2 }
+
+    init(spill: String, matching: Bool, accruals: Bool) {
+        self.matching = matching ? ExternalSorter(directory: spill, name: "matching") : nil
+        accrualMonths = accruals ? ExternalSorter(directory: spill, name: "accruals") : nil
+        stays = ExternalSorter(directory: spill, name: "stays")
+    }
+
+    private mutating func next() -> Int64 { sequence += 1; return sequence }
+
+    mutating func addMatching(placement: String, month: Int64, kind: MatchingKind, _ fields: (inout SortRecord) -> Void) throws {
+        guard let matching else { return }
+        var r = SortRecord()
+        r.key(placement); r.key(month); r.key(kind.rawValue); r.key(next())
+        fields(&r)
+        try matching.add(r)
+    }
+
+    private mutating func addPlacementMonth(_ pm: PlacementMonth) throws {
+        placementMonthCount += 1
+        let month = Int64(pm.period.year * 12 + pm.period.month - 1)
+        try addMatching(placement: pm.id, month: month, kind: .delivered) { r in
+            r.field(pm.person); r.field(pm.unit); r.field(Int64(pm.days)); r.field(pm.cost.value); r.field(pm.prices)
         }
-        fileprivate mutating func add(_ p: Placement) -> Int32 { placements.append(p); return Int32(placements.count - 1) }
-        fileprivate mutating func append(placement: Int32, unit: String, period: Period, days: Int, cost: Ore) {
-            let u: Int32
-            if let n = unitNumbers[unit] { u = n } else { u = Int32(units.count); unitNumbers[unit] = u; units.append(unit) }
-            months.append(Month(placement: placement, unit: u, period: Int32(period.year * 12 + period.month - 1), days: Int32(days), cost: cost))
+        if let accrualMonths {
+            var r = SortRecord()
+            r.key(pm.unit); r.keyDescending(month); r.keyDescending(pm.id); r.key(next())
+            r.field(pm.person); r.field(Int64(pm.days)); r.field(pm.cost.value); r.field(pm.prices)
+            try accrualMonths.add(r)
         }
     }
-    var placementMonths = PlacementMonths()
-    /// Stays per person (pseudonym), to find overlapping placements.
-    struct Stay { let id: String; let start: Day; let end: Day?; let line: Int }
-    var stays: [String: [Stay]] = [:]
+
+    /// The placement-months of `unit`s, each unit's latest month first (ties: the greater id, then
+    /// the order read), unit by unit in order.
+    func forEachAccrualMonth(_ body: (PlacementMonth) throws -> Void) throws {
+        try accrualMonths?.forEach { bytes in
+            var r = SortRecord.Reader(bytes)
+            let unit = r.key(), month = Int(r.intDescending()), id = r.keyDescending()
+            _ = r.int()
+            let person = r.field(), days = Int(r.fieldInt()), cost = Ore(r.fieldInt()), prices = r.field()
+            try body(
+                PlacementMonth(
+                    id: id, person: person, unit: unit, period: Period(year: month / 12, month: month % 12 + 1)!, days: days, cost: cost, prices: prices))
+        }
+    }
+
     /// Per unit, what the activity-based forecast needs (DOMAIN.md §8): the cost still committed
     /// after the as-of period (each placement's price × its remaining days to its end or the year
     /// end), placements active at the close of the as-of month, the year's starts so far with the
@@ -60,8 +93,11 @@ struct CareDayTally {
     var placementsMapped: Int64 = 0
     var unmapped: [String: Int64] = [:]  // ansvar → placements
 
-    static func tally(path: String, config: PipelineConfig, mappings: MappingTables) throws -> CareDayTally {
-        var t = CareDayTally()
+    /// Reads placements.csv; `spill` is where the sorters may write their runs (removed after).
+    static func tally(path: String, config: PipelineConfig, mappings: MappingTables, spill: String, matching: Bool, accruals: Bool) throws
+        -> CareDayTally
+    {
+        var t = CareDayTally(spill: spill, matching: matching, accruals: accruals)
         let months = Period.months(ofYear: config.fiscalYear).filter { $0 <= config.asOf }
         let remaining = Period.months(ofYear: config.fiscalYear).filter { $0 > config.asOf }
         let close = config.asOf.lastDay
@@ -79,7 +115,11 @@ struct CareDayTally {
             let id = row["placement_id"], person = row["person"], form = row["form_of_care"], priceText = row["price_periods"]
             guard let start = Day(iso: row["start"]) else { throw RamkollError(.input, "\(path):\(row.line): start is not a date; rerun normalize") }
             let end = row["end"].isEmpty ? nil : Day(iso: row["end"])
-            t.stays[person, default: []].append(Stay(id: id, start: start, end: end, line: row.line))
+            var stay = SortRecord()
+            stay.key(person); stay.key(CareDayTally.number(start)); stay.key(id); stay.key(t.next())
+            stay.field(end.map(CareDayTally.number) ?? Int64.min); stay.field(Int64(row.line))
+            try t.stays.add(stay)
+            try t.addMatching(placement: id, month: Int64.min, kind: .known) { _ in }
             let prices = try CareDayTally.prices(
                 priceText, fallback: PricePeriod(from: start, price: Ore(try row.int("daily_price_ore"))), path: path, line: row.line)
             var o = t.outlook[unit] ?? Outlook()
@@ -93,7 +133,6 @@ struct CareDayTally {
             if start.year == config.fiscalYear && start <= close { o.starts += 1; o.startPriceSum += prices[0].price }
             if let e = end, e <= close, e >= start { o.endedCount += 1; o.endedDays += Int64(e.ordinal - start.ordinal + 1) }
             t.outlook[unit] = o
-            var placementNumber: Int32?
             for p in months {
                 let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                 guard days > 0 else { continue }
@@ -103,29 +142,41 @@ struct CareDayTally {
                 v.days += Int64(days)
                 v.cost += cost
                 t.cells[k] = v
-                let n = placementNumber ?? t.placementMonths.add(.init(id: id, person: person, prices: priceText))
-                placementNumber = n
-                t.placementMonths.append(placement: n, unit: unit, period: p, days: days, cost: cost)
+                try t.addPlacementMonth(PlacementMonth(id: id, person: person, unit: unit, period: p, days: days, cost: cost, prices: priceText))
             }
         }
         return t
     }
 
-    /// Pairs of placements of one person whose stays share days (an open stay runs to `until`).
-    func overlaps(until: Day) -> [(person: String, a: Stay, b: Stay, from: Day, to: Day)] {
-        var out: [(String, Stay, Stay, Day, Day)] = []
-        for (person, list) in stays.sorted(by: { $0.key < $1.key }) {
-            let sorted = list.sorted { ($0.start, $0.id) < ($1.start, $1.id) }
+    /// Pairs of placements of one person whose stays share days (an open stay runs to `until`),
+    /// person by person in order; only one person's stays are in memory at a time.
+    func forEachOverlap(until: Day, _ body: (_ person: String, _ a: Stay, _ b: Stay, _ from: Day, _ to: Day) throws -> Void) throws {
+        var person: String?
+        var sorted: [Stay] = []
+        func finish() throws {
+            guard let person else { return }
             for (i, a) in sorted.enumerated() {
                 for b in sorted[(i + 1)...] {
                     let aEnd = a.end ?? until, bEnd = b.end ?? until
                     guard b.start <= aEnd else { break }
-                    out.append((person, a, b, b.start, min(aEnd, bEnd)))
+                    try body(person, a, b, b.start, min(aEnd, bEnd))
                 }
             }
         }
-        return out
+        try stays.forEach { bytes in
+            var r = SortRecord.Reader(bytes)
+            let who = r.key(), start = CareDayTally.day(r.int()), id = r.key()
+            _ = r.int()
+            let end = r.fieldInt(), line = Int(r.fieldInt())
+            if who != person { try finish(); person = who; sorted.removeAll(keepingCapacity: true) }
+            sorted.append(Stay(id: id, start: start, end: end == Int64.min ? nil : CareDayTally.day(end), line: line))
+        }
+        try finish()
     }
+
+    /// A day as YYYYMMDD (ordered as days are), and back.
+    static func number(_ d: Day) -> Int64 { Int64(d.year * 10000 + d.month * 100 + d.day) }
+    static func day(_ n: Int64) -> Day { Day(year: Int(n / 10000), month: Int(n / 100 % 100), day: Int(n % 100))! }
 
     /// Parses `2022-01-05:345000|2022-07-01:360000`.
     static func prices(_ text: String, fallback: PricePeriod, path: String, line: Int) throws -> [PricePeriod] {

@@ -77,25 +77,23 @@ enum CaseReconciliation {
                 }
             }
             totals.shortfallOre = shortfallAtClose.values.reduce(.zero, +)
-            let byUnit = Dictionary(grouping: care.placementMonths, by: \.unit)
-            for unit in shortfallAtClose.keys.sorted() {
-                var remaining = shortfallAtClose[unit]!
-                let latestFirst = (byUnit[unit] ?? []).sorted { ($0.period, $0.id) > ($1.period, $1.id) }
-                for pm in latestFirst where remaining.value > 0 {
-                    let part = pm.cost.value <= remaining.value ? pm.cost : remaining
-                    remaining -= part
-                    try acc.write([
-                        pm.unit, pm.period.description, pm.id, pm.person, String(pm.days), pm.prices, String(pm.cost.value), String(part.value),
-                    ])
-                    totals.accrualRows += 1
-                    totals.accrualOre += part
-                }
+            // Units in order, each unit's latest placement-months first (the sorter's order).
+            var remaining = shortfallAtClose
+            try care.forEachAccrualMonth { pm in
+                guard let left = remaining[pm.unit], left.value > 0 else { return }
+                let part = pm.cost.value <= left.value ? pm.cost : left
+                remaining[pm.unit] = left - part
+                try acc.write([
+                    pm.unit, pm.period.description, pm.id, pm.person, String(pm.days), pm.prices, String(pm.cost.value), String(part.value),
+                ])
+                totals.accrualRows += 1
+                totals.accrualOre += part
             }
         }
         let ov = try TableWriter(
             directory: dir, name: "placement_overlaps.csv", header: ["person", "placement_a", "placement_b", "overlap_from", "overlap_to", "days"])
-        for o in care.overlaps(until: asOf.lastDay) {
-            try ov.write([o.person, o.a.id, o.b.id, o.from.description, o.to.description, String(o.to.ordinal - o.from.ordinal + 1)])
+        try care.forEachOverlap(until: asOf.lastDay) { person, a, b, from, to in
+            try ov.write([person, a.id, b.id, from.description, to.description, String(to.ordinal - from.ordinal + 1)])
             totals.overlaps += 1
         }
         return ([try cvl.commit(), try acc.commit(), try ov.commit()], totals)

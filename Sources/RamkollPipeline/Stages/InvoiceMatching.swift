@@ -33,8 +33,11 @@ enum InvoiceMatching {
         }
     }
 
+    /// Joins the care delivered (placement × month, up to the as-of period) with the amounts
+    /// invoiced, in placement × month order, through the tally's sorter (memory does not grow with
+    /// the placements): a placement's marker comes first, so it is known before its months.
     static func write(
-        directory dir: String, care: CareDayTally, invoiced: [Key: Ore], tolerance: Ore, asOf: Period
+        directory dir: String, care: inout CareDayTally, invoiced: [Key: Ore], tolerance: Ore, asOf: Period
     ) throws -> (OutputRecord, [String: Int64]) {
         let out = try TableWriter(
             directory: dir, name: "invoice_matching.csv",
@@ -42,13 +45,23 @@ enum InvoiceMatching {
                 "placement_id", "person", "unit", "month", "care_days", "price_ore", "delivered_ore", "invoiced_ore", "difference_ore", "finding",
                 "detail",
             ])
-        var delivered: [Key: CareDayTally.PlacementMonth] = [:]
-        for pm in care.placementMonths where pm.period <= asOf { delivered[Key(placement: pm.id, month: pm.period)] = pm }
-        let known = Set(care.placementMonths.map(\.id)).union(care.stays.values.flatMap { $0.map(\.id) })
+        for (key, amount) in invoiced {
+            try care.addMatching(placement: key.placement, month: Int64(key.month.year * 12 + key.month.month - 1), kind: .invoiced) { r in
+                r.field(amount.value)
+            }
+        }
+        let asOfMonth = Int64(asOf.year * 12 + asOf.month - 1)
         var counts: [String: Int64] = [:]
-        for key in Set(delivered.keys).union(invoiced.keys).sorted() {
-            let pm = delivered[key]
-            let inv = invoiced[key] ?? .zero
+        // The placement and month being gathered: its care (the last record read wins, as a
+        // dictionary of placement-months would keep) and its invoiced amount.
+        var placement: String?, known = false
+        var month: Int64?
+        var delivered: CareDayTally.PlacementMonth?, inv: Ore?
+        func emit() throws {
+            guard let placement, let month, delivered != nil || inv != nil else { return }
+            let period = Period(year: Int(month / 12), month: Int(month % 12) + 1)!
+            let pm = delivered
+            let inv = inv ?? .zero
             let cost = pm?.cost ?? .zero
             let price = pm.flatMap { priceInForce($0.prices, $0.period) }
             var finding: String, detail = ""
@@ -68,16 +81,35 @@ enum InvoiceMatching {
                     finding = "amount-difference"
                 }
             } else {
-                finding = known.contains(key.placement) ? "days-difference" : "invoiced-without-placement"
-                detail =
-                    known.contains(key.placement) ? "invoiced for a month without care days" : "the case system has no placement \(key.placement)"
+                finding = known ? "days-difference" : "invoiced-without-placement"
+                detail = known ? "invoiced for a month without care days" : "the case system has no placement \(placement)"
             }
             counts[finding, default: 0] += 1
             try out.write([
-                key.placement, pm?.person ?? "", pm?.unit ?? "", key.month.description, pm.map { String($0.days) } ?? "0",
+                placement, pm?.person ?? "", pm?.unit ?? "", period.description, pm.map { String($0.days) } ?? "0",
                 price.map { String($0.value) } ?? "", String(cost.value), String(inv.value), String((inv - cost).value), finding, detail,
             ])
         }
+        try care.matching?.forEach { bytes in
+            var r = SortRecord.Reader(bytes)
+            let p = r.key(), m = r.int(), kind = CareDayTally.MatchingKind(rawValue: r.int())!
+            _ = r.int()
+            if p != placement || m != month {
+                try emit()
+                if p != placement { placement = p; known = false }
+                month = m; delivered = nil; inv = nil
+            }
+            switch kind {
+            case .known: known = true
+            case .delivered:
+                guard m <= asOfMonth else { return }
+                let person = r.field(), unit = r.field(), days = Int(r.fieldInt()), cost = Ore(r.fieldInt()), prices = r.field()
+                delivered = CareDayTally.PlacementMonth(
+                    id: p, person: person, unit: unit, period: Period(year: Int(m / 12), month: Int(m % 12) + 1)!, days: days, cost: cost, prices: prices)
+            case .invoiced: inv = (inv ?? .zero) + Ore(r.fieldInt())
+            }
+        }
+        try emit()
         return (try out.commit(), counts)
     }
 

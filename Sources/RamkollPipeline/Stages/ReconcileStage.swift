@@ -1,3 +1,4 @@
+import Foundation
 import RamkollModel
 import RamkollReaders
 
@@ -184,7 +185,11 @@ public struct ReconcileStage: Stage {
         }
 
         // Care days and cost from the case system, per unit × month × form of care.
-        let care = try CareDayTally.tally(path: placements.path, config: cfg, mappings: maps)
+        let spill = dir + "/.sort"
+        defer { try? FileManager.default.removeItem(atPath: spill) }
+        var care = try CareDayTally.tally(
+            path: placements.path, config: cfg, mappings: maps, spill: spill, matching: reference != nil && cfg.caseReconciliation != nil,
+            accruals: cfg.caseReconciliation != nil)
         let cd = try TableWriter(
             directory: dir, name: "care_days.csv", header: ["unit", "period", "form_of_care", "placements", "care_days", "cost_ore"])
         var careDays: Int64 = 0, careCost = Ore.zero
@@ -206,7 +211,7 @@ public struct ReconcileStage: Stage {
         var matchingCounts: [String: Int64] = [:]
         if reference != nil, let settings = cfg.caseReconciliation {
             let (o, counts) = try InvoiceMatching.write(
-                directory: dir, care: care, invoiced: invoicedByPlacement, tolerance: settings.tolerance, asOf: asOf)
+                directory: dir, care: &care, invoiced: invoicedByPlacement, tolerance: settings.tolerance, asOf: asOf)
             matchingOuts = [o]; matchingCounts = counts
         }
         let volumeOuts = try VolumeTables.write(
