@@ -335,6 +335,11 @@ public final class TableWriter: @unchecked Sendable {
         p.withUnsafeBufferPointer { append($0) }
     }
 
+    public func field(preformatted p: UnsafeBufferPointer<UInt8>) {
+        separate()
+        append(p)
+    }
+
     /// A value in the form `field(preformatted:)` takes, for a value written on every row.
     public static func quoted(_ s: String) -> [UInt8] {
         var out: [UInt8] = []

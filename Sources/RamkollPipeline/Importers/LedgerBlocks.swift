@@ -16,7 +16,7 @@ struct LedgerBooks {
     var open = Run()
     var rowsWithVoucher: Int64 = 0, amountWithVoucher = Ore.zero
     var periods: [String: Set<Period>] = [:]
-    private var lastPeriod: (source: String, period: Period)?
+    private var lastPeriod: Period?, lastPeriodSource = ""
 
     /// ledger.csv summed by source × period × account × ansvar × invoice reference (placement
     /// and month, on placement accounts): ledger_groups.csv, what reconcile reads. Groups in the
@@ -38,10 +38,12 @@ struct LedgerBooks {
         reference: InvoiceMatching.Key?, line: Int, amount a: Ore
     ) {
         rows += 1; amount += a
-        let g = slot(sourceID: sourceID, period: period, account: account, ansvar: ansvar, reference: reference) {
-            Group(
-                source: sourceID, file: file, period: period, account: String(decoding: account, as: UTF8.self),
-                ansvar: String(decoding: ansvar, as: UTF8.self), placement: reference?.placement ?? "", month: reference?.month, firstLine: line)
+        let (g, inserted) = slot(sourceID: sourceID, period: period, account: account, ansvar: ansvar, reference: reference)
+        if inserted {
+            groups.append(
+                Group(
+                    source: sourceID, file: file, period: period, account: String(decoding: account, as: UTF8.self),
+                    ansvar: String(decoding: ansvar, as: UTF8.self), placement: reference?.placement ?? "", month: reference?.month, firstLine: line))
         }
         groups[g].rows += 1
         groups[g].amount += a
@@ -52,29 +54,25 @@ struct LedgerBooks {
         for g in other.groups {
             var account = g.account, ansvar = g.ansvar
             let reference = g.month.map { InvoiceMatching.Key(placement: g.placement, month: $0) }
-            let i = account.withUTF8 { a in
-                ansvar.withUTF8 { s in
-                    slot(sourceID: g.source, period: g.period, account: a, ansvar: s, reference: reference) {
-                        var empty = g; empty.rows = 0; empty.amount = .zero; return empty
-                    }
-                }
+            let (i, inserted) = account.withUTF8 { a in
+                ansvar.withUTF8 { s in slot(sourceID: g.source, period: g.period, account: a, ansvar: s, reference: reference) }
             }
+            if inserted { var empty = g; empty.rows = 0; empty.amount = .zero; groups.append(empty) }
             groups[i].rows += g.rows; groups[i].amount += g.amount
             rows += g.rows; amount += g.amount
         }
     }
 
-    /// The group of source × period × account × ansvar × reference, made with `make` when it is
-    /// new. The key's bytes: source id, 0, period (Int32), account, `;`, ansvar and, with a
+    /// The group of source × period × account × ansvar × reference, and whether it is new (the
+    /// caller then appends it to `groups`). The key's bytes: source id, 0, period (Int32), account, `;`, ansvar and, with a
     /// reference, `;` placement `;` month (Int32) — built on the stack, not in an array.
     private mutating func slot(
-        sourceID: String, period: Period, account: UnsafeBufferPointer<UInt8>, ansvar: UnsafeBufferPointer<UInt8>, reference: InvoiceMatching.Key?,
-        _ make: () -> Group
-    ) -> Int {
+        sourceID: String, period: Period, account: UnsafeBufferPointer<UInt8>, ansvar: UnsafeBufferPointer<UInt8>, reference: InvoiceMatching.Key?
+    ) -> (Int, Bool) {
         if sourceKey.id != sourceID { sourceKey = (sourceID, Array(sourceID.utf8)) }
         let placement = reference.map { Array($0.placement.utf8) } ?? []
         let n = sourceKey.bytes.count + 1 + 4 + account.count + 1 + ansvar.count + (reference == nil ? 0 : 2 + placement.count + 4)
-        let (g, inserted) = withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { key -> (Int, Bool) in
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { key -> (Int, Bool) in
             var at = 0
             @inline(__always) func put(_ b: UnsafeBufferPointer<UInt8>) {
                 if let base = b.baseAddress, b.count > 0 { (key.baseAddress! + at).update(from: base, count: b.count) }
@@ -97,8 +95,6 @@ struct LedgerBooks {
             }
             return groupTable.index(of: UnsafeBufferPointer(start: key.baseAddress, count: at))
         }
-        if inserted { groups.append(make()) }
-        return g
     }
 
     /// Keeps the books of one ledger row (its voucher run, period and group); when it starts a
@@ -115,9 +111,9 @@ struct LedgerBooks {
         sourceID: String, voucher: UnsafeBufferPointer<UInt8>, line: Int, period: Period, amount: Ore, completed: (Run) throws -> Void
     ) rethrows {
         // Rows come month by month: one set insert per change of period.
-        if lastPeriod?.period != period || lastPeriod?.source != sourceID {
+        if lastPeriod != period || lastPeriodSource != sourceID {
             periods[sourceID, default: []].insert(period)
-            lastPeriod = (sourceID, period)
+            lastPeriod = period; lastPeriodSource = sourceID
         }
         if !voucher.isEmpty { rowsWithVoucher += 1; amountWithVoucher += amount }
         if open.rows > 0, open.voucher.count == voucher.count,

@@ -37,12 +37,25 @@ final class LedgerRowFastPath {
     private var arenaUsed = 0
     private var redacted: [UInt8] = []
     /// The source id and file as ledger.csv writes them on every row.
-    private var sourceField: [UInt8] = [], fileField: [UInt8] = []
+    /// Owned copies (not arrays, so that the row closure reads them without reference counting).
+    private var sourceField = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0), fileField = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
     private var sourceFieldFor = "", fileFieldFor = ""
+    private static func owned(_ bytes: [UInt8], replacing old: UnsafeMutableBufferPointer<UInt8>) -> UnsafeMutableBufferPointer<UInt8> {
+        old.deallocate()
+        let b = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: bytes.count)
+        _ = b.initialize(from: bytes)
+        return b
+    }
 
     private static let debitCredit = [LedgerField.debit, .credit]
     /// Ordinals of the dimension columns in ledger.csv's order.
     private static let dimensions = [LedgerField.ansvar, .verksamhet, .aktivitet, .projekt, .objekt, .motpart].map(\.ordinal)
+    /// The same ordinals in a buffer the row closure can read without reference counting.
+    private let dimensionOrdinals: UnsafeMutableBufferPointer<Int> = {
+        let b = UnsafeMutableBufferPointer<Int>.allocate(capacity: LedgerRowFastPath.dimensions.count)
+        _ = b.initialize(from: LedgerRowFastPath.dimensions)
+        return b
+    }()
 
     /// A row whose marker column starts with this is a stated total: the general path's.
     private let totalMarker: (column: Int, bytes: [UInt8])?
@@ -70,6 +83,8 @@ final class LedgerRowFastPath {
     deinit {
         values.deallocate()
         arena.deallocate()
+        dimensionOrdinals.deallocate()
+        sourceField.deallocate(); fileField.deallocate()
     }
 
     /// Writes the reader's current row through the sink when it is plain and returns its amount;
@@ -129,8 +144,13 @@ final class LedgerRowFastPath {
             period = parsed.period
         }
         guard let period else { return nil }
-        if sourceFieldFor != sourceID { sourceField = TableWriter.quoted(sourceID); sourceFieldFor = sourceID }
-        if fileFieldFor != file { fileField = TableWriter.quoted(file); fileFieldFor = file }
+        if sourceFieldFor != sourceID {
+            sourceField = LedgerRowFastPath.owned(TableWriter.quoted(sourceID), replacing: sourceField); sourceFieldFor = sourceID
+        }
+        if fileFieldFor != file {
+            fileField = LedgerRowFastPath.owned(TableWriter.quoted(file), replacing: fileField); fileFieldFor = file
+        }
+        let sourceView = UnsafeBufferPointer(sourceField), fileView = UnsafeBufferPointer(fileField), dimensions = UnsafeBufferPointer(dimensionOrdinals)
         let line = reader.line
         let values = self.values
         // A `;`-separated record without a quote has no field that needs quoting (transcoding
@@ -141,17 +161,17 @@ final class LedgerRowFastPath {
                 sourceID: sourceID, file: file, line: line, period: period, amount: amount, voucher: values[LedgerField.voucher.ordinal],
                 account: account, ansvar: values[LedgerField.ansvar.ordinal], text: text)
             try sink.ledgerRow(facts) { w in
-                w.field(preformatted: sourceField); w.field(preformatted: fileField); w.field(line)
+                w.field(preformatted: sourceView); w.field(preformatted: fileView); w.field(line)
                 if plain {
                     w.field(unquoted: values[LedgerField.voucher.ordinal]); w.field(day); w.field(period)
                     w.field(unquoted: account)
-                    for f in LedgerRowFastPath.dimensions { w.field(unquoted: values[f]) }
+                    for f in dimensions { w.field(unquoted: values[f]) }
                     w.field(amount.value)
                     w.field(unquoted: text)
                 } else {
                     w.field(bytes: values[LedgerField.voucher.ordinal]); w.field(day); w.field(period)
                     w.field(bytes: account)
-                    for f in LedgerRowFastPath.dimensions { w.field(bytes: values[f]) }
+                    for f in dimensions { w.field(bytes: values[f]) }
                     w.field(amount.value)
                     w.field(bytes: text)
                 }
