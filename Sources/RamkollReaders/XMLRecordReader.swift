@@ -35,6 +35,16 @@ public final class XMLRecordReader {
 
     /// Attributes of the open elements outside the current record (name, attributes).
     private var ancestors: [(name: String, attributes: [String: String])] = []
+    /// The wanted `../@x` and `ancestor::Name/@x` fields, parsed once: the key, how many levels up
+    /// (or the ancestor's name) and the attribute.
+    private let ancestorFields: [(key: String, up: Int?, name: String?, attribute: String)]
+    /// Element names by libxml2's interned name pointer (names repeat in every record).
+    private var names: [(pointer: UnsafePointer<xmlChar>, name: String)] = []
+    /// Element paths inside a record, made once: path 0 is the record itself; `children[i]` are
+    /// the paths under path i by name pointer; `wantedPath[i]` whether a field reads it.
+    private var paths: [String] = [""]
+    private var wantedPath: [Bool] = [false]
+    private var children: [[(pointer: UnsafePointer<xmlChar>, path: Int)]] = [[]]
     private var recordCount = 0
     private var finished = false
 
@@ -43,6 +53,19 @@ public final class XMLRecordReader {
         self.path = path
         self.recordElement = recordElement
         self.wanted = Set(fieldPaths)
+        var specs: [(key: String, up: Int?, name: String?, attribute: String)] = []
+        for key in Set(fieldPaths).sorted() {
+            if key.hasPrefix("../") {
+                var rest = Substring(key)
+                var up = 0
+                while rest.hasPrefix("../") { up += 1; rest = rest.dropFirst(3) }
+                if rest.hasPrefix("@") { specs.append((key, up, nil, String(rest.dropFirst()))) }
+            } else if key.hasPrefix("ancestor::") {
+                let parts = key.dropFirst("ancestor::".count).split(separator: "/", maxSplits: 1)
+                if parts.count == 2, parts[1].hasPrefix("@") { specs.append((key, nil, String(parts[0]), String(parts[1].dropFirst()))) }
+            }
+        }
+        ancestorFields = specs
         // NONET: no network. Not NOENT (no entity substitution), not DTDLOAD/DTDATTR (no external DTD).
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_COMPACT.rawValue)
         guard let r = xmlReaderForFile(path, nil, options) else {
@@ -105,7 +128,23 @@ public final class XMLRecordReader {
 
     private func localName() -> String {
         guard let p = xmlTextReaderConstLocalName(reader) else { return "" }
-        return String(cString: p)
+        for n in names where n.pointer == p { return n.name }
+        let name = String(cString: p)
+        // The dictionary interns names, so a pointer stands for its name while the reader lives;
+        // a document with very many distinct names is not cached beyond these.
+        if names.count < 256 { names.append((p, name)) }
+        return name
+    }
+
+    /// The path of the current element under path `parent` (made and remembered on first sight).
+    private func childPath(of parent: Int) -> Int {
+        let p = xmlTextReaderConstLocalName(reader)
+        if let p { for c in children[parent] where c.pointer == p { return c.path } }
+        let name = localName()
+        let path = parent == 0 ? name : paths[parent] + "/" + name
+        paths.append(path); wantedPath.append(wanted.contains(path)); children.append([])
+        if let p, children[parent].count < 256 { children[parent].append((p, paths.count - 1)) }
+        return paths.count - 1
     }
 
     private func attributes() -> [String: String] {
@@ -153,33 +192,20 @@ public final class XMLRecordReader {
         let node = xmlTextReaderCurrentNode(reader)
         let line = node.map { Int(xmlGetLineNo($0)) } ?? Int(xmlTextReaderGetParserLineNumber(reader))
         var values: [String: [String]] = [:]
+        values.reserveCapacity(wanted.count)
         func put(_ key: String, _ v: String) { if wanted.contains(key) { values[key, default: []].append(v) } }
 
         for (k, v) in attributes() { put("@" + k, v) }
         // Ancestor fields.
-        for key in wanted {
-            if key.hasPrefix("../") {
-                var rest = Substring(key)
-                var up = 0
-                while rest.hasPrefix("../") { up += 1; rest = rest.dropFirst(3) }
-                if rest.hasPrefix("@"), up <= ancestors.count,
-                    let v = ancestors[ancestors.count - up].attributes[String(rest.dropFirst())]
-                {
-                    values[key] = [v]
-                }
-            } else if key.hasPrefix("ancestor::") {
-                let spec = key.dropFirst("ancestor::".count)
-                let parts = spec.split(separator: "/", maxSplits: 1)
-                if parts.count == 2, parts[1].hasPrefix("@"),
-                    let a = ancestors.last(where: { $0.name == parts[0] }),
-                    let v = a.attributes[String(parts[1].dropFirst())]
-                {
-                    values[key] = [v]
-                }
+        for f in ancestorFields {
+            if let up = f.up {
+                if up <= ancestors.count, let v = ancestors[ancestors.count - up].attributes[f.attribute] { values[f.key] = [v] }
+            } else if let a = ancestors.last(where: { $0.name == f.name }), let v = a.attributes[f.attribute] {
+                values[f.key] = [v]
             }
         }
         if !empty {
-            var stack: [String] = []  // relative element path inside the record
+            var stack: [Int] = []  // relative element paths inside the record (see `paths`)
             var text: [String] = []  // accumulated text per open element
             var ownText = ""
             loop: while true {
@@ -187,11 +213,10 @@ public final class XMLRecordReader {
                 if rc <= 0 { finished = true; throw fail() }
                 switch xmlTextReaderNodeType(reader) {
                 case 1:
-                    let name = localName()
-                    let rel = stack.isEmpty ? name : stack.last! + "/" + name
-                    for (k, v) in attributes() { put(rel + "/@" + k, v) }
+                    let rel = childPath(of: stack.last ?? 0)
+                    if xmlTextReaderHasAttributes(reader) == 1 { for (k, v) in attributes() { put(paths[rel] + "/@" + k, v) } }
                     if xmlTextReaderIsEmptyElement(reader) == 1 {
-                        put(rel, "")
+                        if wantedPath[rel] { values[paths[rel], default: []].append("") }
                     } else {
                         stack.append(rel); text.append("")
                     }
@@ -201,7 +226,8 @@ public final class XMLRecordReader {
                     }
                 case 15:
                     if stack.isEmpty { break loop }
-                    put(stack.removeLast(), text.removeLast())
+                    let rel = stack.removeLast(), t = text.removeLast()
+                    if wantedPath[rel] { values[paths[rel], default: []].append(t) }
                 default:
                     break
                 }
