@@ -3,7 +3,6 @@
 //
 // Targets, from the bottom up (a stranger should find where a new check or source goes in a minute):
 //   CLibXML2        — system library (pkg-config libxml-2.0, apt libxml2-dev); imported by ONE Swift file.
-//   CRamkollSystem  — a few C lines: platform constants Swift's Glibc does not export (O_DIRECT).
 //   RamkollModel    — the common schema: öre, periods, source references, entries, units, report lines.
 //   RamkollReaders  — streaming importers: byte-level CSV, libxml2 XML records, number/date parsing.
 //   RamkollPipeline — pipeline files, mapping tables, the stages and their artifacts (manifests).
@@ -38,7 +37,6 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
-        .target(name: "CRamkollSystem"),
         .target(name: "RamkollModel", swiftSettings: fast),
         .target(
             name: "RamkollReaders",
@@ -48,7 +46,7 @@ let package = Package(
         .target(
             name: "RamkollPipeline",
             dependencies: [
-                "RamkollModel", "RamkollReaders", "CRamkollSystem",
+                "RamkollModel", "RamkollReaders",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),

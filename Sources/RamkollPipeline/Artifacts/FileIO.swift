@@ -1,5 +1,4 @@
 import Crypto
-import CRamkollSystem
 import Foundation
 import RamkollModel
 import RamkollReaders
@@ -145,6 +144,15 @@ public final class TableWriter: @unchecked Sendable {
     public let name: String
     private let tmp: String
     private let fd: Int32
+    /// O_DIRECT, which Swift's Glibc does not export (it sits behind _GNU_SOURCE): the kernel's
+    /// value on the architectures Ramkoll runs on; 0 (no direct I/O) elsewhere.
+    #if os(Linux) && (arch(x86_64) || arch(i386))
+        static let oDirect: Int32 = 0o40000
+    #elseif os(Linux) && (arch(arm64) || arch(arm))
+        static let oDirect: Int32 = 0o200000
+    #else
+        static let oDirect: Int32 = 0
+    #endif
     /// Whether `fd` is in direct I/O (touched by the queue only, after `init`).
     private var direct = false
     /// Off in tests that check the ordinary writes give the same file.
@@ -195,8 +203,8 @@ public final class TableWriter: @unchecked Sendable {
         self.path = directory + "/" + name
         self.tmp = FileIO.temporaryName(for: path)
         var fd: Int32 = -1
-        if TableWriter.directIO && ramkoll_o_direct() != 0 {
-            fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | ramkoll_o_direct(), 0o644)
+        if TableWriter.directIO && TableWriter.oDirect != 0 {
+            fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | TableWriter.oDirect, 0o644)
             direct = fd >= 0
         }
         if fd < 0 { fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0o644) }
@@ -486,7 +494,7 @@ public final class TableWriter: @unchecked Sendable {
     private func endDirect() {
         direct = false
         let flags = fcntl(fd, F_GETFL)
-        if flags >= 0 { _ = fcntl(fd, F_SETFL, flags & ~ramkoll_o_direct()) }
+        if flags >= 0 { _ = fcntl(fd, F_SETFL, flags & ~TableWriter.oDirect) }
     }
 
     /// Flushes, fsyncs and renames into place; returns the output's record for the manifest.
