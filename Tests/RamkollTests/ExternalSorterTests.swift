@@ -78,5 +78,11 @@ final class ExternalSorterTests: XCTestCase {
         }
         let left = try FileManager.default.subpathsOfDirectory(atPath: dir + "/run").filter { $0.contains(".sort") }
         XCTAssertEqual(left, [], "the spill folder is removed")
+        // What a killed run left behind goes with the next run of the stage.
+        let stale = dir + "/run/03-reconcile/" + ReconcileStage.spillFolder
+        try FileManager.default.createDirectory(atPath: stale, withIntermediateDirectories: true)
+        try Data("x".utf8).write(to: URL(fileURLWithPath: stale + "/stays-0.run"))
+        try runPipeline(pipeline, runDir: dir + "/run", selection: .only(.reconcile), asOf: "2022-12")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: stale), "a killed run's spill folder is removed by the next run")
     }
 }

@@ -31,6 +31,10 @@ public struct ReconcileStage: Stage {
         mutating func add(rows r: Int64, amount a: Ore) { rows += r; amount += a }
     }
 
+    /// Where the external sorters spill, inside the stage's folder: named like the temporary files
+    /// a killed run leaves, which the next run of the stage removes.
+    static let spillFolder = ".sort.tmp-spill"
+
     public func run(_ context: StageContext) throws -> StageResult {
         let cfg = context.config, maps = context.mappings
         let fy = cfg.fiscalYear, asOf = cfg.asOf
@@ -185,7 +189,7 @@ public struct ReconcileStage: Stage {
         }
 
         // Care days and cost from the case system, per unit × month × form of care.
-        let spill = dir + "/.sort"
+        let spill = dir + "/" + ReconcileStage.spillFolder
         defer { try? FileManager.default.removeItem(atPath: spill) }
         var care = try CareDayTally.tally(
             path: placements.path, config: cfg, mappings: maps, spill: spill, matching: reference != nil && cfg.caseReconciliation != nil,
