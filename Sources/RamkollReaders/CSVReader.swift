@@ -209,7 +209,7 @@ public final class CSVReader {
     /// The high bit of every byte of `x` equal to the byte repeated in `w` — exact in every byte
     /// (no borrow from one byte into the next), so all of a word's matches can be taken in turn.
     @inline(__always)
-    static func equalBytes(_ x: UInt64, _ w: UInt64) -> UInt64 {
+    public static func equalBytes(_ x: UInt64, _ w: UInt64) -> UInt64 {
         let v = x ^ w
         return ~(((v & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | v) & 0x8080_8080_8080_8080
     }

@@ -338,11 +338,6 @@ public final class TableWriter: @unchecked Sendable {
     }
 
     /// Appends a field already in the table's form (quoted if it needs to be): see `quoted(_:)`.
-    public func field(preformatted p: [UInt8]) {
-        separate()
-        p.withUnsafeBufferPointer { append($0) }
-    }
-
     public func field(preformatted p: UnsafeBufferPointer<UInt8>) {
         separate()
         append(p)

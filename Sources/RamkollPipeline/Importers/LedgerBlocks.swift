@@ -278,13 +278,9 @@ struct LedgerBlocks {
             var k = 0
             while k + 8 <= n {
                 let x = UnsafeRawPointer(buf + k).loadUnaligned(as: UInt64.self)
-                let lfs = x ^ 0x0A0A_0A0A_0A0A_0A0A, crs = x ^ 0x0D0D_0D0D_0D0D_0D0D
-                // Exact per-byte zero test (no borrow between bytes).
-                @inline(__always) func zeros(_ v: UInt64) -> UInt64 {
-                    ~(((v & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | v) & 0x8080_8080_8080_8080
-                }
-                lf += zeros(lfs).nonzeroBitCount
-                if zeros(crs) != 0 {
+                // Exact per byte (no borrow between bytes), so the line feeds can be counted.
+                lf += CSVReader.equalBytes(x, 0x0A0A_0A0A_0A0A_0A0A).nonzeroBitCount
+                if CSVReader.equalBytes(x, 0x0D0D_0D0D_0D0D_0D0D) != 0 {
                     for j in k..<(k + 8) where buf[j] == 0x0D && (j + 1 < n ? buf[j + 1] != 0x0A : false) { bareCR = true }
                 }
                 k += 8

@@ -26,7 +26,6 @@ struct CareDayTally {
     struct Stay { let id: String; let start: Day; let end: Day?; let line: Int }
     let stays: ExternalSorter
     private var sequence: Int64 = 0
-    var placementMonthCount: Int64 = 0
 
     /// Kinds of `matching` records within a placement: the marker sorts first, then per month the
     /// care delivered and the amount invoiced.
@@ -49,7 +48,6 @@ struct CareDayTally {
     }
 
     private mutating func addPlacementMonth(_ pm: PlacementMonth) throws {
-        placementMonthCount += 1
         let month = Int64(pm.period.year * 12 + pm.period.month - 1)
         try addMatching(placement: pm.id, month: month, kind: .delivered) { r in
             r.field(pm.person); r.field(pm.unit); r.field(Int64(pm.days)); r.field(pm.cost.value); r.field(pm.prices)
