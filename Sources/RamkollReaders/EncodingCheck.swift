@@ -17,7 +17,7 @@ public enum EncodingCheck {
         var firstMultibyte: (Int, [UInt8])?
         var firstUnassigned: (Int, UInt8)?
         var firstControl: (Int, UInt8)?
-        try SIEReader.chunks(path) { chunk in
+        try FileChunks.read(path) { chunk in
             let n = chunk.count
             guard let base = chunk.baseAddress else { return }
             if firstLF == nil, let k = chunk.firstIndex(of: 0x0A) { firstLF = offset + k }
@@ -60,7 +60,7 @@ public enum EncodingCheck {
         /// The line of the byte at `at`: 1 + the line feeds up to and including it.
         func line(_ at: Int) throws -> Int {
             var lf = 0, seen = 0
-            try SIEReader.chunks(path) { chunk in
+            try FileChunks.read(path) { chunk in
                 guard seen <= at else { return }
                 let upto = min(chunk.count, at - seen + 1)
                 for k in 0..<upto where chunk[k] == 0x0A { lf += 1 }

@@ -91,7 +91,7 @@ public final class XMLRecordReader {
     static func refuseEntityDeclarations(_ path: String) throws {
         var prolog: [UInt8] = []
         var done = false
-        try SIEReader.chunks(path) { chunk in
+        try FileChunks.read(path) { chunk in
             guard !done else { return }
             var i = 0
             while i < chunk.count {

@@ -53,23 +53,15 @@ public enum FileIO {
     }
 
     static func computeSHA256(ofFile path: String) throws -> (hex: String, bytes: Int64) {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw RamkollError(.input, "\(path): cannot open file to compute its SHA-256") }
-        defer { close(fd) }
-        let size = 1 << 20
-        let buf = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 64)
-        defer { buf.deallocate() }
         var hasher = SHA256()
         var total: Int64 = 0
-        while true {
-            let n = read(fd, buf, size)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw RamkollError(.input, "\(path): read failed while computing its SHA-256 (\(String(cString: strerror(errno))))")
+        do {
+            try FileChunks.read(path) { chunk in
+                hasher.update(bufferPointer: UnsafeRawBufferPointer(chunk))
+                total += Int64(chunk.count)
             }
-            if n == 0 { break }
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(start: buf, count: n))
-            total += Int64(n)
+        } catch let e as ReaderError {
+            throw RamkollError(.input, "\(path): cannot compute its SHA-256: \(e.message)")
         }
         return (hex(hasher.finalize()), total)
     }

@@ -64,7 +64,7 @@ public final class SIEReader {
     public init(path: String) throws {
         self.path = path
         var detector = SIEEncodingDetector()
-        try SIEReader.chunks(path) { detector.feed($0) }
+        try FileChunks.read(path) { detector.feed($0) }
         replacementCharacterLines = detector.replacementCharacterLines
         switch detector.verdict() {
         case .encoding(let e): encoding = e
@@ -73,19 +73,6 @@ public final class SIEReader {
                 file: path, line: line,
                 "byte 0x\(String(byte, radix: 16, uppercase: true)) reads as \"\(cp)\" in CP437 and \"\(l1)\" in Latin-1, and the file is not UTF-8: its encoding is mixed or unknown, so å/ä/ö would be lost — export the file again (as CP437 or UTF-8)"
             )
-        }
-    }
-
-    static func chunks(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw ReaderError(file: path, line: nil, "cannot open file (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
-        var buf = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = buf.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 { throw ReaderError(file: path, line: nil, "read failed (\(String(cString: strerror(errno))))") }
-            if n == 0 { break }
-            try buf.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<n])) }
         }
     }
 
@@ -111,7 +98,7 @@ public final class SIEReader {
             }
             try body(record(line: lineNo, label: label, tokens: tokens, problem: problem))
         }
-        try SIEReader.chunks(path) { chunk in
+        try FileChunks.read(path) { chunk in
             for b in chunk {
                 if b == 0x0A { try handle(); lineBytes.removeAll(keepingCapacity: true) } else { lineBytes.append(b) }
             }
