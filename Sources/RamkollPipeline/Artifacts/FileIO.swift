@@ -268,29 +268,27 @@ public final class TableWriter: @unchecked Sendable {
 
     /// A field's bytes, quoted when they need it (quotes doubled).
     private func appendQuoted(_ u: UnsafeBufferPointer<UInt8>) {
-        let needsQuotes = TableWriter.needsQuotes(u)
-        if !needsQuotes { append(u); return }
-        reserve(u.count * 2 + 2)
-        append(UInt8(ascii: "\""))
+        if !TableWriter.needsQuotes(u) { append(u); return }
+        quotedScratch.removeAll(keepingCapacity: true)
+        TableWriter.appendField(u, to: &quotedScratch)
+        quotedScratch.withUnsafeBufferPointer { append($0) }
+    }
+    private var quotedScratch: [UInt8] = []
+
+    /// A field as the tables write it (quoted when needed, quotes doubled), appended to `buffer`.
+    static func appendField(_ u: UnsafeBufferPointer<UInt8>, to buffer: inout [UInt8]) {
+        if !needsQuotes(u) { buffer.append(contentsOf: u); return }
+        buffer.append(UInt8(ascii: "\""))
         for b in u {
-            if b == UInt8(ascii: "\"") { append(b) }
-            append(b)
+            if b == UInt8(ascii: "\"") { buffer.append(b) }
+            buffer.append(b)
         }
-        append(UInt8(ascii: "\""))
+        buffer.append(UInt8(ascii: "\""))
     }
 
-    /// A field as the tables write it (quoted when needed), appended to `buffer`.
     static func appendField(_ f: String, to buffer: inout [UInt8]) {
         var s = f
-        s.withUTF8 { u in
-            if !needsQuotes(u) { buffer.append(contentsOf: u); return }
-            buffer.append(UInt8(ascii: "\""))
-            for b in u {
-                if b == UInt8(ascii: "\"") { buffer.append(b) }
-                buffer.append(b)
-            }
-            buffer.append(UInt8(ascii: "\""))
-        }
+        s.withUTF8 { appendField($0, to: &buffer) }
     }
 
     public func write(_ fields: [String]) throws {
@@ -323,19 +321,14 @@ public final class TableWriter: @unchecked Sendable {
         appendQuoted(s)
     }
 
-    /// Appends a field known to need no quotes (no `;`, `"` or line break): as it is.
-    public func field(unquoted bytes: UnsafeBufferPointer<UInt8>) {
+    /// Appends a field as it is: bytes already in the table's form — known to need no quotes (no
+    /// `;`, `"` or line break), or made by `quoted(_:)`.
+    public func field(verbatim bytes: UnsafeBufferPointer<UInt8>) {
         separate()
         append(bytes)
     }
 
-    /// Appends a field already in the table's form (quoted if it needs to be): see `quoted(_:)`.
-    public func field(preformatted p: UnsafeBufferPointer<UInt8>) {
-        separate()
-        append(p)
-    }
-
-    /// A value in the form `field(preformatted:)` takes, for a value written on every row.
+    /// A value in the form `field(verbatim:)` takes, for a value written on every row.
     public static func quoted(_ s: String) -> [UInt8] {
         var out: [UInt8] = []
         appendField(s, to: &out)

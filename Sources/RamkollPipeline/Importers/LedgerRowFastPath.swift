@@ -161,13 +161,13 @@ final class LedgerRowFastPath {
                 sourceID: sourceID, file: file, line: line, period: period, amount: amount, voucher: values[LedgerField.voucher.ordinal],
                 account: account, ansvar: values[LedgerField.ansvar.ordinal], text: text)
             try sink.ledgerRow(facts) { w in
-                w.field(preformatted: sourceView); w.field(preformatted: fileView); w.field(line)
+                w.field(verbatim: sourceView); w.field(verbatim: fileView); w.field(line)
                 if plain {
-                    w.field(unquoted: values[LedgerField.voucher.ordinal]); w.field(day); w.field(period)
-                    w.field(unquoted: account)
-                    for f in dimensions { w.field(unquoted: values[f]) }
+                    w.field(verbatim: values[LedgerField.voucher.ordinal]); w.field(day); w.field(period)
+                    w.field(verbatim: account)
+                    for f in dimensions { w.field(verbatim: values[f]) }
                     w.field(amount.value)
-                    w.field(unquoted: text)
+                    w.field(verbatim: text)
                 } else {
                     w.field(bytes: values[LedgerField.voucher.ordinal]); w.field(day); w.field(period)
                     w.field(bytes: account)
