@@ -76,35 +76,22 @@ final class ExternalSorter {
         sortBuffer()
         if runs.isEmpty { try FileIO.createDirectory(directory) }
         let path = directory + "/\(name)-\(runs.count).run"
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        guard fd >= 0 else { throw RamkollError(.internalFailure, "\(path): cannot create a sort run (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
+        guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
+            throw RamkollError(.internalFailure, "\(path): cannot create a sort run")
+        }
+        defer { try? file.close() }
         runs.append(path)
         ExternalSorter.runsWritten += 1
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20)
-        func flush() throws {
-            try out.withUnsafeBytes { raw in
-                var done = 0
-                while done < raw.count {
-                    let w = write(fd, raw.baseAddress! + done, raw.count - done)
-                    if w < 0 {
-                        if errno == EINTR { continue }
-                        throw RamkollError(.internalFailure, "\(path): cannot write a sort run (\(String(cString: strerror(errno))))")
-                    }
-                    done += w
-                }
-            }
-            out.removeAll(keepingCapacity: true)
-        }
         try buffer.withUnsafeBufferPointer { b in
             for o in offsets {
                 let r = ExternalSorter.record(b, at: o)
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: b[o..<(o + 4 + r.count)]))
-                if out.count >= 1 << 20 { try flush() }
+                if out.count >= 1 << 20 { try file.write(contentsOf: out); out.removeAll(keepingCapacity: true) }
             }
         }
-        try flush()
+        try file.write(contentsOf: out)
         buffer.removeAll(keepingCapacity: true)
         offsets.removeAll(keepingCapacity: true)
     }
