@@ -90,7 +90,8 @@ enum InvoiceMatching {
                 price.map { String($0.value) } ?? "", String(cost.value), String(inv.value), String((inv - cost).value), finding, detail,
             ])
         }
-        try care.matching?.forEach { bytes in
+        guard let sorted = care.matching else { preconditionFailure("the tally was made without invoice matching") }
+        try sorted.forEach { bytes in
             var r = SortRecord.Reader(bytes)
             let p = r.key(), m = r.int(), kind = CareDayTally.MatchingKind(rawValue: r.int())!
             _ = r.int()

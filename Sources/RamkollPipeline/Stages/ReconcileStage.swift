@@ -191,9 +191,10 @@ public struct ReconcileStage: Stage {
         // Care days and cost from the case system, per unit × month × form of care.
         let spill = dir + "/" + ReconcileStage.spillFolder
         defer { try? FileManager.default.removeItem(atPath: spill) }
+        // Invoices are matched per placement × month when the ledger texts carry a reference.
+        let matching = reference != nil ? cfg.caseReconciliation : nil
         var care = try CareDayTally.tally(
-            path: placements.path, config: cfg, mappings: maps, spill: spill, matching: reference != nil && cfg.caseReconciliation != nil,
-            accruals: cfg.caseReconciliation != nil)
+            path: placements.path, config: cfg, mappings: maps, spill: spill, matching: matching != nil, accruals: cfg.caseReconciliation != nil)
         let cd = try TableWriter(
             directory: dir, name: "care_days.csv", header: ["unit", "period", "form_of_care", "placements", "care_days", "cost_ore"])
         var careDays: Int64 = 0, careCost = Ore.zero
@@ -213,7 +214,7 @@ public struct ReconcileStage: Stage {
             plan: plan)
         var matchingOuts: [OutputRecord] = []
         var matchingCounts: [String: Int64] = [:]
-        if reference != nil, let settings = cfg.caseReconciliation {
+        if let settings = matching {
             let (o, counts) = try InvoiceMatching.write(
                 directory: dir, care: &care, invoiced: invoicedByPlacement, tolerance: settings.tolerance, asOf: asOf)
             matchingOuts = [o]; matchingCounts = counts
