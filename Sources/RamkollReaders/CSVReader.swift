@@ -20,6 +20,10 @@ public final class ReadBuffer: @unchecked Sendable {
         base.deallocate()
         base = bigger; capacity = n
     }
+    /// Makes the buffer hold at least `n` bytes (its contents are not kept).
+    public func reserve(_ n: Int) {
+        if n > capacity { grow(to: n, keep: 0) }
+    }
     deinit { base.deallocate() }
 }
 
@@ -107,8 +111,28 @@ public final class CSVReader {
         ends = .allocate(capacity: fieldCapacity)
     }
 
+    /// Reads bytes a caller has already read into `buffer` (its first `count` bytes): block
+    /// `range` of file `path`, numbering lines from `firstLine`, nothing more read from the file.
+    public init(path: String, delimiter: UInt8, preloaded buffer: ReadBuffer, count: Int, range: Range<Int>, firstLine: Int) {
+        precondition(count == range.count && count <= buffer.capacity, "a preloaded block is the whole range, in the buffer")
+        self.path = path
+        self.delimiter = delimiter
+        fd = -1
+        rangeStart = range.lowerBound
+        remaining = 0
+        started = range.lowerBound > 0
+        nextLine = firstLine
+        chunkSize = max(count, 1)
+        storage = buffer
+        buf = buffer.base
+        capacity = buffer.capacity
+        end = count; bytesRead = count; eof = true
+        starts = .allocate(capacity: fieldCapacity)
+        ends = .allocate(capacity: fieldCapacity)
+    }
+
     deinit {
-        close(fd)
+        if fd >= 0 { close(fd) }
         starts.deallocate(); ends.deallocate()  // the read buffer is the storage's
     }
 

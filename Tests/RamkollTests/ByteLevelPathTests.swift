@@ -94,7 +94,9 @@ final class ByteLevelPathTests: XCTestCase {
 final class LedgerBlocksTests: XCTestCase {
     /// A deterministic ledger: voucher runs of 1–4 rows, quoted texts (some with a line break),
     /// now and then a rejected row.
-    static func ledger(rows: Int, bareCRAt: Int? = nil) -> [UInt8] {
+    /// `longQuoteAt`: that row's text is a quoted field longer than several blocks (with a CR in
+    /// its middle, which is no line end).
+    static func ledger(rows: Int, bareCRAt: Int? = nil, longQuoteAt: Int? = nil) -> [UInt8] {
         var out = "\u{FEFF}Verifikation;Bokföringsdatum;Konto;Kontotext;Ansvar;Verksamhet;Aktivitet;Projekt;Motpart;Belopp;Text\n"
         var voucher = 1, left = 1
         var x: UInt64 = 42
@@ -105,6 +107,7 @@ final class LedgerBlocksTests: XCTestCase {
             let month = 1 + i * 12 / rows
             var text = ["Lön", "Köp av plats", "\"Nordvik; HVB\"", "\"två\nrader\"", "Barn 121212-1212", "\"citat \"\"x\"\"\""][rnd(6)]
             if rnd(50) == 0 { text = "\"aldrig stängd" + "\"x" }  // text after a closing quote: rejected
+            if longQuoteAt == i { text = "\"" + String(repeating: "lång; text\n", count: 100) + "\r" + String(repeating: "mer\n", count: 150) + "\"" }
             let amount = rnd(30) == 0 ? "12,3,4" : "\(rnd(999) + 1) \(rnd(900) + 100),\(rnd(90) + 10)"
             out += "V\(voucher);2021-\(month < 10 ? "0" : "")\(month)-1\(rnd(9));46310;;100;569;;;;\(amount);\(text)"
             out += (bareCRAt == i ? "\r" : "\n")
@@ -214,6 +217,16 @@ final class LedgerBlocksTests: XCTestCase {
         try assertSame(LedgerBlocksTests.ledger(rows: 1500, bareCRAt: 900), "bare-cr")
         XCTAssertGreaterThan(LedgerBlocks.blocksAppended - appended, 50, "blocks before the CR")
         XCTAssertEqual(LedgerBlocks.handedToOneReader - handed, 1, "the rest after it")
+    }
+
+    /// A bare CR line end in a block read as part of a span (it ends the row whose quoted text
+    /// holds several block edges): the lines counted for the blocks after the span miss it, so
+    /// the rest goes to one reader — with the same outputs, line numbers and all.
+    func testABareCRInsideASpanSendsTheRestToOneReader() throws {
+        let (handed, spans) = (LedgerBlocks.handedToOneReader, LedgerBlocks.spansReread)
+        try assertSame(LedgerBlocksTests.ledger(rows: 1500, bareCRAt: 700, longQuoteAt: 700), "bare-cr-in-span")
+        XCTAssertGreaterThan(LedgerBlocks.spansReread - spans, 1)
+        XCTAssertEqual(LedgerBlocks.handedToOneReader - handed, 1, "the rest after the span")
     }
 
     /// On the sample run, whose placement invoices carry references in their texts: normalize in

@@ -200,8 +200,8 @@ final class LedgerBlockSink: NormalizeSink {
 
 /// A big ledger file read on every core: split into blocks at line ends, each block read by a
 /// worker into memory, the blocks appended to the stage's tables strictly in file order — so
-/// the outputs are byte for byte those of one reader. Line numbers come from counting line
-/// feeds per block first. An edge that fell inside a quoted field (a block that ends inside
+/// the outputs are byte for byte those of one reader. Line numbers come from the line feeds of
+/// the blocks before (each worker counts its block's as it reads it: `LineChain`). An edge that fell inside a quoted field (a block that ends inside
 /// quotes) is mended by reading that block on into the next ones with one reader; a bare CR line
 /// end, which the count would miss, sends the rest of the file to one reader.
 struct LedgerBlocks {
@@ -262,39 +262,52 @@ struct LedgerBlocks {
         return blocks
     }
 
-    /// Line feeds in a block, and whether it holds a CR not followed by a line feed.
-    static func lineFeeds(path: String, range: Range<Int>) throws -> (lf: Int, bareCR: Bool) {
-        let fd = open(path, O_RDONLY)
-        guard fd >= 0 else { throw ReaderError(file: path, line: nil, "cannot open file (\(String(cString: strerror(errno))))") }
-        defer { close(fd) }
-        let chunk = 1 << 20
-        let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: chunk + 1)
-        defer { buf.deallocate() }
-        var lf = 0, bareCR = false, at = range.lowerBound, pendingCR = false
-        while at < range.upperBound {
-            let n = pread(fd, buf, min(chunk, range.upperBound - at), off_t(at))
-            if n <= 0 { throw ReaderError(file: path, line: nil, "read failed at byte \(at)") }
-            if pendingCR && buf[0] != 0x0A { bareCR = true }
-            var k = 0
-            while k + 8 <= n {
-                let x = UnsafeRawPointer(buf + k).loadUnaligned(as: UInt64.self)
-                // Exact per byte (no borrow between bytes), so the line feeds can be counted.
-                lf += CSVReader.equalBytes(x, 0x0A0A_0A0A_0A0A_0A0A).nonzeroBitCount
-                if CSVReader.equalBytes(x, 0x0D0D_0D0D_0D0D_0D0D) != 0 {
-                    for j in k..<(k + 8) where buf[j] == 0x0D && (j + 1 < n ? buf[j + 1] != 0x0A : false) { bareCR = true }
-                }
-                k += 8
+    /// Line feeds in a block's bytes, and whether it holds a CR not followed by a line feed (a
+    /// CR as its last byte counts: a block ends after a line feed, never after a CR).
+    static func lineFeeds(in bytes: UnsafeBufferPointer<UInt8>) -> (lf: Int, bareCR: Bool) {
+        guard let buf = bytes.baseAddress else { return (0, false) }
+        let n = bytes.count
+        var lf = 0, bareCR = false, k = 0
+        while k + 8 <= n {
+            let x = UnsafeRawPointer(buf + k).loadUnaligned(as: UInt64.self)
+            // Exact per byte (no borrow between bytes), so the line feeds can be counted.
+            lf += CSVReader.equalBytes(x, 0x0A0A_0A0A_0A0A_0A0A).nonzeroBitCount
+            if CSVReader.equalBytes(x, 0x0D0D_0D0D_0D0D_0D0D) != 0 {
+                for j in k..<(k + 8) where buf[j] == 0x0D && (j + 1 < n ? buf[j + 1] != 0x0A : true) { bareCR = true }
             }
-            while k < n {
-                if buf[k] == 0x0A { lf += 1 }
-                if buf[k] == 0x0D && k + 1 < n && buf[k + 1] != 0x0A { bareCR = true }
-                k += 1
-            }
-            pendingCR = buf[n - 1] == 0x0D
-            at += n
+            k += 8
         }
-        if pendingCR { bareCR = true }  // a block ends after a line feed, never after a CR
+        while k < n {
+            if buf[k] == 0x0A { lf += 1 }
+            if buf[k] == 0x0D && (k + 1 < n ? buf[k + 1] != 0x0A : true) { bareCR = true }
+            k += 1
+        }
         return (lf, bareCR)
+    }
+
+    /// The line each block starts on, known as soon as the line feeds of the blocks before it are
+    /// counted: a worker counts its block's right after reading it and reports them, then waits
+    /// for its own first line (workers take blocks in order, so the wait is for a count, not for a
+    /// block to be read).
+    final class LineChain: @unchecked Sendable {
+        private var lineFeeds: [Int?], first: [Int]
+        private let condition = NSCondition()
+        init(blocks: Int, firstLine: Int) {
+            lineFeeds = [Int?](repeating: nil, count: blocks)
+            first = [firstLine]
+            first.reserveCapacity(blocks + 1)
+        }
+        func report(_ i: Int, lineFeeds n: Int) {
+            condition.lock(); defer { condition.unlock() }
+            lineFeeds[i] = n
+            while first.count <= lineFeeds.count, let n = lineFeeds[first.count - 1] { first.append(first.last! + n) }
+            condition.broadcast()
+        }
+        func firstLine(of i: Int) -> Int {
+            condition.lock(); defer { condition.unlock() }
+            while first.count <= i { condition.wait() }
+            return first[i]
+        }
     }
 
     /// One block's outcome: what a worker read, and whether it ended outside a quoted field.
@@ -307,6 +320,10 @@ struct LedgerBlocks {
         var counts = ImportCounts()
         var statedTotals: [(line: Int, amount: Ore?)] = []
         var endedInQuotes = false
+        /// The block holds a line end the line-feed count misses (a bare CR): the file from
+        /// here is read by one reader.
+        var bareCR = false
+        var firstLine = 0
         var error: Error?
         /// Signalled when the block is read.
         let ready = DispatchSemaphore(value: 0)
@@ -326,7 +343,7 @@ struct LedgerBlocks {
             condition.broadcast()
             condition.unlock()
         }
-        func reset() { sink.reset(); counts = ImportCounts(); statedTotals = []; endedInQuotes = false; error = nil }
+        func reset() { sink.reset(); counts = ImportCounts(); statedTotals = []; endedInQuotes = false; bareCR = false; error = nil }
     }
 
     func read(
@@ -335,33 +352,43 @@ struct LedgerBlocks {
     ) throws {
         let p = importer.profile
         let path = self.path, blocks = self.blocks
-        // 1. Line feeds per block, on every core; a bare CR sends the file from there to one reader.
-        final class Counts: @unchecked Sendable {
-            var lf: [Int], bareCR: [Bool], error: Error?
-            init(_ n: Int) { lf = [Int](repeating: 0, count: n); bareCR = [Bool](repeating: false, count: n) }
-        }
-        let lineCounts = Counts(blocks.count)
-        let lock = NSLock()
-        DispatchQueue.concurrentPerform(iterations: blocks.count) { i in
-            do {
-                let (lf, cr) = try LedgerBlocks.lineFeeds(path: path, range: blocks[i])
-                lock.lock(); lineCounts.lf[i] = lf; lineCounts.bareCR[i] = cr; lock.unlock()
-            } catch {
-                lock.lock(); lineCounts.error = lineCounts.error ?? error; lock.unlock()
-            }
-        }
-        if let e = lineCounts.error { throw e }
-        var firstLines: [Int] = []
-        var line = firstLine
-        for i in blocks.indices { firstLines.append(line); line += lineCounts.lf[i] }
-        let blockLines = firstLines
-        let parallelEnd = lineCounts.bareCR.firstIndex(of: true) ?? blocks.count
+        let chain = LineChain(blocks: blocks.count, firstLine: firstLine)
 
-        @Sendable func readBlock(_ range: Range<Int>, firstLine: Int, into o: Outcome) throws {
+        /// Reads block i into the slot's buffer, counts its line feeds for the blocks after it,
+        /// then reads its rows from memory.
+        @Sendable func readBlock(_ i: Int, into o: Outcome) throws {
+            let range = blocks[i]
+            var counted = false
+            defer { if !counted { chain.report(i, lineFeeds: 0) } }  // a failed block must not hold the ones after it
+            o.buffer.reserve(range.count)
+            let fd = open(path, O_RDONLY)
+            guard fd >= 0 else { throw ReaderError(file: path, line: nil, "cannot open file (\(String(cString: strerror(errno))))") }
+            defer { close(fd) }
+            var got = 0
+            while got < range.count {
+                let n = pread(fd, o.buffer.base + got, range.count - got, off_t(range.lowerBound + got))
+                if n < 0 && errno == EINTR { continue }
+                if n <= 0 { throw ReaderError(file: path, line: nil, "read failed at byte \(range.lowerBound + got)") }
+                got += n
+            }
+            let (lf, cr) = LedgerBlocks.lineFeeds(in: UnsafeBufferPointer(start: o.buffer.base, count: range.count))
+            chain.report(i, lineFeeds: lf); counted = true
+            o.bareCR = cr
+            o.firstLine = chain.firstLine(of: i)
+            if cr { return }  // the appender hands the file from here to one reader
+            let r = CSVReader(path: path, delimiter: p.delimiter, preloaded: o.buffer, count: range.count, range: range, firstLine: o.firstLine)
+            try importer.readRows(r, header: header, sourceID: sourceID, file: file, into: o.sink, counts: &o.counts, statedTotals: &o.statedTotals)
+            o.sink.finish()
+            o.endedInQuotes = r.endedInQuotes
+        }
+        /// Reads a span of blocks with one reader from the file (an edge fell inside quotes).
+        /// Returns the line after it.
+        func readSpan(_ range: Range<Int>, firstLine: Int, into o: Outcome) throws -> Int {
             let r = try CSVReader(path: path, delimiter: p.delimiter, range: range, firstLine: firstLine, buffer: o.buffer)
             try importer.readRows(r, header: header, sourceID: sourceID, file: file, into: o.sink, counts: &o.counts, statedTotals: &o.statedTotals)
             o.sink.finish()
             o.endedInQuotes = r.endedInQuotes
+            return r.upcomingLine
         }
 
         // 2. Workers take blocks in order into a ring of slots; this thread appends them in order
@@ -385,26 +412,36 @@ struct LedgerBlocks {
         let group = DispatchGroup()
         for _ in 0..<workers {
             DispatchQueue.global().async(group: group) {
-                while let i = cursor.take(below: parallelEnd) {
+                while let i = cursor.take(below: blocks.count) {
                     let o = slots[i % slots.count]
                     o.claim(turn: i / slots.count)
                     o.reset()
-                    do { try readBlock(blocks[i], firstLine: blockLines[i], into: o) } catch { o.error = error }
+                    do { try readBlock(i, into: o) } catch { o.error = error }
                     o.ready.signal()
                 }
             }
         }
         var failure: Error?
         var skipThrough = -1  // blocks already read as part of a mended span
-        var sequentialFrom = parallelEnd
+        var afterSpan = 0  // the line after that span
+        var sequentialFrom = blocks.count
+        var sequentialLine = 0
         var halted = false
-        for i in 0..<parallelEnd {
+        for i in 0..<blocks.count {
             if halted && i >= cursor.taken { break }  // nothing taken beyond here
             let o = slots[i % slots.count]
             o.ready.wait()
             defer { o.release() }
-            if failure != nil || i <= skipThrough || i >= sequentialFrom { continue }
+            if failure != nil || i >= sequentialFrom { continue }
+            if i <= skipThrough {
+                // Read with the span; a bare CR in it makes the counted lines after it wrong.
+                if o.bareCR && skipThrough + 1 < blocks.count {
+                    sequentialFrom = skipThrough + 1; sequentialLine = afterSpan; cursor.halt(); halted = true
+                }
+                continue
+            }
             if let e = o.error { failure = e; cursor.halt(); halted = true; continue }
+            if o.bareCR { sequentialFrom = i; sequentialLine = o.firstLine; cursor.halt(); halted = true; continue }
             do {
                 if o.endedInQuotes && i + 1 < blocks.count {
                     // The edge after block i fell inside a quoted field: read block i on into the
@@ -412,9 +449,8 @@ struct LedgerBlocks {
                     var j = i + 1
                     let span = Outcome(referencer: sink.referencer)
                     while true {
-                        if j >= parallelEnd { j = blocks.count - 1 }
                         span.reset()
-                        try readBlock(blocks[i].lowerBound..<blocks[j].upperBound, firstLine: blockLines[i], into: span)
+                        afterSpan = try readSpan(blocks[i].lowerBound..<blocks[j].upperBound, firstLine: o.firstLine, into: span)
                         if span.endedInQuotes && j < blocks.count - 1 { j += 1; continue }
                         break
                     }
@@ -442,7 +478,7 @@ struct LedgerBlocks {
             LedgerBlocks.handedToOneReader += 1
             let r = try CSVReader(
                 path: path, delimiter: p.delimiter, range: blocks[sequentialFrom].lowerBound..<blocks.last!.upperBound,
-                firstLine: blockLines[sequentialFrom])
+                firstLine: sequentialLine)
             try importer.readRows(r, header: header, sourceID: sourceID, file: file, into: sink, counts: &c, statedTotals: &statedTotals)
         }
     }
