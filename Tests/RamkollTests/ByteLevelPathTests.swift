@@ -219,6 +219,42 @@ final class LedgerBlocksTests: XCTestCase {
         XCTAssertEqual(LedgerBlocks.handedToOneReader - handed, 1, "the rest after it")
     }
 
+    /// The 32-bytes-at-a-time count against a byte-by-byte one on random bytes rich in CR and LF
+    /// (every length to 200, so lane and tail edges fall everywhere, and a block of 100 KB, past
+    /// the 255 rounds a lane can count).
+    func testLineFeedCountMatchesByteByByte() {
+        var x: UInt64 = 7
+        func rnd(_ n: UInt64) -> UInt64 { x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return (x >> 33) % n }
+        func slow(_ b: [UInt8]) -> (Int, Bool) {
+            var lf = 0, bare = false
+            for (k, c) in b.enumerated() {
+                if c == 0x0A { lf += 1 }
+                if c == 0x0D && (k + 1 == b.count || b[k + 1] != 0x0A) { bare = true }
+            }
+            return (lf, bare)
+        }
+        var cases: [[UInt8]] = []
+        for len in 0...200 {
+            for _ in 0..<20 { cases.append((0..<len).map { _ in [0x0A, 0x0D, 0x41, 0x0D, 0x0A, 0x3B][Int(rnd(6))] }) }
+            cases.append((0..<len).map { k in k % 2 == 0 ? 0x0D : 0x0A })  // CRLF throughout: no bare CR
+        }
+        var big = [UInt8](repeating: 0x41, count: 100_000)
+        for k in stride(from: 66, to: big.count, by: 67) { big[k] = 0x0A }
+        cases.append(big)
+        big[50_001] = 0x0D
+        cases.append(big)
+        var bare = 0
+        for b in cases {
+            let fast = b.withUnsafeBufferPointer { LedgerBlocks.lineFeeds(in: $0) }
+            let want = slow(b)
+            XCTAssertEqual(fast.lf, want.0, "\(b)")
+            XCTAssertEqual(fast.bareCR, want.1, "\(b)")
+            if want.1 { bare += 1 }
+        }
+        XCTAssertGreaterThan(bare, 1000)
+        XCTAssertLessThan(bare, cases.count - 100)
+    }
+
     /// A bare CR line end in a block read as part of a span (it ends the row whose quoted text
     /// holds several block edges): the lines counted for the blocks after the span miss it, so
     /// the rest goes to one reader — with the same outputs, line numbers and all.

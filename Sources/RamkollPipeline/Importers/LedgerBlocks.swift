@@ -263,26 +263,38 @@ struct LedgerBlocks {
     }
 
     /// Line feeds in a block's bytes, and whether it holds a CR not followed by a line feed (a
-    /// CR as its last byte counts: a block ends after a line feed, never after a CR).
+    /// CR as its last byte counts: a block ends after a line feed, never after a CR). 32 bytes at
+    /// a time: line feeds, CRs and CRs followed by a line feed counted in byte lanes (a lane
+    /// holds at most 255 before the lanes are summed).
     static func lineFeeds(in bytes: UnsafeBufferPointer<UInt8>) -> (lf: Int, bareCR: Bool) {
-        guard let buf = bytes.baseAddress else { return (0, false) }
-        let n = bytes.count
-        var lf = 0, bareCR = false, k = 0
-        while k + 8 <= n {
-            let x = UnsafeRawPointer(buf + k).loadUnaligned(as: UInt64.self)
-            // Exact per byte (no borrow between bytes), so the line feeds can be counted.
-            lf += CSVReader.equalBytes(x, 0x0A0A_0A0A_0A0A_0A0A).nonzeroBitCount
-            if CSVReader.equalBytes(x, 0x0D0D_0D0D_0D0D_0D0D) != 0 {
-                for j in k..<(k + 8) where buf[j] == 0x0D && (j + 1 < n ? buf[j + 1] != 0x0A : true) { bareCR = true }
+        guard let p = bytes.baseAddress else { return (0, false) }
+        let n = bytes.count, base = UnsafeRawPointer(p)
+        var lf = 0, cr = 0, crlf = 0, k = 0
+        let lfs = SIMD32<UInt8>(repeating: 0x0A), crs = SIMD32<UInt8>(repeating: 0x0D)
+        // A lane of an equality mask is all ones: subtracting it adds one.
+        @inline(__always) func ones(_ m: SIMDMask<SIMD32<Int8>>) -> SIMD32<UInt8> { unsafeBitCast(m, to: SIMD32<UInt8>.self) }
+        @inline(__always) func sum(_ v: SIMD32<UInt8>) -> Int { Int(SIMD32<UInt16>(truncatingIfNeeded: v).wrappedSum()) }
+        while k + 33 <= n {
+            var l = SIMD32<UInt8>(), c = SIMD32<UInt8>(), cl = SIMD32<UInt8>()
+            var rounds = 0
+            while k + 33 <= n && rounds < 255 {
+                let v = base.loadUnaligned(fromByteOffset: k, as: SIMD32<UInt8>.self)
+                let next = base.loadUnaligned(fromByteOffset: k + 1, as: SIMD32<UInt8>.self)
+                let isCR = v .== crs
+                l &-= ones(v .== lfs); c &-= ones(isCR); cl &-= ones(isCR .& (next .== lfs))
+                k += 32; rounds += 1
             }
-            k += 8
+            lf += sum(l); cr += sum(c); crlf += sum(cl)
         }
         while k < n {
-            if buf[k] == 0x0A { lf += 1 }
-            if buf[k] == 0x0D && (k + 1 < n ? buf[k + 1] != 0x0A : true) { bareCR = true }
+            if p[k] == 0x0A { lf += 1 }
+            if p[k] == 0x0D {
+                cr += 1
+                if k + 1 < n && p[k + 1] == 0x0A { crlf += 1 }
+            }
             k += 1
         }
-        return (lf, bareCR)
+        return (lf, cr != crlf)
     }
 
     /// The line each block starts on, known as soon as the line feeds of the blocks before it are
