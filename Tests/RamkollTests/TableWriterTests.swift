@@ -28,6 +28,35 @@ final class TableWriterTests: XCTestCase {
         }
     }
 
+    /// A row written in place (`fields(maxBytes:)`, the ledger fast path's) is the row the field
+    /// methods write; line numbers counted on in place are the numbers in decimal.
+    func testRowsWrittenInPlaceMatchTheFieldMethods() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        var rng = SystemRandomNumberGenerator()
+        var values: [Int64] = [0, -1, 9, 10, 99, 100, -100, Int64.max, Int64.min]
+        for _ in 0..<3000 { values.append(Int64.random(in: Int64.min...Int64.max, using: &rng) >> Int64.random(in: 0...62, using: &rng)) }
+        let a = try TableWriter(directory: dir, name: "fields.csv", header: ["x"]), b = try TableWriter(directory: dir, name: "inplace.csv", header: ["x"])
+        for (i, v) in values.enumerated() {
+            let day = Day(year: [1, 999, 2022, 9999][i % 4], month: 1 + i % 12, day: 1 + i % 28)!
+            let text = Array("text \(i)".utf8)
+            a.field(v); a.field(day); a.field(day.period); a.field(bytes: text); a.field(i)
+            try a.endRow()
+            text.withUnsafeBufferPointer { t in
+                b.fields(maxBytes: 20 + 16 + 7 + t.count + 20 + 4) { r in
+                    r.int(v); r.separator(); r.day(day); r.separator(); r.period(day.period); r.separator(); r.put(t); r.separator(); r.int(Int64(i))
+                }
+            }
+            try b.endRow()
+        }
+        _ = try a.commit(); _ = try b.commit()
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/inplace.csv")), try Data(contentsOf: URL(fileURLWithPath: dir + "/fields.csv")))
+
+        let digits = LineDigits()
+        var lines = Array(0...2000) + [9, 10, 11, 99, 100, 101, 999_999, 1_000_000, 1_000_001, 5, 123_456_789]
+        for _ in 0..<200 { lines.append(Int.random(in: 0...Int.max, using: &rng)) }
+        for n in lines { XCTAssertEqual(String(decoding: digits.text(of: n), as: UTF8.self), String(n)) }
+    }
+
     func testABigTableIsTheSameFileWithAndWithoutDirectIO() throws {
         let dir = try TestPaths.temporaryDirectory()
         func write(direct: Bool) throws -> (OutputRecord, Data, Int64) {

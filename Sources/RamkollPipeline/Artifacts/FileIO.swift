@@ -342,6 +342,8 @@ public final class TableWriter: @unchecked Sendable {
         return p
     }()
 
+    static var pairs: UnsafeMutablePointer<UInt8> { digitPairs }
+
     /// Appends an integer field in decimal.
     public func field(_ v: Int64) {
         separate()
@@ -394,6 +396,20 @@ public final class TableWriter: @unchecked Sendable {
         guard (0...9999).contains(d.year) else { return field(d.description) }
         separate()
         appendDigits(d.year, 4); append(UInt8(ascii: "-")); appendDigits(d.month, 2); append(UInt8(ascii: "-")); appendDigits(d.day, 2)
+    }
+
+    /// Appends bytes `body` writes straight into the buffer — at most `maxBytes`, it returns how
+    /// many — as the row's fields (the per-row hot path: one capacity check for a whole row).
+    /// `endRow()` ends the row.
+    @inline(__always)
+    public func fields(maxBytes: Int, _ body: (inout RowBytes) -> Void) {
+        reserve(maxBytes)
+        var r = RowBytes(at: buf + count)
+        body(&r)
+        let n = r.at - (buf + count)
+        precondition(n <= maxBytes, "a row wrote more than it reserved")
+        count += n
+        fieldsInRow = 1
     }
 
     /// Ends the row begun with `field` calls.
@@ -487,5 +503,66 @@ public final class TableWriter: @unchecked Sendable {
         let hex = FileIO.hex(hasher.finalize())
         FileIO.remember(path, hex: hex, bytes: bytes)
         return OutputRecord(path: name, sha256: hex, bytes: bytes, rows: rows)
+    }
+}
+
+/// A row's fields written straight into a table's buffer (`TableWriter.fields(maxBytes:_:)`):
+/// the caller has reserved room for all of them, so no write here checks capacity. Bytes must
+/// already be in the table's form (no `;`, quote or line break unless quoted by `quoted(_:)`).
+public struct RowBytes {
+    public fileprivate(set) var at: UnsafeMutablePointer<UInt8>
+    init(at: UnsafeMutablePointer<UInt8>) { self.at = at }
+
+    @inline(__always) public mutating func separator() { at.pointee = 0x3B; at += 1 }
+
+    @inline(__always) public mutating func put(_ b: UnsafeBufferPointer<UInt8>) {
+        if let base = b.baseAddress { at.update(from: base, count: b.count); at += b.count }
+    }
+
+    /// `v` (0 ≤ v < 100) in two digits.
+    @inline(__always) private mutating func two(_ v: Int) {
+        let pairs = TableWriter.pairs
+        at[0] = pairs[2 * v]; at[1] = pairs[2 * v + 1]; at += 2
+    }
+
+    /// An integer in decimal, as `TableWriter.field(_: Int64)` writes it (at most 20 bytes).
+    @inline(__always) public mutating func int(_ v: Int64) {
+        var m = v.magnitude
+        if v < 0 { at.pointee = UInt8(ascii: "-"); at += 1 }
+        var digits = 1
+        var t: UInt64 = 10
+        while digits < 19 && m >= t { t &*= 10; digits += 1 }
+        if digits == 19 && m >= t { digits = 20 }
+        let pairs = TableWriter.pairs
+        var k = digits
+        while m >= 100 {
+            let r = Int(m % 100); m /= 100
+            k -= 2; at[k] = pairs[2 * r]; at[k + 1] = pairs[2 * r + 1]
+        }
+        if m >= 10 {
+            let r = Int(m)
+            k -= 2; at[k] = pairs[2 * r]; at[k + 1] = pairs[2 * r + 1]
+        } else {
+            k -= 1; at[k] = 48 + UInt8(m)
+        }
+        at += digits
+    }
+
+    /// `YYYY-MM-DD` as `TableWriter.field(_: Day?)` writes it (10 bytes; years 0–9999, else the
+    /// description, at most 16 bytes).
+    @inline(__always) public mutating func day(_ d: Day) {
+        guard (0...9999).contains(d.year) else { var s = d.description; return s.withUTF8 { put($0) } }
+        two(d.year / 100); two(d.year % 100)
+        at.pointee = 0x2D; at += 1
+        two(d.month)
+        at.pointee = 0x2D; at += 1
+        two(d.day)
+    }
+
+    /// `YYYY-MM` (7 bytes; periods hold years 1–9999).
+    @inline(__always) public mutating func period(_ p: Period) {
+        two(p.year / 100); two(p.year % 100)
+        at.pointee = 0x2D; at += 1
+        two(p.month)
     }
 }

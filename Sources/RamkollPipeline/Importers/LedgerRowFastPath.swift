@@ -47,6 +47,10 @@ final class LedgerRowFastPath {
         return b
     }
 
+    /// The row's line number in decimal: rows mostly come line after line, so the digits of the
+    /// last one are counted on instead of formatting every number.
+    private let lineDigits = LineDigits()
+
     private static let debitCredit = [LedgerField.debit, .credit]
     /// Ordinals of the dimension columns in ledger.csv's order.
     private static let dimensions = [LedgerField.ansvar, .verksamhet, .aktivitet, .projekt, .objekt, .motpart].map(\.ordinal)
@@ -152,6 +156,7 @@ final class LedgerRowFastPath {
         }
         let sourceView = UnsafeBufferPointer(sourceField), fileView = UnsafeBufferPointer(fileField), dimensions = UnsafeBufferPointer(dimensionOrdinals)
         let line = reader.line
+        let lineText = lineDigits.text(of: line)
         let values = self.values
         // A `;`-separated record without a quote has no field that needs quoting (transcoding
         // and redaction add neither `;`, quotes nor line breaks).
@@ -161,14 +166,24 @@ final class LedgerRowFastPath {
                 sourceID: sourceID, file: file, line: line, period: period, amount: amount, voucher: values[LedgerField.voucher.ordinal],
                 account: account, ansvar: values[LedgerField.ansvar.ordinal], text: text)
             try sink.ledgerRow(facts) { w in
-                w.field(verbatim: sourceView); w.field(verbatim: fileView); w.field(line)
                 if plain {
-                    w.field(verbatim: values[LedgerField.voucher.ordinal]); w.field(day); w.field(period)
-                    w.field(verbatim: account)
-                    for f in dimensions { w.field(verbatim: values[f]) }
-                    w.field(amount.value)
-                    w.field(verbatim: text)
+                    // One capacity check for the row: every field's bytes, 14 separators, the
+                    // numbers at their longest (20 bytes), the date (16) and period (7).
+                    var most = sourceView.count + fileView.count + lineText.count + values[LedgerField.voucher.ordinal].count + account.count
+                    for f in dimensions { most += values[f].count }
+                    most += text.count + 14 + 20 + 16 + 7
+                    w.fields(maxBytes: most) { r in
+                        r.put(sourceView); r.separator(); r.put(fileView); r.separator(); r.put(lineText); r.separator()
+                        r.put(values[LedgerField.voucher.ordinal]); r.separator()
+                        if let day { r.day(day) }
+                        r.separator(); r.period(period); r.separator()
+                        r.put(account)
+                        for f in dimensions { r.separator(); r.put(values[f]) }
+                        r.separator(); r.int(amount.value); r.separator()
+                        r.put(text)
+                    }
                 } else {
+                    w.field(verbatim: sourceView); w.field(verbatim: fileView); w.field(line)
                     w.field(bytes: values[LedgerField.voucher.ordinal]); w.field(day); w.field(period)
                     w.field(bytes: account)
                     for f in dimensions { w.field(bytes: values[f]) }
@@ -215,5 +230,33 @@ final class LedgerRowFastPath {
         guard let n = profile.encoding.transcodeToUTF8(b, into: arena + start) else { return nil }
         arenaUsed += n
         return UnsafeBufferPointer(start: arena + start, count: arenaUsed - start)
+    }
+}
+
+/// The decimal digits of a line number, counted on in place when it is the one after the last.
+final class LineDigits {
+    private let digits = UnsafeMutablePointer<UInt8>.allocate(capacity: 24)
+    private var count = 0
+    private var value = -1
+
+    deinit { digits.deallocate() }
+
+    /// The digits of `line` (≥ 0); valid until the next call.
+    func text(of line: Int) -> UnsafeBufferPointer<UInt8> {
+        if line == value + 1 && value >= 0 {
+            var k = count - 1
+            while k >= 0 && digits[k] == 57 { digits[k] = 48; k -= 1 }
+            if k >= 0 {
+                digits[k] += 1
+            } else {
+                (digits + 1).update(from: digits, count: count)
+                digits[0] = 49; count += 1
+            }
+        } else {
+            var s = String(line)
+            count = s.withUTF8 { u in digits.update(from: u.baseAddress!, count: u.count); return u.count }
+        }
+        value = line
+        return UnsafeBufferPointer(start: digits, count: count)
     }
 }
