@@ -38,7 +38,7 @@ final class TableWriterTests: XCTestCase {
         let a = try TableWriter(directory: dir, name: "fields.csv", header: ["x"]), b = try TableWriter(directory: dir, name: "inplace.csv", header: ["x"])
         for (i, v) in values.enumerated() {
             let day = Day(year: [1, 999, 2022, 9999][i % 4], month: 1 + i % 12, day: 1 + i % 28)!
-            let text = Array("text \(i)".utf8)
+            let text = Array(String(repeating: "åx", count: i % 23).utf8.dropFirst(i % 2))  // 0–68 bytes: every copy width
             a.field(v); a.field(day); a.field(day.period); a.field(bytes: text); a.field(i)
             try a.endRow()
             text.withUnsafeBufferPointer { t in
