@@ -53,6 +53,9 @@ public final class CSVReader {
     /// Whether the current record holds a quote character anywhere. A record without one, read
     /// with delimiter `d`, has no field containing `d`, a quote or a line break.
     public private(set) var recordHasQuote = false
+    /// Whether the current record is known to be ASCII throughout (set by the word-wise read of
+    /// a plain record; false where it was not checked).
+    public private(set) var recordIsASCII = false
     /// Total bytes read from the file so far.
     public private(set) var bytesRead = 0
 
@@ -198,6 +201,7 @@ public final class CSVReader {
             fieldCount = 0
             recordError = nil
             recordHasQuote = false
+            recordIsASCII = false
             line = nextLine
             if pos == end {
                 _ = try refill(keep: pos)
@@ -246,6 +250,7 @@ public final class CSVReader {
         let dw = delimiterWord
         var k = pos, fieldStart = pos
         let e = end
+        var high: UInt64 = 0  // the record's bytes OR-ed: their high bits tell whether it is ASCII
         while k + 8 <= e {
             let x = UnsafeRawPointer(buf + k).loadUnaligned(as: UInt64.self)
             var m = CSVReader.equalBytes(x, dw) | CSVReader.equalBytes(x, 0x0A0A_0A0A_0A0A_0A0A) | CSVReader.equalBytes(x, 0x2222_2222_2222_2222)
@@ -259,6 +264,11 @@ public final class CSVReader {
                     addField(fieldStart, j)
                     pos = c == 0x0A ? j + 1 : j + 2
                     nextLine += 1; linesRead += 1
+                    // Only the bytes before the line end are the record's (the little-endian load
+                    // puts byte i of the word in bits 8i…8i+7).
+                    let inRecord = j - k
+                    high |= inRecord == 0 ? 0 : x & (UInt64.max >> UInt64(64 - 8 * inRecord))
+                    recordIsASCII = high & 0x8080_8080_8080_8080 == 0
                     return true
                 } else {
                     fieldCount = 0
@@ -266,6 +276,7 @@ public final class CSVReader {
                 }
                 m &= m - 1
             }
+            high |= x
             k += 8
         }
         fieldCount = 0

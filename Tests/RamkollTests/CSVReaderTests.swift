@@ -31,6 +31,36 @@ final class CSVReaderTests: XCTestCase {
         }
     }
 
+    /// `recordIsASCII` is never claimed for a record holding a byte ≥ 0x80 (wherever it sits in
+    /// the last word before the line end), and is claimed for nearly all ASCII records.
+    func testRecordIsASCIIOnlyForASCIIRecords() throws {
+        let alphabet: [[UInt8]] = [Array("a".utf8), Array("b".utf8), [0x3B], Array("ö".utf8), Array("1".utf8), [0xE9]]
+        var rng = SystemRandomNumberGenerator()
+        var lines: [[UInt8]] = []
+        for _ in 0..<3000 {
+            var l: [UInt8] = [0x78]
+            let high = Int.random(in: 0..<3, using: &rng) == 0
+            for _ in 0..<Int.random(in: 0...30, using: &rng) {
+                let piece = alphabet[Int.random(in: 0..<(high ? alphabet.count : 3), using: &rng)]
+                l += piece
+            }
+            lines.append(l)
+        }
+        let dir = try TestPaths.temporaryDirectory()
+        let path = try TestPaths.write(bytes: Array(lines.joined(separator: [0x0A])) + [0x0A], name: "t.csv", in: dir)
+        let r = try CSVReader(path: path, delimiter: 0x3B)
+        var i = 0, asciiRecords = 0, claimed = 0
+        while try r.next() {
+            let isASCII = lines[i].allSatisfy { $0 < 0x80 }
+            if r.recordIsASCII { XCTAssertTrue(isASCII, "record \(i + 1): \(lines[i])"); claimed += 1 }
+            if isASCII { asciiRecords += 1 }
+            i += 1
+        }
+        XCTAssertEqual(i, lines.count)
+        XCTAssertGreaterThan(asciiRecords, 1500)
+        XCTAssertGreaterThan(claimed, asciiRecords * 9 / 10)
+    }
+
     func testQuotingPerRFC4180() throws {
         let text = "a;b;c\n1;\"x;y\";\"he said \"\"hej\"\"\"\n2;\"two\nlines\";z\n3;;\n"
         for chunk in [1, 2, 3, 7, 1 << 20] {  // chunk boundaries anywhere must not matter

@@ -29,6 +29,19 @@ struct ByteKeyTable {
         return h ^ (h >> 29)
     }
 
+    /// Whether `n` bytes at `a` and `b` are equal: eight at a time (group keys are a few words),
+    /// the last word overlapping the one before; `memcmp` below eight.
+    @inline(__always) static func equal(_ a: UnsafePointer<UInt8>, _ b: UnsafePointer<UInt8>, _ n: Int) -> Bool {
+        guard n >= 8 else { return memcmp(a, b, n) == 0 }
+        let ra = UnsafeRawPointer(a), rb = UnsafeRawPointer(b)
+        var i = 0
+        while i + 8 < n {
+            if ra.loadUnaligned(fromByteOffset: i, as: UInt64.self) != rb.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i += 8
+        }
+        return ra.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) == rb.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self)
+    }
+
     /// The key's index, and whether it was just added.
     mutating func index(of k: UnsafeBufferPointer<UInt8>) -> (Int, Bool) {
         let h = ByteKeyTable.hash(k)
@@ -38,7 +51,7 @@ struct ByteKeyTable {
             let e = Int(slots[s])
             if e < 0 { break }
             if hashes[e] == h && Int(lengths[e]) == k.count {
-                let same = k.isEmpty || arena.withUnsafeBufferPointer { a in memcmp(a.baseAddress! + starts[e], k.baseAddress!, k.count) == 0 }
+                let same = k.isEmpty || arena.withUnsafeBufferPointer { a in ByteKeyTable.equal(a.baseAddress! + starts[e], k.baseAddress!, k.count) }
                 if same { return (e, false) }
             }
             s = (s + 1) & mask

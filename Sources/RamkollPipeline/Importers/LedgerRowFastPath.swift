@@ -98,7 +98,7 @@ final class LedgerRowFastPath {
         guard reader.recordError == nil, reader.fieldCount == columns else { return nil }
         if let (column, marker) = totalMarker {
             ensureArena(3 * reader.bytes(column).count + 16)
-            guard let v = view(reader.bytes(column)),
+            guard let v = view(reader.bytes(column), ascii: reader.recordIsASCII),
                 !(v.count >= marker.count && marker.withUnsafeBufferPointer({ v.starts(with: $0) }))
             else { return nil }
         }
@@ -124,8 +124,9 @@ final class LedgerRowFastPath {
         var need = 16
         for f in textFields { need += 3 * reader.bytes(position[f.ordinal]!).count }
         ensureArena(need)
+        let ascii = reader.recordIsASCII
         for f in textFields {
-            guard let v = view(reader.bytes(position[f.ordinal]!)) else { return nil }
+            guard let v = view(reader.bytes(position[f.ordinal]!), ascii: ascii) else { return nil }
             values[f.ordinal] = v
         }
         // The account: letters and digits (or the leading digits of "46310 Köp av …").
@@ -218,13 +219,18 @@ final class LedgerRowFastPath {
 
     /// The field in UTF-8, spaces and tabs trimmed at both ends: the bytes as they lie when they
     /// are ASCII or valid UTF-8 in a UTF-8 file, else transcoded into the arena; nil if they are
-    /// not valid in the profile's encoding.
-    private func view(_ bytes: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
+    /// not valid in the profile's encoding. `ascii`: the reader found the whole record ASCII.
+    @inline(__always)
+    private func view(_ bytes: UnsafeBufferPointer<UInt8>, ascii: Bool) -> UnsafeBufferPointer<UInt8>? {
         var lo = 0, hi = bytes.count
         while lo < hi, bytes[lo] == 0x20 || bytes[lo] == 0x09 { lo += 1 }
         while hi > lo, bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09 { hi -= 1 }
         let b = UnsafeBufferPointer(rebasing: bytes[lo..<hi])
-        if b.allSatisfy({ $0 < 0x80 }) { return b }
+        if ascii || b.allSatisfy({ $0 < 0x80 }) { return b }
+        return transcoded(b)
+    }
+
+    private func transcoded(_ b: UnsafeBufferPointer<UInt8>) -> UnsafeBufferPointer<UInt8>? {
         if profile.encoding == .utf8 { return TextEncoding.isValidUTF8(b) ? b : nil }
         let start = arenaUsed
         guard let n = profile.encoding.transcodeToUTF8(b, into: arena + start) else { return nil }

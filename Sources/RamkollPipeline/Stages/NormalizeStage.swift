@@ -165,7 +165,20 @@ public struct NormalizeStage: Stage {
         [sourceID, at.file, String(at.line), PersonalIdentity.redact(message)]
     }
     static func writeVoucher(_ run: LedgerBooks.Run, to w: TableWriter) {
-        w.field(run.source); w.field(bytes: run.voucher); w.field(run.firstLine); w.field(run.rows); w.field(run.amount.value)
+        var source = run.source
+        source.withUTF8 { s in
+            run.voucher.withUnsafeBufferPointer { v in
+                if TableWriter.needsQuotes(s) || TableWriter.needsQuotes(v) {
+                    w.field(bytes: s); w.field(bytes: v); w.field(run.firstLine); w.field(run.rows); w.field(run.amount.value)
+                    return
+                }
+                // One row per voucher run (every row of a ledger without multi-row vouchers): in place.
+                w.fields(maxBytes: s.count + v.count + 3 * 20 + 4) { r in
+                    r.put(s); r.separator(); r.put(v); r.separator()
+                    r.int(Int64(run.firstLine)); r.separator(); r.int(run.rows); r.separator(); r.int(run.amount.value)
+                }
+            }
+        }
     }
 
     public func run(_ context: StageContext) throws -> StageResult {
