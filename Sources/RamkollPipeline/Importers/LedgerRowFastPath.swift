@@ -27,7 +27,8 @@ final class LedgerRowFastPath {
     private let position: [Int?]
     private let columns: Int
     private let amounts: AmountParser
-    private let textFields: [LedgerField]
+    /// The text fields' ordinals and columns (a buffer the row loop reads without reference counting).
+    private let textColumns: UnsafeMutableBufferPointer<(ordinal: Int, column: Int)>
     private let hasBookingDate: Bool, hasPeriod: Bool
     /// The row's values by field ordinal, in UTF-8 and trimmed: views of the reader's buffer, or of
     /// `arena` where the bytes had to be transcoded. Valid until the reader's next record.
@@ -76,7 +77,9 @@ final class LedgerRowFastPath {
         position = header.positions
         columns = header.columns
         amounts = AmountParser(decimalSeparator: p.decimalSeparator)
-        textFields = p.textFields
+        let texts = p.textFields.map { (ordinal: $0.ordinal, column: header.positions[$0.ordinal]!) }
+        textColumns = .allocate(capacity: texts.count)
+        _ = textColumns.initialize(from: texts)
         hasBookingDate = p.columns[.bookingDate] != nil
         hasPeriod = p.columns[.period] != nil
         values = .allocate(capacity: LedgerField.allCases.count)
@@ -88,6 +91,7 @@ final class LedgerRowFastPath {
         values.deallocate()
         arena.deallocate()
         dimensionOrdinals.deallocate()
+        textColumns.deallocate()
         sourceField.deallocate(); fileField.deallocate()
     }
 
@@ -120,14 +124,20 @@ final class LedgerRowFastPath {
             amount = (debit ?? .zero) - (credit ?? .zero)
         }
         // Every mapped column readable in the encoding, trimmed of spaces and tabs. A transcoded
-        // byte takes at most three bytes: the arena is made big enough before the first.
-        var need = 16
-        for f in textFields { need += 3 * reader.bytes(position[f.ordinal]!).count }
-        ensureArena(need)
+        // byte takes at most three bytes: the arena is made big enough before the first (only a
+        // non-ASCII record in another encoding than UTF-8 is transcoded).
         let ascii = reader.recordIsASCII
-        for f in textFields {
-            guard let v = view(reader.bytes(position[f.ordinal]!), ascii: ascii) else { return nil }
-            values[f.ordinal] = v
+        let texts = UnsafeBufferPointer(textColumns)
+        if ascii || p.encoding == .utf8 {
+            arenaUsed = 0
+        } else {
+            var need = 16
+            for (_, column) in texts { need += 3 * reader.bytes(column).count }
+            ensureArena(need)
+        }
+        for (ordinal, column) in texts {
+            guard let v = view(reader.bytes(column), ascii: ascii) else { return nil }
+            values[ordinal] = v
         }
         // The account: letters and digits (or the leading digits of "46310 Köp av …").
         var account = values[LedgerField.account.ordinal]
