@@ -8,6 +8,11 @@
 /// byte (hashes, encoding checks, SIE checksums, the XML prolog) read it with.
 public enum FileChunks {
     public static func read(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        try readWhile(path) { try body($0); return true }
+    }
+
+    /// The same, stopping when `body` returns false (a scan of the start of a big file).
+    public static func readWhile(_ path: String, _ body: (UnsafeBufferPointer<UInt8>) throws -> Bool) throws {
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw ReaderError(file: path, line: nil, "cannot open file (\(String(cString: strerror(errno))))") }
         defer { close(fd) }
@@ -23,7 +28,7 @@ public enum FileChunks {
                 throw ReaderError(file: path, line: nil, "read failed (\(String(cString: strerror(errno))))")
             }
             if n == 0 { break }
-            try buf.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[0..<n])) }
+            if try !buf.withUnsafeBufferPointer({ try body(UnsafeBufferPointer(rebasing: $0[0..<n])) }) { break }
         }
     }
 }

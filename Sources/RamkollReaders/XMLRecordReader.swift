@@ -90,9 +90,7 @@ public final class XMLRecordReader {
     /// libxml2 sees it. Only the prolog, before the first element, is scanned.
     static func refuseEntityDeclarations(_ path: String) throws {
         var prolog: [UInt8] = []
-        var done = false
-        try FileChunks.read(path) { chunk in
-            guard !done else { return }
+        try FileChunks.readWhile(path) { chunk in
             var i = 0
             while i < chunk.count {
                 let b = chunk[i]
@@ -101,11 +99,11 @@ public final class XMLRecordReader {
                 if prolog.count >= 2, prolog[prolog.count - 2] == UInt8(ascii: "<"),
                     (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == UInt8(ascii: "_")
                 {
-                    done = true; return
+                    return false
                 }
                 i += 1
             }
-            if prolog.count > 1 << 20 { done = true }
+            return prolog.count <= 1 << 20  // no element in the first MiB: scan no further
         }
         let needle = Array("<!ENTITY".utf8)
         if prolog.count >= needle.count,
