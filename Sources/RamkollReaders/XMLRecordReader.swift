@@ -38,6 +38,10 @@ public final class XMLRecordReader {
     /// The wanted `../@x` and `ancestor::Name/@x` fields, parsed once: the key, how many levels up
     /// (or the ancestor's name) and the attribute.
     private let ancestorFields: [(key: String, up: Int?, name: String?, attribute: String)]
+    /// The attribute names those fields read (other attributes of elements outside a record are
+    /// not kept), and whether a field reads the record's own text (`.`).
+    private let ancestorAttributes: Set<String>
+    private let wantsOwnText: Bool
     /// Element names by libxml2's interned name pointer (names repeat in every record).
     private var names: [(pointer: UnsafePointer<xmlChar>, name: String)] = []
     /// Element paths inside a record, made once: path 0 is the record itself; `children[i]` are
@@ -66,6 +70,8 @@ public final class XMLRecordReader {
             }
         }
         ancestorFields = specs
+        ancestorAttributes = Set(specs.map(\.attribute))
+        wantsOwnText = wanted.contains(".")
         // NONET: no network. Not NOENT (no entity substitution), not DTDLOAD/DTDATTR (no external DTD).
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_COMPACT.rawValue)
         guard let r = xmlReaderForFile(path, nil, options) else {
@@ -145,18 +151,36 @@ public final class XMLRecordReader {
         return paths.count - 1
     }
 
-    private func attributes() -> [String: String] {
-        var out: [String: String] = [:]
-        guard xmlTextReaderHasAttributes(reader) == 1 else { return out }
+    /// The current element's attributes that `key` names (by the attribute's local name),
+    /// calling `found` with the key and the value; the values of others are not made into strings.
+    private func attributes(_ key: (UnsafePointer<xmlChar>) -> String?, _ found: (String, String) -> Void) {
+        guard xmlTextReaderHasAttributes(reader) == 1 else { return }
         if xmlTextReaderMoveToFirstAttribute(reader) == 1 {
             repeat {
-                if let n = xmlTextReaderConstLocalName(reader), let v = xmlTextReaderConstValue(reader) {
-                    out[String(cString: n)] = String(cString: v)
+                if let n = xmlTextReaderConstLocalName(reader), let k = key(n), let v = xmlTextReaderConstValue(reader) {
+                    found(k, String(cString: v))
                 }
             } while xmlTextReaderMoveToNextAttribute(reader) == 1
             xmlTextReaderMoveToElement(reader)
         }
-        return out
+    }
+
+    /// Attribute keys by element path and interned attribute name: the field key it is read
+    /// under (`@x`, `Child/@x`), or nil when no field reads it. Path -1 is "outside the record":
+    /// the key is the bare name when an ancestor field reads an attribute of that name.
+    private var attributeKeys: [Int: [(pointer: UnsafePointer<xmlChar>, key: String?)]] = [:]
+    private func attributeKey(path: Int, _ n: UnsafePointer<xmlChar>) -> String? {
+        if let known = attributeKeys[path] { for a in known where a.pointer == n { return a.key } }
+        let name = String(cString: n)
+        let key: String?
+        if path < 0 {
+            key = ancestorAttributes.contains(name) ? name : nil
+        } else {
+            let k = path == 0 ? "@" + name : paths[path] + "/@" + name
+            key = wanted.contains(k) ? k : nil
+        }
+        if attributeKeys[path, default: []].count < 256 { attributeKeys[path, default: []].append((n, key)) }
+        return key
     }
 
     /// The next record, or nil at the end of the document. Throws if the XML is not well-formed.
@@ -178,7 +202,11 @@ public final class XMLRecordReader {
                     recordCount += 1
                     return try readRecord(empty: empty)
                 }
-                if !empty { ancestors.append((name, attributes())) }
+                if !empty {
+                    var a: [String: String] = [:]
+                    if !ancestorAttributes.isEmpty { attributes({ attributeKey(path: -1, $0) }) { a[$0] = $1 } }
+                    ancestors.append((name, a))
+                }
             } else if type == 15 {  // element end
                 if !ancestors.isEmpty { ancestors.removeLast() }
             }
@@ -191,9 +219,7 @@ public final class XMLRecordReader {
         let line = node.map { Int(xmlGetLineNo($0)) } ?? Int(xmlTextReaderGetParserLineNumber(reader))
         var values: [String: [String]] = [:]
         values.reserveCapacity(wanted.count)
-        func put(_ key: String, _ v: String) { if wanted.contains(key) { values[key, default: []].append(v) } }
-
-        for (k, v) in attributes() { put("@" + k, v) }
+        attributes({ attributeKey(path: 0, $0) }) { values[$0, default: []].append($1) }
         // Ancestor fields.
         for f in ancestorFields {
             if let up = f.up {
@@ -204,7 +230,7 @@ public final class XMLRecordReader {
         }
         if !empty {
             var stack: [Int] = []  // relative element paths inside the record (see `paths`)
-            var text: [String] = []  // accumulated text per open element
+            var text: [String] = []  // accumulated text per open element (kept only where a field reads it)
             var ownText = ""
             loop: while true {
                 let rc = xmlTextReaderRead(reader)
@@ -212,14 +238,14 @@ public final class XMLRecordReader {
                 switch xmlTextReaderNodeType(reader) {
                 case 1:
                     let rel = childPath(of: stack.last ?? 0)
-                    if xmlTextReaderHasAttributes(reader) == 1 { for (k, v) in attributes() { put(paths[rel] + "/@" + k, v) } }
+                    attributes({ attributeKey(path: rel, $0) }) { values[$0, default: []].append($1) }
                     if xmlTextReaderIsEmptyElement(reader) == 1 {
                         if wantedPath[rel] { values[paths[rel], default: []].append("") }
                     } else {
                         stack.append(rel); text.append("")
                     }
                 case 3, 4, 14:
-                    if let v = xmlTextReaderConstValue(reader) {
+                    if stack.isEmpty ? wantsOwnText : wantedPath[stack[stack.count - 1]], let v = xmlTextReaderConstValue(reader) {
                         if text.isEmpty { ownText += String(cString: v) } else { text[text.count - 1] += String(cString: v) }
                     }
                 case 15:
@@ -230,7 +256,7 @@ public final class XMLRecordReader {
                     break
                 }
             }
-            put(".", ownText)
+            if wantsOwnText { values[".", default: []].append(ownText) }
         }
         return XMLRecord(index: recordCount, line: line, values: values)
     }

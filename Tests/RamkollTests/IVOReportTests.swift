@@ -141,12 +141,19 @@ extension IVOReportTests {
             + " ansvar=\"200\" personnummer=\"19700428-9895\">\n    <Placering id=\"P3\""
         let file = try TestPaths.write(cut, name: "cut.xml", in: dir)
         let p = try smallPipelineCopy(in: dir) { $0.replacingOccurrences(of: "\(TestPaths.fixture("small"))/placements.xml", with: file) }
-        let o = try runPipeline(p, runDir: dir + "/run")
-        XCTAssertEqual(o.status, .dataError)
-        let t = o.results.first { $0.manifest.stage == "normalize" }!.manifest.totals
-        XCTAssertEqual(t["source.plac.rows_normalized"], 2, "P1 and P2 came before the break")
-        let rejects = try String(contentsOfFile: dir + "/run/02-normalize/rejects.csv", encoding: .utf8)
-        XCTAssertTrue(rejects.contains("XML extract is broken: XML is not well-formed:"), rejects)
-        XCTAssertFalse(rejects.contains("19700428"), "no personnummer in the reject")
+        // Records reach the importer in batches from the reader thread: one record per batch puts
+        // the break after full batches, the usual size inside the first.
+        let saved = XMLSource.batchSize
+        defer { XMLSource.batchSize = saved }
+        for size in [1, saved] {
+            XMLSource.batchSize = size
+            let o = try runPipeline(p, runDir: dir + "/run-\(size)")
+            XCTAssertEqual(o.status, .dataError)
+            let t = o.results.first { $0.manifest.stage == "normalize" }!.manifest.totals
+            XCTAssertEqual(t["source.plac.rows_normalized"], 2, "P1 and P2 came before the break (batches of \(size))")
+            let rejects = try String(contentsOfFile: dir + "/run-\(size)/02-normalize/rejects.csv", encoding: .utf8)
+            XCTAssertTrue(rejects.contains("XML extract is broken: XML is not well-formed:"), rejects)
+            XCTAssertFalse(rejects.contains("19700428"), "no personnummer in the reject")
+        }
     }
 }

@@ -1,6 +1,8 @@
+import Foundation
 import XCTest
 
 @testable import RamkollReaders
+@testable import RamkollPipeline
 
 final class XMLRecordReaderTests: XCTestCase {
     let paths = ["@id", "@start", "Vardform", "Pris/@dygn", "Pris", "../@enhet", "ancestor::Extrakt/@system", "Saknas", "Anteckning"]
@@ -114,5 +116,42 @@ final class XMLRecordReaderTests: XCTestCase {
         XCTAssertThrowsError(try r.next()) { e in
             XCTAssertTrue((e as! ReaderError).message.contains("Entity 'inner' not defined"), "\(e)")
         }
+    }
+}
+
+/// The bounded queue between the XML reader thread and the importer: batches in order, then
+/// how the document ended; a stopped importer releases a reader waiting for room.
+final class RecordBatchesTests: XCTestCase {
+    func testBatchesArriveInOrderThenTheEnd() {
+        let q = RecordBatches()
+        let n = 50
+        DispatchQueue.global().async {
+            for i in 0..<n { _ = q.put([XMLRecord(index: i, line: i, values: [:])]) }
+            q.finish(nil)
+        }
+        var seen: [Int] = []
+        loop: while true {
+            switch q.take() {
+            case .records(let r): seen += r.map(\.index)
+            case .end(let e): XCTAssertNil(e); break loop
+            }
+        }
+        XCTAssertEqual(seen, Array(0..<n))
+    }
+
+    func testAStoppedImporterReleasesTheReader() {
+        let q = RecordBatches()
+        let stopped = expectation(description: "the reader saw the importer stop")
+        DispatchQueue.global().async {
+            var i = 0
+            while q.put([XMLRecord(index: i, line: i, values: [:])]) { i += 1 }
+            XCTAssertEqual(i, RecordBatches.depth + 1, "the queue held its depth, the importer took one")
+            stopped.fulfill()
+        }
+        guard case .records(let first) = q.take() else { return XCTFail("no batch") }
+        XCTAssertEqual(first.first?.index, 0)
+        Thread.sleep(forTimeInterval: 0.2)  // the reader fills the queue and waits for room
+        q.cancel()
+        wait(for: [stopped], timeout: 10)
     }
 }

@@ -1,10 +1,20 @@
+import Dispatch
+import Foundation
 import RamkollModel
 import RamkollReaders
 
 /// The record loop every case-system XML importer shares. A document that cannot be opened (or
 /// declares entities) or breaks part-way is a file-level reject naming the line — the records
 /// before the break are kept and the run goes on with a data error; nothing crashes.
+///
+/// Two cores: a reader thread parses the document (libxml2, the record's values) into batches
+/// of records while the calling thread runs the importer on the batch before (identities
+/// checked and pseudonymized, values parsed, rows written). Records keep their order; at most
+/// `RecordBatches.depth` batches wait, so memory stays bounded whatever the file's size.
 enum XMLSource {
+    /// Records per batch handed from the reader thread to the importer.
+    nonisolated(unsafe) static var batchSize = 256
+
     static func forEachRecord(
         _ source: PipelineConfig.Source, recordElement: String, fieldPaths: [String], sink: NormalizeSink, counts c: inout ImportCounts,
         _ body: (XMLRecord, SourceRef, inout ImportCounts) throws -> Void
@@ -21,17 +31,98 @@ enum XMLSource {
             try fileProblem(e, e.message, "\(source.displayPath)\(e.line.map { ":\($0)" } ?? ""): \(e.message)")
             return
         }
+        let batches = RecordBatches()
+        let done = DispatchGroup()
+        let parse = UnsafeSendable(reader)
+        DispatchQueue.global().async(group: done) {
+            let reader = parse.value
+            var batch: [XMLRecord] = []
+            batch.reserveCapacity(XMLSource.batchSize)
+            do {
+                while let rec = try reader.next() {
+                    batch.append(rec)
+                    if batch.count == XMLSource.batchSize {
+                        guard batches.put(batch) else { return }  // the importer stopped
+                        batch.removeAll(keepingCapacity: true)
+                    }
+                }
+                if !batch.isEmpty { guard batches.put(batch) else { return } }
+                batches.finish(nil)
+            } catch {
+                if !batch.isEmpty { guard batches.put(batch) else { return } }
+                batches.finish(error)
+            }
+        }
+        defer {
+            batches.cancel()
+            done.wait()
+        }
         while true {
-            let rec: XMLRecord?
-            do { rec = try reader.next() } catch let e as ReaderError {
+            switch batches.take() {
+            case .records(let recs):
+                for rec in recs {
+                    c.rowsRead += 1
+                    try body(rec, SourceRef(file: source.displayPath, record: rec.index, line: rec.line), &c)
+                }
+            case .end(nil):
+                return
+            case .end(let e as ReaderError):
                 try fileProblem(
                     e, "XML extract is broken: \(e.message); records after line \(e.line ?? 0) were not read — ask for a new extract",
                     "\(source.displayPath)\(e.line.map { ":\($0)" } ?? ""): \(e.message); records after this point were not read")
                 return
+            case .end(let e?):
+                throw e
             }
-            guard let rec else { return }
-            c.rowsRead += 1
-            try body(rec, SourceRef(file: source.displayPath, record: rec.index, line: rec.line), &c)
         }
+    }
+}
+
+/// A value handed to the reader thread, which alone uses it until the loop ends.
+struct UnsafeSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}
+
+/// The batches between the reader thread and the importer: a bounded queue, then how the
+/// document ended (nil: at its end; else the error that stopped it).
+final class RecordBatches: @unchecked Sendable {
+    enum Item { case records([XMLRecord]), end(Error?) }
+    static let depth = 4
+    private var queue: [[XMLRecord]] = []
+    private var ending: Error?? = .none
+    private var cancelled = false
+    private let condition = NSCondition()
+
+    /// Waits for room; false when the importer has stopped (the reader then stops too).
+    func put(_ batch: [XMLRecord]) -> Bool {
+        condition.lock(); defer { condition.unlock() }
+        while queue.count >= RecordBatches.depth && !cancelled { condition.wait() }
+        if cancelled { return false }
+        queue.append(batch)
+        condition.broadcast()
+        return true
+    }
+
+    func finish(_ error: Error?) {
+        condition.lock(); defer { condition.unlock() }
+        ending = .some(error)
+        condition.broadcast()
+    }
+
+    func take() -> Item {
+        condition.lock(); defer { condition.unlock() }
+        while queue.isEmpty && ending == nil { condition.wait() }
+        if !queue.isEmpty {
+            condition.broadcast()
+            return .records(queue.removeFirst())
+        }
+        return .end(ending!)
+    }
+
+    func cancel() {
+        condition.lock(); defer { condition.unlock() }
+        cancelled = true
+        condition.broadcast()
     }
 }
