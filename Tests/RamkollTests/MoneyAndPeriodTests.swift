@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import RamkollModel
+@testable import RamkollPipeline
 
 final class MoneyAndPeriodTests: XCTestCase {
     func testRoundingToTkrIsHalfAwayFromZero() {
@@ -101,5 +102,30 @@ final class MoneyAndPeriodTests: XCTestCase {
         XCTAssertEqual(Ore.mulDivRoundingHalfAwayFromZero(7, 1, 3), 2)
         XCTAssertNil(Ore.mulDivRoundingHalfAwayFromZero(1, 1, 0))
         XCTAssertNil(Ore.mulDivRoundingHalfAwayFromZero(Int64.max, Int64.max, 1), "does not fit")
+    }
+}
+
+/// placements.csv's price periods (`YYYY-MM-DD:öre|…`) as reconcile reads them back.
+final class PricePeriodTextTests: XCTestCase {
+    func testPricePeriodsAreReadBackExactlyAndBadTextIsRefused() throws {
+        let fallback = PricePeriod(from: Day(year: 2022, month: 1, day: 1)!, price: Ore(1))
+        XCTAssertEqual(try CareDayTally.prices("", fallback: fallback, path: "p", line: 2), [fallback])
+        XCTAssertEqual(
+            try CareDayTally.prices("2022-01-19:227600|2022-07-01:-239000|2023-12-31:0", fallback: fallback, path: "p", line: 2),
+            [
+                PricePeriod(from: Day(year: 2022, month: 1, day: 19)!, price: Ore(227_600)),
+                PricePeriod(from: Day(year: 2022, month: 7, day: 1)!, price: Ore(-239_000)),
+                PricePeriod(from: Day(year: 2023, month: 12, day: 31)!, price: Ore(0)),
+            ])
+        for bad in ["2022-01-19", "2022-01-19:", "2022-01-19:12x", "2022-1-19:100", "2022-02-30:100", "2022-01-19:100|", "x|2022-01-19:100",
+            "2022-01-19:-", "2022-01-19:1234567890123456789"]
+        {
+            XCTAssertThrowsError(try CareDayTally.prices(bad, fallback: fallback, path: "p", line: 7), bad) { e in
+                XCTAssertTrue("\(e)".contains("p:7: price_periods"), "\(e)")
+            }
+        }
+        XCTAssertEqual(Day(iso: "2024-02-29"), Day(year: 2024, month: 2, day: 29))
+        XCTAssertNil(Day(iso: "2023-02-29"))
+        XCTAssertNil(Day(iso: "2023-02-2"))
     }
 }

@@ -99,13 +99,23 @@ struct CareDayTally {
         let months = Period.months(ofYear: config.fiscalYear).filter { $0 <= config.asOf }
         let remaining = Period.months(ofYear: config.fiscalYear).filter { $0 > config.asOf }
         let close = config.asOf.lastDay
+        // The unit of each ansvar code, looked up once per code (the rules are scanned per lookup).
+        var unitOf: [String: String?] = [:]
         try TableReader(
             path: path, required: ["placement_id", "person", "ansvar", "form_of_care", "start", "end", "daily_price_ore", "price_periods"]
         ).forEach { row in
             t.placementsRead += 1
             // The unit the ansvar belongs to at the as-of period; otherwise any rule for the code, regardless of validity.
-            guard let unit = mappings.ansvar.lookup(row["ansvar"], at: config.asOf)?.target ?? mappings.ansvar.lookup(row["ansvar"])?.target else {
-                t.unmapped[row["ansvar"], default: 0] += 1
+            let ansvar = row["ansvar"]
+            let mapped: String?
+            if let known = unitOf[ansvar] {
+                mapped = known
+            } else {
+                mapped = mappings.ansvar.lookup(ansvar, at: config.asOf)?.target ?? mappings.ansvar.lookup(ansvar)?.target
+                unitOf[ansvar] = .some(mapped)
+            }
+            guard let unit = mapped else {
+                t.unmapped[ansvar, default: 0] += 1
                 return
             }
             t.placementsMapped += 1
@@ -124,14 +134,18 @@ struct CareDayTally {
             // Committed: placements begun by the close. One the extract holds with a later start is
             // left to the expected-new estimate, so the forecast does not depend on how far ahead an
             // extract reaches.
+            // Months the stay cannot touch count no days: only those from its start to its end are counted.
+            let first = start.period, last = end?.period
             if start <= close {
-                for p in remaining { o.committedRemaining += config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p).cost }
+                for p in remaining where p >= first && (last.map { p <= $0 } ?? true) {
+                    o.committedRemaining += config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p).cost
+                }
             }
             if start <= close && (end.map { $0 > close } ?? true) { o.active += 1 }
             if start.year == config.fiscalYear && start <= close { o.starts += 1; o.startPriceSum += prices[0].price }
             if let e = end, e <= close, e >= start { o.endedCount += 1; o.endedDays += Int64(e.ordinal - start.ordinal + 1) }
             t.outlook[unit] = o
-            for p in months {
+            for p in months where p >= first && (last.map { p <= $0 } ?? true) {
                 let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                 guard days > 0 else { continue }
                 let k = Key(unit: unit, period: p, form: form)
@@ -179,12 +193,32 @@ struct CareDayTally {
     /// Parses `2022-01-05:345000|2022-07-01:360000`.
     static func prices(_ text: String, fallback: PricePeriod, path: String, line: Int) throws -> [PricePeriod] {
         if text.isEmpty { return [fallback] }
-        return try text.split(separator: "|").map { part in
-            let bits = part.split(separator: ":")
-            guard bits.count == 2, let d = Day(iso: String(bits[0])), let v = Int64(bits[1]) else {
-                throw RamkollError(.input, "\(path):\(line): price_periods \"\(text)\" cannot be read; rerun normalize")
+        // `YYYY-MM-DD:öre|…` read from the bytes (once per placement: no substrings).
+        var t = text
+        let prices = t.withUTF8 { u -> [PricePeriod]? in
+            var out: [PricePeriod] = []
+            var at = 0
+            while true {
+                guard at + 11 < u.count, u[at + 10] == UInt8(ascii: ":") else { return nil }
+                guard let d = Day(isoBytes: UnsafeBufferPointer(rebasing: u[at..<(at + 10)])) else { return nil }
+                var k = at + 11
+                var end = k
+                while end < u.count && u[end] != UInt8(ascii: "|") { end += 1 }
+                var negative = false
+                if k < end && u[k] == UInt8(ascii: "-") { negative = true; k += 1 }
+                guard k < end, end - k <= 18 else { return nil }
+                var v: Int64 = 0
+                while k < end {
+                    let c = u[k]
+                    guard c >= 48 && c <= 57 else { return nil }
+                    v = v * 10 + Int64(c - 48); k += 1
+                }
+                out.append(PricePeriod(from: d, price: Ore(negative ? -v : v)))
+                if end == u.count { return out }
+                at = end + 1
             }
-            return PricePeriod(from: d, price: Ore(v))
         }
+        guard let prices else { throw RamkollError(.input, "\(path):\(line): price_periods \"\(text)\" cannot be read; rerun normalize") }
+        return prices
     }
 }
