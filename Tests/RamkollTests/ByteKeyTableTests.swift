@@ -42,4 +42,34 @@ final class ByteKeyTableTests: XCTestCase {
             }
         }
     }
+
+    /// The packed-key cache in front of the group table: every key it was given comes back with
+    /// its value, keys it was not given are misses — across growth, with keys that differ only in
+    /// one word or in their lengths.
+    func testPackedKeysFindWhatWasInserted() {
+        var rng = SystemRandomNumberGenerator()
+        var table = PackedKeyTable()
+        var truth: [String: Int] = [:]
+        func key(_ a: String, _ s: String, _ period: Int, _ source: Int) -> PackedKey {
+            var a = a, s = s
+            let aw = a.withUTF8 { PackedKey.word($0) }, sw = s.withUTF8 { PackedKey.word($0) }
+            return PackedKey(account: aw, ansvar: sw, rest: UInt64(period) | UInt64(a.utf8.count) << 32 | UInt64(s.utf8.count) << 40 | UInt64(source) << 48)
+        }
+        for i in 0..<20_000 {
+            let a = String(Int.random(in: 0...999, using: &rng)), s = String(Int.random(in: 0...99, using: &rng))
+            let period = Int.random(in: 24_000...24_011, using: &rng), source = Int.random(in: 0...2, using: &rng)
+            let name = "\(a)|\(s)|\(period)|\(source)"
+            if let known = truth[name] {
+                XCTAssertEqual(table.find(key(a, s, period, source)), known, name)
+            } else {
+                XCTAssertNil(table.find(key(a, s, period, source)), name)
+                table.insert(key(a, s, period, source), i); truth[name] = i
+            }
+        }
+        XCTAssertGreaterThan(truth.count, 5000)
+        XCTAssertNil(table.find(key("12", "3", 24_000, 0)).flatMap { v in truth["12|3|24000|0"] == v ? nil : v })
+        XCTAssertNotEqual(key("1", "23", 24_000, 0), key("12", "3", 24_000, 0))
+        XCTAssertNotEqual(key("10", "", 24_000, 0).rest, key("1", "", 24_000, 0).rest)
+    }
 }
+

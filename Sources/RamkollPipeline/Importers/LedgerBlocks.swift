@@ -28,6 +28,9 @@ struct LedgerBooks {
     }
     private(set) var groups: [Group] = []
     private var groupTable = ByteKeyTable()
+    /// Groups by packed key (see `group`); the source's ordinal among those this book has seen.
+    private var recent = PackedKeyTable()
+    private var sourceOrdinal: (id: String, ordinal: Int, next: Int) = ("", 0, 0)
     /// The source id's bytes, as group keys start with them.
     private var sourceKey: (id: String, bytes: [UInt8]) = ("", [])
     var rows: Int64 = 0, amount = Ore.zero
@@ -38,7 +41,24 @@ struct LedgerBooks {
         reference: InvoiceMatching.Key?, line: Int, amount a: Ore
     ) {
         rows += 1; amount += a
+        // Most rows: no invoice reference, account and ansvar of at most eight bytes — their
+        // group found by three words in `recent` before the byte-key table is asked.
+        var packed: PackedKey?
+        if reference == nil, account.count <= 8, ansvar.count <= 8, sourceOrdinal.next < 0xFFFF {
+            if sourceOrdinal.id != sourceID { sourceOrdinal = (sourceID, sourceOrdinal.next, sourceOrdinal.next + 1) }
+            let k = PackedKey(
+                account: PackedKey.word(account), ansvar: PackedKey.word(ansvar),
+                rest: UInt64(UInt32(truncatingIfNeeded: period.year * 12 + period.month)) | UInt64(account.count) << 32 | UInt64(ansvar.count) << 40
+                    | UInt64(sourceOrdinal.ordinal) << 48)
+            if let g = recent.find(k) {
+                groups[g].rows += 1
+                groups[g].amount += a
+                return
+            }
+            packed = k
+        }
         let (g, inserted) = slot(sourceID: sourceID, period: period, account: account, ansvar: ansvar, reference: reference)
+        if let packed { recent.insert(packed, g) }
         if inserted {
             groups.append(
                 Group(
@@ -530,5 +550,60 @@ final class InvoiceReferencer: @unchecked Sendable {
     func find(account: UnsafeBufferPointer<UInt8>, text: UnsafeBufferPointer<UInt8>, period: Period) -> InvoiceMatching.Key? {
         guard let reference, let settings, settings.isPlacementAccount(account) else { return nil }
         return reference.find(String(decoding: text, as: UTF8.self), bookedIn: period)
+    }
+}
+
+/// A group key of a row without an invoice reference whose account and ansvar fit eight bytes
+/// each: their bytes as words, and period, lengths and source in a third.
+struct PackedKey: Equatable {
+    let account: UInt64, ansvar: UInt64, rest: UInt64
+
+    /// Up to eight bytes as a little-endian word (the rest zero; the length is kept beside it).
+    @inline(__always) static func word(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        var w: UInt64 = 0
+        for (i, x) in b.enumerated() { w |= UInt64(x) << (8 * UInt64(i)) }
+        return w
+    }
+
+    var hash: UInt64 {
+        var h = (account ^ 0x9E37_79B9_7F4A_7C15) &* 0xBF58_476D_1CE4_E5B9
+        h = (h ^ ansvar ^ (h >> 31)) &* 0x94D0_49BB_1331_11EB
+        h = (h ^ rest ^ (h >> 29)) &* 0xBF58_476D_1CE4_E5B9
+        return h ^ (h >> 32)
+    }
+}
+
+/// Open addressing from packed keys to group indices (a cache in front of the byte-key table:
+/// it holds only keys the table has already placed).
+struct PackedKeyTable {
+    private var keys: [PackedKey] = []
+    private var values: [Int32] = []
+    private var slots = [Int32](repeating: -1, count: 1024)
+
+    @inline(__always) func find(_ k: PackedKey) -> Int? {
+        let mask = slots.count - 1
+        var s = Int(truncatingIfNeeded: k.hash) & mask
+        while true {
+            let e = Int(slots[s])
+            if e < 0 { return nil }
+            if keys[e] == k { return Int(values[e]) }
+            s = (s + 1) & mask
+        }
+    }
+
+    mutating func insert(_ k: PackedKey, _ value: Int) {
+        if (keys.count + 1) * 2 > slots.count {
+            slots = [Int32](repeating: -1, count: slots.count * 2)
+            for (e, key) in keys.enumerated() { place(key, Int32(e)) }
+        }
+        keys.append(k); values.append(Int32(value))
+        place(k, Int32(keys.count - 1))
+    }
+
+    private mutating func place(_ k: PackedKey, _ e: Int32) {
+        let mask = slots.count - 1
+        var s = Int(truncatingIfNeeded: k.hash) & mask
+        while slots[s] >= 0 { s = (s + 1) & mask }
+        slots[s] = e
     }
 }
