@@ -1,16 +1,58 @@
 // The only file that imports libxml2. No libxml2 type crosses its API.
 import CLibXML2
 
+/// The field paths a reader was asked for, numbered (shared by all its records).
+public final class XMLFields: Sendable {
+    public let paths: [String]
+    let ordinals: [String: Int32]
+    init(_ paths: [String]) {
+        self.paths = paths
+        ordinals = Dictionary(uniqueKeysWithValues: paths.enumerated().map { ($1, Int32($0)) })
+    }
+}
+
 /// One record read from an XML extract: the values found at the requested field paths.
 public struct XMLRecord: Sendable {
     /// 1-based index of the record element in the file (the n-th matching element).
     public let index: Int
     /// Line where the record element starts.
     public let line: Int
-    /// Field path → values in document order (repeated child elements give several).
-    public let values: [String: [String]]
+    /// The values in document order, each with its path's ordinal in `fields` (one array per
+    /// record, not a dictionary of arrays).
+    let found: [(field: Int32, value: String)]
+    let fields: XMLFields
 
-    public func first(_ path: String) -> String? { values[path]?.first }
+    init(index: Int, line: Int, found: [(field: Int32, value: String)], fields: XMLFields) {
+        self.index = index; self.line = line; self.found = found; self.fields = fields
+    }
+
+    /// A record with these values (tests).
+    public init(index: Int, line: Int, values: [String: [String]]) {
+        let fields = XMLFields(values.keys.sorted())
+        var found: [(field: Int32, value: String)] = []
+        for (k, vs) in values.sorted(by: { $0.key < $1.key }) { for v in vs { found.append((fields.ordinals[k]!, v)) } }
+        self.init(index: index, line: line, found: found, fields: fields)
+    }
+
+    /// The first value at `path`, or nil.
+    public func first(_ path: String) -> String? {
+        guard let f = fields.ordinals[path] else { return nil }
+        for e in found where e.field == f { return e.value }
+        return nil
+    }
+
+    /// Every value at `path` in document order (repeated elements give several).
+    public func all(_ path: String) -> [String] {
+        guard let f = fields.ordinals[path] else { return [] }
+        return found.filter { $0.field == f }.map(\.value)
+    }
+
+    /// Field path → values in document order.
+    public var values: [String: [String]] {
+        var out: [String: [String]] = [:]
+        for e in found { out[fields.paths[Int(e.field)], default: []].append(e.value) }
+        return out
+    }
 }
 
 /// Streams records out of an XML file with libxml2's xmlTextReader.
@@ -30,6 +72,7 @@ public final class XMLRecordReader {
     public let path: String
     public let recordElement: String
     private let wanted: Set<String>
+    private let fields: XMLFields
     private let reader: xmlTextReaderPtr
     private let errors = ErrorSink()
 
@@ -37,17 +80,17 @@ public final class XMLRecordReader {
     private var ancestors: [(name: String, attributes: [String: String])] = []
     /// The wanted `../@x` and `ancestor::Name/@x` fields, parsed once: the key, how many levels up
     /// (or the ancestor's name) and the attribute.
-    private let ancestorFields: [(key: String, up: Int?, name: String?, attribute: String)]
+    private let ancestorFields: [(key: Int32, up: Int?, name: String?, attribute: String)]
     /// The attribute names those fields read (other attributes of elements outside a record are
     /// not kept), and whether a field reads the record's own text (`.`).
     private let ancestorAttributes: Set<String>
-    private let wantsOwnText: Bool
+    private let ownText: Int32  // the ordinal of `.`, or -1
     /// Element names by libxml2's interned name pointer (names repeat in every record).
     private var names: [(pointer: UnsafePointer<xmlChar>, name: String)] = []
     /// Element paths inside a record, made once: path 0 is the record itself; `children[i]` are
     /// the paths under path i by name pointer; `wantedPath[i]` whether a field reads it.
     private var paths: [String] = [""]
-    private var wantedPath: [Bool] = [false]
+    private var wantedPath: [Int32] = [-1]  // the path's field ordinal, -1 when no field reads it
     private var children: [[(pointer: UnsafePointer<xmlChar>, path: Int)]] = [[]]
     private var recordCount = 0
     private var finished = false
@@ -57,6 +100,8 @@ public final class XMLRecordReader {
         self.path = path
         self.recordElement = recordElement
         self.wanted = Set(fieldPaths)
+        let fields = XMLFields(Set(fieldPaths).sorted())
+        self.fields = fields
         var specs: [(key: String, up: Int?, name: String?, attribute: String)] = []
         for key in Set(fieldPaths).sorted() {
             if key.hasPrefix("../") {
@@ -69,9 +114,9 @@ public final class XMLRecordReader {
                 if parts.count == 2, parts[1].hasPrefix("@") { specs.append((key, nil, String(parts[0]), String(parts[1].dropFirst()))) }
             }
         }
-        ancestorFields = specs
+        ancestorFields = specs.map { (fields.ordinals[$0.key]!, $0.up, $0.name, $0.attribute) }
         ancestorAttributes = Set(specs.map(\.attribute))
-        wantsOwnText = wanted.contains(".")
+        ownText = fields.ordinals["."] ?? -1
         // NONET: no network. Not NOENT (no entity substitution), not DTDLOAD/DTDATTR (no external DTD).
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_COMPACT.rawValue)
         guard let r = xmlReaderForFile(path, nil, options) else {
@@ -146,14 +191,15 @@ public final class XMLRecordReader {
         if let p { for c in children[parent] where c.pointer == p { return c.path } }
         let name = localName()
         let path = parent == 0 ? name : paths[parent] + "/" + name
-        paths.append(path); wantedPath.append(wanted.contains(path)); children.append([])
+        paths.append(path); wantedPath.append(fields.ordinals[path] ?? -1); children.append([])
         if let p, children[parent].count < 256 { children[parent].append((p, paths.count - 1)) }
         return paths.count - 1
     }
 
-    /// The current element's attributes that `key` names (by the attribute's local name),
-    /// calling `found` with the key and the value; the values of others are not made into strings.
-    private func attributes(_ key: (UnsafePointer<xmlChar>) -> String?, _ found: (String, String) -> Void) {
+    /// The current element's attributes that `key` names (by the attribute's interned local
+    /// name), calling `found` with the key and the value; the values of others are not made into
+    /// strings.
+    private func attributes<K>(_ key: (UnsafePointer<xmlChar>) -> K?, _ found: (K, String) -> Void) {
         guard xmlTextReaderHasAttributes(reader) == 1 else { return }
         if xmlTextReaderMoveToFirstAttribute(reader) == 1 {
             repeat {
@@ -165,22 +211,26 @@ public final class XMLRecordReader {
         }
     }
 
-    /// Attribute keys by element path and interned attribute name: the field key it is read
-    /// under (`@x`, `Child/@x`), or nil when no field reads it. Path -1 is "outside the record":
-    /// the key is the bare name when an ancestor field reads an attribute of that name.
-    private var attributeKeys: [Int: [(pointer: UnsafePointer<xmlChar>, key: String?)]] = [:]
-    private func attributeKey(path: Int, _ n: UnsafePointer<xmlChar>) -> String? {
-        if let known = attributeKeys[path] { for a in known where a.pointer == n { return a.key } }
+    /// Field ordinals of attributes by element path inside a record and interned attribute name
+    /// (-1: no field reads it). A document with very many distinct names is not cached beyond 256.
+    private var attributeFields: [[(pointer: UnsafePointer<xmlChar>, field: Int32)]] = [[]]
+    private func attributeField(path: Int, _ n: UnsafePointer<xmlChar>) -> Int32? {
+        while attributeFields.count <= path { attributeFields.append([]) }
+        for a in attributeFields[path] where a.pointer == n { return a.field < 0 ? nil : a.field }
         let name = String(cString: n)
-        let key: String?
-        if path < 0 {
-            key = ancestorAttributes.contains(name) ? name : nil
-        } else {
-            let k = path == 0 ? "@" + name : paths[path] + "/@" + name
-            key = wanted.contains(k) ? k : nil
-        }
-        if attributeKeys[path, default: []].count < 256 { attributeKeys[path, default: []].append((n, key)) }
-        return key
+        let field = fields.ordinals[path == 0 ? "@" + name : paths[path] + "/@" + name] ?? -1
+        if attributeFields[path].count < 256 { attributeFields[path].append((n, field)) }
+        return field < 0 ? nil : field
+    }
+
+    /// Attribute names an ancestor field reads, by interned name (nil: none reads it).
+    private var ancestorAttributeNames: [(pointer: UnsafePointer<xmlChar>, name: String?)] = []
+    private func ancestorAttribute(_ n: UnsafePointer<xmlChar>) -> String? {
+        for a in ancestorAttributeNames where a.pointer == n { return a.name }
+        let name = String(cString: n)
+        let wantedName = ancestorAttributes.contains(name) ? name : nil
+        if ancestorAttributeNames.count < 256 { ancestorAttributeNames.append((n, wantedName)) }
+        return wantedName
     }
 
     /// The next record, or nil at the end of the document. Throws if the XML is not well-formed.
@@ -204,7 +254,7 @@ public final class XMLRecordReader {
                 }
                 if !empty {
                     var a: [String: String] = [:]
-                    if !ancestorAttributes.isEmpty { attributes({ attributeKey(path: -1, $0) }) { a[$0] = $1 } }
+                    if !ancestorAttributes.isEmpty { attributes({ ancestorAttribute($0) }) { a[$0] = $1 } }
                     ancestors.append((name, a))
                 }
             } else if type == 15 {  // element end
@@ -217,49 +267,50 @@ public final class XMLRecordReader {
         // The element's own line (the parser's position may be ahead of it).
         let node = xmlTextReaderCurrentNode(reader)
         let line = node.map { Int(xmlGetLineNo($0)) } ?? Int(xmlTextReaderGetParserLineNumber(reader))
-        var values: [String: [String]] = [:]
-        values.reserveCapacity(wanted.count)
-        attributes({ attributeKey(path: 0, $0) }) { values[$0, default: []].append($1) }
+        var found: [(field: Int32, value: String)] = []
+        found.reserveCapacity(fields.paths.count + 2)
+        attributes({ attributeField(path: 0, $0) }) { found.append(($0, $1)) }
         // Ancestor fields.
         for f in ancestorFields {
             if let up = f.up {
-                if up <= ancestors.count, let v = ancestors[ancestors.count - up].attributes[f.attribute] { values[f.key] = [v] }
+                if up <= ancestors.count, let v = ancestors[ancestors.count - up].attributes[f.attribute] { found.append((f.key, v)) }
             } else if let a = ancestors.last(where: { $0.name == f.name }), let v = a.attributes[f.attribute] {
-                values[f.key] = [v]
+                found.append((f.key, v))
             }
         }
         if !empty {
             var stack: [Int] = []  // relative element paths inside the record (see `paths`)
             var text: [String] = []  // accumulated text per open element (kept only where a field reads it)
-            var ownText = ""
+            var own = ""
             loop: while true {
                 let rc = xmlTextReaderRead(reader)
                 if rc <= 0 { finished = true; throw fail() }
                 switch xmlTextReaderNodeType(reader) {
                 case 1:
                     let rel = childPath(of: stack.last ?? 0)
-                    attributes({ attributeKey(path: rel, $0) }) { values[$0, default: []].append($1) }
+                    attributes({ attributeField(path: rel, $0) }) { found.append(($0, $1)) }
                     if xmlTextReaderIsEmptyElement(reader) == 1 {
-                        if wantedPath[rel] { values[paths[rel], default: []].append("") }
+                        if wantedPath[rel] >= 0 { found.append((wantedPath[rel], "")) }
                     } else {
                         stack.append(rel); text.append("")
                     }
                 case 3, 4, 14:
-                    if stack.isEmpty ? wantsOwnText : wantedPath[stack[stack.count - 1]], let v = xmlTextReaderConstValue(reader) {
-                        if text.isEmpty { ownText += String(cString: v) } else { text[text.count - 1] += String(cString: v) }
+                    if (stack.isEmpty ? ownText : wantedPath[stack[stack.count - 1]]) >= 0, let v = xmlTextReaderConstValue(reader) {
+                        if text.isEmpty { own += String(cString: v) } else { text[text.count - 1] += String(cString: v) }
                     }
                 case 15:
                     if stack.isEmpty { break loop }
                     let rel = stack.removeLast(), t = text.removeLast()
-                    if wantedPath[rel] { values[paths[rel], default: []].append(t) }
+                    if wantedPath[rel] >= 0 { found.append((wantedPath[rel], t)) }
                 default:
                     break
                 }
             }
-            if wantsOwnText { values[".", default: []].append(ownText) }
+            if ownText >= 0 { found.append((ownText, own)) }
         }
-        return XMLRecord(index: recordCount, line: line, values: values)
+        return XMLRecord(index: recordCount, line: line, found: found, fields: fields)
     }
+
 }
 
 private final class ErrorSink {

@@ -39,6 +39,8 @@ final class XMLRecordReaderTests: XCTestCase {
         XCTAssertEqual(recs[0].first("Vardform"), "HVB")
         XCTAssertEqual(recs[0].values["Pris/@dygn"], ["3 450,00", "3 600,00"], "repeated children keep every value in order")
         XCTAssertEqual(recs[0].values["Pris"], ["a", "b"])
+        XCTAssertEqual(recs[0].all("Pris/@dygn"), ["3 450,00", "3 600,00"])
+        XCTAssertEqual(recs[0].all("Saknas"), [])
         XCTAssertEqual(recs[0].first("../@enhet"), "61030")
         XCTAssertEqual(recs[0].first("ancestor::Extrakt/@system"), "Lifecare")
         XCTAssertEqual(recs[0].first("Anteckning"), "")

@@ -52,8 +52,8 @@ public struct PlacementXMLImporter: SourceImporter {
                 end = d
             }
             // One daily price, or several dated ones (repeated elements: price periods).
-            let priceTexts = p.fields[.dailyPrice].flatMap { rec.values[$0] } ?? []
-            let fromTexts = p.fields[.priceFrom].flatMap { rec.values[$0] } ?? []
+            let priceTexts = p.fields[.dailyPrice].map { rec.all($0) } ?? []
+            let fromTexts = p.fields[.priceFrom].map { rec.all($0) } ?? []
             var prices: [PricePeriod] = []
             var priceProblem: (String, String)?
             for (i, priceRaw) in priceTexts.enumerated() {
