@@ -9,7 +9,11 @@ struct CareDayTally {
         let unit: String; let period: Period; let form: String
         static func < (a: Key, b: Key) -> Bool { (a.unit, a.period, a.form) < (b.unit, b.period, b.form) }
     }
-    struct Value { var placements: Int64 = 0; var days: Int64 = 0; var cost = Ore.zero }
+    struct Value {
+        var placements: Int64 = 0; var days: Int64 = 0; var cost = Ore.zero
+        /// One more placement with days (and their cost) in the cell.
+        mutating func add(days d: Int, cost c: Ore) { placements += 1; days += Int64(d); cost += c }
+    }
 
     var cells: [Key: Value] = [:]
     /// One row per placement × month with care days: the basis of the accrual list and of invoice
@@ -148,12 +152,8 @@ struct CareDayTally {
             for p in months where p >= first && (last.map { p <= $0 } ?? true) {
                 let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                 guard days > 0 else { continue }
-                let k = Key(unit: unit, period: p, form: form)
-                var v = t.cells[k] ?? Value()
-                v.placements += 1
-                v.days += Int64(days)
-                v.cost += cost
-                t.cells[k] = v
+                // One lookup: the cell is changed where it lies.
+                t.cells[Key(unit: unit, period: p, form: form), default: Value()].add(days: days, cost: cost)
                 try t.addPlacementMonth(PlacementMonth(id: id, person: person, unit: unit, period: p, days: days, cost: cost, prices: priceText))
             }
         }
