@@ -95,7 +95,12 @@ public final class XMLRecordReader {
     private var recordCount = 0
     private var finished = false
 
+    /// libxml2 asks programs that use it from several threads to initialize it once first (the
+    /// records are parsed on a reader thread: `XMLSource`). Swift runs this once, thread-safely.
+    private static let libraryInitialized: Void = xmlInitParser()
+
     public init(path: String, recordElement: String, fieldPaths: [String]) throws {
+        XMLRecordReader.libraryInitialized
         try XMLRecordReader.refuseEntityDeclarations(path)
         self.path = path
         self.recordElement = recordElement
