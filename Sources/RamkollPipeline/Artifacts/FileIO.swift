@@ -335,59 +335,27 @@ public final class TableWriter: @unchecked Sendable {
         return out
     }
 
-    /// "00" … "99": two digits per division when writing integers (filled once, then only read).
-    nonisolated(unsafe) private static let digitPairs: UnsafeMutablePointer<UInt8> = {
-        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 200)
-        for i in 0..<100 { p[2 * i] = 48 + UInt8(i / 10); p[2 * i + 1] = 48 + UInt8(i % 10) }
-        return p
-    }()
-
-    static var pairs: UnsafeMutablePointer<UInt8> { digitPairs }
-
     /// Appends an integer field in decimal.
     public func field(_ v: Int64) {
         separate()
-        reserve(21)
-        var m = v.magnitude
-        if v < 0 { buf[count] = UInt8(ascii: "-"); count += 1 }
-        var digits = 1
-        var t: UInt64 = 10
-        while digits < 19 && m >= t { t &*= 10; digits += 1 }
-        if digits == 19 && m >= t { digits = 20 }
-        var k = count + digits
-        let pairs = TableWriter.digitPairs
-        while m >= 100 {
-            let r = Int(m % 100); m /= 100
-            k -= 2; buf[k] = pairs[2 * r]; buf[k + 1] = pairs[2 * r + 1]
-        }
-        if m >= 10 {
-            let r = Int(m)
-            k -= 2; buf[k] = pairs[2 * r]; buf[k + 1] = pairs[2 * r + 1]
-        } else {
-            k -= 1; buf[k] = 48 + UInt8(m)
-        }
-        count += digits
+        inPlace(21) { $0.int(v) }
+    }
+
+    /// Writes at most `n` bytes through `RowBytes` at the end of the buffer.
+    @inline(__always) private func inPlace(_ n: Int, _ body: (inout RowBytes) -> Void) {
+        reserve(n)
+        var r = RowBytes(at: buf + count)
+        body(&r)
+        count = r.at - buf
     }
 
     public func field(_ v: Int) { field(Int64(v)) }
-
-    /// Appends `v` (0 ≤ v < 10^width) in exactly `width` digits (width 2 or 4).
-    @inline(__always) private func appendDigits(_ v: Int, _ width: Int) {
-        reserve(width)
-        let pairs = TableWriter.digitPairs
-        var x = v, k = count + width
-        while k > count {
-            let r = x % 100; x /= 100
-            k -= 2; buf[k] = pairs[2 * r]; buf[k + 1] = pairs[2 * r + 1]
-        }
-        count += width
-    }
 
     /// Appends `YYYY-MM` (years 0–9999; others through `description`).
     public func field(_ p: Period) {
         guard (0...9999).contains(p.year) else { return field(p.description) }
         separate()
-        appendDigits(p.year, 4); append(UInt8(ascii: "-")); appendDigits(p.month, 2)
+        inPlace(7) { $0.period(p) }
     }
 
     /// Appends `YYYY-MM-DD`, or an empty field for nil.
@@ -395,20 +363,16 @@ public final class TableWriter: @unchecked Sendable {
         guard let d else { separate(); return }
         guard (0...9999).contains(d.year) else { return field(d.description) }
         separate()
-        appendDigits(d.year, 4); append(UInt8(ascii: "-")); appendDigits(d.month, 2); append(UInt8(ascii: "-")); appendDigits(d.day, 2)
+        inPlace(10) { $0.day(d) }
     }
 
-    /// Appends bytes `body` writes straight into the buffer — at most `maxBytes`, it returns how
-    /// many — as the row's fields (the per-row hot path: one capacity check for a whole row).
-    /// `endRow()` ends the row.
+    /// Appends fields `body` writes straight into the buffer — at most `maxBytes` — as the row's
+    /// (the per-row hot path: one capacity check for a whole row). `endRow()` ends the row.
     @inline(__always)
     public func fields(maxBytes: Int, _ body: (inout RowBytes) -> Void) {
-        reserve(maxBytes)
-        var r = RowBytes(at: buf + count)
-        body(&r)
-        let n = r.at - (buf + count)
-        precondition(n <= maxBytes, "a row wrote more than it reserved")
-        count += n
+        let before = count
+        inPlace(maxBytes, body)
+        precondition(count - before <= maxBytes, "a row wrote more than it reserved")
         fieldsInRow = 1
     }
 
@@ -513,6 +477,13 @@ public struct RowBytes {
     public fileprivate(set) var at: UnsafeMutablePointer<UInt8>
     init(at: UnsafeMutablePointer<UInt8>) { self.at = at }
 
+    /// "00" … "99": two digits per division when writing integers (filled once, then only read).
+    nonisolated(unsafe) static let pairs: UnsafeMutablePointer<UInt8> = {
+        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 200)
+        for i in 0..<100 { p[2 * i] = 48 + UInt8(i / 10); p[2 * i + 1] = 48 + UInt8(i % 10) }
+        return p
+    }()
+
     @inline(__always) public mutating func separator() { at.pointee = 0x3B; at += 1 }
 
     /// Copies a field's bytes. Fields are short (codes, dates, a line of text): up to 16 bytes
@@ -541,7 +512,7 @@ public struct RowBytes {
 
     /// `v` (0 ≤ v < 100) in two digits.
     @inline(__always) private mutating func two(_ v: Int) {
-        let pairs = TableWriter.pairs
+        let pairs = RowBytes.pairs
         at[0] = pairs[2 * v]; at[1] = pairs[2 * v + 1]; at += 2
     }
 
@@ -553,7 +524,7 @@ public struct RowBytes {
         var t: UInt64 = 10
         while digits < 19 && m >= t { t &*= 10; digits += 1 }
         if digits == 19 && m >= t { digits = 20 }
-        let pairs = TableWriter.pairs
+        let pairs = RowBytes.pairs
         var k = digits
         while m >= 100 {
             let r = Int(m % 100); m /= 100
