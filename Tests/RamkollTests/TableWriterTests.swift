@@ -51,6 +51,13 @@ final class TableWriterTests: XCTestCase {
         _ = try a.commit(); _ = try b.commit()
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/inplace.csv")), try Data(contentsOf: URL(fileURLWithPath: dir + "/fields.csv")))
 
+        // Digit counts at every bit length and power of ten, against String.
+        var edges: [UInt64] = [0, UInt64.max]
+        for k in 0..<64 { edges += [(UInt64(1) << k) - 1, UInt64(1) << k, (UInt64(1) << k) + 1] }
+        var p10: UInt64 = 1
+        for _ in 0..<19 { p10 *= 10; edges += [p10 - 1, p10, p10 + 1] }
+        for m in edges { XCTAssertEqual(RowBytes.digitCount(m), String(m).count, "\(m)") }
+
         let digits = LineDigits()
         var lines = Array(0...2000) + [9, 10, 11, 99, 100, 101, 999_999, 1_000_000, 1_000_001, 5, 123_456_789]
         for _ in 0..<200 { lines.append(Int.random(in: 0...Int.max, using: &rng)) }
