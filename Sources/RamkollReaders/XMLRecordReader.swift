@@ -71,7 +71,6 @@ public struct XMLRecord: Sendable {
 public final class XMLRecordReader {
     public let path: String
     public let recordElement: String
-    private let wanted: Set<String>
     private let fields: XMLFields
     private let reader: xmlTextReaderPtr
     private let errors = ErrorSink()
@@ -86,12 +85,13 @@ public final class XMLRecordReader {
     private let ancestorAttributes: Set<String>
     private let ownText: Int32  // the ordinal of `.`, or -1
     /// Element names by libxml2's interned name pointer (names repeat in every record).
-    private var names: [(pointer: UnsafePointer<xmlChar>, name: String)] = []
+    private var names = ByName<String>()
     /// Element paths inside a record, made once: path 0 is the record itself; `children[i]` are
-    /// the paths under path i by name pointer; `wantedPath[i]` whether a field reads it.
+    /// the paths under path i by name pointer; `wantedPath[i]` the field ordinal that reads it
+    /// (-1: none).
     private var paths: [String] = [""]
-    private var wantedPath: [Int32] = [-1]  // the path's field ordinal, -1 when no field reads it
-    private var children: [[(pointer: UnsafePointer<xmlChar>, path: Int)]] = [[]]
+    private var wantedPath: [Int32] = [-1]
+    private var children: [ByName<Int>] = [ByName()]
     private var recordCount = 0
     private var finished = false
 
@@ -104,7 +104,6 @@ public final class XMLRecordReader {
         try XMLRecordReader.refuseEntityDeclarations(path)
         self.path = path
         self.recordElement = recordElement
-        self.wanted = Set(fieldPaths)
         let fields = XMLFields(Set(fieldPaths).sorted())
         self.fields = fields
         var specs: [(key: String, up: Int?, name: String?, attribute: String)] = []
@@ -182,22 +181,20 @@ public final class XMLRecordReader {
 
     private func localName() -> String {
         guard let p = xmlTextReaderConstLocalName(reader) else { return "" }
-        for n in names where n.pointer == p { return n.name }
+        if let name = names.find(p) { return name }
         let name = String(cString: p)
-        // The dictionary interns names, so a pointer stands for its name while the reader lives;
-        // a document with very many distinct names is not cached beyond these.
-        if names.count < 256 { names.append((p, name)) }
+        names.remember(p, name)
         return name
     }
 
     /// The path of the current element under path `parent` (made and remembered on first sight).
     private func childPath(of parent: Int) -> Int {
         let p = xmlTextReaderConstLocalName(reader)
-        if let p { for c in children[parent] where c.pointer == p { return c.path } }
+        if let p, let known = children[parent].find(p) { return known }
         let name = localName()
         let path = parent == 0 ? name : paths[parent] + "/" + name
-        paths.append(path); wantedPath.append(fields.ordinals[path] ?? -1); children.append([])
-        if let p, children[parent].count < 256 { children[parent].append((p, paths.count - 1)) }
+        paths.append(path); wantedPath.append(fields.ordinals[path] ?? -1); children.append(ByName())
+        if let p { children[parent].remember(p, paths.count - 1) }
         return paths.count - 1
     }
 
@@ -217,24 +214,28 @@ public final class XMLRecordReader {
     }
 
     /// Field ordinals of attributes by element path inside a record and interned attribute name
-    /// (-1: no field reads it). A document with very many distinct names is not cached beyond 256.
-    private var attributeFields: [[(pointer: UnsafePointer<xmlChar>, field: Int32)]] = [[]]
+    /// (-1: no field reads it).
+    private var attributeFields: [ByName<Int32>] = [ByName()]
     private func attributeField(path: Int, _ n: UnsafePointer<xmlChar>) -> Int32? {
-        while attributeFields.count <= path { attributeFields.append([]) }
-        for a in attributeFields[path] where a.pointer == n { return a.field < 0 ? nil : a.field }
-        let name = String(cString: n)
-        let field = fields.ordinals[path == 0 ? "@" + name : paths[path] + "/@" + name] ?? -1
-        if attributeFields[path].count < 256 { attributeFields[path].append((n, field)) }
+        while attributeFields.count <= path { attributeFields.append(ByName()) }
+        let field: Int32
+        if let known = attributeFields[path].find(n) {
+            field = known
+        } else {
+            let name = String(cString: n)
+            field = fields.ordinals[path == 0 ? "@" + name : paths[path] + "/@" + name] ?? -1
+            attributeFields[path].remember(n, field)
+        }
         return field < 0 ? nil : field
     }
 
     /// Attribute names an ancestor field reads, by interned name (nil: none reads it).
-    private var ancestorAttributeNames: [(pointer: UnsafePointer<xmlChar>, name: String?)] = []
+    private var ancestorAttributeNames = ByName<String?>()
     private func ancestorAttribute(_ n: UnsafePointer<xmlChar>) -> String? {
-        for a in ancestorAttributeNames where a.pointer == n { return a.name }
+        if let known = ancestorAttributeNames.find(n) { return known }
         let name = String(cString: n)
         let wantedName = ancestorAttributes.contains(name) ? name : nil
-        if ancestorAttributeNames.count < 256 { ancestorAttributeNames.append((n, wantedName)) }
+        ancestorAttributeNames.remember(n, wantedName)
         return wantedName
     }
 
@@ -316,6 +317,20 @@ public final class XMLRecordReader {
         return XMLRecord(index: recordCount, line: line, found: found, fields: fields)
     }
 
+}
+
+/// Values remembered by libxml2's interned name pointer: the reader's dictionary interns names, so
+/// a pointer stands for its name while the reader lives. At most 256 are kept (a document with very
+/// many distinct names is not cached beyond these).
+private struct ByName<V> {
+    private var entries: [(pointer: UnsafePointer<xmlChar>, value: V)] = []
+    func find(_ p: UnsafePointer<xmlChar>) -> V? {
+        for e in entries where e.pointer == p { return e.value }
+        return nil
+    }
+    mutating func remember(_ p: UnsafePointer<xmlChar>, _ v: V) {
+        if entries.count < 256 { entries.append((p, v)) }
+    }
 }
 
 private final class ErrorSink {
