@@ -52,23 +52,9 @@ public struct Day: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     /// Parses exactly `YYYY-MM-DD`.
     public init?(iso: String) {
-        var s = iso
-        guard let d = s.withUTF8({ Day(isoBytes: $0) }) else { return nil }
-        self = d
-    }
-
-    /// `YYYY-MM-DD` from its UTF-8 bytes.
-    public init?(isoBytes u: UnsafeBufferPointer<UInt8>) {
-        func num(_ lo: Int, _ hi: Int) -> Int? {
-            var x = 0
-            for k in lo..<hi {
-                let c = u[k]
-                guard c >= 48 && c <= 57 else { return nil }
-                x = x * 10 + Int(c - 48)
-            }
-            return x
-        }
-        guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"), let y = num(0, 4), let m = num(5, 7), let d = num(8, 10)
+        let u = Array(iso.utf8)
+        guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"),
+            let y = digits(u[0..<4]), let m = digits(u[5..<7]), let d = digits(u[8..<10])
         else { return nil }
         self.init(year: y, month: m, day: d)
     }

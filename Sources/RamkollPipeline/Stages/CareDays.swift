@@ -1,4 +1,5 @@
 import RamkollModel
+import RamkollReaders
 
 /// Care days (vårddygn) and their cost per unit × month × form of care, from normalized placements,
 /// counted by the pipeline's care-day convention (DOMAIN.md §6): by default inclusive of the first
@@ -140,8 +141,9 @@ struct CareDayTally {
             // extract reaches.
             // Months the stay cannot touch count no days: only those from its start to its end are counted.
             let first = start.period, last = end?.period
+            func touched(_ p: Period) -> Bool { p >= first && (last.map { p <= $0 } ?? true) }
             if start <= close {
-                for p in remaining where p >= first && (last.map { p <= $0 } ?? true) {
+                for p in remaining where touched(p) {
                     o.committedRemaining += config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p).cost
                 }
             }
@@ -149,7 +151,7 @@ struct CareDayTally {
             if start.year == config.fiscalYear && start <= close { o.starts += 1; o.startPriceSum += prices[0].price }
             if let e = end, e <= close, e >= start { o.endedCount += 1; o.endedDays += Int64(e.ordinal - start.ordinal + 1) }
             t.outlook[unit] = o
-            for p in months where p >= first && (last.map { p <= $0 } ?? true) {
+            for p in months where touched(p) {
                 let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                 guard days > 0 else { continue }
                 // One lookup: the cell is changed where it lies.
@@ -200,7 +202,7 @@ struct CareDayTally {
             var at = 0
             while true {
                 guard at + 11 < u.count, u[at + 10] == UInt8(ascii: ":") else { return nil }
-                guard let d = Day(isoBytes: UnsafeBufferPointer(rebasing: u[at..<(at + 10)])) else { return nil }
+                guard let d = DateLayout.isoDate.parse(buffer: UnsafeBufferPointer(rebasing: u[at..<(at + 10)]))?.day else { return nil }
                 var k = at + 11
                 var end = k
                 while end < u.count && u[end] != UInt8(ascii: "|") { end += 1 }
