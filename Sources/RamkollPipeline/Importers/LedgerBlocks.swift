@@ -28,11 +28,14 @@ struct LedgerBooks {
     }
     private(set) var groups: [Group] = []
     private var groupTable = ByteKeyTable()
-    /// Groups by packed key (see `group`); the source's ordinal among those this book has seen.
+    /// Groups by packed key (see `group`).
     private var recent = PackedKeyTable()
-    private var sourceOrdinal: (id: String, ordinal: Int, next: Int) = ("", 0, 0)
-    /// The source id's bytes, as group keys start with them.
-    private var sourceKey: (id: String, bytes: [UInt8]) = ("", [])
+    /// The current source: its id's bytes (byte keys start with them) and its ordinal among the
+    /// sources this book has seen (packed keys hold it).
+    private var source: (id: String, bytes: [UInt8], ordinal: Int) = ("", [], -1)
+    private mutating func note(source id: String) {
+        if source.id != id { source = (id, Array(id.utf8), source.ordinal + 1) }
+    }
     var rows: Int64 = 0, amount = Ore.zero
 
     /// Adds a row to its group.
@@ -44,12 +47,12 @@ struct LedgerBooks {
         // Most rows: no invoice reference, account and ansvar of at most eight bytes — their
         // group found by three words in `recent` before the byte-key table is asked.
         var packed: PackedKey?
-        if reference == nil, account.count <= 8, ansvar.count <= 8, sourceOrdinal.next < 0xFFFF {
-            if sourceOrdinal.id != sourceID { sourceOrdinal = (sourceID, sourceOrdinal.next, sourceOrdinal.next + 1) }
+        note(source: sourceID)
+        if reference == nil, account.count <= 8, ansvar.count <= 8, source.ordinal < 0xFFFF {
             let k = PackedKey(
                 account: PackedKey.word(account), ansvar: PackedKey.word(ansvar),
                 rest: UInt64(UInt32(truncatingIfNeeded: period.year * 12 + period.month)) | UInt64(account.count) << 32 | UInt64(ansvar.count) << 40
-                    | UInt64(sourceOrdinal.ordinal) << 48)
+                    | UInt64(source.ordinal) << 48)
             if let g = recent.find(k) {
                 groups[g].rows += 1
                 groups[g].amount += a
@@ -89,9 +92,9 @@ struct LedgerBooks {
     private mutating func slot(
         sourceID: String, period: Period, account: UnsafeBufferPointer<UInt8>, ansvar: UnsafeBufferPointer<UInt8>, reference: InvoiceMatching.Key?
     ) -> (Int, Bool) {
-        if sourceKey.id != sourceID { sourceKey = (sourceID, Array(sourceID.utf8)) }
+        note(source: sourceID)
         let placement = reference.map { Array($0.placement.utf8) } ?? []
-        let n = sourceKey.bytes.count + 1 + 4 + account.count + 1 + ansvar.count + (reference == nil ? 0 : 2 + placement.count + 4)
+        let n = source.bytes.count + 1 + 4 + account.count + 1 + ansvar.count + (reference == nil ? 0 : 2 + placement.count + 4)
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: n) { key -> (Int, Bool) in
             var at = 0
             @inline(__always) func put(_ b: UnsafeBufferPointer<UInt8>) {
@@ -102,7 +105,7 @@ struct LedgerBooks {
                 UnsafeMutableRawPointer(key.baseAddress! + at).storeBytes(of: Int32(month.year * 12 + month.month), as: Int32.self)
                 at += 4
             }
-            sourceKey.bytes.withUnsafeBufferPointer { put($0) }
+            source.bytes.withUnsafeBufferPointer { put($0) }
             key[at] = 0; at += 1
             put(period)
             put(account); key[at] = 0x3B; at += 1
@@ -221,9 +224,10 @@ final class LedgerBlockSink: NormalizeSink {
 /// A big ledger file read on every core: split into blocks at line ends, each block read by a
 /// worker into memory, the blocks appended to the stage's tables strictly in file order — so
 /// the outputs are byte for byte those of one reader. Line numbers come from the line feeds of
-/// the blocks before (each worker counts its block's as it reads it: `LineChain`). An edge that fell inside a quoted field (a block that ends inside
-/// quotes) is mended by reading that block on into the next ones with one reader; a bare CR line
-/// end, which the count would miss, sends the rest of the file to one reader.
+/// the blocks before (each worker counts its block's as it reads it: `LineChain`). An edge that
+/// fell inside a quoted field (a block that ends inside quotes) is mended by reading that block on
+/// into the next ones with one reader; a bare CR line end, which the count would miss, sends the
+/// rest of the file to one reader.
 struct LedgerBlocks {
     /// Tests make blocks tiny to put edges everywhere.
     nonisolated(unsafe) static var blockSize = 1 << 20
@@ -573,37 +577,21 @@ struct PackedKey: Equatable {
     }
 }
 
-/// Open addressing from packed keys to group indices (a cache in front of the byte-key table:
-/// it holds only keys the table has already placed).
+/// Packed keys to group indices (a cache in front of the byte-key table: it holds only keys the
+/// table has already placed).
 struct PackedKeyTable {
     private var keys: [PackedKey] = []
     private var values: [Int32] = []
-    private var slots = [Int32](repeating: -1, count: 1024)
+    private var slots = ProbeSlots(capacity: 1024)
 
     @inline(__always) func find(_ k: PackedKey) -> Int? {
-        let mask = slots.count - 1
-        var s = Int(truncatingIfNeeded: k.hash) & mask
-        while true {
-            let e = Int(slots[s])
-            if e < 0 { return nil }
-            if keys[e] == k { return Int(values[e]) }
-            s = (s + 1) & mask
-        }
+        slots.probe(k.hash) { keys[$0] == k }.entry.map { Int(values[$0]) }
     }
 
     mutating func insert(_ k: PackedKey, _ value: Int) {
-        if (keys.count + 1) * 2 > slots.count {
-            slots = [Int32](repeating: -1, count: slots.count * 2)
-            for (e, key) in keys.enumerated() { place(key, Int32(e)) }
-        }
+        let (s, found) = slots.probe(k.hash) { keys[$0] == k }
+        precondition(found == nil, "a packed key is inserted once")
         keys.append(k); values.append(Int32(value))
-        place(k, Int32(keys.count - 1))
-    }
-
-    private mutating func place(_ k: PackedKey, _ e: Int32) {
-        let mask = slots.count - 1
-        var s = Int(truncatingIfNeeded: k.hash) & mask
-        while slots[s] >= 0 { s = (s + 1) & mask }
-        slots[s] = e
+        slots.put(keys.count - 1, at: s, entries: keys.count) { keys[$0].hash }
     }
 }
