@@ -104,8 +104,36 @@ final class MixedFormatsTests: XCTestCase {
             XCTAssertEqual(err.kind, .data)
             XCTAssertTrue(
                 err.message.hasPrefix(
-                    "sources b2022 (\(small)/ledger-2022.csv) and ytd (\(dir)/ytd-2022.csv) both hold postings of ledger \"main\" for 7 periods, 2020-12–2022-07; they would be counted twice"
+                    "sources b2022 (\(small)/ledger-2022.csv) and ytd (ytd-2022.csv) both hold postings of ledger \"main\" for 7 periods, 2020-12–2022-07; they would be counted twice"
                 ), err.message)
+        }
+    }
+
+    func testRowsNameTheirFileAsIngestDoesWhereThePipelineGivesAnAbsolutePath() throws {
+        // The 2022 ledger given by its absolute path in the run's directory: ledger.csv, its
+        // groups and inputs.csv all name it relative to the pipeline file, and no output holds
+        // the machine's directory.
+        let dir = try TestPaths.temporaryDirectory()
+        let small = TestPaths.fixture("small")
+        try FileManager.default.createDirectory(atPath: dir + "/in", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: small + "/ledger-2022.csv", toPath: dir + "/in/ledger-2022.csv")
+        let p = try smallPipelineCopy(in: dir) { $0.replacingOccurrences(of: " \(small)/ledger-2022.csv\n", with: " \(dir)/in/ledger-2022.csv\n") }
+        XCTAssertTrue(try String(contentsOfFile: p, encoding: .utf8).contains("path: \(dir)/in/ledger-2022.csv\n"))
+        XCTAssertEqual(try runPipeline(p, runDir: dir + "/run").status, .ok)
+        func rows(_ name: String) throws -> [[Substring]] {
+            try String(contentsOfFile: dir + "/run/" + name, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ";", omittingEmptySubsequences: false) }
+        }
+        let inputs = try rows("01-ingest/inputs.csv")
+        XCTAssertEqual(inputs.first { $0[0] == "b2022" }?[2], "in/ledger-2022.csv")
+        for table in ["02-normalize/ledger.csv", "02-normalize/ledger_groups.csv"] {
+            let t = try rows(table)
+            XCTAssertEqual(t[0][1], "file")
+            let files = Set(t.dropFirst().filter { $0[0] == "b2022" }.map { $0[1] })
+            XCTAssertEqual(files, ["in/ledger-2022.csv"], table)
+        }
+        for f in filesBelow(dir + "/run") {
+            let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: dir + "/run/" + f)), as: UTF8.self)
+            XCTAssertFalse(text.contains(dir + "/in"), f)
         }
     }
 

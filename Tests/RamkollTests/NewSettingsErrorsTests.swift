@@ -39,7 +39,7 @@ final class NewSettingsErrorsTests: XCTestCase {
         XCTAssertEqual(e?.kind, .data)
         XCTAssertEqual(
             e?.message,
-            "\(dir)/budget.csv: column \"plan 2022\": a plan year must come after the fiscal year 2022; the fiscal year's budget is in belopp")
+            "budget.csv: column \"plan 2022\": a plan year must come after the fiscal year 2022; the fiscal year's budget is in belopp")
 
         // An unreadable plan amount rejects its row with the column and the reason.
         let (dir2, rejecting) = try pipeline(

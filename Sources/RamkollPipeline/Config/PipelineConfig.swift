@@ -27,7 +27,9 @@ public struct PipelineConfig: Sendable {
     public struct Source: Sendable {
         public var id: String
         public var path: String
-        /// The path as written in the pipeline file, used in outputs (no machine-specific prefixes).
+        /// The path as outputs and messages show it: as ingest's inputs.csv does (`display`,
+        /// relative to the pipeline file's directory), so a row's `file` joins inputs.csv's `path`
+        /// and no machine-specific prefix is written even where the pipeline gives an absolute path.
         public var displayPath: String
         public var profile: SourceProfile
         public var profilePath: String
@@ -444,6 +446,8 @@ public struct PipelineConfig: Sendable {
             pseudonymKey: key, mappings: mappings, sources: sources, budgets: budgets)
         var result = cfg
         result.diagnosticsBase = givenDir
+        for i in result.sources.indices { result.sources[i].displayPath = cfg.display(result.sources[i].path) }
+        for i in result.budgets.indices { result.budgets[i].displayPath = cfg.display(result.budgets[i].path) }
         result.volatileLines = volatileLines
         result.lineMethods = lineMethods
         if let hn = top["forecast_history"] {
