@@ -255,6 +255,33 @@ final class LedgerBlocksTests: XCTestCase {
         XCTAssertLessThan(bare, cases.count - 100)
     }
 
+    func testDigitTestMatchesByteByByte() {
+        // Every byte value alone at every position of texts up to 20 bytes, then random texts of
+        // bytes around the digits (/ : and their high-bit twins).
+        var found = 0
+        func check(_ b: [UInt8]) {
+            let want = b.contains { $0 >= 48 && $0 <= 57 }
+            XCTAssertEqual(b.withUnsafeBufferPointer { LedgerRowFastPath.hasDigit($0) }, want, "\(b)")
+            if want { found += 1 }
+        }
+        for len in 1...20 {
+            for at in 0..<len {
+                for v in 0...255 {
+                    var b = [UInt8](repeating: 0x41, count: len)
+                    b[at] = UInt8(v)
+                    check(b)
+                }
+            }
+        }
+        var x: UInt64 = 11
+        func rnd(_ n: UInt64) -> UInt64 { x = x &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return (x >> 33) % n }
+        for _ in 0..<20_000 {
+            check((0..<Int(rnd(40))).map { _ in [0x2F, 0x3A, 0xAF, 0xB0, 0xBA, 0x20, 0xC3, 0x30, 0x39][Int(rnd(UInt64(rnd(9) == 0 ? 9 : 7)))] })
+        }
+        check([])
+        XCTAssertGreaterThan(found, 5_000)
+    }
+
     /// A bare CR line end in a block read as part of a span (it ends the row whose quoted text
     /// holds several block edges): the lines counted for the blocks after the span miss it, so
     /// the rest goes to one reader — with the same outputs, line numbers and all.

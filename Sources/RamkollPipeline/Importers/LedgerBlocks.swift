@@ -147,7 +147,7 @@ struct LedgerBooks {
             return
         }
         if open.rows > 0 { try completed(open) }
-        open.source = sourceID
+        if open.source != sourceID { open.source = sourceID }  // mostly the same: no reference counting per run
         if open.voucher.count == voucher.count {
             if let from = voucher.baseAddress { open.voucher.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: from, count: voucher.count) } }
         } else {

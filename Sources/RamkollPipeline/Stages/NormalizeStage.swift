@@ -165,8 +165,11 @@ public struct NormalizeStage: Stage {
         [sourceID, at.file, String(at.line), PersonalIdentity.redact(message)]
     }
     static func writeVoucher(_ run: LedgerBooks.Run, to w: TableWriter) {
-        var source = run.source
-        source.withUTF8 { s in
+        guard let _ = run.source.utf8.withContiguousStorageIfAvailable({ s in write(s) }) else {
+            var copy = run.source
+            return copy.withUTF8 { write($0) }
+        }
+        func write(_ s: UnsafeBufferPointer<UInt8>) {
             run.voucher.withUnsafeBufferPointer { v in
                 if TableWriter.needsQuotes(s) || TableWriter.needsQuotes(v) {
                     w.field(bytes: s); w.field(bytes: v); w.field(run.firstLine); w.field(run.rows); w.field(run.amount.value)
