@@ -180,15 +180,19 @@ public final class CSVReader {
 
     @inline(__always)
     private func addField(_ s: Int, _ e: Int) {
-        if fieldCount == fieldCapacity {
-            let n = fieldCapacity * 2
-            let ns = UnsafeMutablePointer<Int>.allocate(capacity: n), ne = UnsafeMutablePointer<Int>.allocate(capacity: n)
-            ns.update(from: starts, count: fieldCount); ne.update(from: ends, count: fieldCount)
-            starts.deallocate(); ends.deallocate()
-            starts = ns; ends = ne; fieldCapacity = n
-        }
+        if fieldCount == fieldCapacity { growFields() }
         starts[fieldCount] = s; ends[fieldCount] = e
         fieldCount += 1
+    }
+
+    /// Doubles the room for field offsets, keeping the first `fieldCount`.
+    @inline(never)
+    private func growFields() {
+        let n = fieldCapacity * 2
+        let ns = UnsafeMutablePointer<Int>.allocate(capacity: n), ne = UnsafeMutablePointer<Int>.allocate(capacity: n)
+        ns.update(from: starts, count: fieldCount); ne.update(from: ends, count: fieldCount)
+        starts.deallocate(); ends.deallocate()
+        starts = ns; ends = ne; fieldCapacity = n
     }
 
     /// Reads the next record. Returns false at end of file. Blank lines are skipped.
@@ -248,21 +252,32 @@ public final class CSVReader {
     /// other record, which `readRecord` then reads byte by byte.
     @inline(__always)
     private func plainRecord() -> Bool {
-        let dw = delimiterWord
+        // The reader's fields held in locals for the loop (stores through the field pointers
+        // could otherwise make every property a reload), written back once at the end.
+        let dw = delimiterWord, d = delimiter, b = buf
+        var st = starts, en = ends, cap = fieldCapacity
+        var n = 0
         var k = pos, fieldStart = pos
         let e = end
         var high: UInt64 = 0  // the record's bytes OR-ed: their high bits tell whether it is ASCII
         while k + 8 <= e {
-            let x = UnsafeRawPointer(buf + k).loadUnaligned(as: UInt64.self)
+            let x = UnsafeRawPointer(b + k).loadUnaligned(as: UInt64.self)
             var m = CSVReader.equalBytes(x, dw) | CSVReader.equalBytes(x, 0x0A0A_0A0A_0A0A_0A0A) | CSVReader.equalBytes(x, 0x2222_2222_2222_2222)
                 | CSVReader.equalBytes(x, 0x0D0D_0D0D_0D0D_0D0D)
             while m != 0 {
                 let j = k + (m.trailingZeroBitCount >> 3)
-                let c = buf[j]
-                if c == delimiter {
-                    addField(fieldStart, j); fieldStart = j + 1
-                } else if c == 0x0A || (c == 0x0D && j + 1 < e && buf[j + 1] == 0x0A) {
-                    addField(fieldStart, j)
+                let c = b[j]
+                if n == cap {
+                    fieldCount = n
+                    growFields()
+                    st = starts; en = ends; cap = fieldCapacity
+                }
+                if c == d {
+                    st[n] = fieldStart; en[n] = j; n += 1
+                    fieldStart = j + 1
+                } else if c == 0x0A || (c == 0x0D && j + 1 < e && b[j + 1] == 0x0A) {
+                    st[n] = fieldStart; en[n] = j; n += 1
+                    fieldCount = n
                     pos = c == 0x0A ? j + 1 : j + 2
                     nextLine += 1; linesRead += 1
                     // Only the bytes before the line end are the record's (the little-endian load

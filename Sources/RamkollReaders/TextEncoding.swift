@@ -75,6 +75,27 @@ public enum TextEncoding: String, Sendable, CaseIterable {
         return n
     }
 
+    /// Whether every byte is below 0x80: eight bytes at a time, the last word overlapping the one
+    /// before; 4–7 bytes as two overlapping halves of a word.
+    @inlinable @inline(__always)
+    public static func isASCII(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = b.baseAddress else { return true }
+        let n = b.count, p = UnsafeRawPointer(base)
+        let high: UInt64 = 0x8080_8080_8080_8080
+        if n >= 8 {
+            var k = 0, or: UInt64 = 0
+            while k + 8 <= n { or |= p.loadUnaligned(fromByteOffset: k, as: UInt64.self); k += 8 }
+            if k < n { or |= p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self) }
+            return or & high == 0
+        }
+        if n >= 4 {
+            return (p.loadUnaligned(as: UInt32.self) | p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) & 0x8080_8080 == 0
+        }
+        var or: UInt8 = 0
+        for k in 0..<n { or |= base[k] }
+        return or < 0x80
+    }
+
     /// Strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF).
     @_specialize(exported: true, where C == ArraySlice<UInt8>)
     @_specialize(exported: true, where C == [UInt8])

@@ -43,6 +43,26 @@ final class ByteKeyTableTests: XCTestCase {
         }
     }
 
+    /// A packed word is the bytes in little-endian order, the rest zero: every length 0–8, at
+    /// every offset in a buffer, against byte-by-byte.
+    func testPackedWordIsTheBytesInOrder() {
+        var x: UInt64 = 5
+        let buffer: [UInt8] = (0..<64).map { _ in x = x &* 6_364_136_223_846_793_005 &+ 1; return UInt8(truncatingIfNeeded: x >> 40) | 1 }
+        var checked = 0
+        buffer.withUnsafeBufferPointer { all in
+            for n in 0...8 {
+                for at in 0...(all.count - n) {
+                    let b = UnsafeBufferPointer(rebasing: all[at..<(at + n)])
+                    var want: UInt64 = 0
+                    for (i, v) in b.enumerated() { want |= UInt64(v) << (8 * UInt64(i)) }
+                    XCTAssertEqual(PackedKey.word(b), want, "\(n) at \(at)")
+                    checked += 1
+                }
+            }
+        }
+        XCTAssertEqual(checked, 9 * 65 - 36)
+    }
+
     /// The packed-key cache in front of the group table: every key it was given comes back with
     /// its value, keys it was not given are misses — across growth, with keys that differ only in
     /// one word or in their lengths.

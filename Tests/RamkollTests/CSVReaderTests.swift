@@ -61,6 +61,25 @@ final class CSVReaderTests: XCTestCase {
         XCTAssertGreaterThan(claimed, asciiRecords * 9 / 10)
     }
 
+    /// The word-wise ASCII test: one high byte (of several values) at every position of every
+    /// length to 24, against byte by byte.
+    func testIsASCIIMatchesByteByByte() {
+        var cases = 0, ascii = 0
+        for n in 0...24 {
+            for at in 0..<max(n, 1) {
+                for v: UInt8 in [0x7F, 0x80, 0xC3, 0xFF, 0x41] {
+                    var b = [UInt8](repeating: 0x61, count: n)
+                    if n > 0 { b[at] = v }
+                    let want = b.allSatisfy { $0 < 0x80 }
+                    XCTAssertEqual(b.withUnsafeBufferPointer { TextEncoding.isASCII($0) }, want, "\(b)")
+                    cases += 1
+                    if want { ascii += 1 }
+                }
+            }
+        }
+        XCTAssertEqual(cases - ascii, 3 * 300)  // three high values at each of 1 + 2 + … + 24 positions
+    }
+
     func testQuotingPerRFC4180() throws {
         let text = "a;b;c\n1;\"x;y\";\"he said \"\"hej\"\"\"\n2;\"two\nlines\";z\n3;;\n"
         for chunk in [1, 2, 3, 7, 1 << 20] {  // chunk boundaries anywhere must not matter

@@ -30,6 +30,28 @@ final class TableWriterTests: XCTestCase {
 
     /// A row written in place (`fields(maxBytes:)`, the ledger fast path's) is the row the field
     /// methods write; line numbers counted on in place are the numbers in decimal.
+    /// Whether a field needs quotes: every length to 24 with each special byte (and its
+    /// neighbours) at every position, against byte by byte.
+    func testNeedsQuotesMatchesByteByByte() {
+        var quoted = 0, cases = 0
+        let values: [UInt8] = [0x3B, 0x22, 0x0A, 0x0D, 0x3A, 0x3C, 0x21, 0x23, 0x09, 0x0B, 0x0C, 0x0E, 0xBB, 0xA2, 0x8A]
+        let special: Set<UInt8> = [0x3B, 0x22, 0x0A, 0x0D]
+        for n in 0...24 {
+            for at in 0..<max(n, 1) {
+                for v in values {
+                    var b = [UInt8](repeating: 0x41, count: n)
+                    if n > 0 { b[at] = v }
+                    let want = b.contains { special.contains($0) }
+                    XCTAssertEqual(b.withUnsafeBufferPointer { TableWriter.needsQuotes($0) }, want, "\(b)")
+                    if want { quoted += 1 }
+                    cases += 1
+                }
+            }
+        }
+        XCTAssertEqual(quoted, 4 * 300)  // four special bytes at each of 1 + 2 + … + 24 positions
+        XCTAssertGreaterThan(cases - quoted, 3000)
+    }
+
     func testRowsWrittenInPlaceMatchTheFieldMethods() throws {
         let dir = try TestPaths.temporaryDirectory()
         var rng = SystemRandomNumberGenerator()
@@ -62,6 +84,33 @@ final class TableWriterTests: XCTestCase {
         var lines = Array(0...2000) + [9, 10, 11, 99, 100, 101, 999_999, 1_000_000, 1_000_001, 5, 123_456_789]
         for _ in 0..<200 { lines.append(Int.random(in: 0...Int.max, using: &rng)) }
         for n in lines { XCTAssertEqual(String(decoding: digits.text(of: n), as: UTF8.self), String(n)) }
+    }
+
+    /// Voucher totals quote a source id or voucher that needs it, whether the run's source was
+    /// set once or changed (the quoting is worked out when it changes).
+    func testVoucherRowsQuoteWhatNeedsIt() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let w = try TableWriter(directory: dir, name: "v.csv", header: ["source", "voucher", "first_line", "rows", "amount_ore"])
+        var run = LedgerBooks.Run()
+        for (source, voucher) in [("gl", "A1"), ("g;l", "A2"), ("g;l", "A\"3"), ("gl", "A4"), ("\"q\"", "A5"), ("x", "B;6")] {
+            run.source = source
+            run.voucher = Array(voucher.utf8); run.firstLine = 7; run.rows = 2; run.amount = Ore(-150)
+            NormalizeStage.writeVoucher(run, to: w)
+            try w.endRow()
+        }
+        _ = try w.commit()
+        XCTAssertEqual(
+            try String(contentsOfFile: dir + "/v.csv", encoding: .utf8),
+            """
+            source;voucher;first_line;rows;amount_ore
+            gl;A1;7;2;-150
+            "g;l";A2;7;2;-150
+            "g;l";"A""3";7;2;-150
+            gl;A4;7;2;-150
+            \"\"\"q\"\"\";A5;7;2;-150
+            x;"B;6";7;2;-150
+
+            """)
     }
 
     func testABigTableIsTheSameFileWithAndWithoutDirectIO() throws {

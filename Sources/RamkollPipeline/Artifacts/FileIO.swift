@@ -249,19 +249,25 @@ public final class TableWriter: @unchecked Sendable {
 
     /// Whether a field must be quoted: it holds `;`, `"` or a line break (eight bytes at a time).
     static func needsQuotes(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
-        var k = 0
-        if let base = u.baseAddress {
-            while k + 8 <= u.count {
-                if CSVReader.specialBytes(UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self), delimiter: 0x3B3B_3B3B_3B3B_3B3B) != 0 {
-                    return true
-                }
+        guard let base = u.baseAddress else { return false }
+        let n = u.count, p = UnsafeRawPointer(base)
+        @inline(__always) func special(_ x: UInt64) -> Bool { CSVReader.specialBytes(x, delimiter: 0x3B3B_3B3B_3B3B_3B3B) != 0 }
+        // Eight bytes at a time, the last word overlapping the one before; 4–7 bytes as two
+        // overlapping halves of one word (a byte seen twice does not change the answer).
+        if n >= 8 {
+            var k = 0
+            while k + 8 <= n {
+                if special(p.loadUnaligned(fromByteOffset: k, as: UInt64.self)) { return true }
                 k += 8
             }
+            return k < n && special(p.loadUnaligned(fromByteOffset: n - 8, as: UInt64.self))
         }
-        while k < u.count {
-            let b = u[k]
+        if n >= 4 {
+            return special(UInt64(p.loadUnaligned(as: UInt32.self)) | UInt64(p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)) << 32)
+        }
+        for k in 0..<n {
+            let b = base[k]
             if b == UInt8(ascii: ";") || b == UInt8(ascii: "\"") || b == 0x0A || b == 0x0D { return true }
-            k += 1
         }
         return false
     }

@@ -9,7 +9,12 @@ import RamkollReaders
 /// number, and the periods each source has postings in.
 struct LedgerBooks {
     struct Run {
-        var source = "", voucher: [UInt8] = [], firstLine = 0, rows: Int64 = 0, amount = Ore.zero
+        /// Whether voucher_totals.csv must quote the source id (worked out when it changes).
+        private(set) var sourceQuoted = false
+        var source = "" {
+            didSet { sourceQuoted = source.utf8.withContiguousStorageIfAvailable { TableWriter.needsQuotes($0) } ?? true }
+        }
+        var voucher: [UInt8] = [], firstLine = 0, rows: Int64 = 0, amount = Ore.zero
         func continues(with other: Run) -> Bool { other.source == source && other.voucher == voucher }
     }
     /// The run being totalled (rows 0: none).
@@ -563,9 +568,19 @@ struct PackedKey: Equatable {
     let account: UInt64, ansvar: UInt64, rest: UInt64
 
     /// Up to eight bytes as a little-endian word (the rest zero; the length is kept beside it).
+    /// From four bytes on, two overlapping loads: the bytes they share are the same, so OR-ing
+    /// the tail in at its offset gives the word (no byte outside `b` read).
     @inline(__always) static func word(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        guard let base = b.baseAddress else { return 0 }
+        let n = b.count, p = UnsafeRawPointer(base)
+        precondition(n <= 8, "a packed key word holds at most eight bytes")
+        if n == 8 { return p.loadUnaligned(as: UInt64.self) }
+        if n >= 4 {
+            let head = UInt64(p.loadUnaligned(as: UInt32.self)), tail = UInt64(p.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self))
+            return head | tail << (8 * UInt64(n - 4))
+        }
         var w: UInt64 = 0
-        for (i, x) in b.enumerated() { w |= UInt64(x) << (8 * UInt64(i)) }
+        for i in 0..<n { w |= UInt64(base[i]) << (8 * UInt64(i)) }
         return w
     }
 

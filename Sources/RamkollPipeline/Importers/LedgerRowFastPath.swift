@@ -255,7 +255,7 @@ final class LedgerRowFastPath {
         while lo < hi, bytes[lo] == 0x20 || bytes[lo] == 0x09 { lo += 1 }
         while hi > lo, bytes[hi - 1] == 0x20 || bytes[hi - 1] == 0x09 { hi -= 1 }
         let b = UnsafeBufferPointer(rebasing: bytes[lo..<hi])
-        if ascii || b.allSatisfy({ $0 < 0x80 }) { return b }
+        if ascii || TextEncoding.isASCII(b) { return b }
         return transcoded(b)
     }
 
