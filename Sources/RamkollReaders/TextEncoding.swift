@@ -96,10 +96,41 @@ public enum TextEncoding: String, Sendable, CaseIterable {
         return or < 0x80
     }
 
+    /// The same on bytes in memory, ASCII skipped eight bytes at a time (a ledger text is
+    /// mostly ASCII around an å, ä or ö).
+    public static func isValidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = b.baseAddress else { return true }
+        let n = b.count
+        var i = 0
+        while i < n {
+            while i + 8 <= n && UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+            if i == n { break }
+            let b0 = base[i]
+            if b0 < 0x80 { i += 1; continue }
+            let need: Int
+            let min: UInt32
+            var cp: UInt32
+            switch b0 {
+            case 0xC2...0xDF: need = 1; cp = UInt32(b0 & 0x1F); min = 0x80
+            case 0xE0...0xEF: need = 2; cp = UInt32(b0 & 0x0F); min = 0x800
+            case 0xF0...0xF4: need = 3; cp = UInt32(b0 & 0x07); min = 0x10000
+            default: return false
+            }
+            guard i + need < n else { return false }
+            for k in 1...need {
+                let c = base[i + k]
+                guard c & 0xC0 == 0x80 else { return false }
+                cp = (cp << 6) | UInt32(c & 0x3F)
+            }
+            if cp < min || cp > 0x10FFFF || (0xD800...0xDFFF).contains(cp) { return false }
+            i += need + 1
+        }
+        return true
+    }
+
     /// Strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF).
     @_specialize(exported: true, where C == ArraySlice<UInt8>)
     @_specialize(exported: true, where C == [UInt8])
-    @_specialize(exported: true, where C == UnsafeBufferPointer<UInt8>)
     public static func isValidUTF8<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
         var it = bytes.makeIterator()
         while let b0 = it.next() {

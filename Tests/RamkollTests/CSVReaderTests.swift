@@ -80,6 +80,35 @@ final class CSVReaderTests: XCTestCase {
         XCTAssertEqual(cases - ascii, 3 * 300)  // three high values at each of 1 + 2 + … + 24 positions
     }
 
+    /// UTF-8 validation on bytes in memory against Swift's own strict decoding: every lead byte
+    /// with continuation bytes from each class, after ASCII runs that end before, on and after a
+    /// word edge, and cut short at the end.
+    func testUTF8ValidationMatchesTheStandardLibrary() {
+        let follow: [UInt8] = [0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0]
+        var valid = 0, cases = 0
+        for lead in UInt8(0x80)...UInt8(0xFF) {
+            for c1 in follow {
+                for c2 in follow {
+                    for c3 in [UInt8(0x80), 0xBF, 0x41] {
+                        for prefix in [0, 1, 7, 8, 9] {
+                            for cut in 0...1 {
+                                var b = [UInt8](repeating: 0x61, count: prefix) + [lead, c1, c2, c3]
+                                b.removeLast(cut * 2)
+                                let want = String(validating: b, as: UTF8.self) != nil
+                                XCTAssertEqual(b.withUnsafeBufferPointer { TextEncoding.isValidUTF8($0) }, want, "\(b)")
+                                XCTAssertEqual(TextEncoding.isValidUTF8(b), want, "\(b)")
+                                cases += 1
+                                if want { valid += 1 }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        XCTAssertGreaterThan(valid, 10_000)
+        XCTAssertGreaterThan(cases - valid, 100_000)
+    }
+
     func testQuotingPerRFC4180() throws {
         let text = "a;b;c\n1;\"x;y\";\"he said \"\"hej\"\"\"\n2;\"two\nlines\";z\n3;;\n"
         for chunk in [1, 2, 3, 7, 1 << 20] {  // chunk boundaries anywhere must not matter
