@@ -232,7 +232,7 @@ public final class CSVReader {
     /// A word with the high bit set in each byte that is the delimiter, a quote, LF or CR — exact
     /// from the lowest such byte on (the borrow of the zero-byte test only runs upwards), which
     /// is the one the scan wants.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func specialBytes(_ x: UInt64, delimiter: UInt64) -> UInt64 {
         @inline(__always) func zeroBytes(_ v: UInt64) -> UInt64 { (v &- 0x0101_0101_0101_0101) & ~v & 0x8080_8080_8080_8080 }
         return zeroBytes(x ^ delimiter) | zeroBytes(x ^ 0x2222_2222_2222_2222) | zeroBytes(x ^ 0x0A0A_0A0A_0A0A_0A0A)
@@ -241,7 +241,7 @@ public final class CSVReader {
 
     /// The high bit of every byte of `x` equal to the byte repeated in `w` — exact in every byte
     /// (no borrow from one byte into the next), so all of a word's matches can be taken in turn.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func equalBytes(_ x: UInt64, _ w: UInt64) -> UInt64 {
         let v = x ^ w
         return ~(((v & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | v) & 0x8080_8080_8080_8080

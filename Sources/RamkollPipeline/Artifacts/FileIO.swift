@@ -483,12 +483,10 @@ public struct RowBytes {
     public fileprivate(set) var at: UnsafeMutablePointer<UInt8>
     init(at: UnsafeMutablePointer<UInt8>) { self.at = at }
 
-    /// "00" … "99": two digits per division when writing integers (filled once, then only read).
-    nonisolated(unsafe) static let pairs: UnsafeMutablePointer<UInt8> = {
-        let p = UnsafeMutablePointer<UInt8>.allocate(capacity: 200)
-        for i in 0..<100 { p[2 * i] = 48 + UInt8(i / 10); p[2 * i + 1] = 48 + UInt8(i % 10) }
-        return p
-    }()
+    /// "00" … "99": two digits per division when writing integers. A literal, so reading it
+    /// costs no check that a lazily made table is there.
+    private static let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+    @inline(__always) static var pairs: UnsafePointer<UInt8> { digitPairs.utf8Start }
 
     @inline(__always) public mutating func separator() { at.pointee = 0x3B; at += 1 }
 
@@ -530,13 +528,8 @@ public struct RowBytes {
         at[0] = pairs[2 * v]; at[1] = pairs[2 * v + 1]; at += 2
     }
 
-    /// 10^0 … 10^19.
-    nonisolated(unsafe) static let powersOfTen: UnsafeMutablePointer<UInt64> = {
-        let p = UnsafeMutablePointer<UInt64>.allocate(capacity: 20)
-        var x: UInt64 = 1
-        for i in 0..<20 { p[i] = x; if i < 19 { x *= 10 } }
-        return p
-    }()
+    /// 10^0 … 10^19 (an array literal: made when the program is built).
+    static let powersOfTen: [UInt64] = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000, 100000000000, 1000000000000, 10000000000000, 100000000000000, 1000000000000000, 10000000000000000, 100000000000000000, 1000000000000000000, 10000000000000000000]
 
     /// The number of decimal digits of `m`: from its bit length (log10 2 ≈ 1233 / 4096, never
     /// over), then one comparison.
