@@ -16,15 +16,17 @@ final class TableWriterTests: XCTestCase {
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<2000 { values.append(Int64.random(in: Int64.min...Int64.max, using: &rng) >> Int64.random(in: 0...62, using: &rng)) }
         let w = try TableWriter(directory: dir, name: "ints.csv", header: ["value", "period", "day"])
+        func day(_ v: Int64) -> Day { Day(year: Int(v.magnitude % 9999) + 1, month: Int(v.magnitude % 12) + 1, day: Int(v.magnitude % 28) + 1)! }
         for v in values {
-            w.field(v); w.field(Period(year: 2022, month: Int(v.magnitude % 12) + 1)!); w.field(Day(year: 1999, month: 7, day: 9))
+            w.field(v); w.field(Period(year: 2022, month: Int(v.magnitude % 12) + 1)!); w.field(day(v))
             try w.endRow()
         }
         _ = try w.commit()
         let lines = try String(contentsOfFile: dir + "/ints.csv", encoding: .utf8).split(separator: "\n").dropFirst()
         XCTAssertEqual(lines.count, values.count)
         for (line, v) in zip(lines, values) {
-            XCTAssertEqual(String(line), "\(v);2022-\(String(format: "%02d", Int(v.magnitude % 12) + 1));1999-07-09")
+            let d = day(v)
+            XCTAssertEqual(String(line), "\(v);2022-\(String(format: "%02d", Int(v.magnitude % 12) + 1));\(String(format: "%04d-%02d-%02d", d.year, d.month, d.day))")
         }
     }
 

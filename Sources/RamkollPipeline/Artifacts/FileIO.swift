@@ -524,8 +524,12 @@ public struct RowBytes {
 
     /// `v` (0 ≤ v < 100) in two digits.
     @inline(__always) private mutating func two(_ v: Int) {
-        let pairs = RowBytes.pairs
-        at[0] = pairs[2 * v]; at[1] = pairs[2 * v + 1]; at += 2
+        RowBytes.pair(v, at: at); at += 2
+    }
+
+    /// The two digits of `v` (0 ≤ v < 100) at `p`: one two-byte load and store.
+    @inline(__always) private static func pair(_ v: Int, at p: UnsafeMutablePointer<UInt8>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: UnsafeRawPointer(pairs).loadUnaligned(fromByteOffset: 2 * v, as: UInt16.self), as: UInt16.self)
     }
 
     /// 10^0 … 10^19 (an array literal: made when the program is built).
@@ -544,17 +548,22 @@ public struct RowBytes {
         var m = v.magnitude
         if v < 0 { at.pointee = UInt8(ascii: "-"); at += 1 }
         let digits = RowBytes.digitCount(m)
-        let pairs = RowBytes.pairs
-        var k = digits
-        while m >= 100 {
+        // From the last digit back: four at a time (one 64-bit division per four digits, the
+        // two pairs split with 32-bit arithmetic), then two, then the first one or two.
+        var end = at + digits
+        while m >= 10_000 {
+            let r = UInt32(truncatingIfNeeded: m % 10_000); m /= 10_000
+            end -= 4
+            RowBytes.pair(Int(r / 100), at: end); RowBytes.pair(Int(r % 100), at: end + 2)
+        }
+        if m >= 100 {
             let r = Int(m % 100); m /= 100
-            k -= 2; at[k] = pairs[2 * r]; at[k + 1] = pairs[2 * r + 1]
+            end -= 2; RowBytes.pair(r, at: end)
         }
         if m >= 10 {
-            let r = Int(m)
-            k -= 2; at[k] = pairs[2 * r]; at[k + 1] = pairs[2 * r + 1]
+            end -= 2; RowBytes.pair(Int(m), at: end)
         } else {
-            k -= 1; at[k] = 48 + UInt8(m)
+            end -= 1; end.pointee = 48 + UInt8(m)
         }
         at += digits
     }
