@@ -1,6 +1,7 @@
 import Foundation
 import XCTest
 
+import RamkollModel
 @testable import RamkollPipeline
 
 /// The ledger importer's byte-level path must write exactly what the general path writes: the
@@ -210,6 +211,35 @@ final class LedgerBlocksTests: XCTestCase {
         let manifest = String(decoding: one["02-normalize/manifest.json"] ?? Data(), as: UTF8.self)
         XCTAssertTrue(manifest.contains("\"source.b2022.check.stated_totals_checked\" : 1"), manifest)
         XCTAssertFalse(manifest.contains("stated_totals_failed"), manifest)
+    }
+
+    /// The file cut short, or removed, between the split into blocks and their reading (another
+    /// program at work on it): normalize stops with the file and the byte it could not read, or
+    /// that it cannot open the file, instead of writing a ledger with rows missing.
+    func testAFileChangedWhileItIsReadStopsTheStage() throws {
+        let bytes = LedgerBlocksTests.ledger(rows: 3000)
+        for removed in [false, true] {
+            let dir = try TestPaths.temporaryDirectory("changed-\(removed)")
+            let path = try TestPaths.write(bytes: bytes, name: "gl-2021.csv", in: dir)
+            let pipeline = try smallPipelineCopy(in: dir) { $0.replacingOccurrences(of: TestPaths.fixture("small") + "/ledger-2021.csv", with: path) }
+            LedgerBlocks.afterSplit = { p in
+                guard p == path else { return }
+                if removed { try? FileManager.default.removeItem(atPath: p) } else { _ = truncate(p, off_t(bytes.count / 2)) }
+            }
+            defer { LedgerBlocks.afterSplit = nil }
+            XCTAssertThrowsError(try LedgerBlocksTests.withBlocks(true, size: 300) { try runPipeline(pipeline, runDir: dir + "/run") }) { e in
+                let message = (e as? RamkollError)?.message ?? "\(e)"
+                if removed {
+                    XCTAssertTrue(message.contains(path) && message.contains("cannot open file (No such file or directory)"), message)
+                } else {
+                    XCTAssertTrue(message.contains(path) && message.contains("read failed at byte "), message)
+                    let at = Int(message.components(separatedBy: "read failed at byte ").last?.prefix { $0.isNumber } ?? "") ?? -1
+                    XCTAssertGreaterThanOrEqual(at, bytes.count / 2, message)
+                    XCTAssertLessThan(at, bytes.count, message)
+                }
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/run/02-normalize/ledger.csv"))
+        }
     }
 
     func testABareCRSendsTheRestToOneReader() throws {

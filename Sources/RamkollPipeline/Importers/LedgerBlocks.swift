@@ -243,6 +243,9 @@ struct LedgerBlocks {
     nonisolated(unsafe) static var workers = ProcessInfo.processInfo.activeProcessorCount
     /// Blocks appended, and files (or their rest) handed to one reader: what tests look at.
     nonisolated(unsafe) static var blocksAppended = 0, handedToOneReader = 0, spansReread = 0
+    /// Called with the file's path after the split, before any block is read (tests change the
+    /// file there, as another program could).
+    nonisolated(unsafe) static var afterSplit: ((String) -> Void)?
 
     let path: String
     let sink: NormalizeStage.Sink
@@ -394,6 +397,7 @@ struct LedgerBlocks {
         let p = importer.profile
         let path = self.path, blocks = self.blocks
         let chain = LineChain(blocks: blocks.count, firstLine: firstLine)
+        LedgerBlocks.afterSplit?(path)
 
         /// Reads block i into the slot's buffer, counts its line feeds for the blocks after it,
         /// then reads its rows from memory.
