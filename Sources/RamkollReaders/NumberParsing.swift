@@ -199,29 +199,36 @@ public enum DateLayout: String, Sendable, CaseIterable {
         while hi > lo && b[hi - 1] == 0x20 { hi -= 1 }
         while lo < hi && b[lo] == 0x20 { lo += 1 }
         let count = hi - lo
-        func num(_ r: Range<Int>) -> Int? {
-            var v = 0
-            for k in r { let c = b[lo + k]; guard c >= 48 && c <= 57 else { return nil }; v = v * 10 + Int(c - 48) }
-            return v
+        guard count >= 6, let base = b.baseAddress else { return nil }
+        let p = base + lo  // `count` bytes from here; every layout reads within them
+        /// Two decimal digits at `k`, or nil.
+        @inline(__always) func two(_ k: Int) -> Int? {
+            let a = p[k] &- 48, c = p[k + 1] &- 48
+            guard a < 10 && c < 10 else { return nil }
+            return Int(a) * 10 + Int(c)
+        }
+        @inline(__always) func four(_ k: Int) -> Int? {
+            guard let h = two(k), let l = two(k + 2) else { return nil }
+            return h * 100 + l
         }
         let dash = UInt8(ascii: "-")
         switch self {
         case .isoDate:
-            guard count == 10, b[lo + 4] == dash, b[lo + 7] == dash, let y = num(0..<4), let m = num(5..<7), let d = num(8..<10),
+            guard count == 10, p[4] == dash, p[7] == dash, let y = four(0), let m = two(5), let d = two(8),
                 let day = Day(year: y, month: m, day: d)
             else { return nil }
             return (day, day.period)
         case .compactDate:
-            guard count == 8, let y = num(0..<4), let m = num(4..<6), let d = num(6..<8),
+            guard count == 8, let y = four(0), let m = two(4), let d = two(6),
                 let day = Day(year: y, month: m, day: d)
             else { return nil }
             return (day, day.period)
         case .compactPeriod:
-            guard count == 6, let y = num(0..<4), let m = num(4..<6), let p = Period(year: y, month: m) else { return nil }
-            return (nil, p)
+            guard count == 6, let y = four(0), let m = two(4), let period = Period(year: y, month: m) else { return nil }
+            return (nil, period)
         case .isoPeriod:
-            guard count == 7, b[lo + 4] == dash, let y = num(0..<4), let m = num(5..<7), let p = Period(year: y, month: m) else { return nil }
-            return (nil, p)
+            guard count == 7, p[4] == dash, let y = four(0), let m = two(5), let period = Period(year: y, month: m) else { return nil }
+            return (nil, period)
         }
     }
 }

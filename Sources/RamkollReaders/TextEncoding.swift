@@ -59,11 +59,22 @@ public enum TextEncoding: String, Sendable, CaseIterable {
         case .utf8:
             if let base = b.baseAddress { out.update(from: base, count: b.count) }
             return b.count
-        case .latin1:
-            for c in b { put(UInt32(c)) }
-        case .windows1252:
-            for c in b {
-                if c >= 0x80 && c <= 0x9F {
+        case .latin1, .windows1252:
+            // ASCII (most of a text around its å, ä or ö) goes over eight bytes at a time.
+            guard let base = b.baseAddress else { return 0 }
+            let count = b.count
+            var k = 0
+            while k < count {
+                while k + 8 <= count {
+                    let w = UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self)
+                    guard w & 0x8080_8080_8080_8080 == 0 else { break }
+                    UnsafeMutableRawPointer(out + n).storeBytes(of: w, as: UInt64.self)
+                    n += 8; k += 8
+                }
+                guard k < count else { break }
+                let c = base[k]
+                k += 1
+                if c >= 0x80 && c <= 0x9F && self == .windows1252 {
                     let cp = TextEncoding.cp1252High[Int(c - 0x80)]
                     guard cp != 0 else { return nil }
                     put(cp)

@@ -50,6 +50,65 @@ final class AmountParserTests: XCTestCase {
         XCTAssertEqual(failure("1.234,50")?.reason, "\".\" is not this profile's decimal separator, so the number is ambiguous")
     }
 
+    /// Every layout against a reference written with strings: dates and periods of several
+    /// years (real and impossible days), each byte replaced by a non-digit, a dash or a space,
+    /// padded with spaces, cut short and made longer.
+    func testDateLayoutsMatchAReferenceParser() {
+        func reference(_ layout: DateLayout, _ text: String) -> (day: Day?, period: Period)? {
+            let t = text.trimmingCharacters(in: CharacterSet(charactersIn: " "))
+            let c = Array(t)
+            func num(_ r: Range<Int>) -> Int? {
+                guard r.upperBound <= c.count else { return nil }
+                let s = String(c[r])
+                return s.allSatisfy({ $0.isASCII && $0.isNumber }) ? Int(s) : nil
+            }
+            switch layout {
+            case .isoDate:
+                guard c.count == 10, c[4] == "-", c[7] == "-", let y = num(0..<4), let m = num(5..<7), let d = num(8..<10), let day = Day(year: y, month: m, day: d) else { return nil }
+                return (day, day.period)
+            case .compactDate:
+                guard c.count == 8, let y = num(0..<4), let m = num(4..<6), let d = num(6..<8), let day = Day(year: y, month: m, day: d) else { return nil }
+                return (day, day.period)
+            case .compactPeriod:
+                guard c.count == 6, let y = num(0..<4), let m = num(4..<6), let p = Period(year: y, month: m) else { return nil }
+                return (nil, p)
+            case .isoPeriod:
+                guard c.count == 7, c[4] == "-", let y = num(0..<4), let m = num(5..<7), let p = Period(year: y, month: m) else { return nil }
+                return (nil, p)
+            }
+        }
+        var texts: [String] = []
+        for y in [1999, 2022, 2024] {
+            for m in 0...13 {
+                for d in [0, 1, 28, 29, 30, 31, 32] {
+                    let base = [String(format: "%04d-%02d-%02d", y, m, d), String(format: "%04d%02d%02d", y, m, d), String(format: "%04d%02d", y, m), String(format: "%04d-%02d", y, m)]
+                    for t in base {
+                        texts += [t, " \(t)", "\(t) ", " \(t)  ", String(t.dropLast()), t + "1"]
+                        for k in 0..<t.count {
+                            for r in ["x", "-", " ", "/", ":"] {
+                                var c = Array(t)
+                                c[k] = Character(r)
+                                texts.append(String(c))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        var parsed = 0
+        for layout in DateLayout.allCases {
+            for t in texts {
+                let got = Array(t.utf8).withUnsafeBufferPointer { layout.parse(buffer: $0) }
+                let want = reference(layout, t)
+                XCTAssertEqual(got?.day, want?.day, "\(layout) \"\(t)\"")
+                XCTAssertEqual(got?.period, want?.period, "\(layout) \"\(t)\"")
+                if got != nil { parsed += 1 }
+            }
+        }
+        XCTAssertGreaterThan(parsed, 2000)
+        XCTAssertGreaterThan(texts.count * 4 - parsed, 50_000)
+    }
+
     func testDateLayouts() {
         XCTAssertEqual(DateLayout.isoDate.parse(Array("2022-02-28".utf8))?.day?.description, "2022-02-28")
         XCTAssertNil(DateLayout.isoDate.parse(Array("2022-02-30".utf8)))

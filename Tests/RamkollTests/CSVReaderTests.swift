@@ -109,6 +109,36 @@ final class CSVReaderTests: XCTestCase {
         XCTAssertGreaterThan(cases - valid, 100_000)
     }
 
+    /// Windows-1252 and Latin-1 to UTF-8 against Foundation's decoding: every byte value at every
+    /// position of texts up to 20 bytes (ASCII around it, so the word-wise copy meets it at every
+    /// offset); the five bytes Windows-1252 leaves unassigned are refused.
+    func testSingleByteTranscodingMatchesFoundation() {
+        var refused = 0, cases = 0
+        let out = UnsafeMutablePointer<UInt8>.allocate(capacity: 64)
+        defer { out.deallocate() }
+        for (encoding, foundation) in [(TextEncoding.windows1252, String.Encoding.windowsCP1252), (.latin1, .isoLatin1)] {
+            for n in 1...20 {
+                for at in 0..<n {
+                    for v in 0...255 {
+                        var b = (0..<n).map { UInt8(0x61 + $0 % 26) }
+                        b[at] = UInt8(v)
+                        let got = b.withUnsafeBufferPointer { encoding.transcodeToUTF8($0, into: out) }.map { Array(UnsafeBufferPointer(start: out, count: $0)) }
+                        let unassigned = encoding == .windows1252 && [0x81, 0x8D, 0x8F, 0x90, 0x9D].contains(v)
+                        if unassigned {
+                            XCTAssertNil(got, "\(b)")
+                            refused += 1
+                        } else {
+                            XCTAssertEqual(got, String(data: Data(b), encoding: foundation).map { Array($0.utf8) }, "\(encoding) \(b)")
+                        }
+                        cases += 1
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(refused, 5 * 210)
+        XCTAssertEqual(cases, 2 * 256 * 210)
+    }
+
     func testQuotingPerRFC4180() throws {
         let text = "a;b;c\n1;\"x;y\";\"he said \"\"hej\"\"\"\n2;\"two\nlines\";z\n3;;\n"
         for chunk in [1, 2, 3, 7, 1 << 20] {  // chunk boundaries anywhere must not matter
