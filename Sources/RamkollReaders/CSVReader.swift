@@ -150,6 +150,10 @@ public final class CSVReader {
         return ArraySlice(UnsafeBufferPointer(start: buf + starts[i], count: ends[i] - starts[i]))
     }
 
+    /// Bytes from the current record's first field to the end of its last: every field lies
+    /// within them (quoted fields are unescaped in place), so no field is longer.
+    @inlinable public var recordSpan: Int { fieldCount == 0 ? 0 : ends[fieldCount - 1] - starts[0] }
+
     /// Field `i` without a copy: valid until the next call to `next()`. Inlinable: the ledger
     /// fast path takes a dozen per row.
     @inlinable @inline(__always)

@@ -131,9 +131,7 @@ final class LedgerRowFastPath {
         if ascii || p.encoding == .utf8 {
             arenaUsed = 0
         } else {
-            var need = 16
-            for (_, column) in texts { need += 3 * reader.bytes(column).count }
-            ensureArena(need)
+            ensureArena(3 * reader.recordSpan + 16)  // the text fields together are no longer than the record
         }
         for (ordinal, column) in texts {
             guard let v = view(reader.bytes(column), ascii: ascii) else { return nil }
