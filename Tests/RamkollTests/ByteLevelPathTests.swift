@@ -26,6 +26,8 @@ final class ByteLevelPathTests: XCTestCase {
         "A10;2021-03-02;46310;;100;569;;;;5;Kronans Apotek 1234567890123",
         "A10;2021-03-02;46310;;100;569;;;;5;\"text\"efter citat",
         "A11;2021-03-03;46310;;100;569;;;;5;€ ‰ – åäö ÅÄÖ 😀",
+        "\"A;12\";2021-03-04;46310;;100;569;;;;5;verifikation med semikolon",
+        "\"A\"\"13\";2021-03-05;46310;;100;569;;;;5;verifikation med citattecken",
     ]
     static let cp1252Rows: [String] = [
         "Bilagsnr;Bokf.datum;Period;Konto;Ansvar;Vht;Akt;Proj;Motp;Belopp;Beskrivning",
@@ -56,7 +58,7 @@ final class ByteLevelPathTests: XCTestCase {
         let run = dir + "/run"
         try runPipeline(pipeline, runDir: run)
         let taken = LedgerRowFastPath.rowsWritten - before
-        if fast { XCTAssertEqual(taken, 14, "the plain rows go the byte-level way") } else { XCTAssertEqual(taken, 0) }
+        if fast { XCTAssertEqual(taken, 16, "the plain rows go the byte-level way") } else { XCTAssertEqual(taken, 0) }
         var out: [String: Data] = [:]
         for f in filesBelow(run + "/02-normalize") where f != "timings.json" {
             out[f] = try Data(contentsOf: URL(fileURLWithPath: run + "/02-normalize/" + f))
@@ -80,6 +82,8 @@ final class ByteLevelPathTests: XCTestCase {
         XCTAssertTrue(ledger.contains(";\"Återbetalning; “€ ‰” Œ\""), ledger)
         XCTAssertTrue(ledger.contains(";2021-02-03;2021-02;50110;100;569;;;;;123450;padded text"), ledger)
         XCTAssertFalse(ledger.contains("121212-1212"))
+        let vouchers = String(decoding: general["voucher_totals.csv"]!, as: UTF8.self)
+        XCTAssertTrue(vouchers.contains("a2021;\"A;12\";") && vouchers.contains("a2021;\"A\"\"13\";"), vouchers)
         let rejects = String(decoding: general["rejects.csv"]!, as: UTF8.self)
         XCTAssertEqual(rejects.split(separator: "\n").filter { $0.hasPrefix("a2021;") || $0.hasPrefix("b2022;") }.count, 6, rejects)
         let manifest = String(decoding: general["manifest.json"]!, as: UTF8.self)

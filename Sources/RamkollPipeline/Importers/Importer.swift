@@ -46,6 +46,9 @@ public struct LedgerRowFacts {
     public let sourceID: String, file: String, line: Int, period: Period, amount: Ore
     public let voucher: UnsafeBufferPointer<UInt8>, account: UnsafeBufferPointer<UInt8>, ansvar: UnsafeBufferPointer<UInt8>
     public let text: UnsafeBufferPointer<UInt8>
+    /// The voucher is known to need no quotes in a table (a field of a `;` record without a
+    /// quote); false: not known, the writer looks.
+    public var voucherPlain = false
 }
 
 /// A source system's reader: given a source and its profile, stream rows into the sink.

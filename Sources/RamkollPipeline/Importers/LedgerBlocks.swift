@@ -15,6 +15,8 @@ struct LedgerBooks {
             didSet { sourceQuoted = source.utf8.withContiguousStorageIfAvailable { TableWriter.needsQuotes($0) } ?? true }
         }
         var voucher: [UInt8] = [], firstLine = 0, rows: Int64 = 0, amount = Ore.zero
+        /// The voucher is known to need no quotes (`LedgerRowFacts.voucherPlain` of its first row).
+        var voucherPlain = false
         func continues(with other: Run) -> Bool { other.source == source && other.voucher == voucher }
     }
     /// The run being totalled (rows 0: none).
@@ -128,7 +130,7 @@ struct LedgerBooks {
     /// Keeps the books of one ledger row (its voucher run, period and group); when it starts a
     /// new run, `completed` gets the run it ends first.
     mutating func record(_ r: LedgerRowFacts, referencer: InvoiceReferencer, completed: (Run) throws -> Void) rethrows {
-        try track(sourceID: r.sourceID, voucher: r.voucher, line: r.line, period: r.period, amount: r.amount, completed: completed)
+        try track(sourceID: r.sourceID, voucher: r.voucher, voucherPlain: r.voucherPlain, line: r.line, period: r.period, amount: r.amount, completed: completed)
         group(
             sourceID: r.sourceID, file: r.file, period: r.period, account: r.account, ansvar: r.ansvar,
             reference: referencer.find(account: r.account, text: r.text, period: r.period), line: r.line, amount: r.amount)
@@ -136,7 +138,8 @@ struct LedgerBooks {
 
     /// Counts a row; when it starts a new run, `completed` gets the run it ends first.
     mutating func track(
-        sourceID: String, voucher: UnsafeBufferPointer<UInt8>, line: Int, period: Period, amount: Ore, completed: (Run) throws -> Void
+        sourceID: String, voucher: UnsafeBufferPointer<UInt8>, voucherPlain: Bool, line: Int, period: Period, amount: Ore,
+        completed: (Run) throws -> Void
     ) rethrows {
         // Rows come month by month: one set insert per change of period.
         if lastPeriod != period || lastPeriodSource != sourceID {
@@ -158,7 +161,7 @@ struct LedgerBooks {
         } else {
             open.voucher = Array(voucher)
         }
-        open.firstLine = line; open.rows = 1; open.amount = amount
+        open.firstLine = line; open.rows = 1; open.amount = amount; open.voucherPlain = voucherPlain
     }
 
     /// Adds a block's row counts, periods and groups (its runs are joined separately).

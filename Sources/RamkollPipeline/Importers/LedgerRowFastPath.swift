@@ -173,7 +173,7 @@ final class LedgerRowFastPath {
         func emit(text: UnsafeBufferPointer<UInt8>) throws {
             let facts = LedgerRowFacts(
                 sourceID: sourceID, file: file, line: line, period: period, amount: amount, voucher: values[LedgerField.voucher.ordinal],
-                account: account, ansvar: values[LedgerField.ansvar.ordinal], text: text)
+                account: account, ansvar: values[LedgerField.ansvar.ordinal], text: text, voucherPlain: plain)
             try sink.ledgerRow(facts) { w in
                 if plain {
                     // One capacity check for the row: every field's bytes, 14 separators, the

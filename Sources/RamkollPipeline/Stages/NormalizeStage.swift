@@ -171,7 +171,7 @@ public struct NormalizeStage: Stage {
         }
         func write(_ s: UnsafeBufferPointer<UInt8>) {
             run.voucher.withUnsafeBufferPointer { v in
-                if run.sourceQuoted || TableWriter.needsQuotes(v) {
+                if run.sourceQuoted || (!run.voucherPlain && TableWriter.needsQuotes(v)) {
                     w.field(bytes: s); w.field(bytes: v); w.field(run.firstLine); w.field(run.rows); w.field(run.amount.value)
                     return
                 }
