@@ -107,8 +107,8 @@ public enum TextEncoding: String, Sendable, CaseIterable {
         return or < 0x80
     }
 
-    /// The same on bytes in memory, ASCII skipped eight bytes at a time (a ledger text is
-    /// mostly ASCII around an å, ä or ö).
+    /// Strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF), ASCII
+    /// skipped eight bytes at a time (a ledger text is mostly ASCII around an å, ä or ö).
     public static func isValidUTF8(_ b: UnsafeBufferPointer<UInt8>) -> Bool {
         guard let base = b.baseAddress else { return true }
         let n = b.count
@@ -139,29 +139,10 @@ public enum TextEncoding: String, Sendable, CaseIterable {
         return true
     }
 
-    /// Strict UTF-8 validation (no overlongs, no surrogates, nothing above U+10FFFF).
-    @_specialize(exported: true, where C == ArraySlice<UInt8>)
-    @_specialize(exported: true, where C == [UInt8])
+    /// The same on any bytes (copied first where they are not contiguous).
     public static func isValidUTF8<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
-        var it = bytes.makeIterator()
-        while let b0 = it.next() {
-            if b0 < 0x80 { continue }
-            let need: Int
-            let min: UInt32
-            var cp: UInt32
-            switch b0 {
-            case 0xC2...0xDF: need = 1; cp = UInt32(b0 & 0x1F); min = 0x80
-            case 0xE0...0xEF: need = 2; cp = UInt32(b0 & 0x0F); min = 0x800
-            case 0xF0...0xF4: need = 3; cp = UInt32(b0 & 0x07); min = 0x10000
-            default: return false
-            }
-            for _ in 0..<need {
-                guard let b = it.next(), b & 0xC0 == 0x80 else { return false }
-                cp = (cp << 6) | UInt32(b & 0x3F)
-            }
-            if cp < min || cp > 0x10FFFF || (0xD800...0xDFFF).contains(cp) { return false }
-        }
-        return true
+        if let r = bytes.withContiguousStorageIfAvailable({ isValidUTF8($0) }) { return r }
+        return Array(bytes).withUnsafeBufferPointer { isValidUTF8($0) }
     }
 
     /// Windows-1252 0x80–0x9F; 0 marks the five unassigned bytes.
