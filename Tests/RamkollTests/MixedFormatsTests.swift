@@ -99,12 +99,16 @@ final class MixedFormatsTests: XCTestCase {
                     "  - id: ytd\n    path: \(dir)/ytd-2022.csv\n    profile: \(TestPaths.root.path)/Pipelines/profiles/agresso-kontoutdrag.yaml\n  - id: plac\n"
             )
         }
+        // Files are named as inputs.csv names them: relative to the pipeline's folder (the
+        // fixture's path depends on where the repository lies).
+        let shown = PipelineConfig.load(path: overlap).0?.sources.first { $0.id == "b2022" }?.displayPath ?? "?"
+        XCTAssertTrue(shown.hasSuffix("Fixtures/small/ledger-2022.csv"), shown)
         XCTAssertThrowsError(try runPipeline(overlap, runDir: dir + "/run2")) { e in
             let err = e as! RamkollError
             XCTAssertEqual(err.kind, .data)
             XCTAssertTrue(
                 err.message.hasPrefix(
-                    "sources b2022 (\(small)/ledger-2022.csv) and ytd (ytd-2022.csv) both hold postings of ledger \"main\" for 7 periods, 2020-12–2022-07; they would be counted twice"
+                    "sources b2022 (\(shown)) and ytd (ytd-2022.csv) both hold postings of ledger \"main\" for 7 periods, 2020-12–2022-07; they would be counted twice"
                 ), err.message)
         }
     }
