@@ -238,7 +238,7 @@ final class LedgerBlockSink: NormalizeSink {
 /// rest of the file to one reader.
 struct LedgerBlocks {
     /// Tests make blocks tiny to put edges everywhere.
-    nonisolated(unsafe) static var blockSize = 1 << 20
+    nonisolated(unsafe) static var blockSize = 2 << 20
     /// Files smaller than this are read by one reader (workers would not pay).
     nonisolated(unsafe) static var minimumFile = 24 << 20
     nonisolated(unsafe) static var enabled = true
