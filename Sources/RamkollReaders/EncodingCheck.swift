@@ -25,7 +25,7 @@ public enum EncodingCheck {
             while i < n {
                 if pending.isEmpty {
                     // Skip ASCII: eight bytes at a time, then byte by byte.
-                    while i + 8 <= n && UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+                    i = TextEncoding.asciiWords(base, from: i, to: n)
                     while i < n && base[i] < 0x80 { i += 1 }
                     if i == n { break }
                 }

@@ -86,6 +86,16 @@ public enum TextEncoding: String, Sendable, CaseIterable {
         return n
     }
 
+    /// The index of the first byte at or after `i` (and before `n`) in an eight-byte word that is
+    /// not all ASCII, or the last index where fewer than eight bytes are left: the word-wise part of
+    /// skipping ASCII (callers go on byte by byte from there).
+    @inlinable @inline(__always)
+    public static func asciiWords(_ base: UnsafePointer<UInt8>, from i: Int, to n: Int) -> Int {
+        var i = i
+        while i + 8 <= n && UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+        return i
+    }
+
     /// Whether every byte is below 0x80: eight bytes at a time, the last word overlapping the one
     /// before; 4–7 bytes as two overlapping halves of a word.
     @inlinable @inline(__always)
@@ -114,7 +124,7 @@ public enum TextEncoding: String, Sendable, CaseIterable {
         let n = b.count
         var i = 0
         while i < n {
-            while i + 8 <= n && UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }
+            i = TextEncoding.asciiWords(base, from: i, to: n)
             if i == n { break }
             let b0 = base[i]
             if b0 < 0x80 { i += 1; continue }
