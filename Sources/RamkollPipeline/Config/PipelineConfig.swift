@@ -379,7 +379,7 @@ public struct PipelineConfig: Sendable {
                         }
                     }
                     if let profile {
-                        var src = Source(id: id, path: abs, displayPath: p, profile: profile, profilePath: profAbs)
+                        var src = Source(id: id, path: abs, displayPath: PipelineConfig.display(abs, base: base), profile: profile, profilePath: profAbs)
                         if let l = m["ledger"]?.string { src.ledger = l }
                         src.candidates = loaded
                         src.inboxPattern = inboxPattern
@@ -400,7 +400,7 @@ public struct PipelineConfig: Sendable {
                 guard let p = r.string(m, "path", context: "budget", required: true, parent: item) else { continue }
                 let abs = resolve(p)
                 if !FileIO.exists(abs) { r.error(m["path"], "budget: file \(p) does not exist") }
-                var budget = BudgetSource(path: abs, displayPath: p)
+                var budget = BudgetSource(path: abs, displayPath: PipelineConfig.display(abs, base: base))
                 if let v = r.string(m, "version", context: "budget", required: false, parent: item) {
                     if ["original", "tilläggsanslag", "omdisponering"].contains(v) {
                         budget.version = v
@@ -446,8 +446,6 @@ public struct PipelineConfig: Sendable {
             pseudonymKey: key, mappings: mappings, sources: sources, budgets: budgets)
         var result = cfg
         result.diagnosticsBase = givenDir
-        for i in result.sources.indices { result.sources[i].displayPath = cfg.display(result.sources[i].path) }
-        for i in result.budgets.indices { result.budgets[i].displayPath = cfg.display(result.budgets[i].path) }
         result.volatileLines = volatileLines
         result.lineMethods = lineMethods
         if let hn = top["forecast_history"] {
@@ -622,7 +620,10 @@ public struct PipelineConfig: Sendable {
     }
 
     /// A path as shown in outputs: relative to the pipeline file's directory where possible.
-    public func display(_ path: String) -> String {
+    public func display(_ path: String) -> String { PipelineConfig.display(path, base: baseDirectory) }
+
+    /// The same for a pipeline file in folder `base` (while the config is being built).
+    static func display(_ path: String, base baseDirectory: String) -> String {
         let prefix = baseDirectory.hasSuffix("/") ? baseDirectory : baseDirectory + "/"
         if path.hasPrefix(prefix) { return String(path.dropFirst(prefix.count)) }
         // Walk up: ../ relative paths keep outputs free of machine-specific prefixes.
