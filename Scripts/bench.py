@@ -155,6 +155,22 @@ def warm(path):
             pass
 
 
+def hashed_bytes(run_dir):
+    """Bytes a run put through SHA-256, from its manifests: ingest's inputs (every source, budget,
+    mapping and profile) and every stage's outputs. A later stage's inputs are earlier outputs,
+    whose hashes the process keeps (FileIO.hashCache), so they are not counted twice."""
+    inputs = outputs = 0
+    for stage in sorted(os.listdir(run_dir)):
+        mf = os.path.join(run_dir, stage, "manifest.json")
+        if not os.path.exists(mf):
+            continue
+        m = json.load(open(mf))
+        if stage.endswith("ingest"):
+            inputs += sum(i["bytes"] for i in m["inputs"])
+        outputs += sum(o["bytes"] for o in m["outputs"])
+    return {"inputs": inputs, "outputs": outputs}
+
+
 def timed(cmd, env=None):
     """Runs cmd under GNU time; returns wall s, cpu s (user + sys), peak RSS MiB and stdout."""
     t = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True, env=env)
@@ -237,6 +253,7 @@ def main():
                 tf = os.path.join(run_dir, stage, "timings.json")
                 if os.path.exists(tf):
                     stages[stage] = json.load(open(tf))["seconds"]
+            hashed = hashed_bytes(run_dir)
             duck_out, pandas_out = os.path.join(data, f"{name}.duckdb.csv"), os.path.join(data, f"{name}.pandas.csv")
             warm(csv)
             d, _ = timed([py, "-c", DUCKDB, csv, variant, duck_out])
@@ -254,7 +271,7 @@ def main():
                     ramkoll_month[f[1]] = int(f[3])
             exact = duck_month == ramkoll_month
             row = {"size": label, "rows": rows, "variant": variant, "mib": round(mib, 1), "ramkoll": r, "ramkoll_stages_s": stages,
-                   "duckdb": d, "pandas": p, "ratio_ramkoll_duckdb": round(r["wall_s"] / d["wall_s"], 2) if d["wall_s"] else None,
+                   "ramkoll_sha256_bytes": hashed, "duckdb": d, "pandas": p, "ratio_ramkoll_duckdb": round(r["wall_s"] / d["wall_s"], 2) if d["wall_s"] else None,
                    "exact": exact}
             results["ledger"].append(row)
             print(f"bench: {name}: ramkoll {r['wall_s']} s, duckdb {d['wall_s']} s, pandas {p['wall_s']} s, exact={exact}", file=sys.stderr)
@@ -293,7 +310,9 @@ def main():
         print(f"{row['size'] + ' ' + row['variant']:<22} {row['mib']:>6}  {cell(row['ramkoll'])}  {cell(row['duckdb'])}  {cell(row['pandas'])}  "
               f"{row['ratio_ramkoll_duckdb']:>14}  {'yes' if row['exact'] else 'NO'}")
     for row in results["ledger"]:
-        print(f"  ramkoll stages, {row['size']} {row['variant']}: " + ", ".join(f"{k[3:]} {v}" for k, v in row["ramkoll_stages_s"].items()))
+        h = row["ramkoll_sha256_bytes"]
+        print(f"  ramkoll stages, {row['size']} {row['variant']}: " + ", ".join(f"{k[3:]} {v}" for k, v in row["ramkoll_stages_s"].items())
+              + f"; SHA-256 over {(h['inputs'] + h['outputs']) / 1e9:.2f} GB (inputs {h['inputs'] / 1e9:.2f}, outputs {h['outputs'] / 1e9:.2f})")
     if results["xml"]:
         print()
         print("Placement extract (with a 100k-row ledger): ramkoll run (wall s / CPU s / peak RSS MiB)")
