@@ -155,20 +155,23 @@ def warm(path):
             pass
 
 
-def hashed_bytes(run_dir):
-    """Bytes a run put through SHA-256, from its manifests: ingest's inputs (every source, budget,
-    mapping and profile) and every stage's outputs. A later stage's inputs are earlier outputs,
-    whose hashes the process keeps (FileIO.hashCache), so they are not counted twice."""
-    inputs = outputs = 0
+def run_facts(run_dir):
+    """A run's seconds per stage (timings.json) and the bytes it put through SHA-256, from its
+    manifests: ingest's inputs (every source, budget, mapping and profile) and every stage's
+    outputs. A later stage's inputs are earlier outputs, whose hashes the process keeps
+    (FileIO.hashCache), so they are not counted twice."""
+    stages, hashed = {}, {"inputs": 0, "outputs": 0}
     for stage in sorted(os.listdir(run_dir)):
+        tf = os.path.join(run_dir, stage, "timings.json")
+        if os.path.exists(tf):
+            stages[stage] = json.load(open(tf))["seconds"]
         mf = os.path.join(run_dir, stage, "manifest.json")
-        if not os.path.exists(mf):
-            continue
-        m = json.load(open(mf))
-        if stage.endswith("ingest"):
-            inputs += sum(i["bytes"] for i in m["inputs"])
-        outputs += sum(o["bytes"] for o in m["outputs"])
-    return {"inputs": inputs, "outputs": outputs}
+        if os.path.exists(mf):
+            m = json.load(open(mf))
+            if stage.endswith("ingest"):
+                hashed["inputs"] += sum(i["bytes"] for i in m["inputs"])
+            hashed["outputs"] += sum(o["bytes"] for o in m["outputs"])
+    return stages, hashed
 
 
 def timed(cmd, env=None):
@@ -248,12 +251,7 @@ def main():
             warm(csv)
             r, _ = timed([args.binary, "run", pipe, "--runs", runs, "--force", "--no-warehouse", "-q"])
             run_dir = os.path.join(runs, "latest")
-            stages = {}
-            for stage in sorted(os.listdir(run_dir)):
-                tf = os.path.join(run_dir, stage, "timings.json")
-                if os.path.exists(tf):
-                    stages[stage] = json.load(open(tf))["seconds"]
-            hashed = hashed_bytes(run_dir)
+            stages, hashed = run_facts(run_dir)
             duck_out, pandas_out = os.path.join(data, f"{name}.duckdb.csv"), os.path.join(data, f"{name}.pandas.csv")
             warm(csv)
             d, _ = timed([py, "-c", DUCKDB, csv, variant, duck_out])
@@ -292,12 +290,7 @@ def main():
         shutil.rmtree(runs, ignore_errors=True)
         warm(xml); warm(small)
         r, _ = timed([args.binary, "run", pipe, "--runs", runs, "--force", "--no-warehouse", "-q"])
-        stages = {}
-        run_dir = os.path.join(runs, "latest")
-        for stage in sorted(os.listdir(run_dir)):
-            tf = os.path.join(run_dir, stage, "timings.json")
-            if os.path.exists(tf):
-                stages[stage] = json.load(open(tf))["seconds"]
+        stages, _ = run_facts(os.path.join(runs, "latest"))
         results["xml"].append({"size": label, "records": records, "mib": round(os.path.getsize(xml) / 2**20, 1), "ramkoll": r,
                                "ramkoll_stages_s": stages})
 
