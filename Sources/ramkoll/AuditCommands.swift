@@ -28,7 +28,7 @@ struct RunRef: ParsableArguments {
 
 func failing(_ body: () throws -> Void) throws {
     do { try body() } catch let e as RamkollError {
-        FileHandle.standardError.write(Data("ramkoll: error: \(e.message)\n".utf8))
+        ErrorReport.write(e.message, kind: e.kind == .locked ? "locked" : "error", status: ExitStatus(e.kind).rawValue)
         throw ExitCode(ExitStatus(e.kind).rawValue)
     }
 }
@@ -88,14 +88,13 @@ struct ExplainCommand: ParsableCommand {
                         .joined(separator: ";"))
             }
             let equal = e.total == e.reported
-            FileHandle.standardError.write(
-                Data(
-                    """
-                    ramkoll explain: \(e.unit) × \(e.line), \(e.periods): \(e.rows.count) source rows, Σ \(e.total.swedish) kr (report sign)
-                      reported: \(e.reported.swedish) kr in \(e.reportedWhere)
-                      \(equal ? "equal to the öre" : "NOT EQUAL: difference \((e.total - e.reported).swedish) kr")
+            Stderr.write(
+                """
+                ramkoll explain: \(e.unit) × \(e.line), \(e.periods): \(e.rows.count) source rows, Σ \(e.total.swedish) kr (report sign)
+                  reported: \(e.reported.swedish) kr in \(e.reportedWhere)
+                  \(equal ? "equal to the öre" : "NOT EQUAL: difference \((e.total - e.reported).swedish) kr")
 
-                    """.utf8))
+                """)
             if !equal { throw ExitCode(ExitStatus.failure.rawValue) }
         }
     }
@@ -128,7 +127,8 @@ struct DiffCommand: ParsableCommand {
 struct InboxCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inbox",
-        abstract: "Pick up the exports dropped in the pipeline's inbox: identify each by profile, archive it by SHA-256 and install it at its source's path.",
+        abstract:
+            "Pick up the exports dropped in the pipeline's inbox: identify each by profile, archive it by SHA-256 and install it at its source's path.",
         discussion: "A file received before is skipped with a note; one no source fits is moved aside with a reason (exit 65).")
 
     @Argument(help: "The pipeline file (YAML).")
@@ -153,7 +153,9 @@ struct InboxCommand: ParsableCommand {
             if !quiet || !rejected.isEmpty {
                 print("ramkoll inbox: \(cfg.inbox.map { cfg.display($0.directory) } ?? ""): \(outcomes.count) file\(outcomes.count == 1 ? "" : "s")")
                 for o in outcomes {
-                    print("  \(o.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(o.file)\(o.source.map { " → \($0)" } ?? ""): \(o.detail)")
+                    print(
+                        "  \(o.status.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(o.file)\(o.source.map { " → \($0)" } ?? ""): \(o.detail)"
+                    )
                 }
             }
             if !rejected.isEmpty { throw ExitCode(ExitStatus.dataError.rawValue) }

@@ -2,6 +2,12 @@ import ArgumentParser
 import Logging
 import RamkollPipeline
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 @main
 struct Ramkoll: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,10 +22,18 @@ struct Ramkoll: ParsableCommand {
             (an earlier stage's output); 75 locked (another run of the pipeline and period is under way); \
             78 invalid pipeline.
             """,
+        version: "ramkoll \(RamkollVersion.description)",
         subcommands: [
             RunCommand.self, RetryCommand.self, PlanCommand.self, RunsCommand.self, VerifyCommand.self, ExplainCommand.self, DiffCommand.self,
-            LoadCommand.self,
-            CheckCommand.self,
+            InboxCommand.self, LoadCommand.self, CheckCommand.self,
         ]
     )
+
+    static func main() {
+        // A reader that goes away (`ramkoll runs … | head`, a log pipe closed) must not kill a run:
+        // writes to it fail and are dropped instead. SIGTERM and SIGINT end a run with its record.
+        signal(SIGPIPE, SIG_IGN)
+        RunInterruption.install()
+        main(nil)
+    }
 }

@@ -43,36 +43,31 @@ enum RunReport {
     static func execute(_ options: Runner.Options, logger: Logger, quiet: Bool, warehouse: Bool = true) throws {
         do {
             let runner = Runner(logger: logger)
-            let outcome = try runner.run(options)
-            var status = outcome.status
-            var summary = outcome.summary
-            if outcome.record != nil && warehouse {
-                // The run is sealed; now the warehouses. A failed load loses nothing (run.json is
-                // the record; `ramkoll load` loads the run again) but is not a success.
-                do {
-                    let (cfg, _) = try runner.load(options)
-                    summary += try WarehouseLoad.load(run: outcome.runDirectory, cfg: cfg, store: runner.store(options, cfg), logger: logger)
-                } catch {
-                    summary.append(
-                        "warehouse: not loaded: \((error as? RamkollError)?.message ?? "\(error)") — ramkoll load \(outcome.runID ?? "") retries")
-                    logger.error("warehouse not loaded", metadata: ["reason": "\(error)"])
-                    if status == .ok || status == .deviationsOverThreshold { status = .failure }
+            var options = options
+            if warehouse {
+                // A sealed run is loaded into the warehouses before it is recorded as finished.
+                let runsRoot = options.runsRoot
+                options.warehouse = { dir, cfg in
+                    let store = RunStore(root: runsRoot ?? Runner.defaultRunsRoot(cfg))
+                    return try WarehouseLoad.load(run: dir, cfg: cfg, store: store, logger: logger)
                 }
             }
+            let outcome = try runner.run(options)
+            let status = outcome.status
+            let summary = outcome.summary
             if !quiet || status != .ok {
                 print("ramkoll run: \(outcome.runDirectory)" + (outcome.runID.map { " (run \($0))" } ?? ""))
                 for line in summary { print("  " + line) }
-                print("  exit \(status.rawValue) (\(status))")
+                print("  exit \(status.rawValue) (\(status.name))")
             }
             if status != .ok { throw ExitCode(status.rawValue) }
         } catch let e as RamkollError {
-            logger.error(e.kind == .locked ? "run not started" : "run stopped", metadata: ["reason": "\(e.message)"])
-            FileHandle.standardError.write(Data("ramkoll: \(e.kind == .locked ? "locked" : "error"): \(e.message)\n".utf8))
+            ErrorReport.write(e.message, kind: e.kind == .locked ? "locked" : "error", status: ExitStatus(e.kind).rawValue)
             throw ExitCode(ExitStatus(e.kind).rawValue)
         } catch let e as ExitCode {
             throw e
         } catch {
-            FileHandle.standardError.write(Data("ramkoll: error: \(error)\n".utf8))
+            ErrorReport.write("\(error)", status: ExitStatus.failure.rawValue)
             throw ExitCode(ExitStatus.failure.rawValue)
         }
     }
@@ -113,11 +108,7 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("no-warehouse"), help: "Do not load the run into the warehouse now (ramkoll load does it later).")
     var noWarehouse = false
 
-    @Flag(name: [.short, .long], help: "Print nothing on success.")
-    var quiet = false
-
-    @Flag(help: "Log debug events.")
-    var verbose = false
+    @OptionGroup var log: LogOptions
 
     func validate() throws {
         try validateStages(only: only, from: from)
@@ -125,7 +116,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let logger = RamkollLogging.bootstrapRamkoll(level: verbose ? .debug : (quiet ? .warning : .info))
+        let logger = RamkollLogging.bootstrapRamkoll(log)
         var options = target.options()
         if let o = only { options.selection = .only(StageName(rawValue: o)!) }
         if let f = from { options.selection = .from(StageName(rawValue: f)!) }
@@ -133,7 +124,7 @@ struct RunCommand: ParsableCommand {
         options.force = force
         options.trigger = trigger
         options.failOnDeviation = failOnDeviation
-        try RunReport.execute(options, logger: logger, quiet: quiet, warehouse: !noWarehouse)
+        try RunReport.execute(options, logger: logger, quiet: log.quiet, warehouse: !noWarehouse)
     }
 }
 
@@ -151,25 +142,36 @@ struct RetryCommand: ParsableCommand {
     @Flag(name: .customLong("fail-on-deviation"), help: "Exit 3 when deviations are over threshold.")
     var failOnDeviation = false
 
-    @Flag(name: [.short, .long], help: "Print nothing on success.")
-    var quiet = false
+    @Flag(name: .customLong("no-warehouse"), help: "Do not load the run into the warehouse now (ramkoll load does it later).")
+    var noWarehouse = false
+
+    @OptionGroup var log: LogOptions
 
     func run() throws {
-        let logger = RamkollLogging.bootstrapRamkoll(level: quiet ? .warning : .info)
+        let quiet = log.quiet
+        let logger = RamkollLogging.bootstrapRamkoll(log)
         var options = target.options()
         options.trigger = trigger
         options.failOnDeviation = failOnDeviation
         let runner = Runner(logger: logger)
         var done: (id: String, exit: Int32)?
+        var repaired: [String] = []
         try failing {
             let (cfg, _) = try runner.load(options)
-            done = Runner.succeeded(runner.store(options, cfg), asOf: cfg.asOf)
+            let store = runner.store(options, cfg)
+            done = Runner.succeeded(store, asOf: cfg.asOf)
+            // A run killed while its links were switched finished well but is not pointed at.
+            if done != nil { repaired = store.repairPointers() }
         }
         if let done {
-            if !quiet { print("ramkoll retry: nothing to retry; run \(done.id) finished with exit \(done.exit)") }
+            if !quiet || !repaired.isEmpty {
+                print(
+                    "ramkoll retry: nothing to retry; run \(done.id) finished with exit \(done.exit)"
+                        + (repaired.isEmpty ? "" : "; links repaired: " + repaired.joined(separator: ", ")))
+            }
             return
         }
-        try RunReport.execute(options, logger: logger, quiet: quiet)
+        try RunReport.execute(options, logger: logger, quiet: quiet, warehouse: !noWarehouse)
     }
 }
 
@@ -232,7 +234,9 @@ struct RunsCommand: ParsableCommand {
                 print(
                     "run \(record.runID): \(record.pipeline) \(record.asOf), \(record.trigger), \(record.state), exit \(record.exitStatus.map(String.init) ?? "-")"
                 )
-                print("  started \(record.startedAt), finished \(record.finishedAt ?? "-"), tool \(record.toolVersion)")
+                print(
+                    "  started \(record.startedAt), finished \(record.finishedAt ?? "-"), tool \(record.toolVersion) (build \(record.build ?? "unnamed"))"
+                )
                 print("  arguments: \(record.arguments.joined(separator: " "))")
                 if let e = record.error { print("  error: \(e)") }
                 for s in record.stages {
@@ -250,8 +254,12 @@ struct RunsCommand: ParsableCommand {
             let rows = try history.list(asOf: target.asOf)
             print("ramkoll runs: \(cfg.name), \(rows.count) run\(rows.count == 1 ? "" : "s") (\(store.historyPath))")
             for r in rows {
+                // Why a run is not good: its exit status by name, and the error that stopped it.
+                let outcome =
+                    r.exitStatus.map { e in ExitStatus(rawValue: Int32(e))?.name ?? (e > 128 ? "killed by signal \(e - 128)" : "failure") } ?? "-"
+                let reason = r.error.map { "  reason: " + ($0.split(separator: "\n").first.map(String.init) ?? "") } ?? ""
                 print(
-                    "  \(r.runID)  \(r.trigger.padding(toLength: 4, withPad: " ", startingAt: 0))  \(r.startedAt)  \(r.state.padding(toLength: 8, withPad: " ", startingAt: 0))  exit \(r.exitStatus.map(String.init) ?? "-")  ran: \(r.ran.joined(separator: ",").isEmpty ? "-" : r.ran.joined(separator: ","))  reused: \(r.reused.joined(separator: ",").isEmpty ? "-" : r.reused.joined(separator: ","))"
+                    "  \(r.runID)  \(r.trigger.padding(toLength: 4, withPad: " ", startingAt: 0))  \(r.startedAt)  \(r.state.padding(toLength: 8, withPad: " ", startingAt: 0))  exit \(r.exitStatus.map(String.init) ?? "-") (\(outcome))  ran: \(r.ran.joined(separator: ",").isEmpty ? "-" : r.ran.joined(separator: ","))  reused: \(r.reused.joined(separator: ",").isEmpty ? "-" : r.reused.joined(separator: ","))\(reason)"
                 )
             }
         }

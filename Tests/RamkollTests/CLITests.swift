@@ -51,7 +51,7 @@ final class CLITests: XCTestCase {
         let r = try ramkoll(["run", "Pipelines/exempelby.yaml", "--run-dir", dir, "--from", "deviation", "--fail-on-deviation"])
         XCTAssertEqual(r.status, 3)
         XCTAssertNotNil(r.stdout.range(of: #"deviation: [1-9][0-9]* unit × line deviations over threshold"#, options: .regularExpression), r.stdout)
-        XCTAssertTrue(r.stdout.hasSuffix("exit 3 (deviationsOverThreshold)\n"), r.stdout)
+        XCTAssertTrue(r.stdout.hasSuffix("exit 3 (deviations over threshold)\n"), r.stdout)
         // Logs: one line per event, key=value, and nothing personal.
         let events = r.stderr.split(separator: "\n")
         XCTAssertEqual(events.count, 8, "run started, three stages started and finished, run finished")

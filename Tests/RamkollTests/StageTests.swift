@@ -279,7 +279,10 @@ final class StageTests: XCTestCase {
         XCTAssertEqual(rec.asOf, "2022-03")
         XCTAssertEqual(rec.totals["rows.after_as_of"], 3)  // June, July and the May kommunbidrag
         XCTAssertThrowsError(try runPipeline(pipeline, runDir: run, asOf: "2023-01")) { e in
-            XCTAssertEqual((e as! RamkollError).message, "--as-of 2023-01 is not in the pipeline's fiscal year 2022")
+            XCTAssertEqual(
+                (e as! RamkollError).message,
+                "--as-of 2023-01 is not in the pipeline's fiscal year 2022; the fiscal year 2022 has ended: its year-end runs with --as-of 2022-12, and the months of 2023 need the next year's pipeline (a copy with fiscal_year: 2023, that year's budget and sources)"
+            )
         }
     }
 

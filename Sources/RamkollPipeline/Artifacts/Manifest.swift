@@ -1,11 +1,6 @@
 import Foundation
 import RamkollModel
 
-/// The tool's version, written into every manifest.
-public enum RamkollVersion {
-    public static let string = "0.1.0"
-}
-
 public struct InputRecord: Codable, Sendable, Equatable {
     public var path: String
     public var sha256: String
@@ -41,6 +36,8 @@ public struct StageManifest: Codable, Sendable {
     public var asOf: String
     public var fiscalYear: Int
     public var toolVersion: String = RamkollVersion.string
+    /// The build that wrote it (`RamkollVersion.build`); nil in manifests written before builds were named.
+    public var build: String? = RamkollVersion.build
     public var settingsSha256: String
     public var inputs: [InputRecord]
     public var outputs: [OutputRecord]
@@ -50,7 +47,7 @@ public struct StageManifest: Codable, Sendable {
     public var timings = "timings.json"
 
     enum CodingKeys: String, CodingKey {
-        case schema, stage, pipeline, asOf = "as_of", fiscalYear = "fiscal_year", toolVersion = "tool_version",
+        case schema, stage, pipeline, asOf = "as_of", fiscalYear = "fiscal_year", toolVersion = "tool_version", build,
             settingsSha256 = "settings_sha256", inputs, outputs, totals, balances, notes, timings
     }
 

@@ -26,6 +26,9 @@ public enum Reuse {
         guard m.settingsSha256 == settingsHash else {
             return (false, "settings changed since run \(candidate.id) (pipeline file, a profile, a mapping table or the tool version)")
         }
+        guard m.build == RamkollVersion.build else {
+            return (false, "run \(candidate.id) was made by another build of ramkoll (\(m.build ?? "unnamed")); this is \(RamkollVersion.build)")
+        }
         if stage == .prognosis && config.forecastHistory != nil {
             return (false, "it reads the forecast history, to which other runs add checkpoints")
         }

@@ -72,23 +72,50 @@ public struct RunStore: Sendable {
         return (id, dir)
     }
 
-    /// Points `<as-of>` and `latest` at a run, each replaced atomically (a new link renamed over
-    /// the old one). A real folder at a pointer's name (the layout before sealed runs) is refused.
-    public func point(at id: String, asOf: Period) throws {
-        for name in [asOf.description, "latest"] {
-            let path = root + "/" + name
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue,
-                (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) == nil
-            {
-                throw RamkollError(
-                    .input, "\(path) is a folder, not a link to a run (an older layout); move it away, e.g. to \(allDirectory)/\(name).legacy")
-            }
-            let temp = path + ".\(getpid()).link"
-            unlink(temp)
-            guard symlink("all/" + id, temp) == 0, rename(temp, path) == 0 else {
-                throw RamkollError(.internalFailure, "cannot point \(path) at \(id): \(String(cString: strerror(errno)))")
-            }
+    /// Points each period's link at its newest good run (finished with 0 or 3) and `latest` at the
+    /// good run that finished last, and removes the temporary links of a switch that was killed;
+    /// returns what it changed (`latest → 2022-12.002`). Runs after every sealed run and before
+    /// each run and retry, so a kill between the two renames is mended by the next one.
+    @discardableResult
+    public func repairPointers() -> [String] {
+        var changes: [String] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [] where name.hasSuffix(".link") {
+            if unlink(root + "/" + name) == 0 { changes.append("removed \(name)") }
+        }
+        var newestOfPeriod: [Period: String] = [:]
+        var latest: (finished: String, id: String)?
+        for id in runs() {
+            guard let record = RunRecord.read(from: directory(of: id)), record.isGood, let p = RunStore.parse(id)?.asOf else { continue }
+            newestOfPeriod[p] = id
+            let finished = record.finishedAt ?? ""
+            if latest == nil || (finished, id) >= (latest!.finished, latest!.id) { latest = (finished, id) }
+        }
+        var wanted = newestOfPeriod.map { ($0.key.description, $0.value) }
+        if let latest { wanted.append(("latest", latest.id)) }
+        for (name, id) in wanted.sorted(by: { $0.0 < $1.0 }) where pointer(name) != directory(of: id) {
+            do {
+                try point(name, at: id)
+                changes.append("\(name) → \(id)")
+            } catch { changes.append("\(name): \((error as? RamkollError)?.message ?? "\(error)")") }
+        }
+        return changes
+    }
+
+    /// Points one link at a run, replaced atomically (a new link renamed over the old one). A real
+    /// folder at the link's name (the layout before sealed runs) is refused.
+    func point(_ name: String, at id: String) throws {
+        let path = root + "/" + name
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue,
+            (try? FileManager.default.destinationOfSymbolicLink(atPath: path)) == nil
+        {
+            throw RamkollError(
+                .input, "\(path) is a folder, not a link to a run (an older layout); move it away, e.g. to \(allDirectory)/\(name).legacy")
+        }
+        let temp = path + ".\(getpid()).link"
+        unlink(temp)
+        guard symlink("all/" + id, temp) == 0, rename(temp, path) == 0 else {
+            throw RamkollError(.internalFailure, "cannot point \(path) at \(id): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -130,6 +157,8 @@ public struct RunRecord: Codable, Sendable {
     public var trigger: String
     public var arguments: [String]
     public var toolVersion: String = RamkollVersion.string
+    /// The build that made the run (`RamkollVersion.build`).
+    public var build: String? = RamkollVersion.build
     public var settingsSha256: String
     public var startedAt: String
     public var finishedAt: String?
@@ -137,7 +166,14 @@ public struct RunRecord: Codable, Sendable {
     public var state: String
     public var exitStatus: Int32?
     public var error: String?
+    /// The warehouse load: `loading`, `loaded`, `failed: …`; nil when the run was not loaded.
+    public var warehouse: String?
     public var stages: [StageEntry] = []
+
+    /// Finished with 0 or 3: the run may be the period's link and latest, and there is nothing to retry.
+    public var isGood: Bool {
+        state == "finished" && (exitStatus == ExitStatus.ok.rawValue || exitStatus == ExitStatus.deviationsOverThreshold.rawValue)
+    }
 
     public struct StageEntry: Codable, Sendable {
         public var stage: String
@@ -163,8 +199,8 @@ public struct RunRecord: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case schema, runID = "run_id", pipeline, pipelineFile = "pipeline_file", asOf = "as_of", trigger, arguments,
-            toolVersion = "tool_version", settingsSha256 = "settings_sha256", startedAt = "started_at", finishedAt = "finished_at", state,
-            exitStatus = "exit_status", error, stages
+            toolVersion = "tool_version", build, settingsSha256 = "settings_sha256", startedAt = "started_at", finishedAt = "finished_at", state,
+            exitStatus = "exit_status", error, warehouse, stages
     }
 
     public func write(to directory: String) throws {

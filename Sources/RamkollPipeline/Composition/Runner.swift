@@ -14,6 +14,20 @@ public enum ExitStatus: Int32, Sendable {
     case locked = 75
     case configError = 78
 
+    /// The status as the README's exit-code table names it, for summaries and logs.
+    public var name: String {
+        switch self {
+        case .ok: return "ok"
+        case .failure: return "failure"
+        case .deviationsOverThreshold: return "deviations over threshold"
+        case .usage: return "usage error"
+        case .dataError: return "data error"
+        case .missingInput: return "missing input"
+        case .locked: return "locked"
+        case .configError: return "pipeline not valid"
+        }
+    }
+
     public init(_ kind: RamkollError.Kind) {
         switch kind {
         case .usage: self = .usage
@@ -48,6 +62,10 @@ public struct Runner {
         /// `cron` or `user`, for the run record.
         public var trigger = "user"
         public var arguments: [String] = []
+        /// Loads a sealed run into the warehouse once its stages are done (before it is recorded
+        /// as finished, so a failed or killed load is in its record and `retry` completes it);
+        /// returns the summary lines.
+        public var warehouse: (@Sendable (_ runDirectory: String, _ config: PipelineConfig) throws -> [String])?
         public init(pipelinePath: String) { self.pipelinePath = pipelinePath }
     }
 
@@ -92,7 +110,11 @@ public struct Runner {
         }
         if let a = options.asOf {
             guard a.year == cfg.fiscalYear else {
-                throw RamkollError(.usage, "--as-of \(a) is not in the pipeline's fiscal year \(cfg.fiscalYear)")
+                let advice =
+                    a.year > cfg.fiscalYear
+                    ? "the fiscal year \(cfg.fiscalYear) has ended: its year-end runs with --as-of \(cfg.fiscalYear)-12, and the months of \(a.year) need the next year's pipeline (a copy with fiscal_year: \(a.year), that year's budget and sources)"
+                    : "runs of \(a.year) need that year's pipeline"
+                throw RamkollError(.usage, "--as-of \(a) is not in the pipeline's fiscal year \(cfg.fiscalYear); \(advice)")
             }
             cfg.asOf = a
         }
@@ -113,7 +135,8 @@ public struct Runner {
         if let runDir = options.runDirectory {
             let absRun = URL(fileURLWithPath: runDir).standardizedFileURL.path
             let lock = try takeLock(path: absRun + ".lock", holder: holder)
-            defer { lock.release() }
+            RunInterruption.holding(lock)
+            defer { RunInterruption.ended(); lock.release() }
             try FileIO.createDirectory(absRun)
             let ctx = StageContext(config: cfg, mappings: maps, runDirectory: absRun, settingsHash: try cfg.settingsHash(), logger: logger)
             logger.info("run started", metadata: ["pipeline": "\(cfg.name)", "as_of": "\(cfg.asOf)", "run_dir": "\(absRun)"])
@@ -123,7 +146,11 @@ public struct Runner {
         }
         let store = store(options, cfg)
         let lock = try takeLock(path: store.lockPath(asOf: cfg.asOf), holder: holder)
-        defer { lock.release() }
+        RunInterruption.holding(lock)
+        defer { RunInterruption.ended(); lock.release() }
+        for repair in store.repairPointers() {
+            logger.warning("run links repaired", metadata: ["what": "\(repair)"])
+        }
         return try runSealed(options, cfg: cfg, maps: maps, store: store)
     }
 
@@ -138,11 +165,13 @@ public struct Runner {
         return try run(options)
     }
 
+    /// A run that ended with this status may be pointed at (finished 0 or 3).
+    public static func isGood(_ status: ExitStatus) -> Bool { status == .ok || status == .deviationsOverThreshold }
+
     /// The period's newest run, when it finished with 0 or 3 (there is nothing to retry).
     public static func succeeded(_ store: RunStore, asOf: Period) -> (id: String, exit: Int32)? {
-        guard let last = store.runs(asOf: asOf).last, let record = RunRecord.read(from: store.directory(of: last)),
-            record.state == "finished", let exit = record.exitStatus,
-            [ExitStatus.ok.rawValue, ExitStatus.deviationsOverThreshold.rawValue].contains(exit)
+        guard let last = store.runs(asOf: asOf).last, let record = RunRecord.read(from: store.directory(of: last)), record.isGood,
+            let exit = record.exitStatus
         else { return nil }
         return (last, exit)
     }
@@ -205,7 +234,7 @@ public struct Runner {
             runID: id, pipeline: cfg.name, pipelineFile: URL(fileURLWithPath: options.pipelinePath).standardizedFileURL.path,
             asOf: cfg.asOf.description, trigger: options.trigger, arguments: options.arguments, settingsSha256: settingsHash,
             startedAt: ISO8601DateFormatter().string(from: Date()), state: "running")
-        try record.write(to: dir)
+        try RunInterruption.write(record, to: dir)
         let ctx = StageContext(config: cfg, mappings: maps, runDirectory: dir, settingsHash: settingsHash, logger: logger)
         logger.info("run started", metadata: ["pipeline": "\(cfg.name)", "as_of": "\(cfg.asOf)", "run": "\(id)", "run_dir": "\(dir)"])
         var results: [StageResult] = []
@@ -214,6 +243,8 @@ public struct Runner {
             let previous = Runner.candidate(for: stage.name, in: store, asOf: cfg.asOf, excluding: id)
             let decision = decide(
                 stage.name, options: options, cfg: cfg, settingsHash: settingsHash, previous: previous, upstream: dir, firstRun: nil)
+            logger.debug(
+                "stage decision", metadata: ["stage": "\(stage.name.rawValue)", "decision": "\(decision.run ? "run" : "reuse")", "reason": "\(decision.reason)"])
             if decision.run == false, let source = decision.source {
                 try RunStore.reuse(folder: stage.name.folder, from: source.directory, into: dir)
                 let manifest = try StageManifest.read(from: dir + "/" + stage.name.folder)
@@ -239,22 +270,44 @@ public struct Runner {
                     record.error = (error as? RamkollError)?.message ?? "\(error)"
                     record.exitStatus = (error as? RamkollError).map { ExitStatus($0.kind).rawValue } ?? ExitStatus.failure.rawValue
                     record.finishedAt = ISO8601DateFormatter().string(from: Date())
-                    try? record.write(to: dir)
+                    try? RunInterruption.write(record, to: dir)
                     RunStore.seal(dir)
                     throw error
                 }
             }
-            try record.write(to: dir)
+            try RunInterruption.write(record, to: dir)
         }
         var (status, summary) = status(results, cfg: cfg, options: options)
         let reused = record.stages.filter { $0.status == "reused" }.map(\.stage)
         if !reused.isEmpty { summary.insert("run \(id): reused \(reused.joined(separator: ", ")) (unchanged since an earlier run)", at: 0) }
+        if let load = options.warehouse {
+            // The stages are done; the warehouse load is part of the run's record. A failed load
+            // loses nothing (the run's files are the data) but is not a success: retry loads again.
+            record.warehouse = "loading"
+            try RunInterruption.write(record, to: dir)
+            do {
+                summary += try load(dir, cfg)
+                record.warehouse = "loaded"
+            } catch {
+                let reason = (error as? RamkollError)?.message ?? "\(error)"
+                record.warehouse = "failed: " + reason
+                summary.append("warehouse: not loaded: \(reason) — ramkoll retry (or ramkoll load \(id)) loads it")
+                logger.error("warehouse not loaded", metadata: ["reason": "\(reason)"])
+                if status == .ok || status == .deviationsOverThreshold { status = .failure }
+            }
+        }
         record.state = "finished"
         record.exitStatus = status.rawValue
         record.finishedAt = ISO8601DateFormatter().string(from: Date())
-        try record.write(to: dir)
+        try RunInterruption.write(record, to: dir)
         RunStore.seal(dir)
-        try store.point(at: id, asOf: cfg.asOf)
+        // Only a good run (0 or 3) becomes the period's link and latest.
+        for change in store.repairPointers() where !change.hasSuffix("→ \(id)") {
+            logger.warning("run links repaired", metadata: ["what": "\(change)"])
+        }
+        if !Runner.isGood(status) {
+            summary.append("run \(id) is not the period's link or latest: it ended with \(status.rawValue) (\(status.name))")
+        }
         return Outcome(status: status, runDirectory: dir, runID: id, results: results, summary: summary, record: record)
     }
 

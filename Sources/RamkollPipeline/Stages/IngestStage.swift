@@ -76,6 +76,9 @@ public struct IngestStage: Stage {
             }
             totalBytes += bytes
             try table.write([s.id, "source", cfg.display(s.path), s.profile.name, hex, String(bytes), encoding, bom, "read"])
+            context.logger.debug(
+                "input fingerprinted",
+                metadata: ["source": "\(s.id)", "file": "\(cfg.display(s.path))", "bytes": "\(bytes)", "sha256": "\(hex)", "encoding": "\(encoding)"])
             inputs.append(
                 InputRecord(
                     path: cfg.display(s.path), sha256: hex, bytes: bytes, role: "source \(s.id) (\(s.profile.kind), profile \(s.profile.name))"))
@@ -88,6 +91,8 @@ public struct IngestStage: Stage {
                 "budget\(i + 1)", "budget", cfg.display(b.path), profileName, hex, String(bytes), b.profile == nil ? "utf-8" : "detected", "", "read",
             ])
             inputs.append(InputRecord(path: cfg.display(b.path), sha256: hex, bytes: bytes, role: "budget (\(profileName))"))
+            context.logger.debug(
+                "input fingerprinted", metadata: ["source": "budget\(i + 1)", "file": "\(cfg.display(b.path))", "bytes": "\(bytes)", "sha256": "\(hex)"])
         }
         for p in cfg.mappings.all {
             let (hex, bytes) = try FileIO.sha256(ofFile: p)

@@ -224,7 +224,14 @@ public struct NormalizeStage: Stage {
                 continue
             }
             try fingerprint(s.id, s.path, s.displayPath, role: "source \(s.id)")
-            account(try ImporterRegistry.importer(for: s.profile).read(s, context: context, into: sink), id: s.id)
+            let counts = try ImporterRegistry.importer(for: s.profile).read(s, context: context, into: sink)
+            account(counts, id: s.id)
+            context.logger.debug(
+                "source normalized",
+                metadata: [
+                    "source": "\(s.id)", "file": "\(s.displayPath)", "read": "\(counts.rowsRead)", "normalized": "\(counts.rowsNormalized)",
+                    "rejected": "\(counts.rowsRejected)", "skipped": "\(counts.rowsSkipped)",
+                ])
         }
 
         // Two sources of one ledger holding postings for the same month would count them twice.

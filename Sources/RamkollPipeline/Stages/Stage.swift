@@ -55,6 +55,12 @@ public struct StageContext: Sendable {
                 "\(dir) was made with other settings (the pipeline file, a profile, a mapping table or the tool version changed since); rerun from \(stage.rawValue)"
             )
         }
+        guard manifest.build == RamkollVersion.build else {
+            throw RamkollError(
+                .input,
+                "\(dir) was made by another build of ramkoll (\(manifest.build ?? "unnamed"); this is \(RamkollVersion.build)); rerun from \(stage.rawValue)"
+            )
+        }
         // The earlier stage's own inputs from stages before it must still be what it read.
         for input in manifest.inputs where input.path.hasPrefix("../0") {
             let path = dir + "/" + input.path
