@@ -190,6 +190,30 @@ final class NightlyJobTests: XCTestCase {
         XCTAssertTrue(lines.contains { $0.contains("2022-06.002") && $0.contains("finished  exit 65 (data error)") }, list.stdout)
     }
 
+    func testAFailedWarehouseLoadIsInTheRecordAndRetryCompletesIt() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let pipeline = try smallPipelineCopy(in: dir)
+        let runs = dir + "/runs"
+        // A folder where the SQLite file should be: the load fails after every stage finished.
+        try FileManager.default.createDirectory(atPath: runs + "/ramkoll.sqlite", withIntermediateDirectories: true)
+        let r = try runRamkoll(["run", pipeline, "--runs", runs, "-q"])
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("warehouse: not loaded: "), r.stdout)
+        let record = try XCTUnwrap(RunRecord.read(from: runs + "/all/2022-06.001"))
+        XCTAssertEqual(record.state, "finished")
+        XCTAssertEqual(record.exitStatus, 1)
+        XCTAssertTrue(record.warehouse?.hasPrefix("failed: ") == true, record.warehouse ?? "nil")
+        XCTAssertNil(RunStore(root: runs).resolve("latest"))
+
+        try FileManager.default.removeItem(atPath: runs + "/ramkoll.sqlite")
+        let retry = try runRamkoll(["retry", pipeline, "--runs", runs, "-q"])
+        XCTAssertEqual(retry.status, 0, retry.stdout + retry.stderr)
+        let second = try XCTUnwrap(RunRecord.read(from: runs + "/all/2022-06.002"))
+        XCTAssertEqual(second.warehouse, "loaded")
+        XCTAssertEqual(second.stages.map(\.status), Array(repeating: "reused", count: 6))
+        XCTAssertEqual(RunStore(root: runs).resolve("latest"), RunStore(root: runs).directory(of: "2022-06.002"))
+    }
+
     // MARK: - A build knows who it is
 
     func testVersionNamesTheBuildAndAnotherBuildNeverReusesOutputs() throws {
