@@ -61,13 +61,17 @@ final class CLITests: XCTestCase {
     }
 
     func testRejectLimitTurnsIntoADataError() throws {
-        // The small fixture rejects 10 of 35 rows; with a 1 % limit that is a data error (65),
-        // and every output is still written for the controller to look at.
+        // The small fixture's sources reject 7 of 27 rows; with a 1 % limit that is a data error
+        // (65), and every output is still written for the controller to look at. Its budget lines
+        // have a limit of their own.
         let dir = try TestPaths.temporaryDirectory()
-        let p = try smallPipelineCopy(in: dir) { $0.replacingOccurrences(of: "reject_limit_percent: \"50\"", with: "reject_limit_percent: \"1\"") }
+        let p = try smallPipelineCopy(in: dir) {
+            $0.replacingOccurrences(of: "\n  reject_limit_percent: \"50\"", with: "\n  reject_limit_percent: \"1\"")
+        }
         let r = try ramkoll(["run", p, "--run-dir", dir + "/run"])
         XCTAssertEqual(r.status, 65, r.stdout + r.stderr)
-        XCTAssertTrue(r.stdout.contains("data error: 10 of 35 rows rejected, above the limit of 1,0 % — see 02-normalize/rejects.csv"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("  data error: 7 of 27 rows rejected, above the limit of 1,0 % — see 02-normalize/rejects.csv\n"), r.stdout)
+        XCTAssertFalse(r.stdout.contains("data error: budget"), r.stdout)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/run/05-prognosis/prognos.csv"))
     }
 }

@@ -99,7 +99,18 @@ public struct PipelineConfig: Sendable {
     /// In basis points (5 % = 500).
     public var deviationThresholdPercent: Int64
     /// Rejected rows above this share (basis points of rows read) make the run end with a data error.
+    /// Budget rows are not counted here: they have their own limit.
     public var rejectLimit: Int64
+    /// Rejected or unmapped budget rows above this share (basis points of budget rows read) are a
+    /// data error; by default (0) any budget amount lost is one — a budget line that vanishes moves
+    /// the frame, however few rows it is.
+    public var budgetRejectLimit: Int64 = 0
+    /// The unit that account-level budget rows without an ansvar go to (an SIE budget read without
+    /// an object slice); nil: such rows are unmapped, and so a data error.
+    public var budgetDefaultUnit: String?
+    /// The budget's Årets resultat for the fiscal year (report sign; 0 for a nämnd whose
+    /// kommunbidrag covers its net costs). A budget whose result differs is a data error.
+    public var budgetResult: Ore = .zero
     public var pseudonymKey: KeySource?
     public var mappings: Mappings
     public var sources: [Source]
@@ -246,8 +257,8 @@ public struct PipelineConfig: Sendable {
             top["settings"], context: "settings",
             allowed: [
                 "care_days", "forecast_method", "deviation_threshold_kr", "deviation_threshold_percent", "reject_limit_percent", "volatile_lines",
-                "line_methods",
-            ])
+                "line_methods", "budget_reject_limit_percent", "budget_default_unit", "budget_result_kr",
+            ], unknownIsError: true)
         var careDays = CareDayConvention.inclusive
         if let c = r.string(settings, "care_days", context: "settings", required: false, parent: top["settings"]) {
             if let v = CareDayConvention(rawValue: c) {
@@ -288,6 +299,18 @@ public struct PipelineConfig: Sendable {
         }
         let thresholdPercent = percent("deviation_threshold_percent", default: 500)
         let rejectLimit = percent("reject_limit_percent", default: 100)
+        let budgetRejectLimit = percent("budget_reject_limit_percent", default: 0)
+        let budgetDefaultUnit = r.string(settings, "budget_default_unit", context: "settings", required: false, parent: top["settings"])
+        var budgetResult = Ore.zero
+        if let t = r.string(settings, "budget_result_kr", context: "settings", required: false, parent: top["settings"]) {
+            switch amounts.parse(Array(t.utf8)) {
+            case .success(let o): budgetResult = o
+            case .failure(let f):
+                r.error(
+                    settings["budget_result_kr"],
+                    "settings: budget_result_kr \"\(t)\": \(f.reason); expected kronor in report sign such as \"0\" or \"-2 000 000\"")
+            }
+        }
         let volatileLines = (settings["volatile_lines"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
         var lineMethods: [String: LineMethod] = [:]
         for (line, v) in r.mapping(settings["line_methods"], context: "settings line_methods", allowed: nil) {
@@ -350,7 +373,9 @@ public struct PipelineConfig: Sendable {
                     let inboxPattern = m["inbox"]?.string
                     if !FileIO.exists(abs) {
                         if inboxPattern != nil {
-                            r.warning(m["path"], "source \(id): input file \(p) does not exist yet; ramkoll inbox places it when an export arrives", key: "path")
+                            r.warning(
+                                m["path"], "source \(id): input file \(p) does not exist yet; ramkoll inbox places it when an export arrives",
+                                key: "path")
                         } else {
                             r.error(m["path"], "source \(id): input file \(p) does not exist")
                         }
@@ -379,7 +404,8 @@ public struct PipelineConfig: Sendable {
                         }
                     }
                     if let profile {
-                        var src = Source(id: id, path: abs, displayPath: PipelineConfig.display(abs, base: base), profile: profile, profilePath: profAbs)
+                        var src = Source(
+                            id: id, path: abs, displayPath: PipelineConfig.display(abs, base: base), profile: profile, profilePath: profAbs)
                         if let l = m["ledger"]?.string { src.ledger = l }
                         src.candidates = loaded
                         src.inboxPattern = inboxPattern
@@ -445,6 +471,9 @@ public struct PipelineConfig: Sendable {
             deviationThresholdPercent: thresholdPercent, rejectLimit: rejectLimit,
             pseudonymKey: key, mappings: mappings, sources: sources, budgets: budgets)
         var result = cfg
+        result.budgetRejectLimit = budgetRejectLimit
+        result.budgetDefaultUnit = budgetDefaultUnit
+        result.budgetResult = budgetResult
         result.diagnosticsBase = givenDir
         result.volatileLines = volatileLines
         result.lineMethods = lineMethods
@@ -485,7 +514,9 @@ public struct PipelineConfig: Sendable {
                 result.inbox = InboxSettings(
                     directory: dir, archive: resolve(a), rejected: im["rejected"]?.string.map(resolve) ?? dir + "/rejected")
                 if !result.sources.contains(where: { $0.inboxPattern != nil }) {
-                    r.warning(inn, "inbox: no source has an inbox pattern, so no export would be picked up; give sources inbox: \"name-*.csv\"", key: "inbox")
+                    r.warning(
+                        inn, "inbox: no source has an inbox pattern, so no export would be picked up; give sources inbox: \"name-*.csv\"",
+                        key: "inbox")
                 }
             }
         }

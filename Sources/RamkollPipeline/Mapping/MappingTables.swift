@@ -262,6 +262,13 @@ public struct MappingTables: Sendable {
         let ansvar = PrefixTable.load(
             files: [(m.ansvar, config.diagnosticName(m.ansvar))], targetColumn: "unit", what: "ansvar",
             validTarget: { unitByID[$0] != nil }, diagnostics: &d)
+        if let u = config.budgetDefaultUnit, !units.isEmpty, unitByID[u] == nil {
+            d.append(
+                Diagnostic(
+                    .error, file: config.diagnosticName(config.file), line: nil, field: "budget_default_unit", rawValue: u,
+                    "settings: budget_default_unit \"\(u)\" is not in the unit hierarchy (\(uDisplay)); name the unit that budget rows without an ansvar belong to"
+                ))
+        }
         if d.contains(where: { $0.severity == .error }) { return (nil, d) }
         return (
             MappingTables(

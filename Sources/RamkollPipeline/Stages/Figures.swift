@@ -22,6 +22,9 @@ struct Figures {
 
     /// unit (every node of the tree) → base line → months.
     var byUnit: [String: [String: Months]] = [:]
+    /// unit → base line → months of the figures booked or budgeted on that very unit (for a unit
+    /// with children, what is not under any of them).
+    var own: [String: [String: Months]] = [:]
 
     static func load(path: String, mappings: MappingTables) throws -> Figures {
         var f = Figures()
@@ -29,6 +32,9 @@ struct Figures {
             let unit = row["unit"], line = row["line"]
             let m = try row.period("period").month - 1
             let b = Ore(try row.int("budget_ore")), a = Ore(try row.int("actual_ore")), p = Ore(try row.int("previous_year_actual_ore"))
+            var mine = f.own[unit, default: [:]][line, default: Months()]
+            mine.budget[m] += b; mine.actual[m] += a; mine.previous[m] += p
+            f.own[unit, default: [:]][line] = mine
             // Add to the unit and every ancestor.
             for node in mappings.units.path(to: unit) {
                 var months = f.byUnit[node, default: [:]][line, default: Months()]

@@ -254,15 +254,34 @@ public struct NormalizeStage: Stage {
         var planRows: Int64 = 0, planAmount = Ore.zero
         var budgetRows: Int64 = 0, budgetRejected: Int64 = 0
         var budgetIn = Ore.zero, budgetMonthly = Ore.zero, budgetRejectedAmount = Ore.zero
+        // SIE budgets are read like a source (their counts are in `all`), but count against the
+        // budget's limit, not the ledger's.
+        var sieBudgets = ImportCounts()
+        /// A budget file that lost rows is a data error unless the pipeline allows a share.
+        func checkBudget(_ display: String, read: Int64, rejected: Int64, amount: Ore, withoutAmount: Int64, examples: [String]) {
+            guard rejected > 0, rejected * 10_000 > cfg.budgetRejectLimit * read else { return }
+            let unread = withoutAmount > 0 ? " and \(withoutAmount) whose amount could not be read" : ""
+            dataErrors.append(
+                "budget \(display): \(rejected) of \(read) lines rejected (\(amount.swedish) kr of the frame\(unread))"
+                    + (examples.isEmpty ? "" : ": " + examples.joined(separator: "; ") + (rejected > Int64(examples.count) ? "; …" : ""))
+                    + " — see 02-normalize/rejects.csv; a budget line lost changes the frame: fix the file"
+                    + (cfg.budgetRejectLimit > 0 ? " (above the limit of \(Ore.formatPercent(cfg.budgetRejectLimit)) %)" : ""))
+        }
         for (i, b) in cfg.budgets.enumerated() {
             let id = "budget\(i + 1)"
             try fingerprint(id, b.path, b.displayPath, role: "budget")
             if let sie = b.profile {
                 let asSource = PipelineConfig.Source(
                     id: id, path: b.path, displayPath: b.displayPath, profile: .sie(sie), profilePath: b.profilePath ?? "")
-                account(try SIEImporter(profile: sie, purpose: .budget).read(asSource, context: context, into: sink), id: id)
+                let c = try SIEImporter(profile: sie, purpose: .budget).read(asSource, context: context, into: sink)
+                account(c, id: id)
+                sieBudgets.add(c)
+                checkBudget(
+                    b.displayPath, read: c.rowsRead, rejected: c.rowsRejected, amount: c.amountRejected, withoutAmount: c.rejectedWithoutAmount,
+                    examples: [])
                 continue
             }
+            var examples: [String] = []
             let r = try BudgetReader.read(
                 path: b.path, display: b.displayPath, fiscalYear: cfg.fiscalYear, mappings: context.mappings,
                 emit: { line, source in
@@ -278,7 +297,24 @@ public struct NormalizeStage: Stage {
                 },
                 reject: { ref, field, raw, reason in
                     try sink.reject(sourceID: id, at: ref, field: field, raw: raw, reason: reason)
+                    if examples.count < 3 { examples.append("line \(ref.line): \(PersonalIdentity.redact(reason))") }
                 })
+            let k = "budget.\(id)."
+            totals[k + "rows_read"] = r.rows
+            totals[k + "rows_normalized"] = r.rows - r.rejected
+            totals[k + "rows_rejected"] = r.rejected
+            totals[k + "rows_rejected_without_amount"] = r.rejectedWithoutAmount
+            totals[k + "annual_read_ore"] = r.annualRead.value
+            totals[k + "monthly_written_ore"] = r.monthly.value
+            totals[k + "annual_rejected_ore"] = r.annualRejected.value
+            balances.append(Balance("\(id): rows_read = rows_normalized + rows_rejected", left: r.rows, right: r.normalized + r.rejected))
+            balances.append(
+                Balance(
+                    "\(id): annual_read_ore = monthly_written_ore + annual_rejected_ore", left: r.annualRead.value,
+                    right: r.monthly.value + r.annualRejected.value))
+            checkBudget(
+                b.displayPath, read: r.rows, rejected: r.rejected, amount: r.annualRejected, withoutAmount: r.rejectedWithoutAmount,
+                examples: examples)
             budgetRows += r.rows; budgetRejected += r.rejected
             budgetIn += r.annualRead; budgetMonthly += r.monthly; budgetRejectedAmount += r.annualRejected
             planRows += r.planRows; planAmount += r.planAmount
@@ -335,7 +371,8 @@ public struct NormalizeStage: Stage {
                 "voucher_totals.csv Σ amount_ore = Σ amount_ore of ledger.csv rows with a voucher number", left: sink.voucherAmountWritten.value,
                 right: sink.ledgerAmountWithVoucher.value))
         balances.append(Balance("ledger_groups.csv Σ rows = ledger.csv rows", left: groupRows, right: outs[0].rows))
-        balances.append(Balance("ledger_groups.csv Σ amount_ore = Σ amount_ore of ledger.csv", left: groupAmount.value, right: sink.books.amount.value))
+        balances.append(
+            Balance("ledger_groups.csv Σ amount_ore = Σ amount_ore of ledger.csv", left: groupAmount.value, right: sink.books.amount.value))
         if budgetRows > 0 {
             summary.append(
                 "normalize: budget frame: \(budgetRows) lines read, \(budgetRejected) rejected"
@@ -346,9 +383,10 @@ public struct NormalizeStage: Stage {
         }
         let manifest = context.manifest(
             name, inputs: inputs, outputs: outs + [planRecord, groupsRecord], totals: totals, balances: balances, notes: dataErrors)
+        // The reject limit is the sources' (budget files have their own, checked above).
         return StageResult(
-            manifest: manifest, summary: summary, rejectedRows: all.rowsRejected + budgetRejected,
-            readRows: all.rowsRead + budgetRows, dataErrors: dataErrors)
+            manifest: manifest, summary: summary, rejectedRows: all.rowsRejected - sieBudgets.rowsRejected,
+            readRows: all.rowsRead - sieBudgets.rowsRead, dataErrors: dataErrors)
     }
 
     /// id → SHA-256, for the inputs ingest decided to read (duplicates are left out).
@@ -373,7 +411,7 @@ enum BudgetReader {
     static let months = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"]
 
     struct Counts {
-        var rows: Int64 = 0, rejected: Int64 = 0
+        var rows: Int64 = 0, rejected: Int64 = 0, normalized: Int64 = 0, rejectedWithoutAmount: Int64 = 0
         var annualRead = Ore.zero, monthly = Ore.zero, annualRejected = Ore.zero
         var planRows: Int64 = 0, planAmount = Ore.zero
     }
@@ -415,7 +453,7 @@ enum BudgetReader {
         }
         for d in diags {
             try reject(SourceRef(file: display, line: d.line ?? 0), d.field ?? "", d.rawValue ?? "", d.message)
-            c.rejected += 1; c.rows += 1
+            c.rejected += 1; c.rows += 1; c.rejectedWithoutAmount += 1
         }
         let parser = AmountParser()
         for row in t.rows {
@@ -424,7 +462,7 @@ enum BudgetReader {
             func fail(_ field: String, _ raw: String, _ reason: String, annual: Ore?) throws {
                 try reject(ref, field, raw, reason)
                 c.rejected += 1
-                if let a = annual { c.annualRejected += a; c.annualRead += a }
+                if let a = annual { c.annualRejected += a; c.annualRead += a } else { c.rejectedWithoutAmount += 1 }
             }
             guard case .success(let annual) = parser.parse(Array(row["belopp"].utf8)) else {
                 try fail(
@@ -483,6 +521,7 @@ enum BudgetReader {
                 c.planRows += 1; c.planAmount += amount
             }
             c.annualRead += annual
+            c.normalized += 1
             for (i, amount) in perMonth.enumerated() {
                 try emit(BudgetLine(unit: unit, line: line, period: Period(year: fiscalYear, month: i + 1)!, amount: amount, source: ref), ref)
                 c.monthly += amount

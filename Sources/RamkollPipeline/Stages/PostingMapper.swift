@@ -19,9 +19,15 @@ final class PostingMapper {
     init(_ maps: MappingTables) { self.maps = maps }
 
     func map(account: String, ansvar code: String, period: Period) -> Outcome {
+        map(account: account, ansvar: code, unit: nil, period: period)
+    }
+
+    /// With `unit`, the account's line is looked up and the unit taken as given (the ansvar is not read).
+    func map(account: String, ansvar code: String?, unit given: String?, period: Period) -> Outcome {
         guard let line = lookup(account, period, maps.accounts, &accounts) else { return .unmappedAccount }
         if line.target == MappingTables.excluded { return .excluded }
-        guard let unit = lookup(code, period, maps.ansvar, &ansvar) else { return .unmappedAnsvar }
+        if let given { return .mapped(unit: given, line: line.target) }
+        guard let unit = lookup(code ?? "", period, maps.ansvar, &ansvar) else { return .unmappedAnsvar }
         return .mapped(unit: unit.target, line: line.target)
     }
 

@@ -181,6 +181,19 @@ public struct PrognosisStage: Stage {
             }
         }
 
+        // A unit with children may have figures of its own (an ansvar mapped to it, a budget line
+        // on it): they are forecast as that unit, by the selected computed method, and added up
+        // the tree like a leaf's — never shown in the budget and then left out of the forecast.
+        var ownOfParents = Ore.zero
+        for unit in maps.units.units where parents.contains(unit.id) {
+            for l in baseLines {
+                guard let months = figures.own[unit.id]?[l.id] else { continue }
+                let f = computed(methods(months))
+                ownOfParents += f
+                for node in maps.units.path(to: unit.id) { selected[node, default: [:]][l.id, default: .zero] += f }
+            }
+        }
+
         let out = try TableWriter(
             directory: dir, name: "prognos.csv",
             header: [
@@ -290,9 +303,9 @@ public struct PrognosisStage: Stage {
             balances: [
                 Balance("prognos.csv rows = units × report lines", left: csv.rows, right: expected),
                 Balance(
-                    "Σ base lines of the root's forecast = Σ forecasts of the units without children",
+                    "Σ base lines of the root's forecast = Σ forecasts of the units without children + Σ forecasts of the own figures of units with children",
                     left: baseLines.reduce(Ore.zero) { $0 + (selected[root]?[$1.id] ?? .zero) }.value,
-                    right: leafTotal.value),
+                    right: leafTotal.value + ownOfParents.value),
                 Balance("manual forecasts applied = manual forecasts given", left: changed, right: Int64(manual.values.reduce(0) { $0 + $1.count })),
             ],
             notes: ["selected method: \(methodText)"]

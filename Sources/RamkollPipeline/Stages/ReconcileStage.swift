@@ -137,7 +137,16 @@ public struct ReconcileStage: Stage {
             bcount("in", amount)
             guard period.year == fy else { bcount("other_years", amount); return }
             let account = row["account"], ansvarCode = row["ansvar"]
-            switch mapper.map(account: account, ansvar: ansvarCode, period: period) {
+            var outcome = mapper.map(account: account, ansvar: ansvarCode, period: period)
+            // A budget row without an ansvar (an SIE budget read without an object slice) goes to
+            // the pipeline's default budget unit, when it names one.
+            if outcome == .unmappedAnsvar, ansvarCode.isEmpty, let unit = cfg.budgetDefaultUnit,
+                case .mapped(_, let line) = mapper.map(account: account, ansvar: nil, unit: unit, period: period)
+            {
+                outcome = .mapped(unit: unit, line: line)
+                bcount("to_default_unit", amount)
+            }
+            switch outcome {
             case .mapped(let unit, let line):
                 budgetGrid[GridKey(unit: unit, line: line, period: period), default: .zero] += SignConvention.reportSign(fromLedger: amount)
             case .excluded: bcount("excluded_by_mapping", amount); return
@@ -184,7 +193,11 @@ public struct ReconcileStage: Stage {
             let todo =
                 k.kind.hasSuffix("-account")
                 ? "add account \(k.account) (or a range holding it) to an accounts mapping table"
-                : "add ansvar \(k.ansvar) (or a range holding it) to the ansvar mapping table"
+                : !k.ansvar.isEmpty
+                    ? "add ansvar \(k.ansvar) (or a range holding it) to the ansvar mapping table"
+                    : k.kind.contains("budget")
+                        ? "these budget rows have no ansvar: set settings.budget_default_unit to the unit they belong to, or read the budget with an object slice that carries the ansvar"
+                        : "these postings have no ansvar: check the export's ansvar column (the profile's ansvar field)"
             try ex.write([k.kind, String(k.year), k.account, k.ansvar, String(v.rows), String(v.amount.value), v.first, todo])
         }
 
@@ -248,6 +261,21 @@ public struct ReconcileStage: Stage {
         totals["budget_ore_decided_after_as_of"] = budgetLater.value
         let bcats = ["mapped", "other_years", "excluded_by_mapping", "unmapped_budget_account", "unmapped_budget_ansvar"]
         for c in ["in"] + bcats { totals["budget_accounts.rows.\(c)"] = bn[c] ?? 0; totals["budget_accounts.amount_ore.\(c)"] = ba[c] ?? 0 }
+        if cfg.budgetDefaultUnit != nil {
+            totals["budget_accounts.rows.to_default_unit"] = bn["to_default_unit"] ?? 0
+            totals["budget_accounts.amount_ore.to_default_unit"] = ba["to_default_unit"] ?? 0
+        }
+        // Account-level budget rows that could not be mapped are budget lost from the frame.
+        var dataErrors: [String] = []
+        let unmappedBudgetRows = (bn["unmapped_budget_account"] ?? 0) + (bn["unmapped_budget_ansvar"] ?? 0)
+        let budgetRowsOfYear = (bn["in"] ?? 0) - (bn["other_years"] ?? 0)
+        if unmappedBudgetRows > 0, unmappedBudgetRows * 10_000 > cfg.budgetRejectLimit * budgetRowsOfYear {
+            let amount = Ore(-((ba["unmapped_budget_account"] ?? 0) + (ba["unmapped_budget_ansvar"] ?? 0)))
+            let noAnsvar = exceptions.entries.contains { $0.key.kind == "unmapped-budget-ansvar" && $0.key.ansvar.isEmpty }
+            dataErrors.append(
+                "budget: \(unmappedBudgetRows) of \(budgetRowsOfYear) account-level budget rows (\(amount.swedish) kr, report sign) could not be mapped to a unit and report line — see 03-reconcile/exceptions.csv"
+                    + (noAnsvar ? "; rows without an ansvar go to settings.budget_default_unit when the pipeline names one" : ""))
+        }
         totals["placements.read"] = care.placementsRead
         totals["placements.mapped"] = care.placementsMapped
         totals["placements.care_days"] = careDays
@@ -306,7 +334,8 @@ public struct ReconcileStage: Stage {
         ]
         let exRows = (n["unmapped_account"] ?? 0) + (n["unmapped_ansvar"] ?? 0)
         let manifest = context.manifest(
-            name, inputs: [ledgerGroups.input, budget.input, budgetAccounts.input, placements.input, decisions.input, payments.input, planFile.input],
+            name,
+            inputs: [ledgerGroups.input, budget.input, budgetAccounts.input, placements.input, decisions.input, payments.input, planFile.input],
             outputs: [gridOut, exOut, cdOut, ctOut] + caseOuts + matchingOuts + ivoOuts + assistanceOuts + volumeOuts + [placementForecastOut],
             totals: totals, balances: balances,
             notes: cfg.caseReconciliation == nil
@@ -314,6 +343,11 @@ public struct ReconcileStage: Stage {
         var summary = [
             "reconcile: \(n["current_year"] ?? 0) postings this year, \(n["previous_year"] ?? 0) last year, \(n["excluded_by_mapping"] ?? 0) excluded by mapping (balance sheet)"
         ]
+        if cfg.budgetDefaultUnit != nil, let n = bn["to_default_unit"], n > 0 {
+            summary.append(
+                "reconcile: \(n) budget rows without an ansvar (\(Ore(-(ba["to_default_unit"] ?? 0)).swedish) kr, report sign) went to the default budget unit \(cfg.budgetDefaultUnit!)"
+            )
+        }
         if exRows > 0 {
             summary.append(
                 "reconcile: \(exRows) postings (\(Ore(-((a["unmapped_account"] ?? 0) + (a["unmapped_ansvar"] ?? 0))).swedish) kr, report sign) could not be mapped — see 03-reconcile/exceptions.csv"
@@ -342,6 +376,6 @@ public struct ReconcileStage: Stage {
                 "reconcile: \(caseTotals.overlaps) \(caseTotals.overlaps == 1 ? "pair" : "pairs") of overlapping placements of one person — see 03-reconcile/placement_overlaps.csv"
             )
         }
-        return StageResult(manifest: manifest, summary: summary)
+        return StageResult(manifest: manifest, summary: summary, dataErrors: dataErrors)
     }
 }
