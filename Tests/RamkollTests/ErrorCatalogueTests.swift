@@ -21,7 +21,7 @@ final class ErrorCatalogueTests: XCTestCase {
         let pipeline = """
             name: catalogue
             fiscal_year: 2022
-            as_of: 2022-12
+            as_of: 2022-01
             mappings:
               report_lines: \(root)/Pipelines/kommunbas/report-lines.csv
               accounts: \(root)/Pipelines/kommunbas/accounts.csv

@@ -48,6 +48,9 @@ public struct LedgerCSVProfile: Sendable {
     /// A row stating the file's own total, recognised by a column starting with a marker; the
     /// total is verified against the rows and the row itself is not a posting.
     public var totalRow: (column: String, marker: String)?
+    /// `stated_total: required`: a file without its stated-total row is a data error (an export cut
+    /// short loses its last row first).
+    public var statedTotalRequired = false
     /// The columns that carry the amount: one signed column, or debit and credit.
     public var amountColumns: [LedgerField] { columns[.amount] != nil ? [.amount] : [.debit, .credit].filter { columns[$0] != nil } }
     /// The mapped columns read as text (all but the signed amount), in field order: each must be
@@ -172,7 +175,7 @@ enum ProfileLoader {
         let allowedByKind: [String: Set<String>] = [
             "ledger-csv": [
                 "kind", "encoding", "delimiter", "decimal", "date_layout", "period_layout", "sign", "columns", "skip_lines",
-                "account_with_text", "total_row",
+                "account_with_text", "total_row", "stated_total",
             ],
             "placements-xml": ["kind", "record", "fields", "date_layout", "decimal"],
             "decisions-xml": ["kind", "record", "fields", "date_layout", "favourable_values"],
@@ -267,6 +270,16 @@ enum ProfileLoader {
                     let marker = pr.string(tm, "starts_with", context: "profile total_row", required: true, parent: tn)
                 {
                     profile.totalRow = (col, marker)
+                }
+            }
+            if let st = pr.string(top, "stated_total", context: "profile", required: false, parent: root) {
+                switch st {
+                case "required": profile.statedTotalRequired = true
+                case "optional": profile.statedTotalRequired = false
+                default: pr.error(top["stated_total"], "profile: stated_total must be required or optional, not \"\(st)\"")
+                }
+                if profile.statedTotalRequired && profile.totalRow == nil {
+                    pr.error(top["stated_total"], "profile: stated_total: required needs a total_row (the column and the text its row starts with)")
                 }
             }
             return .ledgerCSV(profile)

@@ -19,10 +19,19 @@ public struct LedgerCSVImporter: SourceImporter {
             try readRows(reader, header: header, sourceID: source.id, file: file, into: sink, counts: &c, statedTotals: &statedTotals)
         }
         // A total the file states about itself must match its rows (read, rejected or not).
+        if statedTotals.isEmpty, p.statedTotalRequired, let t = p.totalRow {
+            let message =
+                "the file has no stated total (a row whose \"\(t.column)\" starts with \"\(t.marker)\"), which its profile requires (stated_total: required): the export may be cut short — export it again"
+            c.fileError = c.fileError ?? "\(file): \(message)"
+            try sink.warning(sourceID: source.id, at: SourceRef(file: file, line: 0), message: message)
+        }
         for (line, stated) in statedTotals {
             let rowsTotal = c.amountRead
             guard let stated else {
-                try sink.warning(sourceID: source.id, at: SourceRef(file: file, line: line), message: "the stated total cannot be read as an amount")
+                // A total that cannot be read cannot vouch for the rows: the file is not checked.
+                let message = "the stated total cannot be read as an amount, so the file's rows cannot be checked against it — export the file again"
+                c.fileError = c.fileError ?? "\(file):\(line): \(message)"
+                try sink.warning(sourceID: source.id, at: SourceRef(file: file, line: line), message: message)
                 continue
             }
             let expected = rowsTotal

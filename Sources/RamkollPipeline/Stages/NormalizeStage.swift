@@ -248,6 +248,25 @@ public struct NormalizeStage: Stage {
             }
         }
 
+        // Freshness (as dbt's source freshness): every ledger with postings in the fiscal year must
+        // reach the as-of month; an export that stops earlier is stale or cut short.
+        var reach: [String: (latest: Period, sources: [String])] = [:]
+        for s in ledgerSources {
+            guard let latest = sink.periods[s.id]?.filter({ $0.year == cfg.fiscalYear }).max() else { continue }
+            var r = reach[s.ledger] ?? (latest, [])
+            r.latest = max(r.latest, latest)
+            r.sources.append(s.id)
+            reach[s.ledger] = r
+        }
+        for (ledger, r) in reach.sorted(by: { $0.key < $1.key }) {
+            totals["coverage.\(ledger).latest_period"] = Int64(r.latest.year * 100 + r.latest.month)
+            if r.latest < cfg.asOf {
+                dataErrors.append(
+                    "ledger \"\(ledger)\" (\(r.sources.count == 1 ? "source" : "sources") \(r.sources.joined(separator: ", "))) has postings through \(r.latest), behind the as-of period \(cfg.asOf): the export is stale or cut short — export it again, or run with --as-of \(r.latest)"
+                )
+            }
+        }
+
         // Budgets: the budget-frame CSV (unit × report line), or an SIE file's #PBUDGET (account level).
         let budgetOut = try TableWriter(directory: dir, name: "budget.csv", header: NormalizeStage.budgetHeader)
         let planOut = try TableWriter(directory: dir, name: "plan.csv", header: NormalizeStage.planHeader)
