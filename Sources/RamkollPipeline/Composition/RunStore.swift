@@ -166,6 +166,9 @@ public struct RunRecord: Codable, Sendable {
     public var state: String
     public var exitStatus: Int32?
     public var error: String?
+    /// Closed months (before the as-of month) whose ledger totals changed or vanished since the
+    /// period's previous good run; nil when there was none to compare with.
+    public var closedMonths: [String]?
     /// The warehouse load: `loading`, `loaded`, `failed: …`; nil when the run was not loaded.
     public var warehouse: String?
     public var stages: [StageEntry] = []
@@ -200,7 +203,7 @@ public struct RunRecord: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case schema, runID = "run_id", pipeline, pipelineFile = "pipeline_file", asOf = "as_of", trigger, arguments,
             toolVersion = "tool_version", build, settingsSha256 = "settings_sha256", startedAt = "started_at", finishedAt = "finished_at", state,
-            exitStatus = "exit_status", error, warehouse, stages
+            exitStatus = "exit_status", error, closedMonths = "closed_months", warehouse, stages
     }
 
     public func write(to directory: String) throws {

@@ -244,7 +244,8 @@ public struct Runner {
             let decision = decide(
                 stage.name, options: options, cfg: cfg, settingsHash: settingsHash, previous: previous, upstream: dir, firstRun: nil)
             logger.debug(
-                "stage decision", metadata: ["stage": "\(stage.name.rawValue)", "decision": "\(decision.run ? "run" : "reuse")", "reason": "\(decision.reason)"])
+                "stage decision",
+                metadata: ["stage": "\(stage.name.rawValue)", "decision": "\(decision.run ? "run" : "reuse")", "reason": "\(decision.reason)"])
             if decision.run == false, let source = decision.source {
                 try RunStore.reuse(folder: stage.name.folder, from: source.directory, into: dir)
                 let manifest = try StageManifest.read(from: dir + "/" + stage.name.folder)
@@ -277,7 +278,13 @@ public struct Runner {
             }
             try RunInterruption.write(record, to: dir)
         }
-        var (status, summary) = status(results, cfg: cfg, options: options)
+        // Closed months: compared with the period's previous good run (a warning, or locked: a data error).
+        let closed = try ClosedMonths.check(run: dir, id: id, store: store, asOf: cfg.asOf)
+        record.closedMonths = closed
+        for c in closed ?? [] { logger.warning("closed month changed", metadata: ["what": "\(c)"]) }
+        var (status, summary) = status(
+            results, cfg: cfg, options: options, closedMonths: cfg.closedMonthsLocked ? closed ?? [] : [],
+            warnings: cfg.closedMonthsLocked ? [] : (closed ?? []).map { "warning: " + $0 })
         let reused = record.stages.filter { $0.status == "reused" }.map(\.stage)
         if !reused.isEmpty { summary.insert("run \(id): reused \(reused.joined(separator: ", ")) (unchanged since an earlier run)", at: 0) }
         if let load = options.warehouse {
@@ -323,13 +330,15 @@ public struct Runner {
     }
 
     /// The exit status of a run from its stages' results, and the summary lines.
-    func status(_ results: [StageResult], cfg: PipelineConfig, options: Options) -> (ExitStatus, [String]) {
-        var summary = results.flatMap(\.summary)
+    func status(
+        _ results: [StageResult], cfg: PipelineConfig, options: Options, closedMonths: [String] = [], warnings: [String] = []
+    ) -> (ExitStatus, [String]) {
+        var summary = results.flatMap(\.summary) + warnings
         let unbalanced = results.flatMap { r in
             r.manifest.balances.filter { !$0.balanced }.map { "\(r.manifest.stage): \($0.identity) (\($0.left) ≠ \($0.right))" }
         }
         let rejected = results.reduce(0) { $0 + $1.rejectedRows }, read = results.reduce(0) { $0 + $1.readRows }
-        let dataErrors = results.flatMap(\.dataErrors)
+        let dataErrors = results.flatMap(\.dataErrors) + closedMonths.map { $0 + " (settings.closed_months: locked)" }
         let over = results.reduce(0) { $0 + $1.deviationsOverThreshold }
         var status = ExitStatus.ok
         if !unbalanced.isEmpty {

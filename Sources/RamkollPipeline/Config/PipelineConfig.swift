@@ -111,6 +111,9 @@ public struct PipelineConfig: Sendable {
     /// The budget's Årets resultat for the fiscal year (report sign; 0 for a nämnd whose
     /// kommunbidrag covers its net costs). A budget whose result differs is a data error.
     public var budgetResult: Ore = .zero
+    /// `settings.closed_months: locked`: a month before the as-of month whose ledger totals changed
+    /// or vanished since the period's previous good run is a data error (default: a warning).
+    public var closedMonthsLocked = false
     public var pseudonymKey: KeySource?
     public var mappings: Mappings
     public var sources: [Source]
@@ -257,7 +260,7 @@ public struct PipelineConfig: Sendable {
             top["settings"], context: "settings",
             allowed: [
                 "care_days", "forecast_method", "deviation_threshold_kr", "deviation_threshold_percent", "reject_limit_percent", "volatile_lines",
-                "line_methods", "budget_reject_limit_percent", "budget_default_unit", "budget_result_kr",
+                "line_methods", "budget_reject_limit_percent", "budget_default_unit", "budget_result_kr", "closed_months",
             ], unknownIsError: true)
         var careDays = CareDayConvention.inclusive
         if let c = r.string(settings, "care_days", context: "settings", required: false, parent: top["settings"]) {
@@ -302,6 +305,14 @@ public struct PipelineConfig: Sendable {
         let budgetRejectLimit = percent("budget_reject_limit_percent", default: 0)
         let budgetDefaultUnit = r.string(settings, "budget_default_unit", context: "settings", required: false, parent: top["settings"])
         var budgetResult = Ore.zero
+        var closedMonthsLocked = false
+        if let c = r.string(settings, "closed_months", context: "settings", required: false, parent: top["settings"]) {
+            switch c {
+            case "locked": closedMonthsLocked = true
+            case "warn": closedMonthsLocked = false
+            default: r.error(settings["closed_months"], "settings: closed_months \"\(c)\" is not known; use warn (the default) or locked")
+            }
+        }
         if let t = r.string(settings, "budget_result_kr", context: "settings", required: false, parent: top["settings"]) {
             switch amounts.parse(Array(t.utf8)) {
             case .success(let o): budgetResult = o
@@ -474,6 +485,7 @@ public struct PipelineConfig: Sendable {
         result.budgetRejectLimit = budgetRejectLimit
         result.budgetDefaultUnit = budgetDefaultUnit
         result.budgetResult = budgetResult
+        result.closedMonthsLocked = closedMonthsLocked
         result.diagnosticsBase = givenDir
         result.volatileLines = volatileLines
         result.lineMethods = lineMethods
