@@ -58,11 +58,12 @@ final class NightlyJobTests: XCTestCase {
         }
     }
 
-    /// The small fixture's 2022 ledger (Windows-1252) with its first data row once more at the end: a new export.
+    /// The small fixture's 2022 ledger (Windows-1252) with its June row (the as-of month, still open)
+    /// once more at the end: the next night's export.
     static func changedLedger() throws -> Data {
         let bytes = try Data(contentsOf: URL(fileURLWithPath: TestPaths.fixture("small/ledger-2022.csv")))
-        let lines = bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
-        return bytes + lines[1] + Data([0x0A])
+        let june = try XCTUnwrap(bytes.split(separator: 0x0A).first { $0.starts(with: Array("B5;20220601;202206;".utf8)) })
+        return bytes + june + Data([0x0A])
     }
 
     func testInboxThroughTheBinary() throws {
