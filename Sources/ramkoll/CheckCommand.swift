@@ -6,7 +6,8 @@ import RamkollPipeline
 struct CheckCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Validate a pipeline file, its profiles and mapping tables; name file and line of each problem."
+        abstract:
+            "Validate a pipeline file, its profiles and mapping tables, the pseudonym key, each present input's header or field paths against its profile, and the budget lines; name file and line of each problem."
     )
 
     @Argument(help: "The pipeline file (YAML).")
@@ -16,7 +17,9 @@ struct CheckCommand: ParsableCommand {
     var strict = false
 
     func run() throws {
-        let (cfg, maps, diagnostics) = Runner.check(pipeline)
+        var (cfg, maps, diagnostics) = Runner.check(pipeline)
+        // Beyond the pipeline's own files: what run would refuse in the inputs themselves.
+        if let c = cfg, let m = maps { diagnostics += Preflight.inputs(c, m) }
         for d in diagnostics { print(d.description) }
         let errors = diagnostics.filter { $0.severity == .error || (strict && $0.severity == .warning) }
         if let cfg, let maps, errors.isEmpty {

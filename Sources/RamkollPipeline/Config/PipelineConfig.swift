@@ -634,8 +634,13 @@ public struct PipelineConfig: Sendable {
             }
             do {
                 let reader = try CSVReader(path: file, delimiter: p.delimiter)
-                let missing = LedgerHeader.match(try LedgerHeader.names(reader, display: display, profile: p).names, profile: p).missing
-                if missing.isEmpty { matches.append((path, profile)) } else { misses.append("\(p.file) lacks \(missing.joined(separator: ", "))") }
+                let names = try LedgerHeader.names(reader, display: display, profile: p).names
+                let missing = LedgerHeader.match(names, profile: p).missing
+                if missing.isEmpty {
+                    matches.append((path, profile))
+                } else {
+                    misses.append("\(p.file) lacks \(missing.joined(separator: ", "))" + (LedgerHeader.delimiterHint(names, profile: p) ?? ""))
+                }
             } catch let e as RamkollError {
                 misses.append("\(p.file): \(e.message)")
             } catch {

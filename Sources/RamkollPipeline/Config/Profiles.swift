@@ -60,6 +60,8 @@ public struct LedgerCSVProfile: Sendable {
 
 /// How to read placements out of a case-system XML extract.
 public struct PlacementXMLProfile: Sendable {
+    /// The fields every record needs (a profile must give their paths).
+    public static let requiredFields: [Field] = [.id, .person, .ansvar, .start, .dailyPrice]
     public enum Field: String, CaseIterable, Sendable {
         case id, person, ansvar, formOfCare = "form_of_care", legalBasis = "legal_basis", start, end, dailyPrice = "daily_price", priceFrom =
             "price_from"
@@ -74,6 +76,8 @@ public struct PlacementXMLProfile: Sendable {
 
 /// How to read decisions (beslut) out of a case-system XML extract, for the IVO report.
 public struct DecisionXMLProfile: Sendable {
+    /// The fields every record needs (a profile must give their paths).
+    public static let requiredFields: [Field] = [.id, .person, .decisionDate, .measure, .favourable]
     public enum Field: String, CaseIterable, Sendable {
         case id, person, ansvar, decisionDate = "decision_date", measure, legalBasis = "legal_basis", favourable, executed, interrupted,
             resumed, ended, reason
@@ -89,6 +93,8 @@ public struct DecisionXMLProfile: Sendable {
 
 /// How to read payments of ekonomiskt bistånd out of a case-system XML extract.
 public struct PaymentXMLProfile: Sendable {
+    /// The fields every record needs (a profile must give their paths).
+    public static let requiredFields: [Field] = [.id, .person, .ansvar, .period, .amount]
     public enum Field: String, CaseIterable, Sendable {
         case id, person, ansvar, period, paidDate = "paid_date", amount
     }
@@ -148,6 +154,13 @@ public enum SourceProfile: Sendable {
         case .sie(let p): return p.file
         case .decisionXML(let p): return p.file
         case .paymentXML(let p): return p.file
+        }
+    }
+    /// Whether its records name persons (whose numbers are pseudonymized with the pipeline's key).
+    public var hasPersons: Bool {
+        switch self {
+        case .placementXML, .decisionXML, .paymentXML: return true
+        case .ledgerCSV, .sie: return false
         }
     }
     public var kind: String {
@@ -286,7 +299,7 @@ enum ProfileLoader {
         case "placements-xml":
             let record = pr.string(top, "record", context: "profile", required: true, parent: root) ?? ""
             let fields = xmlFields(
-                PlacementXMLProfile.Field.self, top, root: root, reader: pr, required: [.id, .person, .ansvar, .start, .dailyPrice])
+                PlacementXMLProfile.Field.self, top, root: root, reader: pr, required: PlacementXMLProfile.requiredFields)
             return .placementXML(
                 PlacementXMLProfile(
                     name: name, file: displayPath, recordElement: record, fields: fields,
@@ -294,7 +307,7 @@ enum ProfileLoader {
         case "decisions-xml":
             let record = pr.string(top, "record", context: "profile", required: true, parent: root) ?? ""
             let fields = xmlFields(
-                DecisionXMLProfile.Field.self, top, root: root, reader: pr, required: [.id, .person, .decisionDate, .measure, .favourable])
+                DecisionXMLProfile.Field.self, top, root: root, reader: pr, required: DecisionXMLProfile.requiredFields)
             let yes = (top["favourable_values"]?.sequence.map { Array($0) } ?? []).compactMap(\.string).map { $0.lowercased() }
             return .decisionXML(
                 DecisionXMLProfile(
@@ -302,7 +315,7 @@ enum ProfileLoader {
                     favourableValues: Set(yes.isEmpty ? ["ja", "yes", "true", "1", "bifall"] : yes)))
         case "payments-xml":
             let record = pr.string(top, "record", context: "profile", required: true, parent: root) ?? ""
-            let fields = xmlFields(PaymentXMLProfile.Field.self, top, root: root, reader: pr, required: [.id, .person, .ansvar, .period, .amount])
+            let fields = xmlFields(PaymentXMLProfile.Field.self, top, root: root, reader: pr, required: PaymentXMLProfile.requiredFields)
             return .paymentXML(
                 PaymentXMLProfile(
                     name: name, file: displayPath, recordElement: record, fields: fields, dateLayout: layout("date_layout", .isoDate),

@@ -92,7 +92,8 @@ public struct IngestStage: Stage {
             ])
             inputs.append(InputRecord(path: cfg.display(b.path), sha256: hex, bytes: bytes, role: "budget (\(profileName))"))
             context.logger.debug(
-                "input fingerprinted", metadata: ["source": "budget\(i + 1)", "file": "\(cfg.display(b.path))", "bytes": "\(bytes)", "sha256": "\(hex)"])
+                "input fingerprinted",
+                metadata: ["source": "budget\(i + 1)", "file": "\(cfg.display(b.path))", "bytes": "\(bytes)", "sha256": "\(hex)"])
         }
         for p in cfg.mappings.all {
             let (hex, bytes) = try FileIO.sha256(ofFile: p)
@@ -180,10 +181,28 @@ enum LedgerHeader {
         if !missing.isEmpty {
             throw RamkollError(
                 .data,
-                "\(display):\(line): header has no column \(missing.joined(separator: ", ")); the header is \"\(names.joined(separator: ";"))\" — is this the right profile (\(p.file))?"
-            )
+                "\(display):\(line): header has no column \(missing.joined(separator: ", ")); the header is \"\(names.joined(separator: String(UnicodeScalar(p.delimiter))))\""
+                    + (delimiterHint(names, profile: p) ?? " — is this the right profile (\(p.file))?"))
         }
         return Info(index: index, columns: names.count, hadBOM: reader.hadBOM, totalMarkerColumn: totalMarker)
+    }
+
+    /// When the header is one field that another separator would split into the profile's
+    /// columns, says so: a file saved with "," or a tab instead of the profile's delimiter.
+    static func delimiterHint(_ names: [String], profile p: LedgerCSVProfile) -> String? {
+        guard names.count == 1, let only = names.first else { return nil }
+        let wanted = Set(p.columns.values)
+        for (c, name) in [(",", "\",\""), ("\t", "a tab"), (";", "\";\""), ("|", "\"|\"")] where UInt8(ascii: c.unicodeScalars.first!) != p.delimiter
+        {
+            let parts = only.split(separator: Character(c), omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: CharacterSet(charactersIn: " \t\""))
+            }
+            if parts.count > 1, wanted.isSubset(of: Set(parts)) || Set(parts).intersection(wanted).count * 2 > wanted.count {
+                return
+                    " — the header looks separated by \(name), but profile \(p.file) says delimiter \"\(String(UnicodeScalar(p.delimiter)))\": set delimiter in the profile, or export the file with \"\(String(UnicodeScalar(p.delimiter)))\""
+            }
+        }
+        return nil
     }
 
     static func check(path: String, display: String, profile: LedgerCSVProfile) throws -> Info {
