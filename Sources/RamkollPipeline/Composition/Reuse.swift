@@ -5,8 +5,8 @@ import RamkollModel
 /// reused (its files linked into the new run) when its manifest is complete, was made with the
 /// same settings hash (pipeline file, profiles, mapping tables, tool version) for the same
 /// period, every input it lists has the same SHA-256 now, and its outputs are still the bytes its
-/// manifest names. The prognosis stage with a forecast history always runs: other runs add
-/// checkpoints to that folder.
+/// manifest names. The prognosis stage with a forecast history always runs: it reads the
+/// checkpoints' own runs, and a checkpoint may have been run again since.
 public enum Reuse {
     public struct Decision: Sendable {
         public var stage: StageName
@@ -30,7 +30,7 @@ public enum Reuse {
             return (false, "run \(candidate.id) was made by another build of ramkoll (\(m.build ?? "unnamed")); this is \(RamkollVersion.build)")
         }
         if stage == .prognosis && config.forecastHistory != nil {
-            return (false, "it reads the forecast history, to which other runs add checkpoints")
+            return (false, "it reads the forecast history, whose checkpoint runs may have been run again")
         }
         for input in m.inputs {
             let path: String

@@ -138,7 +138,8 @@ public struct Runner {
             RunInterruption.holding(lock)
             defer { RunInterruption.ended(); lock.release() }
             try FileIO.createDirectory(absRun)
-            let ctx = StageContext(config: cfg, mappings: maps, runDirectory: absRun, settingsHash: try cfg.settingsHash(), logger: logger)
+            let ctx = StageContext(
+                config: cfg, mappings: maps, runDirectory: absRun, settingsHash: try cfg.settingsHash(), logger: logger, store: store(options, cfg))
             logger.info("run started", metadata: ["pipeline": "\(cfg.name)", "as_of": "\(cfg.asOf)", "run_dir": "\(absRun)"])
             let results = try pipeline.run(ctx, selection: options.selection)
             let (status, summary) = status(results, cfg: cfg, options: options)
@@ -235,7 +236,7 @@ public struct Runner {
             asOf: cfg.asOf.description, trigger: options.trigger, arguments: options.arguments, settingsSha256: settingsHash,
             startedAt: ISO8601DateFormatter().string(from: Date()), state: "running")
         try RunInterruption.write(record, to: dir)
-        let ctx = StageContext(config: cfg, mappings: maps, runDirectory: dir, settingsHash: settingsHash, logger: logger)
+        let ctx = StageContext(config: cfg, mappings: maps, runDirectory: dir, settingsHash: settingsHash, logger: logger, store: store)
         logger.info("run started", metadata: ["pipeline": "\(cfg.name)", "as_of": "\(cfg.asOf)", "run": "\(id)", "run_dir": "\(dir)"])
         var results: [StageResult] = []
         for stage in pipeline.stages {

@@ -131,11 +131,10 @@ public struct PipelineConfig: Sendable {
 
     /// Report lines whose forecast is shown with a range (the lowest and highest method), e.g. placements.
     public var volatileLines: [String] = []
-    /// Where each checkpoint's forecast is kept (one file per as-of period), and the checkpoints'
-    /// names by month ("04": "Fördjupad månadsuppföljning"). nil: no history is kept.
+    /// The checkpoints' names by month ("04": "Fördjupad månadsuppföljning"): each checkpoint's
+    /// forecast is read from that period's newest good sealed run. nil: no history is shown.
     public var forecastHistory: ForecastHistorySettings?
     public struct ForecastHistorySettings: Sendable, Equatable {
-        public var directory: String
         public var checkpointNames: [Int: String]
     }
 
@@ -491,15 +490,22 @@ public struct PipelineConfig: Sendable {
         result.lineMethods = lineMethods
         if let hn = top["forecast_history"] {
             let hm = r.mapping(hn, context: "forecast_history", allowed: ["path", "checkpoints"])
-            if let path = r.string(hm, "path", context: "forecast_history", required: true, parent: hn) {
-                var names: [Int: String] = [:]
-                for (k, v) in r.mapping(
-                    hm["checkpoints"], context: "forecast_history checkpoints", allowed: Set((1...12).map { $0 < 10 ? "0\($0)" : "\($0)" }))
-                {
-                    if let month = Int(k), let name = v.string { names[month] = name }
-                }
-                result.forecastHistory = ForecastHistorySettings(directory: resolve(path), checkpointNames: names)
+            if hm["path"] != nil {
+                r.warning(
+                    hm["path"],
+                    "forecast_history: path is no longer used and is ignored: each checkpoint's forecast is read from that checkpoint's own sealed run",
+                    key: "path")
             }
+            var names: [Int: String] = [:]
+            for (k, v) in r.mapping(
+                hm["checkpoints"], context: "forecast_history checkpoints", allowed: Set((1...12).map { $0 < 10 ? "0\($0)" : "\($0)" }))
+            {
+                if let month = Int(k), let name = v.string { names[month] = name }
+            }
+            if names.isEmpty {
+                r.error(hn, "forecast_history: checkpoints is missing; name the months whose runs are checkpoints, e.g. \"04\": Delårsbokslut")
+            }
+            result.forecastHistory = ForecastHistorySettings(checkpointNames: names)
         }
         if let mf = r.string(top, "manual_forecasts", context: "pipeline", required: false, parent: root) {
             let abs = resolve(mf)

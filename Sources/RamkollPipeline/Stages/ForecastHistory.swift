@@ -1,37 +1,35 @@
 import Foundation
 import RamkollModel
 
-/// Forecast history (DOMAIN.md §8, seed 001 "Prognos och prognosförändring"): each run keeps its
-/// checkpoint's forecast in the history folder (`forecast-YYYY-MM.csv`, replaced when the same
-/// checkpoint is run again), and reads the fiscal year's earlier checkpoints back to show, per unit
-/// and line, the forecast deviation at every checkpoint, its change since the previous one and —
-/// at the year's close — the outcome and outcome − forecast (prognossäkerhet).
+/// Forecast history (seed 001 "Prognos och prognosförändring"): per unit and line, the forecast
+/// deviation at every checkpoint of the fiscal year, its change since the previous one and — at
+/// the year's close — the outcome and outcome − forecast (prognossäkerhet). Each earlier
+/// checkpoint's forecast is read from that checkpoint's own sealed run (the period's newest good
+/// run, its `05-prognosis/prognos.csv`), which the prognosis manifest lists as an input with its
+/// SHA-256 — so no run's outputs depend on a file outside its inputs, and sealed runs are never
+/// written by later ones.
 enum ForecastHistory {
-    struct Entry { let budget: Ore; let forecast: Ore; let method: String }
+    struct Entry { let budget: Ore; let forecast: Ore }
 
-    static func fileName(_ p: Period) -> String { "forecast-\(p).csv" }
-
-    static func write(directory: String, asOf: Period, rows: [(unit: String, line: String, budget: Ore, forecast: Ore, method: String)]) throws {
-        try FileIO.createDirectory(directory)
-        let t = try TableWriter(directory: directory, name: fileName(asOf), header: ["unit", "line", "budget_year_ore", "forecast_ore", "method"])
-        for r in rows { try t.write([r.unit, r.line, String(r.budget.value), String(r.forecast.value), r.method]) }
-        _ = try t.commit()
-    }
-
-    /// The fiscal year's checkpoints up to `asOf`, with what each forecast; and the files read.
-    static func read(directory: String, asOf: Period) throws -> ([Period: [String: Entry]], [InputRecord]) {
+    /// The checkpoints before `asOf` (months of its year), each from its period's newest good run;
+    /// and the files read. A checkpoint without a good run is left out.
+    static func read(store: RunStore?, checkpoints: [Int], asOf: Period) throws -> ([Period: [String: Entry]], [InputRecord]) {
         var out: [Period: [String: Entry]] = [:]
         var inputs: [InputRecord] = []
-        for month in 1...asOf.month {
+        guard let store else { return (out, inputs) }
+        for month in checkpoints where month < asOf.month {
             let p = Period(year: asOf.year, month: month)!
-            let path = directory + "/" + fileName(p)
+            guard
+                let id = store.runs(asOf: p).reversed().first(where: { RunRecord.read(from: store.directory(of: $0))?.isGood ?? false })
+            else { continue }
+            let path = store.directory(of: id) + "/05-prognosis/prognos.csv"
             guard FileIO.exists(path) else { continue }
             let (hex, bytes) = try FileIO.sha256(ofFile: path)
-            inputs.append(InputRecord(path: path, sha256: hex, bytes: bytes, role: "forecast history \(p)"))
+            inputs.append(InputRecord(path: path, sha256: hex, bytes: bytes, role: "forecast checkpoint \(p) (run \(id))"))
             var entries: [String: Entry] = [:]
-            try TableReader(path: path, required: ["unit", "line", "budget_year_ore", "forecast_ore", "method"]).forEach { row in
+            try TableReader(path: path, required: ["unit", "line", "budget_year_ore", "forecast_ore"]).forEach { row in
                 entries[row["unit"] + "|" + row["line"]] = Entry(
-                    budget: Ore(try row.int("budget_year_ore")), forecast: Ore(try row.int("forecast_ore")), method: row["method"])
+                    budget: Ore(try row.int("budget_year_ore")), forecast: Ore(try row.int("forecast_ore")))
             }
             out[p] = entries
         }

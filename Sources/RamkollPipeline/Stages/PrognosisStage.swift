@@ -272,14 +272,18 @@ public struct PrognosisStage: Stage {
         // Forecast history: keep this checkpoint, read the year's checkpoints, show the changes.
         var historyOuts: [OutputRecord] = []
         if let h = cfg.forecastHistory {
-            var keep: [(unit: String, line: String, budget: Ore, forecast: Ore, method: String)] = []
+            // This run's own forecast, and each earlier checkpoint's from that checkpoint's own run.
+            var own: [String: ForecastHistory.Entry] = [:]
             for unit in maps.units.depthFirst() {
                 let budget = figures.lines(of: unit.id, mappings: maps) { $0.budgetYear }
                 let chosen = maps.withSums(selected[unit.id] ?? [:])
-                for l in maps.reportLines { keep.append((unit.id, l.id, budget[l.id]!, chosen[l.id] ?? .zero, cfg.forecastMethod.rawValue)) }
+                for l in maps.reportLines {
+                    own[unit.id + "|" + l.id] = ForecastHistory.Entry(budget: budget[l.id]!, forecast: chosen[l.id] ?? .zero)
+                }
             }
-            try ForecastHistory.write(directory: h.directory, asOf: cfg.asOf, rows: keep)
-            let (history, historyInputs) = try ForecastHistory.read(directory: h.directory, asOf: cfg.asOf)
+            var (history, historyInputs) = try ForecastHistory.read(
+                store: context.store, checkpoints: h.checkpointNames.keys.sorted(), asOf: cfg.asOf)
+            history[cfg.asOf] = own
             inputs += historyInputs.map {
                 var r = $0; r.path = cfg.display(r.path); return r
             }

@@ -33,10 +33,15 @@ public struct StageContext: Sendable {
     public let runDirectory: String
     public let settingsHash: String
     public let logger: Logger
+    /// The pipeline's sealed runs (where a stage finds other runs it reads, such as the forecast
+    /// history's checkpoints); nil when there is none.
+    public var store: RunStore?
 
-    public init(config: PipelineConfig, mappings: MappingTables, runDirectory: String, settingsHash: String, logger: Logger) {
+    public init(
+        config: PipelineConfig, mappings: MappingTables, runDirectory: String, settingsHash: String, logger: Logger, store: RunStore? = nil
+    ) {
         self.config = config; self.mappings = mappings; self.runDirectory = runDirectory
-        self.settingsHash = settingsHash; self.logger = logger
+        self.settingsHash = settingsHash; self.logger = logger; self.store = store
     }
 
     public func directory(_ stage: StageName) -> String { runDirectory + "/" + stage.folder }
