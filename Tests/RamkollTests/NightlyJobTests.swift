@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import ZIPFoundation
 
 @testable import RamkollModel
 @testable import RamkollPipeline
@@ -189,6 +190,48 @@ final class NightlyJobTests: XCTestCase {
         let lines = list.stdout.split(separator: "\n")
         XCTAssertTrue(lines.contains { $0.contains("2022-06.001") && $0.contains("finished  exit 0 (ok)") }, list.stdout)
         XCTAssertTrue(lines.contains { $0.contains("2022-06.002") && $0.contains("finished  exit 65 (data error)") }, list.stdout)
+    }
+
+    func testEveryDeliverableOfADataErrorRunSaysSoAtItsHead() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let bad = try smallPipelineCopy(in: dir) {
+            $0.replacingOccurrences(of: "\n  reject_limit_percent: \"50\"", with: "\n  reject_limit_percent: \"1\"")
+        }
+        let r = try runRamkoll(["run", bad, "--run-dir", dir + "/bad", "--quiet"])
+        XCTAssertEqual(r.status, 65, r.stdout + r.stderr)
+        let error = "7 of 27 rows rejected, above the limit of 1,0 % — see 02-normalize/rejects.csv"
+        let head =
+            "*** DATAFEL: körningen slutar med datafel (exit 65). Tabellerna bygger på indata som saknar rader eller belopp och ska inte publiceras förrän felen är rättade.\n*** - \(error)\n\n"
+        for f in [
+            "03-reconcile/ivo_report.txt", "03-reconcile/volumes.txt", "03-reconcile/assistance_table.txt", "04-deviation/drift.txt",
+            "05-prognosis/prognos.txt", "06-report/tabeller.txt",
+        ] {
+            let text = try String(contentsOfFile: dir + "/bad/" + f, encoding: .utf8)
+            XCTAssertTrue(text.hasPrefix(head), "\(f) begins: \(text.prefix(300))")
+        }
+        let html = try String(contentsOfFile: dir + "/bad/06-report/rapport.html", encoding: .utf8)
+        XCTAssertTrue(html.contains("<body><div class=\"datafel\" role=\"alert\""), "the banner comes first")
+        XCTAssertTrue(html.contains("<li>\(HTMLReport.escape(error))</li>"), "the banner names the error")
+        let json =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/bad/06-report/tables.json"))) as? [String: Any]
+        XCTAssertEqual(json?["status"] as? String, "data-error")
+        XCTAssertEqual(json?["data_errors"] as? [String], [error])
+        let archive = try Archive(url: URL(fileURLWithPath: dir + "/bad/06-report/rapport.xlsx"), accessMode: .read)
+        var workbook = Data()
+        _ = try archive.extract(archive["xl/workbook.xml"]!) { workbook.append($0) }
+        let names = String(decoding: workbook, as: UTF8.self).matches(of: /<sheet name="([^"]*)"/).map { String($0.output.1) }
+        XCTAssertEqual(names.first, "DATAFEL", "\(names)")
+        XCTAssertEqual(
+            try StageManifest.read(from: dir + "/bad/02-normalize").totals["limit.rows_rejected"], 7, "the limit's figures are in the manifest")
+
+        // A good run: no banner, status ok, no extra sheet.
+        let good = try runRamkoll(["run", try smallPipelineCopy(in: dir, name: "good.yaml"), "--run-dir", dir + "/good", "--quiet"])
+        XCTAssertEqual(good.status, 0, good.stdout + good.stderr)
+        XCTAssertFalse(try String(contentsOfFile: dir + "/good/04-deviation/drift.txt", encoding: .utf8).contains("DATAFEL"))
+        XCTAssertFalse(try String(contentsOfFile: dir + "/good/06-report/rapport.html", encoding: .utf8).contains("datafel"))
+        let okJSON =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/good/06-report/tables.json"))) as? [String: Any]
+        XCTAssertEqual(okJSON?["status"] as? String, "ok")
     }
 
     func testAFailedWarehouseLoadIsInTheRecordAndRetryCompletesIt() throws {

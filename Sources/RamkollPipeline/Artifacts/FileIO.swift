@@ -93,7 +93,9 @@ public enum FileIO {
     }
 
     /// Writes a text artifact atomically and returns its record for the manifest (rows = lines).
-    public static func writeText(_ text: String, directory: String, name: String) throws -> OutputRecord {
+    /// Writes a text table; `banner` (a data error's notice) goes at its head.
+    public static func writeText(_ text: String, directory: String, name: String, banner: String = "") throws -> OutputRecord {
+        let text = banner + text
         let data = Data(text.utf8)
         try writeAtomically(data, to: directory + "/" + name)
         return OutputRecord(path: name, sha256: sha256(data), bytes: Int64(data.count), rows: Int64(text.split(separator: "\n").count))
@@ -485,7 +487,8 @@ public struct RowBytes {
 
     /// "00" … "99": two digits per division when writing integers. A literal, so reading it
     /// costs no check that a lazily made table is there.
-    private static let digitPairs: StaticString = "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
+    private static let digitPairs: StaticString =
+        "00010203040506070809101112131415161718192021222324252627282930313233343536373839404142434445464748495051525354555657585960616263646566676869707172737475767778798081828384858687888990919293949596979899"
     @inline(__always) static var pairs: UnsafePointer<UInt8> { digitPairs.utf8Start }
 
     @inline(__always) public mutating func separator() { at.pointee = 0x3B; at += 1 }
@@ -533,7 +536,10 @@ public struct RowBytes {
     }
 
     /// 10^0 … 10^19 (an array literal: made when the program is built).
-    static let powersOfTen: [UInt64] = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000, 100000000000, 1000000000000, 10000000000000, 100000000000000, 1000000000000000, 10000000000000000, 100000000000000000, 1000000000000000000, 10000000000000000000]
+    static let powersOfTen: [UInt64] = [
+        1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000, 10000000000, 100000000000, 1000000000000, 10000000000000,
+        100000000000000, 1000000000000000, 10000000000000000, 100000000000000000, 1000000000000000000, 10000000000000000000,
+    ]
 
     /// The number of decimal digits of `m`: from its bit length (log10 2 ≈ 1233 / 4096, never
     /// over), then one comparison.

@@ -44,11 +44,13 @@ public struct StageManifest: Codable, Sendable {
     public var totals: [String: Int64]
     public var balances: [Balance]
     public var notes: [String]
+    /// What makes the run end with a data error (exit 65), as found by this stage; nil when nothing.
+    public var dataErrors: [String]?
     public var timings = "timings.json"
 
     enum CodingKeys: String, CodingKey {
         case schema, stage, pipeline, asOf = "as_of", fiscalYear = "fiscal_year", toolVersion = "tool_version", build,
-            settingsSha256 = "settings_sha256", inputs, outputs, totals, balances, notes, timings
+            settingsSha256 = "settings_sha256", inputs, outputs, totals, balances, notes, dataErrors = "data_errors", timings
     }
 
     public static func encoder() -> JSONEncoder {

@@ -345,14 +345,10 @@ public struct Runner {
         if !unbalanced.isEmpty {
             summary.append("FAILED: control totals do not balance: " + unbalanced.joined(separator: "; "))
             status = .failure
-        } else if !dataErrors.isEmpty || (read > 0 && rejected * 10_000 > cfg.rejectLimit * read) {
+        } else if !dataErrors.isEmpty || DataErrors.rejectLimit(rejected: rejected, read: read, limit: cfg.rejectLimit) != nil {
             // Every data error is named, each on its own line.
             for e in dataErrors { summary.append("data error: " + e) }
-            if read > 0 && rejected * 10_000 > cfg.rejectLimit * read {
-                summary.append(
-                    "data error: \(rejected) of \(read) rows rejected, above the limit of \(Ore.formatPercent(cfg.rejectLimit)) % — see 02-normalize/rejects.csv"
-                )
-            }
+            if let e = DataErrors.rejectLimit(rejected: rejected, read: read, limit: cfg.rejectLimit) { summary.append("data error: " + e) }
             status = .dataError
         } else if over > 0 && options.failOnDeviation {
             status = .deviationsOverThreshold

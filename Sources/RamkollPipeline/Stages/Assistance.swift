@@ -10,7 +10,7 @@ enum Assistance {
 
     static func write(
         directory dir: String, paymentsPath: String, config: PipelineConfig, mappings: MappingTables, budget: [GridKey: Ore],
-        ledgerByPeriod: [Period: Ore], plan: Plan = Plan()
+        ledgerByPeriod: [Period: Ore], plan: Plan = Plan(), banner: String = ""
     ) throws -> (outputs: [OutputRecord], totals: [String: Int64]) {
         var cells: [GridCell: Cell] = [:]
         var unmapped: Int64 = 0, read: Int64 = 0, paidTotal = Ore.zero, unmappedOre = Ore.zero
@@ -104,7 +104,7 @@ enum Assistance {
         let text =
             "Utbetalt ekonomiskt bistånd \(fy): budget och utfall per månad som biståndet avser; huvudboken mot verksamhetssystemet per utbetalningsmånad\n"
             + TextTable.render(rows)
-        let txt = try FileIO.writeText(text, directory: dir, name: "assistance_table.txt")
+        let txt = try FileIO.writeText(text, directory: dir, name: "assistance_table.txt", banner: banner)
         var totals: [String: Int64] = [
             "assistance.payments_read": read, "assistance.payments_unmapped_ansvar": unmapped, "assistance.paid_ore": paidTotal.value,
             "assistance.paid_mapped_ore": cells.values.reduce(Ore.zero) { $0 + $1.paid }.value,

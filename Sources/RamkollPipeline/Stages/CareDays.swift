@@ -75,7 +75,8 @@ struct CareDayTally {
             let person = r.field(), days = Int(r.fieldInt()), cost = Ore(r.fieldInt()), prices = r.field()
             try body(
                 PlacementMonth(
-                    id: id, person: person, unit: unit, period: Period(year: month / 12, month: month % 12 + 1)!, days: days, cost: cost, prices: prices))
+                    id: id, person: person, unit: unit, period: Period(year: month / 12, month: month % 12 + 1)!, days: days, cost: cost,
+                    prices: prices))
         }
     }
 

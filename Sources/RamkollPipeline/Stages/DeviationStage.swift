@@ -65,10 +65,25 @@ public struct DeviationStage: Stage {
             }
             text += "Drift — \(unit.name) (\(unit.id)); budget: \(cfg.budgetVersionsText)\n" + TextTable.render(rows) + "\n"
         }
-        let outs = [try avv.commit(), try drift.commit()]
-        let txt = try FileIO.writeText(text, directory: dir, name: "drift.txt")
-
         let root = maps.units.root
+        var frameTotals: [String: Int64] = [:]
+        // The budget's result for the year is the frame the pipeline states (0 for a nämnd whose
+        // kommunbidrag covers its net costs): a line lost or mistyped shows here.
+        var dataErrors: [String] = []
+        if !cfg.budgets.isEmpty, let resultLine = maps.reportLines.last {
+            let b = figures.lines(of: root, mappings: maps) { $0.budgetYear }[resultLine.id] ?? .zero
+            frameTotals["root.budget_result_ore"] = b.value
+            frameTotals["budget_result_frame_ore"] = cfg.budgetResult.value
+            if b != cfg.budgetResult {
+                dataErrors.append(
+                    "budget: \(resultLine.name) of the budget \(fy) is \(b.swedish) kr, not the frame's \(cfg.budgetResult.swedish) kr (settings.budget_result_kr), a difference of \((b - cfg.budgetResult).swedish) kr; a budget line is missing, rejected or wrong — see 02-normalize/rejects.csv and 03-reconcile/exceptions.csv"
+                )
+            }
+        }
+        let outs = [try avv.commit(), try drift.commit()]
+        let txt = try FileIO.writeText(
+            text, directory: dir, name: "drift.txt", banner: DataErrors.textBanner(DataErrors.upstream(context, before: name) + dataErrors))
+
         let rootActual = figures.lines(of: root, mappings: maps) { $0.actualThrough(12) }
         let baseSum = maps.reportLines.filter { !$0.isSum && $0.partOf == nil }.reduce(Ore.zero) { $0 + rootActual[$1.id]! }
         let gridTotal = figures.byUnit[root]?.values.reduce(Ore.zero) { $0 + $1.actual.reduce(.zero, +) } ?? .zero
@@ -76,19 +91,7 @@ public struct DeviationStage: Stage {
             "units": Int64(maps.units.units.count), "report_lines": Int64(maps.reportLines.count),
             "root.actual_ytd_ore": baseSum.value, "deviations_over_threshold": Int64(over),
         ]
-        // The budget's result for the year is the frame the pipeline states (0 for a nämnd whose
-        // kommunbidrag covers its net costs): a line lost or mistyped shows here.
-        var dataErrors: [String] = []
-        if !cfg.budgets.isEmpty, let resultLine = maps.reportLines.last {
-            let b = figures.lines(of: root, mappings: maps) { $0.budgetYear }[resultLine.id] ?? .zero
-            totals["root.budget_result_ore"] = b.value
-            totals["budget_result_frame_ore"] = cfg.budgetResult.value
-            if b != cfg.budgetResult {
-                dataErrors.append(
-                    "budget: \(resultLine.name) of the budget \(fy) is \(b.swedish) kr, not the frame's \(cfg.budgetResult.swedish) kr (settings.budget_result_kr), a difference of \((b - cfg.budgetResult).swedish) kr; a budget line is missing, rejected or wrong — see 02-normalize/rejects.csv and 03-reconcile/exceptions.csv"
-                )
-            }
-        }
+        totals.merge(frameTotals) { $1 }
         let balances = [
             Balance("Σ base lines at the root (actual) = Σ actual_ore in actuals_vs_budget.csv", left: baseSum.value, right: gridTotal.value)
         ]

@@ -40,7 +40,7 @@ enum ForecastHistory {
     /// result line, in seed 001's shape).
     static func writeReport(
         directory dir: String, history: [Period: [String: Entry]], settings: PipelineConfig.ForecastHistorySettings, asOf: Period,
-        maps: MappingTables, outcome: (String, String) -> Ore, budget: (String, String) -> Ore
+        maps: MappingTables, banner: String = "", outcome: (String, String) -> Ore, budget: (String, String) -> Ore
     ) throws -> [OutputRecord] {
         let checkpoints = history.keys.sorted()
         let closed = asOf.month == 12
@@ -81,6 +81,6 @@ enum ForecastHistory {
         let text =
             "Prognos och prognosförändring — \(maps.lineByID[result]!.name), \(maps.units.byID[root]?.name ?? root) (tkr, avvikelse mot budget)\n"
             + TextTable.render(rows)
-        return [try csv.commit(), try FileIO.writeText(text, directory: dir, name: "prognosforandring.txt")]
+        return [try csv.commit(), try FileIO.writeText(text, directory: dir, name: "prognosforandring.txt", banner: banner)]
     }
 }

@@ -66,14 +66,14 @@ enum HTMLReport {
         config cfg: PipelineConfig, mappings maps: MappingTables, drift: [[String: String]], avvikelse: [[String: String]],
         prognos: [[String: String]],
         months: [Month], checkpoints: [(name: String, deviation: Ore)] = [],
-        committee: [(title: String, rows: [[String]], sums: Set<Int>)] = []
+        committee: [(title: String, rows: [[String]], sums: Set<Int>)] = [], dataErrors: [String] = []
     ) -> String {
         let root = maps.units.root
         let rootName = maps.units.byID[root]?.name ?? root
         let fy = cfg.fiscalYear
         let resultLine = maps.reportLines.last!.id
         let netLine = maps.reportLines.first { $0.id == "NETTO" }?.id ?? resultLine
-        var body = "<h1>\(escape(rootName)) — ekonomisk uppföljning \(cfg.asOf)</h1>"
+        var body = DataErrors.htmlBanner(dataErrors) + "<h1>\(escape(rootName)) — ekonomisk uppföljning \(cfg.asOf)</h1>"
         body +=
             "<p class=\"m\">Pipeline \(escape(cfg.name)), räkenskapsår \(fy), utfall t.o.m. \(cfg.asOf). Belopp i tkr, varje belopp avrundat för sig. Budget: \(escape(cfg.budgetVersionsText)).</p>"
 

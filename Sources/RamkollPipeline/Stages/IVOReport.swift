@@ -101,8 +101,9 @@ extension IVOReport {
     /// Reads decisions.csv and writes the report for the configured quarter (ivo_report.csv and
     /// ivo_report.txt), the counts per quarter over whole years (ivo_quarterly_counts.csv) and the
     /// counts per measure (ivo_statistics.csv).
-    static func write(directory dir: String, decisionsPath: String, settings: PipelineConfig.IVOSettings?) throws -> ([OutputRecord], [String: Int64])
-    {
+    static func write(
+        directory dir: String, decisionsPath: String, settings: PipelineConfig.IVOSettings?, banner: String = ""
+    ) throws -> ([OutputRecord], [String: Int64]) {
         var decisions: [Decision] = []
         try TableReader(
             path: decisionsPath,
@@ -178,7 +179,7 @@ extension IVOReport {
                 try counts.write([later.description, "", "", ""])
             }
         }
-        let txt = try FileIO.writeText(text, directory: dir, name: "ivo_report.txt")
+        let txt = try FileIO.writeText(text, directory: dir, name: "ivo_report.txt", banner: banner)
         return ([try report.commit(), txt, try counts.commit(), try stats.commit()], totals)
     }
 

@@ -106,7 +106,8 @@ enum InvoiceMatching {
                 guard m <= asOfMonth else { return }
                 let person = r.field(), unit = r.field(), days = Int(r.fieldInt()), cost = Ore(r.fieldInt()), prices = r.field()
                 delivered = CareDayTally.PlacementMonth(
-                    id: p, person: person, unit: unit, period: Period(year: Int(m / 12), month: Int(m % 12) + 1)!, days: days, cost: cost, prices: prices)
+                    id: p, person: person, unit: unit, period: Period(year: Int(m / 12), month: Int(m % 12) + 1)!, days: days, cost: cost,
+                    prices: prices)
             case .invoiced: inv = (inv ?? .zero) + Ore(r.fieldInt())
             }
         }

@@ -400,6 +400,9 @@ public struct NormalizeStage: Stage {
         if outs[5].rows > 0 {
             summary.append("normalize: \(outs[5].rows) \(outs[5].rows == 1 ? "warning" : "warnings") — see 02-normalize/warnings.csv")
         }
+        // What the reject limit is computed from: the sources' rows (budget files have their own limit).
+        totals["limit.rows_read"] = all.rowsRead - sieBudgets.rowsRead
+        totals["limit.rows_rejected"] = all.rowsRejected - sieBudgets.rowsRejected
         let manifest = context.manifest(
             name, inputs: inputs, outputs: outs + [planRecord, groupsRecord], totals: totals, balances: balances, notes: dataErrors)
         // The reject limit is the sources' (budget files have their own, checked above).

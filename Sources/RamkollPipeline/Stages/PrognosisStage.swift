@@ -267,7 +267,8 @@ public struct PrognosisStage: Stage {
         }
         if !footnotes.isEmpty { text += "* innehåller en manuell prognos:\n" + footnotes.map { "  " + $0 }.joined(separator: "\n") + "\n" }
         let csv = try out.commit()
-        let txt = try FileIO.writeText(text, directory: dir, name: "prognos.txt")
+        let banner = DataErrors.textBanner(DataErrors.upstream(context, before: name))
+        let txt = try FileIO.writeText(text, directory: dir, name: "prognos.txt", banner: banner)
 
         // Forecast history: keep this checkpoint, read the year's checkpoints, show the changes.
         var historyOuts: [OutputRecord] = []
@@ -288,7 +289,7 @@ public struct PrognosisStage: Stage {
                 var r = $0; r.path = cfg.display(r.path); return r
             }
             historyOuts = try ForecastHistory.writeReport(
-                directory: dir, history: history, settings: h, asOf: cfg.asOf, maps: maps,
+                directory: dir, history: history, settings: h, asOf: cfg.asOf, maps: maps, banner: banner,
                 outcome: { u, l in figures.lines(of: u, mappings: maps) { $0.actualThrough(12) }[l] ?? .zero },
                 budget: { u, l in figures.lines(of: u, mappings: maps) { $0.budgetYear }[l] ?? .zero })
         }

@@ -160,6 +160,20 @@ public struct ReconcileStage: Stage {
             budgetAccountsMapped += amount
         }
 
+        // Account-level budget rows that could not be mapped are budget lost from the frame.
+        var dataErrors: [String] = []
+        let unmappedBudgetRows = (bn["unmapped_budget_account"] ?? 0) + (bn["unmapped_budget_ansvar"] ?? 0)
+        let budgetRowsOfYear = (bn["in"] ?? 0) - (bn["other_years"] ?? 0)
+        if unmappedBudgetRows > 0, unmappedBudgetRows * 10_000 > cfg.budgetRejectLimit * budgetRowsOfYear {
+            let amount = Ore(-((ba["unmapped_budget_account"] ?? 0) + (ba["unmapped_budget_ansvar"] ?? 0)))
+            let noAnsvar = exceptions.entries.contains { $0.key.kind == "unmapped-budget-ansvar" && $0.key.ansvar.isEmpty }
+            dataErrors.append(
+                "budget: \(unmappedBudgetRows) of \(budgetRowsOfYear) account-level budget rows (\(amount.swedish) kr, report sign) could not be mapped to a unit and report line — see 03-reconcile/exceptions.csv"
+                    + (noAnsvar ? "; rows without an ansvar go to settings.budget_default_unit when the pipeline names one" : ""))
+        }
+        // The text tables of a run with a data error say so at their head.
+        let banner = DataErrors.textBanner(DataErrors.upstream(context, before: name) + dataErrors)
+
         // Write the grid: every unit × line with any figure, all twelve months, in hierarchy and line order.
         let dir = context.directory(name)
         let grid = try TableWriter(directory: dir, name: "actuals_vs_budget.csv", header: ReconcileStage.gridHeader)
@@ -224,7 +238,7 @@ public struct ReconcileStage: Stage {
         let cdOut = try cd.commit()
         let (assistanceOuts, assistanceTotals) = try Assistance.write(
             directory: dir, paymentsPath: payments.path, config: cfg, mappings: maps, budget: budgetGrid, ledgerByPeriod: assistanceLedger,
-            plan: plan)
+            plan: plan, banner: banner)
         var matchingOuts: [OutputRecord] = []
         var matchingCounts: [String: Int64] = [:]
         if let settings = matching {
@@ -234,9 +248,9 @@ public struct ReconcileStage: Stage {
         }
         let volumeOuts = try VolumeTables.write(
             directory: dir, config: cfg, care: care, budget: budgetGrid, placementLedger: placementLedger,
-            placementLedgerPrevious: placementLedgerPrevious, plan: plan)
+            placementLedgerPrevious: placementLedgerPrevious, plan: plan, banner: banner)
         let placementForecastOut = try PlacementForecast.write(directory: dir, care: care, ledger: placementLedger, asOf: asOf)
-        let (ivoOuts, ivoTotals) = try IVOReport.write(directory: dir, decisionsPath: decisions.path, settings: cfg.ivo)
+        let (ivoOuts, ivoTotals) = try IVOReport.write(directory: dir, decisionsPath: decisions.path, settings: cfg.ivo, banner: banner)
         let (caseOuts, caseTotals) = try CaseReconciliation.write(
             directory: dir, care: care, ledgerCost: placementLedger, settings: cfg.caseReconciliation, asOf: asOf)
 
@@ -264,17 +278,6 @@ public struct ReconcileStage: Stage {
         if cfg.budgetDefaultUnit != nil {
             totals["budget_accounts.rows.to_default_unit"] = bn["to_default_unit"] ?? 0
             totals["budget_accounts.amount_ore.to_default_unit"] = ba["to_default_unit"] ?? 0
-        }
-        // Account-level budget rows that could not be mapped are budget lost from the frame.
-        var dataErrors: [String] = []
-        let unmappedBudgetRows = (bn["unmapped_budget_account"] ?? 0) + (bn["unmapped_budget_ansvar"] ?? 0)
-        let budgetRowsOfYear = (bn["in"] ?? 0) - (bn["other_years"] ?? 0)
-        if unmappedBudgetRows > 0, unmappedBudgetRows * 10_000 > cfg.budgetRejectLimit * budgetRowsOfYear {
-            let amount = Ore(-((ba["unmapped_budget_account"] ?? 0) + (ba["unmapped_budget_ansvar"] ?? 0)))
-            let noAnsvar = exceptions.entries.contains { $0.key.kind == "unmapped-budget-ansvar" && $0.key.ansvar.isEmpty }
-            dataErrors.append(
-                "budget: \(unmappedBudgetRows) of \(budgetRowsOfYear) account-level budget rows (\(amount.swedish) kr, report sign) could not be mapped to a unit and report line — see 03-reconcile/exceptions.csv"
-                    + (noAnsvar ? "; rows without an ansvar go to settings.budget_default_unit when the pipeline names one" : ""))
         }
         totals["placements.read"] = care.placementsRead
         totals["placements.mapped"] = care.placementsMapped

@@ -23,8 +23,13 @@ public struct ReportStage: Stage {
         let pipeline: String
         let asOf: String
         let fiscalYear: Int
+        /// `ok`, or `data-error` when the run ends with a data error (listed in `data_errors`).
+        let status: String
+        let dataErrors: [String]
         let tables: [Table]
-        enum CodingKeys: String, CodingKey { case schema, pipeline, asOf = "as_of", fiscalYear = "fiscal_year", tables }
+        enum CodingKeys: String, CodingKey {
+            case schema, pipeline, asOf = "as_of", fiscalYear = "fiscal_year", status, dataErrors = "data_errors", tables
+        }
     }
 
     /// Writes a spreadsheet CSV: BOM, `;`, CRLF (what Excel writes and reads back).
@@ -82,6 +87,8 @@ public struct ReportStage: Stage {
         let prognos = try context.output(of: .prognosis, named: "prognos.csv")
         let grid = try context.output(of: .reconcile, named: "actuals_vs_budget.csv")
         let changes = try context.optionalOutput(of: .prognosis, named: "prognosforandring.csv")
+        // A run that ends with a data error says so at the head of every deliverable.
+        let dataErrors = DataErrors.upstream(context, before: name)
         var tables: [Table] = []
         var outputs: [OutputRecord] = []
 
@@ -119,7 +126,7 @@ public struct ReportStage: Stage {
             outputs.append(try ReportStage.spreadsheet("\(t.name)_kalkyl.csv", header: p.header, rows: p.rows, in: dir))
             tables.append(t)
         }
-        outputs.append(try FileIO.writeText(committee.text, directory: dir, name: "tabeller.txt"))
+        outputs.append(try FileIO.writeText(committee.text, directory: dir, name: "tabeller.txt", banner: DataErrors.textBanner(dataErrors)))
 
         // The workbook: one sheet per table, numbers as numbers.
         func cells(_ header: [String], _ row: [String]) -> [XLSXWriter.Cell] {
@@ -141,6 +148,10 @@ public struct ReportStage: Stage {
                 XLSXWriter.Sheet(
                     name: ReportStage.sheetNames[t.name] ?? t.name, header: p.header,
                     rows: p.rows.map { r in r.enumerated().map { i, v in i > 0 ? (Int64(v).map { .integer($0) } ?? .text(v)) : .text(v) } }))
+        }
+        if !dataErrors.isEmpty {
+            sheets.insert(
+                XLSXWriter.Sheet(name: "DATAFEL", header: [DataErrors.heading], rows: dataErrors.map { [.text($0)] }), at: 0)
         }
         try XLSXWriter.write(sheets, to: dir + "/rapport.xlsx")
         let (xHex, xBytes) = try FileIO.sha256(ofFile: dir + "/rapport.xlsx")
@@ -173,11 +184,13 @@ public struct ReportStage: Stage {
             months: Period.months(ofYear: cfg.fiscalYear).map {
                 HTMLReport.Month(
                     period: $0.description, budget: budgetByMonth[$0.description] ?? .zero, actual: actualByMonth[$0.description] ?? .zero)
-            }, checkpoints: checkpoints, committee: committee.display)
+            }, checkpoints: checkpoints, committee: committee.display, dataErrors: dataErrors)
         outputs.append(try FileIO.writeText(html, directory: dir, name: "rapport.html"))
 
         var json = try StageManifest.encoder().encode(
-            Document(pipeline: cfg.name, asOf: cfg.asOf.description, fiscalYear: cfg.fiscalYear, tables: tables))
+            Document(
+                pipeline: cfg.name, asOf: cfg.asOf.description, fiscalYear: cfg.fiscalYear, status: dataErrors.isEmpty ? "ok" : "data-error",
+                dataErrors: dataErrors, tables: tables))
         json.append(0x0A)
         try FileIO.writeAtomically(json, to: dir + "/tables.json")
         outputs.append(OutputRecord(path: "tables.json", sha256: FileIO.sha256(json), bytes: Int64(json.count), rows: Int64(tables.count)))

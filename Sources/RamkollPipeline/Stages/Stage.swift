@@ -170,7 +170,8 @@ public struct Pipeline: Sendable {
         for name in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where name.hasPrefix(".") && name.contains(".tmp-") {
             try? FileManager.default.removeItem(atPath: dir + "/" + name)
         }
-        let result = try stage.run(context)
+        var result = try stage.run(context)
+        result.manifest.dataErrors = result.dataErrors.isEmpty ? nil : result.dataErrors
         try result.manifest.write(to: dir)
         let seconds = Date().timeIntervalSince(started)
         let timings = StageTimings(

@@ -8,7 +8,7 @@ import RamkollModel
 enum VolumeTables {
     static func write(
         directory dir: String, config: PipelineConfig, care: CareDayTally, budget: [GridKey: Ore], placementLedger: [GridCell: Ore],
-        placementLedgerPrevious: [GridCell: Ore], plan: Plan = Plan()
+        placementLedgerPrevious: [GridCell: Ore], plan: Plan = Plan(), banner: String = ""
     ) throws -> [OutputRecord] {
         let csv = try TableWriter(directory: dir, name: "volumes.csv", header: ["table", "row", "care_days", "budget_ore", "net_cost_ore"])
         var text = ""
@@ -44,6 +44,6 @@ enum VolumeTables {
             }
             text += t.name + "\n" + TextTable.render(table) + "\n"
         }
-        return [try csv.commit(), try FileIO.writeText(text, directory: dir, name: "volumes.txt")]
+        return [try csv.commit(), try FileIO.writeText(text, directory: dir, name: "volumes.txt", banner: banner)]
     }
 }
