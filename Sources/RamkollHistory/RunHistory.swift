@@ -29,8 +29,30 @@ public final class SQLiteTarget: WarehouseTarget {
 
     public func transaction(_ body: ((String, [SQLValue]) throws -> Void) throws -> Void) throws {
         try db.write { db in
-            try body { sql, args in try db.execute(sql: sql, arguments: StatementArguments(args.map(SQLiteTarget.bind))) }
+            // Statements are prepared once and reused (a file's row batches share one statement).
+            try body { sql, args in
+                let statement = try db.cachedStatement(sql: sql)
+                statement.setUncheckedArguments(StatementArguments(args.map(SQLiteTarget.bind)))
+                try statement.execute()
+            }
         }
+    }
+
+    public func strings(_ sql: String, _ args: [SQLValue]) throws -> [String] {
+        try db.read { db in
+            try String.fetchAll(db, sql: sql, arguments: StatementArguments(args.map(SQLiteTarget.bind)))
+        }
+    }
+
+    public func forEachTextAndInteger(_ sql: String, _ args: [SQLValue], _ body: (String, Int64) throws -> Void) throws {
+        try db.read { db in
+            let rows = try GRDB.Row.fetchCursor(db, sql: sql, arguments: StatementArguments(args.map(SQLiteTarget.bind)))
+            while let row = try rows.next() { try body(row[0], row[1]) }
+        }
+    }
+
+    public func compact() throws {
+        try db.writeWithoutTransaction { db in try db.execute(sql: "VACUUM") }
     }
 
     public func integer(_ sql: String, _ args: [SQLValue]) throws -> Int64? {
@@ -38,7 +60,7 @@ public final class SQLiteTarget: WarehouseTarget {
     }
 
     public func columns(of table: String) throws -> [String] {
-        try db.read { db in try db.tableExists(table) ? try db.columns(in: table).map(\.name) : [] }
+        try db.read { db in try db.tableExists(table) || db.viewExists(table) ? try db.columns(in: table).map(\.name) : [] }
     }
 
     public func rows(_ sql: String, _ args: [SQLValue] = []) throws -> [[String: String]] {

@@ -18,22 +18,38 @@ public protocol WarehouseTarget: AnyObject {
     func transaction(_ body: (_ execute: (String, [SQLValue]) throws -> Void) throws -> Void) throws
     /// The first column of the first row, as an integer (nil when there is no row).
     func integer(_ sql: String, _ args: [SQLValue]) throws -> Int64?
-    /// Column names of a table (empty when it does not exist).
+    /// Column names of a table or view (empty when it does not exist).
     func columns(of table: String) throws -> [String]
+    /// The first column of every row, as text.
+    func strings(_ sql: String, _ args: [SQLValue]) throws -> [String]
+    /// Every row of a query whose columns are a text and an integer, streamed.
+    func forEachTextAndInteger(_ sql: String, _ args: [SQLValue], _ body: (String, Int64) throws -> Void) throws
+    /// Gives freed space back to the file system after rows were deleted (SQLite's VACUUM).
+    func compact() throws
 }
 
 /// The warehouse: a run's record, its normalized data and its results in SQL tables with one
 /// schema on SQLite and PostgreSQL (README "Warehouse").
 ///
 /// - `runs`, `stage_runs`, `artifacts`: the run record (as in `run.json`), keyed by pipeline and run id;
-/// - `datasets` (sha256, table_name, rows) and one table per loaded file — `ledger`,
-///   `placements`, `decisions`, `payments`, `budget`, `plan`, `rejects`, `actuals_vs_budget`,
-///   `avvikelse`, `prognos` — whose rows carry their file's SHA-256 (`dataset`) and row number;
+/// - `datasets` (sha256, table_name, rows, seq) and per loaded file kind — `ledger`, `placements`,
+///   `decisions`, `payments`, `budget`, `plan`, `rejects`, `actuals_vs_budget`, `avvikelse`,
+///   `prognos` — a view of that name with the file's columns, whose rows carry their file's
+///   SHA-256 (`dataset`) and row number;
 /// - `run_datasets` (pipeline, run_id, table_name, dataset): which file each run used.
 ///
-/// A file is loaded once, whatever number of runs use it (a reused stage's files are the same
-/// bytes); loading a run again replaces its rows in `runs`, `stage_runs`, `artifacts` and
-/// `run_datasets` and never duplicates anything. Each run is loaded in one transaction.
+/// **A row is stored once however many files repeat it.** A nightly export is the year to date,
+/// so each night's `ledger.csv` repeats the rows of the night before with a few new ones. Behind
+/// each view, `<table>_rows` holds every distinct row once (`row_id`, the SHA-256 of its fields,
+/// its columns) and `<table>_spans` says which rows a file holds, as runs of consecutive row ids
+/// (`dataset`, `first_row_no`, `first_row_id`, `row_count`): a file whose rows all came the night
+/// before in the same order is one span. A new file is matched row by row against the newest file
+/// of its kind (by the rows' hashes); only rows not in it are inserted. A row whose content moved
+/// (its line number changed, say) is a new row — exact, only less compact.
+///
+/// A file is loaded once, whatever number of runs use it; loading a run again replaces its rows
+/// in `runs`, `stage_runs`, `artifacts` and `run_datasets` and never duplicates anything. Each
+/// file loads in one transaction (its rows, spans and `datasets` row together).
 public enum Warehouse {
     /// The stage files loaded, as table name → path in the run folder.
     public static let files: [(table: String, path: String)] = [
@@ -42,6 +58,10 @@ public enum Warehouse {
         ("rejects", "02-normalize/rejects.csv"), ("actuals_vs_budget", "03-reconcile/actuals_vs_budget.csv"),
         ("avvikelse", "04-deviation/avvikelse.csv"), ("prognos", "05-prognosis/prognos.csv"),
     ]
+
+    /// The layout of the tables (2: rows stored once behind views; 1, one table per file kind,
+    /// had no `warehouse_schema`).
+    public static let schemaVersion: Int64 = 2
 
     static let integerColumns: Set<String> = ["record", "row_no", "rows", "level", "households", "payments", "care_days", "placements"]
     /// In the normalized tables `line` is the source file's line; in the results, a report line's id.
@@ -56,6 +76,7 @@ public enum Warehouse {
 
     /// The fixed tables, in SQL both databases accept.
     public static let ddl: [String] = [
+        "CREATE TABLE IF NOT EXISTS warehouse_schema (version BIGINT NOT NULL)",
         """
         CREATE TABLE IF NOT EXISTS runs (
           pipeline TEXT NOT NULL, run_id TEXT NOT NULL, as_of TEXT NOT NULL, trigger TEXT NOT NULL, arguments TEXT NOT NULL,
@@ -73,12 +94,23 @@ public enum Warehouse {
           pipeline TEXT NOT NULL, run_id TEXT NOT NULL, stage TEXT NOT NULL, direction TEXT NOT NULL, path TEXT NOT NULL,
           sha256 TEXT NOT NULL, bytes BIGINT NOT NULL, PRIMARY KEY (pipeline, run_id, stage, direction, path))
         """,
-        "CREATE TABLE IF NOT EXISTS datasets (sha256 TEXT NOT NULL, table_name TEXT NOT NULL, rows BIGINT NOT NULL, PRIMARY KEY (sha256, table_name))",
+        "CREATE TABLE IF NOT EXISTS datasets (sha256 TEXT NOT NULL, table_name TEXT NOT NULL, rows BIGINT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (sha256, table_name))",
         "CREATE TABLE IF NOT EXISTS run_datasets (pipeline TEXT NOT NULL, run_id TEXT NOT NULL, table_name TEXT NOT NULL, dataset TEXT NOT NULL, PRIMARY KEY (pipeline, run_id, table_name))",
     ]
 
     public static func createTables(_ target: WarehouseTarget) throws {
-        try target.transaction { execute in for s in ddl { try execute(s, []) } }
+        if try !target.columns(of: "runs").isEmpty && target.columns(of: "warehouse_schema").isEmpty {
+            throw RamkollError(
+                .data,
+                "\(target.name) was made by an earlier version of ramkoll (one table per file, every night's rows stored again); move it aside — the runs' folders hold the data, and ramkoll load RUN loads a run into a new one"
+            )
+        }
+        try target.transaction { execute in
+            for s in ddl { try execute(s, []) }
+        }
+        if try target.integer("SELECT COUNT(*) FROM warehouse_schema", []) == 0 {
+            try target.transaction { execute in try execute("INSERT INTO warehouse_schema (version) VALUES (?)", [.int(schemaVersion)]) }
+        }
     }
 
     /// Stores a run's record only (the history).
@@ -121,36 +153,26 @@ public enum Warehouse {
     }
 
     public struct LoadReport: Sendable, Equatable {
-        public var loaded: [String: Int64] = [:]  // table → rows inserted by this load
+        public var loaded: [String: Int64] = [:]  // table → rows of the files loaded by this load
+        public var inserted: [String: Int64] = [:]  // table → rows stored anew (the others were there from an earlier file)
         public var alreadyThere: [String] = []  // tables whose file was loaded before
+        public var seconds: Double = 0
     }
 
-    /// Loads a finished run — record, normalized data, results — in one transaction.
+    /// Loads a finished run — record, normalized data, results — each file in one transaction.
     @discardableResult
-    public static func load(runDirectory dir: String, into target: WarehouseTarget, batch: Int = 400) throws -> LoadReport {
+    public static func load(runDirectory dir: String, into target: WarehouseTarget, batch: Int = 200) throws -> LoadReport {
         guard let r = RunRecord.read(from: dir) else { throw RamkollError(.input, "\(dir) has no run.json; the warehouse loads sealed runs") }
+        let started = Date()
         try createTables(target)
         var report = LoadReport()
-        // Tables for the files, from their headers (checked against what an existing table has).
+        // The tables behind each file kind, from its header (checked against what exists).
         var plan: [(table: String, path: String, sha: String, header: [String])] = []
         for (table, rel) in files {
             let path = dir + "/" + rel
             guard FileIO.exists(path) else { continue }
             let header = try TableReader(path: path, required: []).header
-            let columns = ["dataset", "row_no"] + header
-            let existing = try target.columns(of: table)
-            if existing.isEmpty {
-                let defs = columns.map { "\(quoted($0)) \(type(of: $0, in: table))\($0 == "dataset" || $0 == "row_no" ? " NOT NULL" : "")" }.joined(
-                    separator: ", ")
-                try target.transaction { execute in
-                    try execute("CREATE TABLE IF NOT EXISTS \(table) (\(defs), PRIMARY KEY (dataset, row_no))", [])
-                }
-            } else if existing != columns {
-                throw RamkollError(
-                    .data,
-                    "\(target.name): table \(table) has the columns \(existing.joined(separator: ",")), the run's \(rel) has \(columns.dropFirst(2).joined(separator: ",")); the warehouse was made by another tool version — load into a new database or migrate it"
-                )
-            }
+            try ensureTables(table, rel: rel, header: header, in: target)
             plan.append((table, path, try FileIO.sha256(ofFile: path).hex, header))
         }
         try target.transaction { execute in
@@ -167,40 +189,181 @@ public enum Warehouse {
                 report.alreadyThere.append(f.table)
                 continue
             }
-            // One transaction per file: its rows and its datasets row land together.
-            try target.transaction { execute in
-                let columns = ["dataset", "row_no"] + f.header
-                let types = columns.map { type(of: $0, in: f.table) }
-                var rows: [[SQLValue]] = []
-                var n: Int64 = 0
-                func flush() throws {
-                    guard !rows.isEmpty else { return }
-                    let one = "(" + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")"
-                    try execute(
-                        "INSERT INTO \(f.table) (\(columns.map(quoted).joined(separator: ", "))) VALUES "
-                            + Array(repeating: one, count: rows.count).joined(separator: ", "),
-                        rows.flatMap { $0 })
-                    rows.removeAll(keepingCapacity: true)
-                }
-                try TableReader(path: f.path, required: []).forEach { row in
-                    n += 1
-                    var values: [SQLValue] = [.text(f.sha), .int(n)]
-                    for (i, c) in f.header.enumerated() {
-                        let v = row[c]
-                        if types[i + 2] == "BIGINT" {
-                            values.append(v.isEmpty ? .null : Int64(v).map { .int($0) } ?? .text(v))
-                        } else {
-                            values.append(.text(v))
-                        }
-                    }
-                    rows.append(values)
-                    if rows.count >= batch { try flush() }
-                }
-                try flush()
-                try execute("INSERT INTO datasets (sha256, table_name, rows) VALUES (?, ?, ?)", [.text(f.sha), .text(f.table), .int(n)])
-                report.loaded[f.table] = n
+            let (rows, inserted) = try loadFile(f.table, path: f.path, sha: f.sha, header: f.header, into: target, batch: batch)
+            report.loaded[f.table] = rows
+            report.inserted[f.table] = inserted
+        }
+        report.seconds = Date().timeIntervalSince(started)
+        return report
+    }
+
+    /// `<table>_rows`, `<table>_spans` and the view `<table>`, made when missing; a table of another layout is refused.
+    static func ensureTables(_ table: String, rel: String, header: [String], in target: WarehouseTarget) throws {
+        let viewColumns = ["dataset", "row_no"] + header
+        let existing = try target.columns(of: table)
+        if !existing.isEmpty && existing != viewColumns {
+            throw RamkollError(
+                .data,
+                "\(target.name): table \(table) has the columns \(existing.joined(separator: ",")), the run's \(rel) has \(header.joined(separator: ",")); the warehouse was made by another tool version — load into a new database or migrate it"
+            )
+        }
+        let rowColumns = ["row_id", "row_hash"] + header
+        let existingRows = try target.columns(of: table + "_rows")
+        if !existingRows.isEmpty && existingRows != rowColumns {
+            throw RamkollError(
+                .data,
+                "\(target.name): table \(table)_rows has the columns \(existingRows.joined(separator: ",")), the run's \(rel) has \(header.joined(separator: ",")); the warehouse was made by another tool version — load into a new database or migrate it"
+            )
+        }
+        let spansMissing = try target.columns(of: table + "_spans").isEmpty
+        guard existing.isEmpty || existingRows.isEmpty || spansMissing else { return }
+        let defs = header.map { "\(quoted($0)) \(type(of: $0, in: table))" }.joined(separator: ", ")
+        let columns = header.map { "r." + quoted($0) }.joined(separator: ", ")
+        try target.transaction { execute in
+            try execute("CREATE TABLE IF NOT EXISTS \(table)_rows (row_id BIGINT NOT NULL PRIMARY KEY, row_hash TEXT NOT NULL, \(defs))", [])
+            try execute(
+                "CREATE TABLE IF NOT EXISTS \(table)_spans (dataset TEXT NOT NULL, first_row_no BIGINT NOT NULL, first_row_id BIGINT NOT NULL, row_count BIGINT NOT NULL, PRIMARY KEY (dataset, first_row_no))",
+                [])
+            if existing.isEmpty {
+                try execute(
+                    "CREATE VIEW \(table) AS SELECT s.dataset AS dataset, s.first_row_no + (r.row_id - s.first_row_id) AS row_no, \(columns) FROM \(table)_spans s JOIN \(table)_rows r ON r.row_id BETWEEN s.first_row_id AND s.first_row_id + s.row_count - 1",
+                    [])
             }
         }
-        return report
+    }
+
+    /// A row's identity: SHA-256 of its fields (each followed by a unit separator), 32 hex digits.
+    static func rowHash(_ row: TableReader.Row, columns: Int) -> String {
+        var h = SHA256Hasher()
+        for i in 0..<columns {
+            row.withField(i) { h.update($0) }
+            h.update(separator: 0x1F)
+        }
+        return h.hex(prefix: 16)
+    }
+
+    /// One file: its rows matched against the newest earlier file of its kind, the new ones
+    /// inserted, its spans and its `datasets` row — in one transaction. Returns (rows, rows inserted).
+    static func loadFile(
+        _ table: String, path: String, sha: String, header: [String], into target: WarehouseTarget, batch: Int
+    ) throws -> (Int64, Int64) {
+        // The newest earlier file of this kind: its rows by hash (what tonight's file will mostly repeat).
+        var known: [String: Int64] = [:]
+        if let previous = try target.strings(
+            "SELECT sha256 FROM datasets WHERE table_name = ? ORDER BY seq DESC LIMIT 1", [.text(table)]
+        ).first {
+            try target.forEachTextAndInteger(
+                "SELECT r.row_hash, r.row_id FROM \(table)_spans s JOIN \(table)_rows r ON r.row_id BETWEEN s.first_row_id AND s.first_row_id + s.row_count - 1 WHERE s.dataset = ?",
+                [.text(previous)]
+            ) { hash, id in known[hash] = id }
+        }
+        var nextID = (try target.integer("SELECT MAX(row_id) FROM \(table)_rows", []) ?? 0) + 1
+        let seq = (try target.integer("SELECT MAX(seq) FROM datasets", []) ?? 0) + 1
+        var rowsIn: Int64 = 0, inserted: Int64 = 0
+        try target.transaction { execute in
+            let types = header.map { type(of: $0, in: table) }
+            let one = "(" + Array(repeating: "?", count: header.count + 2).joined(separator: ", ") + ")"
+            let insertColumns = (["row_id", "row_hash"] + header).map(quoted).joined(separator: ", ")
+            var pending: [SQLValue] = []
+            var pendingRows = 0
+            func flush() throws {
+                guard pendingRows > 0 else { return }
+                try execute(
+                    "INSERT INTO \(table)_rows (\(insertColumns)) VALUES " + Array(repeating: one, count: pendingRows).joined(separator: ", "),
+                    pending)
+                pending.removeAll(keepingCapacity: true)
+                pendingRows = 0
+            }
+            var span: (rowNo: Int64, id: Int64, count: Int64)?
+            func endSpan() throws {
+                guard let s = span else { return }
+                try execute(
+                    "INSERT INTO \(table)_spans (dataset, first_row_no, first_row_id, row_count) VALUES (?, ?, ?, ?)",
+                    [.text(sha), .int(s.rowNo), .int(s.id), .int(s.count)])
+                span = nil
+            }
+            try TableReader(path: path, required: []).forEach { row in
+                rowsIn += 1
+                let hash = rowHash(row, columns: header.count)
+                let id: Int64
+                if let k = known[hash] {
+                    id = k
+                } else {
+                    id = nextID
+                    nextID += 1
+                    known[hash] = id
+                    inserted += 1
+                    pending.append(.int(id))
+                    pending.append(.text(hash))
+                    for (i, c) in header.enumerated() {
+                        let v = row[c]
+                        if types[i] == "BIGINT" {
+                            pending.append(v.isEmpty ? .null : Int64(v).map { .int($0) } ?? .text(v))
+                        } else {
+                            pending.append(.text(v))
+                        }
+                    }
+                    pendingRows += 1
+                    if pendingRows >= batch { try flush() }
+                }
+                if let s = span, s.id + s.count == id {
+                    span!.count += 1
+                } else {
+                    try endSpan()
+                    span = (rowsIn, id, 1)
+                }
+            }
+            try flush()
+            try endSpan()
+            try execute(
+                "INSERT INTO datasets (sha256, table_name, rows, seq) VALUES (?, ?, ?, ?)", [.text(sha), .text(table), .int(rowsIn), .int(seq)])
+        }
+        return (rowsIn, inserted)
+    }
+
+    /// Removes what no kept run uses: the records of the runs not kept, the files (datasets) only
+    /// they used, and the rows only those files held. Returns the rows deleted per table.
+    @discardableResult
+    public static func prune(pipeline: String, keep: Set<String>, in target: WarehouseTarget) throws -> [String: Int64] {
+        try createTables(target)
+        let runs = try target.strings("SELECT run_id FROM runs WHERE pipeline = ?", [.text(pipeline)])
+        var deleted: [String: Int64] = [:]
+        try target.transaction { execute in
+            for id in runs where !keep.contains(id) {
+                for t in ["artifacts", "stage_runs", "run_datasets", "runs"] {
+                    try execute("DELETE FROM \(t) WHERE pipeline = ? AND run_id = ?", [.text(pipeline), .text(id)])
+                }
+            }
+        }
+        for (table, _) in files where !(try target.columns(of: table + "_rows")).isEmpty {
+            let unused = try target.strings(
+                "SELECT sha256 FROM datasets WHERE table_name = ? AND sha256 NOT IN (SELECT dataset FROM run_datasets WHERE table_name = ?)",
+                [.text(table), .text(table)])
+            guard !unused.isEmpty else { continue }
+            // The row ids the remaining files cover, as ranges; every other row goes.
+            var covered: [(Int64, Int64)] = []
+            try target.transaction { execute in
+                for d in unused {
+                    try execute("DELETE FROM \(table)_spans WHERE dataset = ?", [.text(d)])
+                    try execute("DELETE FROM datasets WHERE sha256 = ? AND table_name = ?", [.text(d), .text(table)])
+                }
+            }
+            try target.forEachTextAndInteger(
+                "SELECT CAST(first_row_id AS TEXT), first_row_id + row_count - 1 FROM \(table)_spans ORDER BY first_row_id", []
+            ) { first, last in covered.append((Int64(first) ?? 0, last)) }
+            let before = try target.integer("SELECT COUNT(*) FROM \(table)_rows", []) ?? 0
+            let maxID = try target.integer("SELECT MAX(row_id) FROM \(table)_rows", []) ?? 0
+            try target.transaction { execute in
+                var next: Int64 = 1
+                for (first, last) in covered {
+                    if first > next { try execute("DELETE FROM \(table)_rows WHERE row_id BETWEEN ? AND ?", [.int(next), .int(first - 1)]) }
+                    next = max(next, last + 1)
+                }
+                if next <= maxID { try execute("DELETE FROM \(table)_rows WHERE row_id BETWEEN ? AND ?", [.int(next), .int(maxID)]) }
+            }
+            deleted[table] = before - (try target.integer("SELECT COUNT(*) FROM \(table)_rows", []) ?? 0)
+        }
+        try target.compact()
+        return deleted
     }
 }

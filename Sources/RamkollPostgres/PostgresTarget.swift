@@ -123,6 +123,19 @@ public final class PostgresTarget: WarehouseTarget, @unchecked Sendable {
         }
     }
 
+    public func forEachTextAndInteger(_ sql: String, _ args: [SQLValue], _ body: (String, Int64) throws -> Void) throws {
+        let c = connection, log = logger, q = PostgresTarget.query(sql, args)
+        let rows = try blocking {
+            var out: [(String, Int64)] = []
+            for try await row in try await c.query(q, logger: log) { out.append(try row.decode((String, Int64).self)) }
+            return out
+        }
+        for (t, i) in rows { try body(t, i) }
+    }
+
+    /// PostgreSQL's autovacuum gives deleted rows' space back by itself.
+    public func compact() throws {}
+
     /// Rows of a query as text (for tests and `ramkoll load` reports).
     public func strings(_ sql: String, _ args: [SQLValue] = []) throws -> [String] {
         let c = connection, log = logger, q = PostgresTarget.query(sql, args)

@@ -25,7 +25,7 @@ struct Ramkoll: ParsableCommand {
         version: "ramkoll \(RamkollVersion.description)",
         subcommands: [
             RunCommand.self, RetryCommand.self, PlanCommand.self, RunsCommand.self, VerifyCommand.self, ExplainCommand.self, DiffCommand.self,
-            InboxCommand.self, LoadCommand.self, CheckCommand.self,
+            InboxCommand.self, LoadCommand.self, PruneCommand.self, CheckCommand.self,
         ]
     )
 

@@ -272,8 +272,14 @@ enum WarehouseLoad {
     static func load(run dir: String, cfg: PipelineConfig, store: RunStore, logger: Logger, postgresURL: String? = nil) throws -> [String] {
         var lines: [String] = []
         func describe(_ r: Warehouse.LoadReport, _ target: String) -> String {
-            let loaded = r.loaded.values.reduce(0, +)
-            return "warehouse: \(target): \(loaded) rows loaded"
+            let loaded = r.loaded.values.reduce(0, +), inserted = r.inserted.values.reduce(0, +)
+            logger.info(
+                "warehouse loaded",
+                metadata: [
+                    "target": "\(target)", "rows": "\(loaded)", "new_rows": "\(inserted)", "seconds": "\((r.seconds * 1000).rounded() / 1000)",
+                    "files_there_already": "\(r.alreadyThere.count)",
+                ])
+            return "warehouse: \(target): \(loaded) rows loaded (\(inserted) stored anew, the others held already)"
                 + (r.alreadyThere.isEmpty ? "" : ", \(r.alreadyThere.count) tables' files were there already")
         }
         let sqlite = try SQLiteTarget(path: store.historyPath)

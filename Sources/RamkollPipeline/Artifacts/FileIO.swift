@@ -3,6 +3,16 @@ import Foundation
 import RamkollModel
 import RamkollReaders
 
+/// SHA-256 fed piece by piece, for callers without Crypto of their own (the warehouse's row identities).
+public struct SHA256Hasher {
+    var hasher = SHA256()
+    public init() {}
+    public mutating func update(_ bytes: UnsafeBufferPointer<UInt8>) { hasher.update(bufferPointer: UnsafeRawBufferPointer(bytes)) }
+    public mutating func update(separator: UInt8) { withUnsafeBytes(of: separator) { hasher.update(bufferPointer: $0) } }
+    /// The first `prefix` bytes of the digest, as lowercase hex.
+    public func hex(prefix: Int) -> String { FileIO.hex(Array(hasher.finalize()).prefix(prefix)) }
+}
+
 /// File helpers: hashing while reading, atomic writes (temporary file, fsync, rename).
 public enum FileIO {
     public static func readText(_ path: String) -> String? {

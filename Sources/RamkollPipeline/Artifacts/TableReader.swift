@@ -52,5 +52,7 @@ public struct TableReader {
             return v
         }
         public var line: Int { reader.line }
+        /// Field `i`'s bytes (valid during the call), without making a String.
+        public func withField(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) -> Void) { body(reader.bytes(i)) }
     }
 }
