@@ -44,10 +44,12 @@ public final class SQLiteTarget: WarehouseTarget {
         }
     }
 
-    public func forEachTextAndInteger(_ sql: String, _ args: [SQLValue], _ body: (String, Int64) throws -> Void) throws {
+    public func forEachIntegers(_ sql: String, _ args: [SQLValue], _ body: (Int64, Int64, Int64) throws -> Void) throws {
         try db.read { db in
-            let rows = try GRDB.Row.fetchCursor(db, sql: sql, arguments: StatementArguments(args.map(SQLiteTarget.bind)))
-            while let row = try rows.next() { try body(row[0], row[1]) }
+            let statement = try db.makeStatement(sql: sql)
+            statement.setUncheckedArguments(StatementArguments(args.map(SQLiteTarget.bind)))
+            let rows = try GRDB.Row.fetchCursor(statement)
+            while let row = try rows.next() { try body(row[0], row[1], row[2]) }
         }
     }
 

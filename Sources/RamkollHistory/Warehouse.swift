@@ -22,8 +22,8 @@ public protocol WarehouseTarget: AnyObject {
     func columns(of table: String) throws -> [String]
     /// The first column of every row, as text.
     func strings(_ sql: String, _ args: [SQLValue]) throws -> [String]
-    /// Every row of a query whose columns are a text and an integer, streamed.
-    func forEachTextAndInteger(_ sql: String, _ args: [SQLValue], _ body: (String, Int64) throws -> Void) throws
+    /// Every row of a query whose three columns are integers, streamed.
+    func forEachIntegers(_ sql: String, _ args: [SQLValue], _ body: (Int64, Int64, Int64) throws -> Void) throws
     /// Gives freed space back to the file system after rows were deleted (SQLite's VACUUM).
     func compact() throws
 }
@@ -40,8 +40,8 @@ public protocol WarehouseTarget: AnyObject {
 ///
 /// **A row is stored once however many files repeat it.** A nightly export is the year to date,
 /// so each night's `ledger.csv` repeats the rows of the night before with a few new ones. Behind
-/// each view, `<table>_rows` holds every distinct row once (`row_id`, the SHA-256 of its fields,
-/// its columns) and `<table>_spans` says which rows a file holds, as runs of consecutive row ids
+/// each view, `<table>_rows` holds every distinct row once (`row_id`, the first 128 bits of the
+/// SHA-256 of its fields as `row_key_1`/`row_key_2`, its columns) and `<table>_spans` says which rows a file holds, as runs of consecutive row ids
 /// (`dataset`, `first_row_no`, `first_row_id`, `row_count`): a file whose rows all came the night
 /// before in the same order is one span. A new file is matched row by row against the newest file
 /// of its kind (by the rows' hashes); only rows not in it are inserted. A row whose content moved
@@ -207,7 +207,7 @@ public enum Warehouse {
                 "\(target.name): table \(table) has the columns \(existing.joined(separator: ",")), the run's \(rel) has \(header.joined(separator: ",")); the warehouse was made by another tool version — load into a new database or migrate it"
             )
         }
-        let rowColumns = ["row_id", "row_hash"] + header
+        let rowColumns = ["row_id", "row_key_1", "row_key_2"] + header
         let existingRows = try target.columns(of: table + "_rows")
         if !existingRows.isEmpty && existingRows != rowColumns {
             throw RamkollError(
@@ -220,7 +220,9 @@ public enum Warehouse {
         let defs = header.map { "\(quoted($0)) \(type(of: $0, in: table))" }.joined(separator: ", ")
         let columns = header.map { "r." + quoted($0) }.joined(separator: ", ")
         try target.transaction { execute in
-            try execute("CREATE TABLE IF NOT EXISTS \(table)_rows (row_id BIGINT NOT NULL PRIMARY KEY, row_hash TEXT NOT NULL, \(defs))", [])
+            try execute(
+                "CREATE TABLE IF NOT EXISTS \(table)_rows (row_id BIGINT NOT NULL PRIMARY KEY, row_key_1 BIGINT NOT NULL, row_key_2 BIGINT NOT NULL, \(defs))",
+                [])
             try execute(
                 "CREATE TABLE IF NOT EXISTS \(table)_spans (dataset TEXT NOT NULL, first_row_no BIGINT NOT NULL, first_row_id BIGINT NOT NULL, row_count BIGINT NOT NULL, PRIMARY KEY (dataset, first_row_no))",
                 [])
@@ -232,14 +234,17 @@ public enum Warehouse {
         }
     }
 
-    /// A row's identity: SHA-256 of its fields (each followed by a unit separator), 32 hex digits.
-    static func rowHash(_ row: TableReader.Row, columns: Int) -> String {
+    /// A row's identity: the first 128 bits of the SHA-256 of its fields (each followed by a unit separator).
+    struct RowKey: Hashable { let a: Int64, b: Int64 }
+
+    static func rowKey(_ row: TableReader.Row, columns: Int) -> RowKey {
         var h = SHA256Hasher()
         for i in 0..<columns {
             row.withField(i) { h.update($0) }
             h.update(separator: 0x1F)
         }
-        return h.hex(prefix: 16)
+        let (a, b) = h.key()
+        return RowKey(a: a, b: b)
     }
 
     /// One file: its rows matched against the newest earlier file of its kind, the new ones
@@ -248,22 +253,25 @@ public enum Warehouse {
         _ table: String, path: String, sha: String, header: [String], into target: WarehouseTarget, batch: Int
     ) throws -> (Int64, Int64) {
         // The newest earlier file of this kind: its rows by hash (what tonight's file will mostly repeat).
-        var known: [String: Int64] = [:]
+        var known: [RowKey: Int64] = [:]
         if let previous = try target.strings(
             "SELECT sha256 FROM datasets WHERE table_name = ? ORDER BY seq DESC LIMIT 1", [.text(table)]
         ).first {
-            try target.forEachTextAndInteger(
-                "SELECT r.row_hash, r.row_id FROM \(table)_spans s JOIN \(table)_rows r ON r.row_id BETWEEN s.first_row_id AND s.first_row_id + s.row_count - 1 WHERE s.dataset = ?",
+            if let n = try target.integer("SELECT rows FROM datasets WHERE sha256 = ? AND table_name = ?", [.text(previous), .text(table)]) {
+                known.reserveCapacity(Int(n))
+            }
+            try target.forEachIntegers(
+                "SELECT r.row_key_1, r.row_key_2, r.row_id FROM \(table)_spans s JOIN \(table)_rows r ON r.row_id BETWEEN s.first_row_id AND s.first_row_id + s.row_count - 1 WHERE s.dataset = ?",
                 [.text(previous)]
-            ) { hash, id in known[hash] = id }
+            ) { a, b, id in known[RowKey(a: a, b: b)] = id }
         }
         var nextID = (try target.integer("SELECT MAX(row_id) FROM \(table)_rows", []) ?? 0) + 1
         let seq = (try target.integer("SELECT MAX(seq) FROM datasets", []) ?? 0) + 1
         var rowsIn: Int64 = 0, inserted: Int64 = 0
         try target.transaction { execute in
             let types = header.map { type(of: $0, in: table) }
-            let one = "(" + Array(repeating: "?", count: header.count + 2).joined(separator: ", ") + ")"
-            let insertColumns = (["row_id", "row_hash"] + header).map(quoted).joined(separator: ", ")
+            let one = "(" + Array(repeating: "?", count: header.count + 3).joined(separator: ", ") + ")"
+            let insertColumns = (["row_id", "row_key_1", "row_key_2"] + header).map(quoted).joined(separator: ", ")
             var pending: [SQLValue] = []
             var pendingRows = 0
             func flush() throws {
@@ -284,17 +292,18 @@ public enum Warehouse {
             }
             try TableReader(path: path, required: []).forEach { row in
                 rowsIn += 1
-                let hash = rowHash(row, columns: header.count)
+                let key = rowKey(row, columns: header.count)
                 let id: Int64
-                if let k = known[hash] {
+                if let k = known[key] {
                     id = k
                 } else {
                     id = nextID
                     nextID += 1
-                    known[hash] = id
+                    known[key] = id
                     inserted += 1
                     pending.append(.int(id))
-                    pending.append(.text(hash))
+                    pending.append(.int(key.a))
+                    pending.append(.int(key.b))
                     for (i, c) in header.enumerated() {
                         let v = row[c]
                         if types[i] == "BIGINT" {
@@ -348,9 +357,9 @@ public enum Warehouse {
                     try execute("DELETE FROM datasets WHERE sha256 = ? AND table_name = ?", [.text(d), .text(table)])
                 }
             }
-            try target.forEachTextAndInteger(
-                "SELECT CAST(first_row_id AS TEXT), first_row_id + row_count - 1 FROM \(table)_spans ORDER BY first_row_id", []
-            ) { first, last in covered.append((Int64(first) ?? 0, last)) }
+            try target.forEachIntegers(
+                "SELECT first_row_id, first_row_id + row_count - 1, row_count FROM \(table)_spans ORDER BY first_row_id", []
+            ) { first, last, _ in covered.append((first, last)) }
             let before = try target.integer("SELECT COUNT(*) FROM \(table)_rows", []) ?? 0
             let maxID = try target.integer("SELECT MAX(row_id) FROM \(table)_rows", []) ?? 0
             try target.transaction { execute in

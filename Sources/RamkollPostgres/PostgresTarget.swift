@@ -123,14 +123,14 @@ public final class PostgresTarget: WarehouseTarget, @unchecked Sendable {
         }
     }
 
-    public func forEachTextAndInteger(_ sql: String, _ args: [SQLValue], _ body: (String, Int64) throws -> Void) throws {
+    public func forEachIntegers(_ sql: String, _ args: [SQLValue], _ body: (Int64, Int64, Int64) throws -> Void) throws {
         let c = connection, log = logger, q = PostgresTarget.query(sql, args)
         let rows = try blocking {
-            var out: [(String, Int64)] = []
-            for try await row in try await c.query(q, logger: log) { out.append(try row.decode((String, Int64).self)) }
+            var out: [(Int64, Int64, Int64)] = []
+            for try await row in try await c.query(q, logger: log) { out.append(try row.decode((Int64, Int64, Int64).self)) }
             return out
         }
-        for (t, i) in rows { try body(t, i) }
+        for (a, b, c) in rows { try body(a, b, c) }
     }
 
     /// PostgreSQL's autovacuum gives deleted rows' space back by itself.

@@ -64,10 +64,14 @@ final class AmountParserTests: XCTestCase {
             }
             switch layout {
             case .isoDate:
-                guard c.count == 10, c[4] == "-", c[7] == "-", let y = num(0..<4), let m = num(5..<7), let d = num(8..<10), let day = Day(year: y, month: m, day: d) else { return nil }
+                guard c.count == 10, c[4] == "-", c[7] == "-", let y = num(0..<4), let m = num(5..<7), let d = num(8..<10),
+                    let day = Day(year: y, month: m, day: d)
+                else { return nil }
                 return (day, day.period)
             case .compactDate:
-                guard c.count == 8, let y = num(0..<4), let m = num(4..<6), let d = num(6..<8), let day = Day(year: y, month: m, day: d) else { return nil }
+                guard c.count == 8, let y = num(0..<4), let m = num(4..<6), let d = num(6..<8), let day = Day(year: y, month: m, day: d) else {
+                    return nil
+                }
                 return (day, day.period)
             case .compactPeriod:
                 guard c.count == 6, let y = num(0..<4), let m = num(4..<6), let p = Period(year: y, month: m) else { return nil }
@@ -81,7 +85,10 @@ final class AmountParserTests: XCTestCase {
         for y in [1999, 2022, 2024] {
             for m in 0...13 {
                 for d in [0, 1, 28, 29, 30, 31, 32] {
-                    let base = [String(format: "%04d-%02d-%02d", y, m, d), String(format: "%04d%02d%02d", y, m, d), String(format: "%04d%02d", y, m), String(format: "%04d-%02d", y, m)]
+                    let base = [
+                        String(format: "%04d-%02d-%02d", y, m, d), String(format: "%04d%02d%02d", y, m, d), String(format: "%04d%02d", y, m),
+                        String(format: "%04d-%02d", y, m),
+                    ]
                     for t in base {
                         texts += [t, " \(t)", "\(t) ", " \(t)  ", String(t.dropLast()), t + "1"]
                         for k in 0..<t.count {

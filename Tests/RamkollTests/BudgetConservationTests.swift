@@ -71,20 +71,8 @@ final class BudgetConservationTests: XCTestCase {
 
     func testTheNightlyJobKeepsLatestOnTheLastGoodRunWhenABudgetLineBreaks() throws {
         let dir = try TestPaths.temporaryDirectory()
-        let exe = TestPaths.productsDirectory.appendingPathComponent("ramkoll").path
         let good = try Self.samplePipeline(in: dir, budget: { $0 })
-        func nightly() throws -> RamkollResult {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["-i", "PATH=/usr/bin:/bin", "RAMKOLL_BIN=\(exe)", TestPaths.root.path + "/Scripts/nightly", good, "2022-12"]
-            p.standardInput = FileHandle.nullDevice
-            let out = Pipe(), err = Pipe()
-            p.standardOutput = out; p.standardError = err
-            try p.run()
-            let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-            p.waitUntilExit()
-            return RamkollResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
-        }
+        func nightly() throws -> RamkollResult { try runNightly([good, "2022-12"]) }
         let first = try nightly()
         XCTAssertEqual(first.status, 0, first.stdout + first.stderr)
         XCTAssertEqual(first.stdout + first.stderr, "", "silent on success")

@@ -37,7 +37,9 @@ final class ByteKeyTableTests: XCTestCase {
                 var b = a
                 if n > 0 && Bool.random(using: &rng) { b[Int.random(in: 0..<n, using: &rng)] ^= 1 }
                 let want = a == b
-                let got = a.withUnsafeBufferPointer { pa in b.withUnsafeBufferPointer { pb in n == 0 || ByteKeyTable.equal(pa.baseAddress!, pb.baseAddress!, n) } }
+                let got = a.withUnsafeBufferPointer { pa in
+                    b.withUnsafeBufferPointer { pb in n == 0 || ByteKeyTable.equal(pa.baseAddress!, pb.baseAddress!, n) }
+                }
                 XCTAssertEqual(got, want, "\(a) \(b)")
             }
         }
@@ -47,7 +49,9 @@ final class ByteKeyTableTests: XCTestCase {
     /// every offset in a buffer, against byte-by-byte.
     func testPackedWordIsTheBytesInOrder() {
         var x: UInt64 = 5
-        let buffer: [UInt8] = (0..<64).map { _ in x = x &* 6_364_136_223_846_793_005 &+ 1; return UInt8(truncatingIfNeeded: x >> 40) | 1 }
+        let buffer: [UInt8] = (0..<64).map { _ in
+            x = x &* 6_364_136_223_846_793_005 &+ 1; return UInt8(truncatingIfNeeded: x >> 40) | 1
+        }
         var checked = 0
         buffer.withUnsafeBufferPointer { all in
             for n in 0...8 {
@@ -73,7 +77,8 @@ final class ByteKeyTableTests: XCTestCase {
         func key(_ a: String, _ s: String, _ period: Int, _ source: Int) -> PackedKey {
             var a = a, s = s
             let aw = a.withUTF8 { PackedKey.word($0) }, sw = s.withUTF8 { PackedKey.word($0) }
-            return PackedKey(account: aw, ansvar: sw, rest: UInt64(period) | UInt64(a.utf8.count) << 32 | UInt64(s.utf8.count) << 40 | UInt64(source) << 48)
+            return PackedKey(
+                account: aw, ansvar: sw, rest: UInt64(period) | UInt64(a.utf8.count) << 32 | UInt64(s.utf8.count) << 40 | UInt64(source) << 48)
         }
         for i in 0..<20_000 {
             let a = String(Int.random(in: 0...999, using: &rng)), s = String(Int.random(in: 0...99, using: &rng))
@@ -92,4 +97,3 @@ final class ByteKeyTableTests: XCTestCase {
         XCTAssertNotEqual(key("10", "", 24_000, 0).rest, key("1", "", 24_000, 0).rest)
     }
 }
-

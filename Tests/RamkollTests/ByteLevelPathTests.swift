@@ -1,7 +1,7 @@
 import Foundation
+import RamkollModel
 import XCTest
 
-import RamkollModel
 @testable import RamkollPipeline
 
 /// The ledger importer's byte-level path must write exactly what the general path writes: the
@@ -201,7 +201,9 @@ final class LedgerBlocksTests: XCTestCase {
             try? FileManager.default.removeItem(atPath: dir + "/work")
             try FileManager.default.createDirectory(atPath: dir + "/work", withIntermediateDirectories: true)
             let path = try TestPaths.write(bytes: bytes, name: "gl-2022.csv", in: dir + "/work")
-            let pipeline = try smallPipelineCopy(in: dir + "/work") { $0.replacingOccurrences(of: TestPaths.fixture("small") + "/ledger-2022.csv", with: path) }
+            let pipeline = try smallPipelineCopy(in: dir + "/work") {
+                $0.replacingOccurrences(of: TestPaths.fixture("small") + "/ledger-2022.csv", with: path)
+            }
             return try LedgerBlocksTests.withBlocks(blocks, size: 400) {
                 try runPipeline(pipeline, runDir: dir + "/work/run")
                 return try LedgerBlocksTests.files(dir + "/work/run", stages: ["02-normalize", "03-reconcile"])

@@ -18,7 +18,9 @@ final class CSVReaderTests: XCTestCase {
     /// Records read in one pass of words (whole lines in the buffer) and byte by byte (a one-byte
     /// buffer never holds a whole line) must come out the same, on random bytes that matter.
     func testWordAtATimeRecordsMatchByteByByteOnRandomInput() throws {
-        let alphabet: [[UInt8]] = [[0x3B], [0x3B], [0x22], [0x0A], [0x0A], [0x0D], [0x0D, 0x0A], Array("ab".utf8), Array("ö".utf8), [0x20], Array("12345678".utf8)]
+        let alphabet: [[UInt8]] = [
+            [0x3B], [0x3B], [0x22], [0x0A], [0x0A], [0x0D], [0x0D, 0x0A], Array("ab".utf8), Array("ö".utf8), [0x20], Array("12345678".utf8),
+        ]
         var rng = SystemRandomNumberGenerator()
         for _ in 0..<200 {
             var bytes: [UInt8] = []
@@ -122,7 +124,9 @@ final class CSVReaderTests: XCTestCase {
                     for v in 0...255 {
                         var b = (0..<n).map { UInt8(0x61 + $0 % 26) }
                         b[at] = UInt8(v)
-                        let got = b.withUnsafeBufferPointer { encoding.transcodeToUTF8($0, into: out) }.map { Array(UnsafeBufferPointer(start: out, count: $0)) }
+                        let got = b.withUnsafeBufferPointer { encoding.transcodeToUTF8($0, into: out) }.map {
+                            Array(UnsafeBufferPointer(start: out, count: $0))
+                        }
                         let unassigned = encoding == .windows1252 && [0x81, 0x8D, 0x8F, 0x90, 0x9D].contains(v)
                         if unassigned {
                             XCTAssertNil(got, "\(b)")

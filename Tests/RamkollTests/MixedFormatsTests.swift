@@ -125,7 +125,9 @@ final class MixedFormatsTests: XCTestCase {
         XCTAssertTrue(try String(contentsOfFile: p, encoding: .utf8).contains("path: \(dir)/in/ledger-2022.csv\n"))
         XCTAssertEqual(try runPipeline(p, runDir: dir + "/run").status, .ok)
         func rows(_ name: String) throws -> [[Substring]] {
-            try String(contentsOfFile: dir + "/run/" + name, encoding: .utf8).split(separator: "\n").map { $0.split(separator: ";", omittingEmptySubsequences: false) }
+            try String(contentsOfFile: dir + "/run/" + name, encoding: .utf8).split(separator: "\n").map {
+                $0.split(separator: ";", omittingEmptySubsequences: false)
+            }
         }
         let inputs = try rows("01-ingest/inputs.csv")
         XCTAssertEqual(inputs.first { $0[0] == "b2022" }?[2], "in/ledger-2022.csv")

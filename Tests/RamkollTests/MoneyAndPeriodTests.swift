@@ -117,9 +117,10 @@ final class PricePeriodTextTests: XCTestCase {
                 PricePeriod(from: Day(year: 2022, month: 7, day: 1)!, price: Ore(-239_000)),
                 PricePeriod(from: Day(year: 2023, month: 12, day: 31)!, price: Ore(0)),
             ])
-        for bad in ["2022-01-19", "2022-01-19:", "2022-01-19:12x", "2022-1-19:100", "2022-02-30:100", "2022-01-19:100|", "x|2022-01-19:100",
-            "2022-01-19:-", "2022-01-19:1234567890123456789"]
-        {
+        for bad in [
+            "2022-01-19", "2022-01-19:", "2022-01-19:12x", "2022-1-19:100", "2022-02-30:100", "2022-01-19:100|", "x|2022-01-19:100",
+            "2022-01-19:-", "2022-01-19:1234567890123456789",
+        ] {
             XCTAssertThrowsError(try CareDayTally.prices(bad, fallback: fallback, path: "p", line: 7), bad) { e in
                 XCTAssertTrue("\(e)".contains("p:7: price_periods"), "\(e)")
             }

@@ -97,23 +97,8 @@ final class NightlyJobTests: XCTestCase {
         XCTAssertEqual(refused.stderr, "ramkoll: error: the pipeline has no inbox: section\n")
     }
 
-    /// Runs Scripts/nightly as cron would: no environment but PATH (and the binary), no terminal.
     func nightly(_ args: [String], environment: [String: String] = [:]) throws -> RamkollResult {
-        let exe = TestPaths.productsDirectory.appendingPathComponent("ramkoll").path
-        guard FileManager.default.fileExists(atPath: exe) else { throw XCTSkip("ramkoll is not built") }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        var env = ["-i", "PATH=/usr/bin:/bin", "RAMKOLL_BIN=\(exe)"]
-        for (k, v) in environment.sorted(by: { $0.key < $1.key }) { env.append("\(k)=\(v)") }
-        p.arguments = env + [TestPaths.root.path + "/Scripts/nightly"] + args
-        p.currentDirectoryURL = TestPaths.root
-        p.standardInput = FileHandle.nullDevice
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return RamkollResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        try runNightly(args, environment: environment)
     }
 
     func testNightlyUnderCronIsSilentInstallsExportsAndPassesTheExitCodeOn() throws {

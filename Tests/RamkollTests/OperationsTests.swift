@@ -57,7 +57,8 @@ final class OperationsTests: XCTestCase {
 
         // A changed budget: normalize runs (and ingest, which fingerprints it); what follows runs
         // because normalize's outputs changed. `plan` says so before.
-        try (String(contentsOfFile: budget, encoding: .utf8).replacingOccurrences(of: "U1;KB;296 000;", with: "U1;KB;296 100;")
+        try
+            (String(contentsOfFile: budget, encoding: .utf8).replacingOccurrences(of: "U1;KB;296 000;", with: "U1;KB;296 100;")
             .replacingOccurrences(of: "U1;PERS;-150 000;", with: "U1;PERS;-150 100;")).write(toFile: budget, atomically: true, encoding: .utf8)
         let plan = try runner.plan(sealed(pipeline, runs: runs), cfg: runner.load(sealed(pipeline, runs: runs)).0, store: RunStore(root: runs))
         XCTAssertEqual(plan.map(\.run), [true, true, true, true, true, true])

@@ -166,7 +166,8 @@ final class StageTests: XCTestCase {
         let doc = try JSONDecoder().decode(Doc.self, from: Data(contentsOf: URL(fileURLWithPath: run + "/06-report/tables.json")))
         XCTAssertEqual(doc.schema, "ramkoll.report/1")
         XCTAssertEqual(
-            doc.tables.map(\.name), ["drift", "avvikelse", "prognos", "resultatbudget", "resultatbudget_enheter", "budget_verksamhet", "driftsammandrag"])
+            doc.tables.map(\.name),
+            ["drift", "avvikelse", "prognos", "resultatbudget", "resultatbudget_enheter", "budget_verksamhet", "driftsammandrag"])
         XCTAssertEqual(doc.tables[2].rows.count, machine.count)
         XCTAssertTrue(doc.tables[2].rows.contains { $0.contains("-10000000") && $0.contains("manual") }, "exact öre of the manual forecast")
 

@@ -1,7 +1,6 @@
 import Foundation
-import XCTest
-
 import RamkollModel
+import XCTest
 
 @testable import RamkollPipeline
 
@@ -26,7 +25,9 @@ final class TableWriterTests: XCTestCase {
         XCTAssertEqual(lines.count, values.count)
         for (line, v) in zip(lines, values) {
             let d = day(v)
-            XCTAssertEqual(String(line), "\(v);2022-\(String(format: "%02d", Int(v.magnitude % 12) + 1));\(String(format: "%04d-%02d-%02d", d.year, d.month, d.day))")
+            XCTAssertEqual(
+                String(line),
+                "\(v);2022-\(String(format: "%02d", Int(v.magnitude % 12) + 1));\(String(format: "%04d-%02d-%02d", d.year, d.month, d.day))")
         }
     }
 
@@ -59,7 +60,8 @@ final class TableWriterTests: XCTestCase {
         var rng = SystemRandomNumberGenerator()
         var values: [Int64] = [0, -1, 9, 10, 99, 100, -100, Int64.max, Int64.min]
         for _ in 0..<3000 { values.append(Int64.random(in: Int64.min...Int64.max, using: &rng) >> Int64.random(in: 0...62, using: &rng)) }
-        let a = try TableWriter(directory: dir, name: "fields.csv", header: ["x"]), b = try TableWriter(directory: dir, name: "inplace.csv", header: ["x"])
+        let a = try TableWriter(directory: dir, name: "fields.csv", header: ["x"]),
+            b = try TableWriter(directory: dir, name: "inplace.csv", header: ["x"])
         for (i, v) in values.enumerated() {
             let day = Day(year: [1, 999, 2022, 9999][i % 4], month: 1 + i % 12, day: 1 + i % 28)!
             let text = Array(String(repeating: "åx", count: i % 23).utf8.dropFirst(i % 2))  // 0–68 bytes: every copy width
@@ -73,7 +75,8 @@ final class TableWriterTests: XCTestCase {
             try b.endRow()
         }
         _ = try a.commit(); _ = try b.commit()
-        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/inplace.csv")), try Data(contentsOf: URL(fileURLWithPath: dir + "/fields.csv")))
+        XCTAssertEqual(
+            try Data(contentsOf: URL(fileURLWithPath: dir + "/inplace.csv")), try Data(contentsOf: URL(fileURLWithPath: dir + "/fields.csv")))
 
         // Digit counts at every bit length and power of ten, against String.
         var edges: [UInt64] = [0, UInt64.max]

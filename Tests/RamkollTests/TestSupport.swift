@@ -45,26 +45,43 @@ let quietLogger = Logger(label: "ramkoll-tests", factory: { _ in SwiftLogNoOpLog
 /// What a finished `ramkoll` process printed, and its exit status.
 struct RamkollResult { let status: Int32; let stdout: String; let stderr: String }
 
-/// Runs the `ramkoll` executable to its end from the package root (skips the test when it is
-/// not built).
-func runRamkoll(_ args: [String], environment: [String: String] = [:]) throws -> RamkollResult {
+/// The built `ramkoll` executable (skips the test when it is not built).
+func ramkollExecutable() throws -> URL {
     let exe = TestPaths.productsDirectory.appendingPathComponent("ramkoll")
     guard FileManager.default.fileExists(atPath: exe.path) else {
         throw XCTSkip("ramkoll is not built at \(exe.path); run Scripts/test (it builds the executable with the tests)")
     }
+    return exe
+}
+
+/// Runs a program to its end from the package root, standard input empty.
+func runProcess(_ executable: URL, _ args: [String], environment: [String: String]) throws -> RamkollResult {
     let p = Process()
-    p.executableURL = exe
+    p.executableURL = executable
     p.arguments = args
     p.currentDirectoryURL = TestPaths.root
-    var env = ProcessInfo.processInfo.environment
-    for (k, v) in environment { env[k] = v }
-    p.environment = env
+    p.environment = environment
+    p.standardInput = FileHandle.nullDevice
     let out = Pipe(), err = Pipe()
     p.standardOutput = out; p.standardError = err
     try p.run()
     let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
     return RamkollResult(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+}
+
+/// Runs the `ramkoll` executable to its end from the package root.
+func runRamkoll(_ args: [String], environment: [String: String] = [:]) throws -> RamkollResult {
+    var env = ProcessInfo.processInfo.environment
+    for (k, v) in environment { env[k] = v }
+    return try runProcess(try ramkollExecutable(), args, environment: env)
+}
+
+/// Runs Scripts/nightly as cron would: no environment but PATH and the binary (and `environment`).
+func runNightly(_ args: [String], environment: [String: String] = [:]) throws -> RamkollResult {
+    var env = ["PATH": "/usr/bin:/bin", "RAMKOLL_BIN": try ramkollExecutable().path]
+    for (k, v) in environment { env[k] = v }
+    return try runProcess(TestPaths.root.appendingPathComponent("Scripts/nightly"), args, environment: env)
 }
 
 /// Starts the `ramkoll` executable in the background (stdout discarded); returns the process and

@@ -1,8 +1,8 @@
 import Foundation
 import XCTest
 
-@testable import RamkollReaders
 @testable import RamkollPipeline
+@testable import RamkollReaders
 
 final class XMLRecordReaderTests: XCTestCase {
     let paths = ["@id", "@start", "Vardform", "Pris/@dygn", "Pris", "../@enhet", "ancestor::Extrakt/@system", "Saknas", "Anteckning"]

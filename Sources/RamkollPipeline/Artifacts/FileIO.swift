@@ -11,6 +11,14 @@ public struct SHA256Hasher {
     public mutating func update(separator: UInt8) { withUnsafeBytes(of: separator) { hasher.update(bufferPointer: $0) } }
     /// The first `prefix` bytes of the digest, as lowercase hex.
     public func hex(prefix: Int) -> String { FileIO.hex(Array(hasher.finalize()).prefix(prefix)) }
+    /// The first 16 bytes of the digest as two signed 64-bit integers (big-endian), e.g. for SQL BIGINT columns.
+    public func key() -> (Int64, Int64) {
+        var a: UInt64 = 0, b: UInt64 = 0
+        for (i, byte) in hasher.finalize().prefix(16).enumerated() {
+            if i < 8 { a = a << 8 | UInt64(byte) } else { b = b << 8 | UInt64(byte) }
+        }
+        return (Int64(bitPattern: a), Int64(bitPattern: b))
+    }
 }
 
 /// File helpers: hashing while reading, atomic writes (temporary file, fsync, rename).
