@@ -59,7 +59,8 @@ let package = Package(
             dependencies: [
                 "RamkollModel", "RamkollPipeline",
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ]
+            ],
+            swiftSettings: fast
         ),
         .target(
             name: "RamkollPostgres",

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import RamkollModel
 import RamkollPipeline
 
@@ -48,8 +49,17 @@ public final class SQLiteTarget: WarehouseTarget {
         try db.read { db in
             let statement = try db.makeStatement(sql: sql)
             statement.setUncheckedArguments(StatementArguments(args.map(SQLiteTarget.bind)))
-            let rows = try GRDB.Row.fetchCursor(statement)
-            while let row = try rows.next() { try body(row[0], row[1], row[2]) }
+            // Three integers a row, read straight from SQLite (a million rows a night: no Row values).
+            let s = statement.sqliteStatement
+            while true {
+                let code = sqlite3_step(s)
+                if code == SQLITE_DONE { break }
+                guard code == SQLITE_ROW else {
+                    throw RamkollError(.internalFailure, "\(name): \(String(cString: sqlite3_errmsg(sqlite3_db_handle(s)))) in \(sql.prefix(80))…")
+                }
+                try body(sqlite3_column_int64(s, 0), sqlite3_column_int64(s, 1), sqlite3_column_int64(s, 2))
+            }
+            sqlite3_reset(s)
         }
     }
 

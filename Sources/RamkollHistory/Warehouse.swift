@@ -235,14 +235,67 @@ public enum Warehouse {
     }
 
     /// A row's identity: the first 128 bits of the SHA-256 of its fields (each followed by a unit separator).
-    struct RowKey: Hashable { let a: Int64, b: Int64 }
+    struct RowKey: Equatable { let a: Int64, b: Int64 }
 
-    static func rowKey(_ row: TableReader.Row, columns: Int) -> RowKey {
-        var h = SHA256Hasher()
-        for i in 0..<columns {
-            row.withField(i) { h.update($0) }
-            h.update(separator: 0x1F)
+    /// Row keys → row ids: open addressing on the key's first word (already uniformly random),
+    /// linear probing, doubled at half full — no hashing of its own per lookup.
+    struct RowIDTable {
+        /// One slot holds the key and its id together (one cache line is touched per probe).
+        private struct Slot { var a: Int64 = 0, b: Int64 = 0, id: Int64 = 0 }
+        private var slots: [Slot]
+        private var mask: Int
+        private(set) var count = 0
+
+        init(capacity: Int) {
+            var size = 16
+            while size < capacity * 2 { size <<= 1 }
+            slots = Array(repeating: Slot(), count: size)
+            mask = size - 1
         }
+
+        subscript(key: RowKey) -> Int64? {
+            slots.withUnsafeBufferPointer { s in
+                var i = Int(truncatingIfNeeded: key.a) & mask
+                while s[i].id != 0 {
+                    if s[i].a == key.a && s[i].b == key.b { return s[i].id }
+                    i = (i + 1) & mask
+                }
+                return nil
+            }
+        }
+
+        /// `id` is a row id (1 or more); a key already there keeps its first id.
+        mutating func insert(_ key: RowKey, id: Int64) {
+            if (count + 1) * 2 > slots.count { grow() }
+            let m = mask
+            let added = slots.withUnsafeMutableBufferPointer { s -> Bool in
+                var i = Int(truncatingIfNeeded: key.a) & m
+                while s[i].id != 0 {
+                    if s[i].a == key.a && s[i].b == key.b { return false }
+                    i = (i + 1) & m
+                }
+                s[i] = Slot(a: key.a, b: key.b, id: id)
+                return true
+            }
+            if added { count += 1 }
+        }
+
+        private mutating func grow() {
+            let old = slots
+            self = RowIDTable(capacity: old.count)
+            for slot in old where slot.id != 0 { insert(RowKey(a: slot.a, b: slot.b), id: slot.id) }
+        }
+    }
+
+    /// `scratch` is reused from row to row (the fields are copied into it and hashed in one go).
+    static func rowKey(_ row: TableReader.Row, columns: Int, scratch: inout [UInt8]) -> RowKey {
+        scratch.removeAll(keepingCapacity: true)
+        for i in 0..<columns {
+            row.withField(i) { scratch.append(contentsOf: $0) }
+            scratch.append(0x1F)
+        }
+        var h = SHA256Hasher()
+        scratch.withUnsafeBufferPointer { h.update($0) }
         let (a, b) = h.key()
         return RowKey(a: a, b: b)
     }
@@ -253,17 +306,17 @@ public enum Warehouse {
         _ table: String, path: String, sha: String, header: [String], into target: WarehouseTarget, batch: Int
     ) throws -> (Int64, Int64) {
         // The newest earlier file of this kind: its rows by hash (what tonight's file will mostly repeat).
-        var known: [RowKey: Int64] = [:]
+        var known = RowIDTable(capacity: 1024)
         if let previous = try target.strings(
             "SELECT sha256 FROM datasets WHERE table_name = ? ORDER BY seq DESC LIMIT 1", [.text(table)]
         ).first {
             if let n = try target.integer("SELECT rows FROM datasets WHERE sha256 = ? AND table_name = ?", [.text(previous), .text(table)]) {
-                known.reserveCapacity(Int(n))
+                known = RowIDTable(capacity: Int(n) + 1024)
             }
             try target.forEachIntegers(
                 "SELECT r.row_key_1, r.row_key_2, r.row_id FROM \(table)_spans s JOIN \(table)_rows r ON r.row_id BETWEEN s.first_row_id AND s.first_row_id + s.row_count - 1 WHERE s.dataset = ?",
                 [.text(previous)]
-            ) { a, b, id in known[RowKey(a: a, b: b)] = id }
+            ) { a, b, id in known.insert(RowKey(a: a, b: b), id: id) }
         }
         var nextID = (try target.integer("SELECT MAX(row_id) FROM \(table)_rows", []) ?? 0) + 1
         let seq = (try target.integer("SELECT MAX(seq) FROM datasets", []) ?? 0) + 1
@@ -290,16 +343,18 @@ public enum Warehouse {
                     [.text(sha), .int(s.rowNo), .int(s.id), .int(s.count)])
                 span = nil
             }
+            var scratch: [UInt8] = []
+            scratch.reserveCapacity(1024)
             try TableReader(path: path, required: []).forEach { row in
                 rowsIn += 1
-                let key = rowKey(row, columns: header.count)
+                let key = rowKey(row, columns: header.count, scratch: &scratch)
                 let id: Int64
                 if let k = known[key] {
                     id = k
                 } else {
                     id = nextID
                     nextID += 1
-                    known[key] = id
+                    known.insert(key, id: id)
                     inserted += 1
                     pending.append(.int(id))
                     pending.append(.int(key.a))
