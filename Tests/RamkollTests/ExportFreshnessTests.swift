@@ -83,4 +83,27 @@ final class ExportFreshnessTests: XCTestCase {
             ), refused.stdout)
         XCTAssertEqual(RunStore(root: dir + "/runs-locked").resolve("latest"), RunStore(root: dir + "/runs-locked").directory(of: "2022-06.001"))
     }
+
+    func testAProfileCanRequireItsStatedTotal() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let original = TestPaths.root.path + "/Pipelines/profiles/agresso-kontoutdrag.yaml"
+        let profile = try String(contentsOfFile: original, encoding: .utf8) + "stated_total: required\n"
+        let path = try TestPaths.write(profile, name: "agresso-strict.yaml", in: dir)
+        // The small fixture's 2022 ledger has no "Summa" row.
+        let pipeline = try smallPipelineCopy(in: dir) { $0.replacingOccurrences(of: "profile: \(original)\n", with: "profile: \(path)\n") }
+        let r = try runRamkoll(["run", pipeline, "--run-dir", dir + "/run", "--quiet"])
+        XCTAssertEqual(r.status, 65, r.stdout + r.stderr)
+        XCTAssertTrue(
+            r.stdout.contains(
+                "  data error: \(TestPaths.fixture("small"))/ledger-2022.csv: the file has no stated total (a row whose \"Bilagsnr\" starts with \"Summa\"), which its profile requires (stated_total: required): the export may be cut short — export it again\n"
+            ), r.stdout)
+        let bad = try TestPaths.write(
+            try String(contentsOfFile: original, encoding: .utf8) + "stated_total: sometimes\n", name: "agresso-bad.yaml", in: dir)
+        let c = try runRamkoll([
+            "check",
+            try smallPipelineCopy(in: dir, name: "bad.yaml") { $0.replacingOccurrences(of: "profile: \(original)\n", with: "profile: \(bad)\n") },
+        ])
+        XCTAssertEqual(c.status, 78)
+        XCTAssertTrue(c.stdout.contains("error: profile: stated_total must be required or optional, not \"sometimes\""), c.stdout)
+    }
 }

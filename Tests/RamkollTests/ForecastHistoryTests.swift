@@ -90,4 +90,22 @@ final class ForecastHistoryTests: XCTestCase {
         XCTAssertEqual(sn.map { $0[2] }, ["2022-03", "2022-06"])
         XCTAssertEqual(sn[1][5], String((june.forecast - june.budget) - (march.forecast - march.budget)), "change since the previous checkpoint")
     }
+
+    /// The same through the binary, as the README tells a controller to do it.
+    func testCheckpointRunsThroughTheBinary() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let p = try smallPipelineCopy(in: dir) { $0 + "forecast_history:\n  checkpoints:\n    \"03\": Fördjupad månadsuppföljning\n" }
+        let runs = dir + "/runs"
+        XCTAssertEqual(try runRamkoll(["run", p, "--runs", runs, "--as-of", "2022-03", "-q", "--no-warehouse"]).status, 0)
+        XCTAssertEqual(try runRamkoll(["run", p, "--runs", runs, "--as-of", "2022-06", "-q", "--no-warehouse"]).status, 0)
+        let store = RunStore(root: runs)
+        let text = try String(contentsOfFile: store.directory(of: "2022-06.001") + "/05-prognosis/prognosforandring.txt", encoding: .utf8)
+        XCTAssertTrue(text.contains("Fördjupad månadsuppföljning"), text)
+        let m = try StageManifest.read(from: store.directory(of: "2022-06.001") + "/05-prognosis")
+        XCTAssertEqual(m.inputs.filter { $0.role.hasPrefix("forecast checkpoint") }.map(\.role), ["forecast checkpoint 2022-03 (run 2022-03.001)"])
+        let old = try runRamkoll([
+            "check", try smallPipelineCopy(in: dir, name: "old.yaml") { $0 + "forecast_history:\n  path: history\n  checkpoints:\n    \"03\": X\n" },
+        ])
+        XCTAssertTrue(old.stdout.contains("warning: forecast_history: path is no longer used and is ignored"), old.stdout)
+    }
 }
