@@ -3,9 +3,9 @@ import RamkollModel
 
 /// Which runs `ramkoll prune` keeps: the `keep` newest runs (by start), every period's newest good
 /// run — the month-close run the period's link names, so every checkpoint's too, which later runs'
-/// forecast history reads — `latest`, and any run whose record still says `running` (under way,
-/// or dead and waiting for `retry`). Reused files are hard links, so removing an older run never
-/// takes a file from a kept one.
+/// forecast history reads — `latest`, and any run whose record still says `running` (under way, or
+/// dead and waiting for `retry`) or cannot be read yet (just starting). Reused files are hard links,
+/// so removing an older run never takes a file from a kept one.
 public enum Retention {
     public static func plan(_ store: RunStore, keep: Int) -> (kept: Set<String>, removed: [String]) {
         let ids = store.runs()
@@ -15,7 +15,8 @@ public enum Retention {
         kept.formUnion(byStart.suffix(keep))
         var newestGood: [Period: String] = [:]
         for id in ids {
-            guard let r = records[id] ?? nil else { continue }
+            // A folder without a readable record may be a run that is just starting: kept.
+            guard let r = records[id] ?? nil else { kept.insert(id); continue }
             if r.state == "running" { kept.insert(id) }
             if r.isGood, let p = RunStore.parse(id)?.asOf { newestGood[p] = id }
         }
