@@ -93,9 +93,11 @@ final class ExportFreshnessTests: XCTestCase {
         let pipeline = try smallPipelineCopy(in: dir) { $0.replacingOccurrences(of: "profile: \(original)\n", with: "profile: \(path)\n") }
         let r = try runRamkoll(["run", pipeline, "--run-dir", dir + "/run", "--quiet"])
         XCTAssertEqual(r.status, 65, r.stdout + r.stderr)
+        // The file as the pipeline shows it (relative to its folder, which depends on where the repository lies).
+        let shown = try XCTUnwrap(PipelineConfig.load(path: pipeline).0).display(TestPaths.fixture("small/ledger-2022.csv"))
         XCTAssertTrue(
             r.stdout.contains(
-                "  data error: \(TestPaths.fixture("small"))/ledger-2022.csv: the file has no stated total (a row whose \"Bilagsnr\" starts with \"Summa\"), which its profile requires (stated_total: required): the export may be cut short — export it again\n"
+                "  data error: \(shown): the file has no stated total (a row whose \"Bilagsnr\" starts with \"Summa\"), which its profile requires (stated_total: required): the export may be cut short — export it again\n"
             ), r.stdout)
         let bad = try TestPaths.write(
             try String(contentsOfFile: original, encoding: .utf8) + "stated_total: sometimes\n", name: "agresso-bad.yaml", in: dir)
