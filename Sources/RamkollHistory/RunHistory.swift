@@ -63,6 +63,8 @@ public final class SQLiteTarget: WarehouseTarget {
         }
     }
 
+    public var integerPrimaryKey: String { "INTEGER PRIMARY KEY" }
+
     public func compact() throws {
         try db.writeWithoutTransaction { db in try db.execute(sql: "VACUUM") }
     }

@@ -26,6 +26,8 @@ public protocol WarehouseTarget: AnyObject {
     func forEachIntegers(_ sql: String, _ args: [SQLValue], _ body: (Int64, Int64, Int64) throws -> Void) throws
     /// Gives freed space back to the file system after rows were deleted (SQLite's VACUUM).
     func compact() throws
+    /// The column type of a 64-bit integer primary key (SQLite's `INTEGER PRIMARY KEY` is the row's own id).
+    var integerPrimaryKey: String { get }
 }
 
 /// The warehouse: a run's record, its normalized data and its results in SQL tables with one
@@ -40,8 +42,9 @@ public protocol WarehouseTarget: AnyObject {
 ///
 /// **A row is stored once however many files repeat it.** A nightly export is the year to date,
 /// so each night's `ledger.csv` repeats the rows of the night before with a few new ones. Behind
-/// each view, `<table>_rows` holds every distinct row once (`row_id`, the first 128 bits of the
-/// SHA-256 of its fields as `row_key_1`/`row_key_2`, its columns) and `<table>_spans` says which rows a file holds, as runs of consecutive row ids
+/// each view, `<table>_rows` holds every distinct row once (`row_id`, its columns), `<table>_keys`
+/// its identity (the first 128 bits of the SHA-256 of its fields as `row_key_1`/`row_key_2`, kept
+/// apart so that matching reads a narrow table) and `<table>_spans` says which rows a file holds, as runs of consecutive row ids
 /// (`dataset`, `first_row_no`, `first_row_id`, `row_count`): a file whose rows all came the night
 /// before in the same order is one span. A new file is matched row by row against the newest file
 /// of its kind (by the rows' hashes); only rows not in it are inserted. A row whose content moved
@@ -207,7 +210,7 @@ public enum Warehouse {
                 "\(target.name): table \(table) has the columns \(existing.joined(separator: ",")), the run's \(rel) has \(header.joined(separator: ",")); the warehouse was made by another tool version — load into a new database or migrate it"
             )
         }
-        let rowColumns = ["row_id", "row_key_1", "row_key_2"] + header
+        let rowColumns = ["row_id"] + header
         let existingRows = try target.columns(of: table + "_rows")
         if !existingRows.isEmpty && existingRows != rowColumns {
             throw RamkollError(
@@ -215,13 +218,14 @@ public enum Warehouse {
                 "\(target.name): table \(table)_rows has the columns \(existingRows.joined(separator: ",")), the run's \(rel) has \(header.joined(separator: ",")); the warehouse was made by another tool version — load into a new database or migrate it"
             )
         }
-        let spansMissing = try target.columns(of: table + "_spans").isEmpty
+        let spansMissing = try target.columns(of: table + "_spans").isEmpty || target.columns(of: table + "_keys").isEmpty
         guard existing.isEmpty || existingRows.isEmpty || spansMissing else { return }
         let defs = header.map { "\(quoted($0)) \(type(of: $0, in: table))" }.joined(separator: ", ")
         let columns = header.map { "r." + quoted($0) }.joined(separator: ", ")
         try target.transaction { execute in
+            try execute("CREATE TABLE IF NOT EXISTS \(table)_rows (row_id \(target.integerPrimaryKey), \(defs))", [])
             try execute(
-                "CREATE TABLE IF NOT EXISTS \(table)_rows (row_id BIGINT NOT NULL PRIMARY KEY, row_key_1 BIGINT NOT NULL, row_key_2 BIGINT NOT NULL, \(defs))",
+                "CREATE TABLE IF NOT EXISTS \(table)_keys (row_id \(target.integerPrimaryKey), row_key_1 BIGINT NOT NULL, row_key_2 BIGINT NOT NULL)",
                 [])
             try execute(
                 "CREATE TABLE IF NOT EXISTS \(table)_spans (dataset TEXT NOT NULL, first_row_no BIGINT NOT NULL, first_row_id BIGINT NOT NULL, row_count BIGINT NOT NULL, PRIMARY KEY (dataset, first_row_no))",
@@ -314,7 +318,7 @@ public enum Warehouse {
                 known = RowIDTable(capacity: Int(n) + 1024)
             }
             try target.forEachIntegers(
-                "SELECT r.row_key_1, r.row_key_2, r.row_id FROM \(table)_spans s JOIN \(table)_rows r ON r.row_id BETWEEN s.first_row_id AND s.first_row_id + s.row_count - 1 WHERE s.dataset = ?",
+                "SELECT k.row_key_1, k.row_key_2, k.row_id FROM \(table)_spans s JOIN \(table)_keys k ON k.row_id BETWEEN s.first_row_id AND s.first_row_id + s.row_count - 1 WHERE s.dataset = ?",
                 [.text(previous)]
             ) { a, b, id in known.insert(RowKey(a: a, b: b), id: id) }
         }
@@ -323,16 +327,20 @@ public enum Warehouse {
         var rowsIn: Int64 = 0, inserted: Int64 = 0
         try target.transaction { execute in
             let types = header.map { type(of: $0, in: table) }
-            let one = "(" + Array(repeating: "?", count: header.count + 3).joined(separator: ", ") + ")"
-            let insertColumns = (["row_id", "row_key_1", "row_key_2"] + header).map(quoted).joined(separator: ", ")
-            var pending: [SQLValue] = []
+            let one = "(" + Array(repeating: "?", count: header.count + 1).joined(separator: ", ") + ")"
+            let insertColumns = (["row_id"] + header).map(quoted).joined(separator: ", ")
+            var pending: [SQLValue] = [], pendingKeys: [SQLValue] = []
             var pendingRows = 0
             func flush() throws {
                 guard pendingRows > 0 else { return }
                 try execute(
                     "INSERT INTO \(table)_rows (\(insertColumns)) VALUES " + Array(repeating: one, count: pendingRows).joined(separator: ", "),
                     pending)
+                try execute(
+                    "INSERT INTO \(table)_keys (row_id, row_key_1, row_key_2) VALUES "
+                        + Array(repeating: "(?, ?, ?)", count: pendingRows).joined(separator: ", "), pendingKeys)
                 pending.removeAll(keepingCapacity: true)
+                pendingKeys.removeAll(keepingCapacity: true)
                 pendingRows = 0
             }
             var span: (rowNo: Int64, id: Int64, count: Int64)?
@@ -357,8 +365,9 @@ public enum Warehouse {
                     known.insert(key, id: id)
                     inserted += 1
                     pending.append(.int(id))
-                    pending.append(.int(key.a))
-                    pending.append(.int(key.b))
+                    pendingKeys.append(.int(id))
+                    pendingKeys.append(.int(key.a))
+                    pendingKeys.append(.int(key.b))
                     for (i, c) in header.enumerated() {
                         let v = row[c]
                         if types[i] == "BIGINT" {
@@ -420,10 +429,14 @@ public enum Warehouse {
             try target.transaction { execute in
                 var next: Int64 = 1
                 for (first, last) in covered {
-                    if first > next { try execute("DELETE FROM \(table)_rows WHERE row_id BETWEEN ? AND ?", [.int(next), .int(first - 1)]) }
+                    for t in ["_rows", "_keys"] where first > next {
+                        try execute("DELETE FROM \(table)\(t) WHERE row_id BETWEEN ? AND ?", [.int(next), .int(first - 1)])
+                    }
                     next = max(next, last + 1)
                 }
-                if next <= maxID { try execute("DELETE FROM \(table)_rows WHERE row_id BETWEEN ? AND ?", [.int(next), .int(maxID)]) }
+                for t in ["_rows", "_keys"] where next <= maxID {
+                    try execute("DELETE FROM \(table)\(t) WHERE row_id BETWEEN ? AND ?", [.int(next), .int(maxID)])
+                }
             }
             deleted[table] = before - (try target.integer("SELECT COUNT(*) FROM \(table)_rows", []) ?? 0)
         }

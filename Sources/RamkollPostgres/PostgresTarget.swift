@@ -133,6 +133,8 @@ public final class PostgresTarget: WarehouseTarget, @unchecked Sendable {
         for (a, b, c) in rows { try body(a, b, c) }
     }
 
+    public var integerPrimaryKey: String { "BIGINT PRIMARY KEY" }
+
     /// PostgreSQL's autovacuum gives deleted rows' space back by itself.
     public func compact() throws {}
 
