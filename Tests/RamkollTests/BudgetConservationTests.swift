@@ -82,7 +82,10 @@ final class BudgetConservationTests: XCTestCase {
         try text.replacingOccurrences(of: "-24 500 000;jämn", with: "-24.500.000;jämn").write(toFile: budgetFile, atomically: true, encoding: .utf8)
         let second = try nightly()
         XCTAssertEqual(second.status, 65, second.stdout + second.stderr)
-        XCTAssertTrue(second.stdout.contains("budget amount \"-24.500.000\" is not a number"), second.stdout)
+        XCTAssertTrue(
+            second.stdout.contains(
+                "  data error: budget ../budget/internbudget-2022.csv: 1 of 55 lines rejected (1 whose amount could not be read): line 25: budget amount \"-24.500.000\" is not a number"
+            ), second.stdout)
         XCTAssertTrue(second.stderr.contains("status=65 outcome=data-errors"), second.stderr)
         let store = RunStore(root: dir + "/runs/exempelby")
         XCTAssertEqual(store.runs(), ["2022-12.001", "2022-12.002"])

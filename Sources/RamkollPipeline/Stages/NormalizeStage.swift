@@ -279,9 +279,12 @@ public struct NormalizeStage: Stage {
         /// A budget file that lost rows is a data error unless the pipeline allows a share.
         func checkBudget(_ display: String, read: Int64, rejected: Int64, amount: Ore, withoutAmount: Int64, examples: [String]) {
             guard rejected > 0, rejected * 10_000 > cfg.budgetRejectLimit * read else { return }
-            let unread = withoutAmount > 0 ? " and \(withoutAmount) whose amount could not be read" : ""
+            // What was lost: the amounts read, and the lines whose amount could not be read at all.
+            var lost: [String] = []
+            if amount != .zero || withoutAmount < rejected { lost.append("\(amount.swedish) kr of the frame") }
+            if withoutAmount > 0 { lost.append("\(withoutAmount) whose amount could not be read") }
             dataErrors.append(
-                "budget \(display): \(rejected) of \(read) lines rejected (\(amount.swedish) kr of the frame\(unread))"
+                "budget \(display): \(rejected) of \(read) lines rejected (\(lost.joined(separator: " and ")))"
                     + (examples.isEmpty ? "" : ": " + examples.joined(separator: "; ") + (rejected > Int64(examples.count) ? "; …" : ""))
                     + " — see 02-normalize/rejects.csv; a budget line lost changes the frame: fix the file"
                     + (cfg.budgetRejectLimit > 0 ? " (above the limit of \(Ore.formatPercent(cfg.budgetRejectLimit)) %)" : ""))
