@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 import ZIPFoundation
 
+@testable import RamkollHistory
 @testable import RamkollModel
 @testable import RamkollPipeline
 
@@ -240,6 +241,12 @@ final class NightlyJobTests: XCTestCase {
         XCTAssertEqual(retry.status, 0, retry.stdout + retry.stderr)
         let second = try XCTUnwrap(RunRecord.read(from: runs + "/all/2022-06.002"))
         XCTAssertEqual(second.warehouse, "loaded")
+        // The warehouse holds the finished record (no sync needed), and a load killed half-way would not be a good run.
+        let sqlite = try SQLiteTarget(path: runs + "/ramkoll.sqlite")
+        XCTAssertEqual(try sqlite.strings("SELECT state || ' ' || exit_status FROM runs WHERE run_id = ?", [.text("2022-06.002")]), ["finished 0"])
+        var loading = second
+        loading.warehouse = "loading"
+        XCTAssertFalse(loading.isGood)
         XCTAssertEqual(second.stages.map(\.status), Array(repeating: "reused", count: 6))
         XCTAssertEqual(RunStore(root: runs).resolve("latest"), RunStore(root: runs).directory(of: "2022-06.002"))
     }

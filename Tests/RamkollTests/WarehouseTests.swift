@@ -111,6 +111,8 @@ extension WarehouseTests {
         XCTAssertTrue(text.contains("warehouse: SQLite: "), text)
         XCTAssertTrue(text.contains("warehouse: PostgreSQL ramkoll@127.0.0.1:5432/ramkoll_test: "), text)
         XCTAssertFalse(text.contains(":ramkoll-test@"), "the password is not shown")
+        XCTAssertEqual(
+            try pg.strings("SELECT state FROM runs WHERE pipeline = ?", [.text("small")]), ["finished"], "the warehouse gets the finished record")
         let rows = try pg.integer("SELECT COUNT(*) FROM ledger", [])
         XCTAssertGreaterThan(rows ?? 0, 0)
         let (again, loadText) = try ramkoll(["load", "latest", pipeline, "--runs", dir + "/runs"])

@@ -56,7 +56,8 @@ public enum Inbox {
             let sha = try FileIO.sha256(ofFile: path).hex
             if seen.contains(sha) {
                 try FileManager.default.removeItem(atPath: path)
-                outcomes.append(Outcome(file: name, sha256: sha, status: .skipped, source: nil, detail: "received before (the archive holds these bytes)"))
+                outcomes.append(
+                    Outcome(file: name, sha256: sha, status: .skipped, source: nil, detail: "received before (the archive holds these bytes)"))
                 continue
             }
             var fits: [PipelineConfig.Source] = []
@@ -97,7 +98,8 @@ public enum Inbox {
         if !outcomes.isEmpty {
             var text = FileIO.exists(logPath) ? (FileIO.readText(logPath) ?? "") : Inbox.logHeader.joined(separator: ";") + "\n"
             for o in outcomes {
-                text += [stamp, o.file, o.sha256, o.status.rawValue, o.source ?? "", o.detail]
+                text +=
+                    [stamp, o.file, o.sha256, o.status.rawValue, o.source ?? "", o.detail]
                     .map { $0.contains(";") || $0.contains("\"") ? "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : $0 }
                     .joined(separator: ";") + "\n"
             }

@@ -173,9 +173,11 @@ public struct RunRecord: Codable, Sendable {
     public var warehouse: String?
     public var stages: [StageEntry] = []
 
-    /// Finished with 0 or 3: the run may be the period's link and latest, and there is nothing to retry.
+    /// Finished with 0 or 3, and loaded into the warehouse when it was to be: the run may be the
+    /// period's link and latest, and there is nothing to retry.
     public var isGood: Bool {
         state == "finished" && (exitStatus == ExitStatus.ok.rawValue || exitStatus == ExitStatus.deviationsOverThreshold.rawValue)
+            && (warehouse == nil || warehouse == "loaded")
     }
 
     public struct StageEntry: Codable, Sendable {

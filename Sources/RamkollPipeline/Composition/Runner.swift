@@ -289,8 +289,13 @@ public struct Runner {
         let reused = record.stages.filter { $0.status == "reused" }.map(\.stage)
         if !reused.isEmpty { summary.insert("run \(id): reused \(reused.joined(separator: ", ")) (unchanged since an earlier run)", at: 0) }
         if let load = options.warehouse {
-            // The stages are done; the warehouse load is part of the run's record. A failed load
-            // loses nothing (the run's files are the data) but is not a success: retry loads again.
+            // The stages are done; the warehouse load is part of the run's record. The record the
+            // warehouse gets is the finished one; until the load is done it says "loading", which
+            // is not a good run (a load killed half-way is retried). A failed load loses nothing
+            // (the run's files are the data) but is not a success: retry loads again.
+            record.state = "finished"
+            record.exitStatus = status.rawValue
+            record.finishedAt = ISO8601DateFormatter().string(from: Date())
             record.warehouse = "loading"
             try RunInterruption.write(record, to: dir)
             do {
