@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import RamkollModel
 import RamkollPipeline
@@ -291,17 +292,80 @@ public enum Warehouse {
         }
     }
 
-    /// `scratch` is reused from row to row (the fields are copied into it and hashed in one go).
-    static func rowKey(_ row: TableReader.Row, columns: Int, scratch: inout [UInt8]) -> RowKey {
-        scratch.removeAll(keepingCapacity: true)
-        for i in 0..<columns {
-            row.withField(i) { scratch.append(contentsOf: $0) }
-            scratch.append(0x1F)
+    /// Rows of a file, their fields copied end to end (each followed by a unit separator, as a
+    /// row's key is computed), with where each field ends.
+    struct RowBatch: @unchecked Sendable {
+        static let size = 8_192
+        let columns: Int
+        var bytes: [UInt8] = []
+        var ends: [Int] = []  // the end of each field's bytes (before its separator), row by row
+        var rows = 0
+
+        init(columns: Int) {
+            self.columns = columns
+            bytes.reserveCapacity(RowBatch.size * 160)
+            ends.reserveCapacity(RowBatch.size * columns)
         }
-        var h = SHA256Hasher()
-        scratch.withUnsafeBufferPointer { h.update($0) }
-        let (a, b) = h.key()
-        return RowKey(a: a, b: b)
+
+        mutating func append(_ row: TableReader.Row) {
+            for i in 0..<columns {
+                row.withField(i) { bytes.append(contentsOf: $0) }
+                ends.append(bytes.count)
+                bytes.append(0x1F)
+            }
+            rows += 1
+        }
+
+        /// Field `i` of row `r` as text.
+        func field(row r: Int, _ i: Int) -> String {
+            let k = r * columns + i
+            let start = k == 0 ? 0 : ends[k - 1] + 1
+            return String(decoding: bytes[start..<ends[k]], as: UTF8.self)
+        }
+
+        /// Each row's key: the SHA-256 of its fields and separators (as `rowKey`).
+        func keys() -> [RowKey] {
+            var out: [RowKey] = []
+            out.reserveCapacity(rows)
+            bytes.withUnsafeBufferPointer { all in
+                for r in 0..<rows {
+                    let first = r * columns
+                    let start = first == 0 ? 0 : ends[first - 1] + 1
+                    let end = ends[first + columns - 1] + 1
+                    var h = SHA256Hasher()
+                    h.update(UnsafeBufferPointer(rebasing: all[start..<end]))
+                    let (a, b) = h.key()
+                    out.append(RowKey(a: a, b: b))
+                }
+            }
+            return out
+        }
+    }
+
+    /// The previous file's keys, shared read-only with the hashing thread.
+    final class KnownRows: @unchecked Sendable {
+        let table: RowIDTable
+        init(_ table: RowIDTable) { self.table = table }
+    }
+
+    /// A batch hashed, and each row looked up, on another thread; `wait` gives the keys and ids.
+    final class HashJob: @unchecked Sendable {
+        let batch: RowBatch
+        private var result: [(key: RowKey, id: Int64?)] = []
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ batch: RowBatch, _ known: KnownRows) {
+            self.batch = batch
+            DispatchQueue.global().async {
+                self.result = batch.keys().map { ($0, known.table[$0]) }
+                self.done.signal()
+            }
+        }
+
+        func wait() -> [(key: RowKey, id: Int64?)] {
+            done.wait()
+            return result
+        }
     }
 
     /// One file: its rows matched against the newest earlier file of its kind, the new ones
@@ -351,41 +415,58 @@ public enum Warehouse {
                     [.text(sha), .int(s.rowNo), .int(s.id), .int(s.count)])
                 span = nil
             }
-            var scratch: [UInt8] = []
-            scratch.reserveCapacity(1024)
-            try TableReader(path: path, required: []).forEach { row in
-                rowsIn += 1
-                let key = rowKey(row, columns: header.count, scratch: &scratch)
-                let id: Int64
-                if let k = known[key] {
-                    id = k
-                } else {
-                    id = nextID
-                    nextID += 1
-                    known.insert(key, id: id)
-                    inserted += 1
-                    pending.append(.int(id))
-                    pendingKeys.append(.int(id))
-                    pendingKeys.append(.int(key.a))
-                    pendingKeys.append(.int(key.b))
-                    for (i, c) in header.enumerated() {
-                        let v = row[c]
-                        if types[i] == "BIGINT" {
-                            pending.append(v.isEmpty ? .null : Int64(v).map { .int($0) } ?? .text(v))
-                        } else {
-                            pending.append(.text(v))
+            // Rows go in batches: this thread reads and matches, a second one hashes the batch
+            // before (SHA-256 of each row's fields), so the two halves of the work share the cores.
+            // The previous file's keys are only read from here on (by the hashing thread, which also
+            // looks each row up); a row not among them gets a new id.
+            let lookup = KnownRows(known)
+            func match(_ b: RowBatch, _ found: [(key: RowKey, id: Int64?)]) throws {
+                for r in 0..<b.rows {
+                    rowsIn += 1
+                    let key = found[r].key
+                    let id: Int64
+                    if let k = found[r].id {
+                        id = k
+                    } else {
+                        id = nextID
+                        nextID += 1
+                        inserted += 1
+                        pending.append(.int(id))
+                        pendingKeys.append(.int(id))
+                        pendingKeys.append(.int(key.a))
+                        pendingKeys.append(.int(key.b))
+                        for i in 0..<header.count {
+                            let v = b.field(row: r, i)
+                            if types[i] == "BIGINT" {
+                                pending.append(v.isEmpty ? .null : Int64(v).map { .int($0) } ?? .text(v))
+                            } else {
+                                pending.append(.text(v))
+                            }
                         }
+                        pendingRows += 1
+                        if pendingRows >= batch { try flush() }
                     }
-                    pendingRows += 1
-                    if pendingRows >= batch { try flush() }
-                }
-                if let s = span, s.id + s.count == id {
-                    span!.count += 1
-                } else {
-                    try endSpan()
-                    span = (rowsIn, id, 1)
+                    if let s = span, s.id + s.count == id {
+                        span!.count += 1
+                    } else {
+                        try endSpan()
+                        span = (rowsIn, id, 1)
+                    }
                 }
             }
+            var current = RowBatch(columns: header.count)
+            var inFlight: HashJob?
+            try TableReader(path: path, required: []).forEach { row in
+                current.append(row)
+                if current.rows == RowBatch.size {
+                    let job = HashJob(current, lookup)
+                    if let previous = inFlight { try match(previous.batch, previous.wait()) }
+                    inFlight = job
+                    current = RowBatch(columns: header.count)
+                }
+            }
+            if let previous = inFlight { try match(previous.batch, previous.wait()) }
+            if current.rows > 0 { try match(current, current.keys().map { ($0, lookup.table[$0]) }) }
             try flush()
             try endSpan()
             try execute(

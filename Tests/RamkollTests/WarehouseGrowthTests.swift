@@ -51,6 +51,14 @@ final class WarehouseGrowthTests: XCTestCase {
         XCTAssertEqual(rows, manifest.outputs.first { $0.path == "ledger.csv" }?.rows)
         let fileSum = try ledgerSum(last + "/02-normalize/ledger.csv")
         XCTAssertEqual(try sqlite.integer("SELECT SUM(amount_ore) FROM ledger WHERE dataset = ?", [.text(ledgerFile)]), fileSum)
+        // The view gives back night 30's file row by row, in its order.
+        var fromFile: [String] = []
+        try TableReader(path: last + "/02-normalize/ledger.csv", required: ["line", "amount_ore", "text"]).forEach {
+            fromFile.append($0["line"] + ";" + $0["amount_ore"] + ";" + $0["text"])
+        }
+        XCTAssertEqual(
+            try sqlite.strings("SELECT line || ';' || amount_ore || ';' || text FROM ledger WHERE dataset = ? ORDER BY row_no", [.text(ledgerFile)]),
+            fromFile)
         // Every night's ledger is there, and each row is stored once: as many as night 30 has.
         XCTAssertEqual(try sqlite.integer("SELECT COUNT(*) FROM datasets WHERE table_name = 'ledger'", []), 30)
         XCTAssertEqual(try sqlite.integer("SELECT COUNT(*) FROM ledger_rows", []), rows)
