@@ -45,7 +45,7 @@ public struct Ore: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 
     /// Rounds to whole units of `unit` öre (100_000 for tkr, 100_000_000 for mnkr), half away
-    /// from zero. This is the only rounding Ramkoll does, once, at presentation (DOMAIN.md §3).
+    /// from zero. This is the only rounding Ramkoll does, once, at presentation.
     public func rounded(toUnitsOf unit: Int64) -> Int64 {
         precondition(unit > 0)
         return Ore.divideRoundingHalfAwayFromZero(value, by: unit)
@@ -98,7 +98,7 @@ public struct Ore: Hashable, Comparable, Sendable, CustomStringConvertible {
     }
 }
 
-/// The two sign conventions of DOMAIN.md §3. Ledgers are debit-positive (costs +, revenue −);
+/// The two sign conventions (README "Conventions"). Ledgers are debit-positive (costs +, revenue −);
 /// the committee's tables are in report sign (revenue +, costs −, kommunbidrag +).
 public enum SignConvention: String, Sendable, Codable {
     case ledger

@@ -11,8 +11,8 @@
 /// | `BudgetLine`   | budget for unit × report line × month                           | report      |
 /// | `Placement`    | a placement from the case system, person pseudonymized          | —           |
 ///
-/// Amounts are `Ore` (exact öre). Ledger sign is debit-positive; report sign is revenue-positive
-/// (DOMAIN.md §3); `SignConvention.reportSign(fromLedger:)` converts.
+/// Amounts are `Ore` (exact öre). Ledger sign is debit-positive; report sign is revenue-positive;
+/// `SignConvention.reportSign(fromLedger:)` converts.
 public struct SourceRef: Hashable, Sendable, CustomStringConvertible {
     public enum Position: Hashable, Sendable {
         case line(Int)
@@ -145,7 +145,7 @@ public struct Placement: Hashable, Sendable {
     }
 }
 
-/// How care days (vårddygn) are counted within a period (DOMAIN.md §6).
+/// How care days (vårddygn) are counted within a period.
 public enum CareDayConvention: String, Sendable, CaseIterable {
     /// First and last day both count, clipped to the period (the default).
     case inclusive

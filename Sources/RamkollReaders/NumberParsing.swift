@@ -174,7 +174,7 @@ public struct AmountParser: Sendable {
     }
 }
 
-/// Date and period layouts seen in exports (DOMAIN.md §5).
+/// Date and period layouts seen in exports.
 public enum DateLayout: String, Sendable, CaseIterable {
     case isoDate = "YYYY-MM-DD"
     case compactDate = "YYYYMMDD"

@@ -1,4 +1,4 @@
-/// Text encodings seen in municipal exports (DOMAIN.md §5). Readers work on bytes and decode only
+/// Text encodings seen in municipal exports. Readers work on bytes and decode only
 /// the fields they keep; the account, ansvar and amount columns are ASCII in every encoding.
 public enum TextEncoding: String, Sendable, CaseIterable {
     case utf8 = "utf-8"

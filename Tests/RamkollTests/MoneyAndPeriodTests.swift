@@ -14,7 +14,7 @@ final class MoneyAndPeriodTests: XCTestCase {
         XCTAssertEqual(Ore(150_000_000).rounded(toUnitsOf: 100_000_000), 2)  // mnkr: 1,5 → 2
     }
 
-    /// DOMAIN.md §3, seed 001: rounding each figure once means a rounded total need not be the sum
+    /// Seed 001: rounding each figure once means a rounded total need not be the sum
     /// of the rounded lines.
     func testTotalsAreRoundedFromExactValuesNotFromRoundedParts() {
         // −121 932 400 kr and −12 517 400 kr: each rounds down, their sum (−134 449 800) rounds up.

@@ -4,7 +4,7 @@ import XCTest
 @testable import RamkollModel
 @testable import RamkollPipeline
 
-/// The seeds' tables from SampleInputs/ (DOMAIN.md §9), as golden files, with the figures the
+/// The seeds' tables from SampleInputs/, as golden files, with the figures the
 /// golden files rest on checked against the budget file read here on its own:
 ///
 /// - seed 001: Drift, Prognos och prognosförändring (checkpoints 2022-04 and 2022-08), the IVO report;

@@ -12,7 +12,7 @@ public struct PipelineConfig: Sendable {
         /// Utfall YTD scaled by the previous year's monthly profile (its full year / its same months).
         case seasonal
     }
-    /// Methods for one report line that use the case system (DOMAIN.md §8), in `line_methods`.
+    /// Methods for one report line that use the case system, in `line_methods`.
     public enum LineMethod: String, Sendable, CaseIterable {
         /// Purchased placements: the case system's delivered cost to date, each active placement's
         /// price × its remaining days to its end or the year end, and expected new placements.
@@ -56,7 +56,7 @@ public struct PipelineConfig: Sendable {
         /// nil: the budget-frame CSV (unit × report line); an SIE profile: the file's #PBUDGET.
         public var profile: SIEProfile?
         public var profilePath: String?
-        /// Budget version (DOMAIN.md §1): `original`, `tilläggsanslag` or `omdisponering`, with the
+        /// Budget version: `original`, `tilläggsanslag` or `omdisponering`, with the
         /// date it was decided (a version counts from that date's month on) and a note.
         public var version: String = "original"
         public var decided: Day?

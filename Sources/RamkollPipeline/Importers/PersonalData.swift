@@ -2,7 +2,7 @@ import Crypto
 import Foundation
 import RamkollModel
 
-/// Personnummer handling (DOMAIN.md §6): validation, keyed pseudonyms, and redaction of anything
+/// Personnummer handling: validation, keyed pseudonyms, and redaction of anything
 /// that looks like one in free text. A personnummer never reaches an output, a log or a message.
 public struct IdentityFailure: Error, Sendable {
     public let reason: String

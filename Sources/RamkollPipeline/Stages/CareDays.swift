@@ -2,7 +2,7 @@ import RamkollModel
 import RamkollReaders
 
 /// Care days (vårddygn) and their cost per unit × month × form of care, from normalized placements,
-/// counted by the pipeline's care-day convention (DOMAIN.md §6): by default inclusive of the first
+/// counted by the pipeline's care-day convention: by default inclusive of the first
 /// and the last day, clipped to the month; a placement without an end date runs to the month's end.
 /// Only months of the fiscal year up to the as-of period are counted.
 struct CareDayTally {
@@ -80,7 +80,7 @@ struct CareDayTally {
         }
     }
 
-    /// Per unit, what the activity-based forecast needs (DOMAIN.md §8): the cost still committed
+    /// Per unit, what the activity-based forecast needs: the cost still committed
     /// after the as-of period (each placement's price × its remaining days to its end or the year
     /// end), placements active at the close of the as-of month, the year's starts so far with the
     /// sum of their starting daily prices, and the lengths of placements that have ended.

@@ -1,6 +1,6 @@
 import RamkollModel
 
-/// Ledger ↔ case system for purchased placements (DOMAIN.md §7), per unit × month: what the case
+/// Ledger ↔ case system for purchased placements, per unit × month: what the case
 /// system says was delivered (care days × the daily price in force) against what the ledger holds
 /// on the placement accounts (ledger sign, costs positive). Purchased care is invoiced late, so a
 /// month's invoices pay for earlier months: the status of a unit-month compares the year-to-date

@@ -1,6 +1,6 @@
 import RamkollModel
 
-/// The committee's tables by unit and by line, from the stages' outputs (DOMAIN.md §9):
+/// The committee's tables by unit and by line, from the stages' outputs:
 ///
 /// - `resultatbudget` (seed 003 "Resultatbudget"): per report line, the full-year forecast (the
 ///   outcome at the close), the year's budget, avvikelse = forecast − budget, and next year's

@@ -1,6 +1,6 @@
 import RamkollModel
 
-/// The placement part of the activity-based forecast (DOMAIN.md §8), per unit, costs positive:
+/// The placement part of the activity-based forecast, per unit, costs positive:
 ///
 ///     full year = delivered to date (case system) + committed remaining + expected new
 ///
