@@ -9,6 +9,30 @@ public struct Ore: Hashable, Comparable, Sendable, CustomStringConvertible {
 
     public static let zero = Ore(0)
 
+    /// The largest amount one input row may carry: ±9 999 999 999 999,99 kr (under 10^15 öre).
+    /// Readers reject anything beyond with `amountLimitReason`; no real ledger comes near it.
+    public static let rowLimit: Int64 = 999_999_999_999_999
+    /// The largest absolute total of one kind of input in one run (ledger rows, budget lines,
+    /// payments, care-day costs): 1 000 000 000 000 000 kr (10^17 öre). Every figure Ramkoll
+    /// derives adds or subtracts at most a few such totals (or multiplies one by 12), so with
+    /// every kind within it no sum can leave Int64 (9.2 × 10^18 öre); a run beyond it stops
+    /// with a data error (`MoneyTally`).
+    public static let runLimit: UInt64 = 100_000_000_000_000_000
+    /// Why an amount beyond `rowLimit` is rejected (the same words from every reader).
+    public static let amountLimitReason = "amount is beyond ±9 999 999 999 999,99 kr, the largest Ramkoll accepts"
+    public static let runLimitText = "1 000 000 000 000 000 kr"
+
+    /// The sum, or nil when it does not fit (checked arithmetic for paths fed by input).
+    public func adding(_ o: Ore) -> Ore? {
+        let (s, overflow) = value.addingReportingOverflow(o.value)
+        return overflow ? nil : Ore(s)
+    }
+    /// The product with a count (days, months), or nil when it does not fit.
+    public func multiplied(by n: Int64) -> Ore? {
+        let (p, overflow) = value.multipliedReportingOverflow(by: n)
+        return overflow ? nil : Ore(p)
+    }
+
     public static func + (a: Ore, b: Ore) -> Ore { Ore(a.value + b.value) }
     public static func - (a: Ore, b: Ore) -> Ore { Ore(a.value - b.value) }
     public static prefix func - (a: Ore) -> Ore { Ore(-a.value) }
@@ -81,7 +105,7 @@ public struct Ore: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// Returns nil when the denominator is zero.
     public static func basisPoints(_ numerator: Ore, of denominator: Ore) -> Int64? {
         guard denominator.value != 0 else { return nil }
-        return divideRoundingHalfAwayFromZero(numerator.value * 10_000, by: denominator.value)
+        return mulDivRoundingHalfAwayFromZero(numerator.value, 10_000, denominator.value)
     }
 
     /// Formats whole thousands the Swedish way for tables: `-121 932`.
@@ -107,4 +131,37 @@ public enum SignConvention: String, Sendable, Codable {
     /// Converts an amount in ledger sign into report sign. The conversion is a plain negation for
     /// every line, which is what makes "avvikelse = utfall − budget" mean "positive = surplus".
     public static func reportSign(fromLedger amount: Ore) -> Ore { -amount }
+}
+
+/// The absolute total of one kind of input as a run reads it, and the row that pushed it past
+/// `Ore.runLimit` (see there). Adding saturates, so counting never traps; the sums kept beside
+/// it are only used while `exceeded` is false.
+public struct MoneyTally: Sendable {
+    public private(set) var magnitude: UInt64 = 0
+    /// The largest single amount and where it was (file, line), for the error's message.
+    public private(set) var largest: (file: String, line: Int, amount: Ore)?
+    public init() {}
+
+    public var exceeded: Bool { magnitude > Ore.runLimit }
+
+    @inline(__always)
+    public mutating func add(_ a: Ore, file: @autoclosure () -> String, line: Int) {
+        let m = a.value.magnitude
+        let (s, o) = magnitude.addingReportingOverflow(m)
+        magnitude = o ? .max : s
+        if m > (largest?.amount.value.magnitude ?? 0) { largest = (file(), line, a) }
+    }
+
+    public mutating func absorb(_ other: MoneyTally) {
+        let (s, o) = magnitude.addingReportingOverflow(other.magnitude)
+        magnitude = o ? .max : s
+        if let l = other.largest, l.amount.value.magnitude > (largest?.amount.value.magnitude ?? 0) { largest = l }
+    }
+
+    /// The data error for a tally past the limit: what, and the largest amount with its place.
+    public func error(_ what: String) -> RamkollError {
+        var m = "\(what) add up to more than \(Ore.runLimitText) in absolute value, beyond what Ramkoll sums exactly"
+        if let l = largest { m += "; the largest is \(l.amount.swedish) kr at \(l.file):\(l.line)" }
+        return RamkollError(.data, m + " — check the amounts' decimal places and column")
+    }
 }

@@ -29,7 +29,7 @@ public struct AmountParser: Sendable {
             case .repeatedDecimalSeparator(let c): return "the decimal separator \(c) appears more than once, so the number is ambiguous"
             case .tooManyDecimals: return "amount has more than 2 decimals"
             case .misplacedGroupSeparator: return "thousands separator in the wrong place (groups of three digits expected)"
-            case .overflow: return "amount is too large"
+            case .overflow: return Ore.amountLimitReason
             }
         }
     }
@@ -66,7 +66,7 @@ public struct AmountParser: Sendable {
             guard inGroup > 0, grouped ? inGroup == 3 : inGroup <= 3 else { return nil }
             grouped = true; inGroup = 0; i += w
         }
-        guard digits > 0, digits <= 15, !grouped || inGroup == 3 else { return nil }
+        guard digits > 0, digits <= 13, !grouped || inGroup == 3 else { return nil }  // 13 digits: within Ore.rowLimit
         var decimals: Int64 = 0
         if i < n {
             guard b[i] == decimalSeparator, n - i == 2 || n - i == 3 else { return nil }
@@ -84,9 +84,9 @@ public struct AmountParser: Sendable {
         return negative ? -ore : ore
     }
 
-    @_specialize(exported: true, where C == ArraySlice<UInt8>)
-    @_specialize(exported: true, where C == [UInt8])
-    @_specialize(exported: true, where C == Slice<UnsafeBufferPointer<UInt8>>)
+    @_specialize(exported:true,where C == ArraySlice<UInt8>)
+    @_specialize(exported:true,where C == [UInt8])
+    @_specialize(exported:true,where C == Slice<UnsafeBufferPointer<UInt8>>)
     public func parse<C: Collection>(_ bytes: C) -> Result<Ore, Failure> where C.Element == UInt8 {
         var b = Array(bytes)
         // Trim ASCII whitespace and no-break spaces at both ends.
@@ -170,6 +170,7 @@ public struct AmountParser: Sendable {
         if !sawDigit { return .failure(.empty) }
         if decimalCount == 1 { decimals *= 10 }
         let ore = whole * 100 + decimals
+        if ore > Ore.rowLimit { return .failure(.overflow) }
         return .success(Ore(negative ? -ore : ore))
     }
 }
@@ -185,9 +186,9 @@ public enum DateLayout: String, Sendable, CaseIterable {
 
     /// Parses a date (or, for period layouts, the first day of the period).
     /// Returns nil if the text does not have this layout or the date does not exist.
-    @_specialize(exported: true, where C == ArraySlice<UInt8>)
-    @_specialize(exported: true, where C == [UInt8])
-    @_specialize(exported: true, where C == UnsafeBufferPointer<UInt8>)
+    @_specialize(exported:true,where C == ArraySlice<UInt8>)
+    @_specialize(exported:true,where C == [UInt8])
+    @_specialize(exported:true,where C == UnsafeBufferPointer<UInt8>)
     public func parse<C: Collection>(_ bytes: C) -> (day: Day?, period: Period)? where C.Element == UInt8 {
         if let r = bytes.withContiguousStorageIfAvailable({ parse(buffer: $0) }) { return r }
         return Array(bytes).withUnsafeBufferPointer { parse(buffer: $0) }

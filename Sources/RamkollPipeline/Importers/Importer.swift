@@ -22,6 +22,16 @@ public struct ImportCounts: Sendable {
     public var fileError: String?
     /// Rows written to rejects.csv for file-level problems (not rows of the file).
     public var fileRejects: Int64 = 0
+    /// The absolute total of the amounts read (`Ore.runLimit` bounds it).
+    public var tally = MoneyTally()
+
+    /// Counts an amount read, before anything else adds it up: past `Ore.runLimit` the run
+    /// cannot sum exactly, so it stops with a data error naming the largest amount.
+    public mutating func read(_ a: Ore, file: String, line: Int) throws {
+        tally.add(a, file: file, line: line)
+        if tally.exceeded { throw tally.error("the amounts read from \(file)") }
+        amountRead += a
+    }
 }
 
 /// Where importers put what they read.
@@ -71,11 +81,19 @@ public enum ImporterRegistry {
 
 extension ImportCounts {
     /// Adds another importer's counts (for the stage's totals over all sources).
+    /// The sums stay exact: each side is within `Ore.runLimit` (or its reader threw), and
+    /// `checkTally` after each `add` stops the run before a third could come.
     mutating func add(_ o: ImportCounts) {
         rowsRead += o.rowsRead; rowsNormalized += o.rowsNormalized; rowsRejected += o.rowsRejected
         amountRead += o.amountRead; amountNormalized += o.amountNormalized; amountRejected += o.amountRejected
         rejectedWithoutAmount += o.rejectedWithoutAmount; fileRejects += o.fileRejects; amountSkipped += o.amountSkipped
+        tally.absorb(o.tally)
         for (r, n) in o.skipped { skipped[r, default: 0] += n }
+    }
+
+    /// The data error when the amounts added so far pass `Ore.runLimit`.
+    func checkTally(_ what: String) throws {
+        if tally.exceeded { throw tally.error(what) }
     }
 
     /// The manifest totals, keys prefixed (`source.hb2021.` for one source, empty for all).

@@ -130,7 +130,9 @@ struct LedgerBooks {
     /// Keeps the books of one ledger row (its voucher run, period and group); when it starts a
     /// new run, `completed` gets the run it ends first.
     mutating func record(_ r: LedgerRowFacts, referencer: InvoiceReferencer, completed: (Run) throws -> Void) rethrows {
-        try track(sourceID: r.sourceID, voucher: r.voucher, voucherPlain: r.voucherPlain, line: r.line, period: r.period, amount: r.amount, completed: completed)
+        try track(
+            sourceID: r.sourceID, voucher: r.voucher, voucherPlain: r.voucherPlain, line: r.line, period: r.period, amount: r.amount,
+            completed: completed)
         group(
             sourceID: r.sourceID, file: r.file, period: r.period, account: r.account, ansvar: r.ansvar,
             reference: referencer.find(account: r.account, text: r.text, period: r.period), line: r.line, amount: r.amount)
@@ -157,7 +159,9 @@ struct LedgerBooks {
         if open.rows > 0 { try completed(open) }
         if open.source != sourceID { open.source = sourceID }  // mostly the same: no reference counting per run
         if open.voucher.count == voucher.count {
-            if let from = voucher.baseAddress { open.voucher.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: from, count: voucher.count) } }
+            if let from = voucher.baseAddress {
+                open.voucher.withUnsafeMutableBufferPointer { $0.baseAddress!.update(from: from, count: voucher.count) }
+            }
         } else {
             open.voucher = Array(voucher)
         }
@@ -282,7 +286,9 @@ struct LedgerBlocks {
                 // Move the edge to just after the next line feed.
                 var found = false
                 while hi < size && !found {
-                    guard (try? fh.seek(toOffset: UInt64(hi))) != nil, let window = try? fh.read(upToCount: 1 << 16), !window.isEmpty else { return nil }
+                    guard (try? fh.seek(toOffset: UInt64(hi))) != nil, let window = try? fh.read(upToCount: 1 << 16), !window.isEmpty else {
+                        return nil
+                    }
                     if let k = window.firstIndex(of: 0x0A) {
                         hi += (k - window.startIndex) + 1; found = true
                     } else {
@@ -517,8 +523,9 @@ struct LedgerBlocks {
         if let failure { throw failure }
 
         func append(_ o: Outcome) throws {
-            try sink.append(o.sink)
             c.add(o.counts)
+            try c.checkTally("the amounts read from \(file)")  // before the block's sums join the file's
+            try sink.append(o.sink)
             statedTotals += o.statedTotals
             LedgerBlocks.blocksAppended += 1
         }
@@ -542,7 +549,8 @@ extension LedgerRowFacts {
                     try text.withUTF8 { t in
                         try body(
                             LedgerRowFacts(
-                                sourceID: sourceID, file: e.source.file, line: e.source.line, period: e.period, amount: e.amount, voucher: v, account: a,
+                                sourceID: sourceID, file: e.source.file, line: e.source.line, period: e.period, amount: e.amount, voucher: v,
+                                account: a,
                                 ansvar: s, text: t))
                     }
                 }

@@ -62,7 +62,8 @@ public struct LedgerCSVImporter: SourceImporter {
         let example = p.decimalSeparator == UInt8(ascii: ",") ? "-1 234,50" : "-1234.50"
         // Column positions, looked up once (not per row).
         let position = header.positions
-        let hasAmountColumn = position[LedgerField.amount.ordinal] != nil || position[LedgerField.debit.ordinal] != nil
+        let hasAmountColumn =
+            position[LedgerField.amount.ordinal] != nil || position[LedgerField.debit.ordinal] != nil
             || position[LedgerField.credit.ordinal] != nil
         let lastPosition = header.index.values.max() ?? -1
         let textFields = p.textFields
@@ -130,7 +131,8 @@ public struct LedgerCSVImporter: SourceImporter {
         while try reader.next() {
             c.rowsRead += 1
             if let fast, let a = try fast.write(reader, sourceID: sourceID, file: file, into: sink) {
-                c.rowsNormalized += 1; c.amountNormalized += a; c.amountRead += a
+                try c.read(a, file: file, line: reader.line)
+                c.rowsNormalized += 1; c.amountNormalized += a
                 continue
             }
             let ref = SourceRef(file: file, line: reader.line)
@@ -168,15 +170,15 @@ public struct LedgerCSVImporter: SourceImporter {
                 entry = buildEntry(ref: ref, amount: amount!, fields: textFields, text: text, raw: raw, rejection: &rejection)
             }
             if let e = entry {
+                try c.read(e.amount, file: file, line: ref.line)
                 try sink.ledger(e, sourceID: sourceID)
                 c.rowsNormalized += 1
                 c.amountNormalized += e.amount
-                c.amountRead += e.amount
             } else {
                 let r = rejection!
                 try sink.reject(sourceID: sourceID, at: ref, field: r.field, raw: r.raw, reason: r.reason)
                 c.rowsRejected += 1
-                if let a = amount { c.amountRejected += a; c.amountRead += a } else { c.rejectedWithoutAmount += 1 }
+                if let a = amount { try c.read(a, file: file, line: ref.line); c.amountRejected += a } else { c.rejectedWithoutAmount += 1 }
             }
         }
     }

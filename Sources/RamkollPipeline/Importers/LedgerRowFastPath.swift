@@ -39,7 +39,8 @@ final class LedgerRowFastPath {
     private var redacted: [UInt8] = []
     /// The source id and file as ledger.csv writes them on every row.
     /// Owned copies (not arrays, so that the row closure reads them without reference counting).
-    private var sourceField = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0), fileField = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
+    private var sourceField = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0),
+        fileField = UnsafeMutableBufferPointer<UInt8>(start: nil, count: 0)
     private var sourceFieldFor = "", fileFieldFor = ""
     private static func owned(_ bytes: [UInt8], replacing old: UnsafeMutableBufferPointer<UInt8>) -> UnsafeMutableBufferPointer<UInt8> {
         old.deallocate()
@@ -163,7 +164,8 @@ final class LedgerRowFastPath {
         if fileFieldFor != file {
             fileField = LedgerRowFastPath.owned(TableWriter.quoted(file), replacing: fileField); fileFieldFor = file
         }
-        let sourceView = UnsafeBufferPointer(sourceField), fileView = UnsafeBufferPointer(fileField), dimensions = UnsafeBufferPointer(dimensionOrdinals)
+        let sourceView = UnsafeBufferPointer(sourceField), fileView = UnsafeBufferPointer(fileField),
+            dimensions = UnsafeBufferPointer(dimensionOrdinals)
         let line = reader.line
         let lineText = lineDigits.text(of: line)
         let values = self.values
@@ -287,7 +289,9 @@ final class LineDigits {
             }
         } else {
             var s = String(line)
-            count = s.withUTF8 { u in digits.update(from: u.baseAddress!, count: u.count); return u.count }
+            count = s.withUTF8 { u in
+                digits.update(from: u.baseAddress!, count: u.count); return u.count
+            }
         }
         value = line
         return UnsafeBufferPointer(start: digits, count: count)

@@ -22,7 +22,7 @@ public struct PaymentXMLImporter: SourceImporter {
                     sourceID: source.id, at: ref, field: p.fields[f] ?? f.rawValue, raw: PersonalIdentity.redact(raw),
                     reason: "\(p.recordElement) record \(rec.index): \(PersonalIdentity.redact(reason))")
                 c.rowsRejected += 1
-                if let amount { c.amountRejected += amount; c.amountRead += amount } else { c.rejectedWithoutAmount += 1 }
+                if let amount { try c.read(amount, file: ref.file, line: ref.line); c.amountRejected += amount } else { c.rejectedWithoutAmount += 1 }
             }
             let id = value(.id)
             guard !id.isEmpty else { try reject(.id, "", "has no id (path \(p.fields[.id]!))"); return }
@@ -52,12 +52,12 @@ public struct PaymentXMLImporter: SourceImporter {
                 }
                 return
             }
+            try c.read(amount, file: ref.file, line: ref.line)
             try sink.payment(
                 AssistancePayment(source: ref, id: id, household: household, ansvar: ansvar, period: period, paidDate: paid, amount: amount),
                 sourceID: source.id)
             c.rowsNormalized += 1
             c.amountNormalized += amount
-            c.amountRead += amount
         }
         return c
     }

@@ -109,11 +109,11 @@ public struct SIEImporter: SourceImporter {
         func reject(_ r: SIERecord, _ field: String, _ raw: String, _ reason: String, amount: Ore?) throws {
             try sink.reject(sourceID: source.id, at: ref(r), field: field, raw: raw, reason: "#\(r.label): \(reason)")
             c.rowsRejected += 1
-            if let a = amount { c.amountRejected += a; c.amountRead += a } else { c.rejectedWithoutAmount += 1 }
+            if let a = amount { try c.read(a, file: ref(r).file, line: r.line); c.amountRejected += a } else { c.rejectedWithoutAmount += 1 }
         }
-        func skip(_ reason: String, _ amount: Ore?) {
+        func skip(_ r: SIERecord, _ reason: String, _ amount: Ore?) throws {
             c.skipped[reason, default: 0] += 1
-            if let a = amount { c.amountSkipped += a; c.amountRead += a }
+            if let a = amount { try c.read(a, file: ref(r).file, line: r.line); c.amountSkipped += a }
         }
 
         /// A #TRANS-like row: kontonr {objektlista} belopp [transdat] [transtext] …
@@ -126,7 +126,7 @@ public struct SIEImporter: SourceImporter {
             }
             guard let amount = SIEAmount.parse(amountText).map({ Ore($0) }) else {
                 return (
-                    nil, ("belopp", amountText, "amount \"\(amountText)\" is not an SIE amount (decimal point, at most 2 decimals, no plus sign)"),
+                    nil, ("belopp", amountText, SIEAmount.failure(amountText)),
                     nil
                 )
             }
@@ -153,6 +153,9 @@ public struct SIEImporter: SourceImporter {
         func closeVoucher(_ v: Voucher) throws {
             vouchers += 1
             let kept = v.rows.compactMap(\.entry)
+            var tally = MoneyTally()  // the voucher's rows are summed before they are counted: bound them first
+            for e in kept { tally.add(e.amount, file: file, line: e.source.line) }
+            if tally.exceeded { throw tally.error("the rows of voucher \(v.series) \(v.number) (\(file):\(v.line))") }
             let sum = kept.reduce(Ore.zero) { $0 + $1.amount }
             let rejectedInVoucher = v.rows.contains { $0.entry == nil }
             let isUnbalanced = sum != .zero && !rejectedInVoucher
@@ -170,8 +173,9 @@ public struct SIEImporter: SourceImporter {
                         amount: e.amount)
                     continue
                 }
+                try c.read(e.amount, file: ref(row.record).file, line: row.record.line)
                 try sink.ledger(e, sourceID: source.id)
-                c.rowsNormalized += 1; c.amountNormalized += e.amount; c.amountRead += e.amount
+                c.rowsNormalized += 1; c.amountNormalized += e.amount
                 sumTrans[e.account, default: .zero] += e.amount
             }
             if rejectedInVoucher && sum != .zero {
@@ -226,12 +230,12 @@ public struct SIEImporter: SourceImporter {
                     return
                 }
                 if r.label == "BTRANS" {
-                    skip("struck #BTRANS rows", r.text(2).flatMap(SIEAmount.parse).map { Ore($0) }); return
+                    try skip(r, "struck #BTRANS rows", r.text(2).flatMap(SIEAmount.parse).map { Ore($0) }); return
                 }
                 if r.label == "TRANS", let pending = pendingRTRANS {
                     pendingRTRANS = nil
                     if pending == r.fields {
-                        skip("#TRANS rows repeating the #RTRANS before them", r.text(2).flatMap(SIEAmount.parse).map { Ore($0) }); return
+                        try skip(r, "#TRANS rows repeating the #RTRANS before them", r.text(2).flatMap(SIEAmount.parse).map { Ore($0) }); return
                     }
                 }
                 if r.label == "RTRANS" { pendingRTRANS = r.fields } else { pendingRTRANS = nil }
@@ -265,14 +269,17 @@ public struct SIEImporter: SourceImporter {
                 }
                 guard let amount else {
                     try reject(
-                        r, "saldo", r.text(4) ?? "", "amount \"\(r.text(4) ?? "")\" is not an SIE amount (decimal point, at most 2 decimals)",
+                        r, "saldo", r.text(4) ?? "", SIEAmount.failure(r.text(4) ?? ""),
                         amount: nil);
                     return
                 }
                 if let p = r.problem { try reject(r, "", "", "line cannot be read: \(p)", amount: amount); return }
-                guard profile.years.contains(y) else { skip("rows of other #RAR years", amount); return }
+                try c.read(amount, file: ref(r).file, line: r.line)  // counted once, before any sum: skipped and normalized alike
+                guard profile.years.contains(y) else { c.skipped["rows of other #RAR years", default: 0] += 1; c.amountSkipped += amount; return }
                 if y == 0 && objects.isEmpty { sumSlice[account, default: .zero] += amount }
-                guard Set(objects.map(\.dimension)) == profile.slice else { skip("rows of other object slices", amount); return }
+                guard Set(objects.map(\.dimension)) == profile.slice else {
+                    c.skipped["rows of other object slices", default: 0] += 1; c.amountSkipped += amount; return
+                }
                 let e = LedgerEntry(
                     source: ref(r), account: account, dimensions: dims(objects), voucher: "", bookingDate: nil,
                     period: period, text: "", amount: amount)
@@ -282,7 +289,7 @@ public struct SIEImporter: SourceImporter {
                     try sink.ledger(e, sourceID: source.id)
                     sumTrans[account, default: .zero] += amount
                 }
-                c.rowsNormalized += 1; c.amountNormalized += amount; c.amountRead += amount
+                c.rowsNormalized += 1; c.amountNormalized += amount
             default:
                 break  // unknown or irrelevant labels are ignored (SIE 4B §7.1)
             }

@@ -94,6 +94,8 @@ struct CareDayTally {
     }
     var outlook: [String: Outlook] = [:]
     var placementsRead: Int64 = 0
+    /// The absolute total of the care-day costs and start prices (bounded like every input's amounts).
+    var costs = MoneyTally()
     var placementsMapped: Int64 = 0
     var unmapped: [String: Int64] = [:]  // ansvar → placements
 
@@ -134,8 +136,20 @@ struct CareDayTally {
             stay.field(end.map(CareDayTally.number) ?? Int64.min); stay.field(Int64(row.line))
             try t.stays.add(stay)
             try t.addMatching(placement: id, month: Int64.min, kind: .known) { _ in }
+            let daily = try row.int("daily_price_ore")
+            guard daily.magnitude <= Ore.rowLimit else {
+                throw RamkollError(.input, "\(path):\(row.line): daily_price_ore is beyond the largest amount; rerun normalize")
+            }
             let prices = try CareDayTally.prices(
-                priceText, fallback: PricePeriod(from: start, price: Ore(try row.int("daily_price_ore"))), path: path, line: row.line)
+                priceText, fallback: PricePeriod(from: start, price: Ore(daily)), path: path, line: row.line)
+            // A day's cost is at most Ore.rowLimit, a month's 31 times that; the costs and prices
+            // are counted before they are added up (see Ore.runLimit).
+            let source = (file: row["file"], line: Int(row["line"]) ?? row.line)
+            func count(_ cost: Ore) throws {
+                t.costs.add(cost, file: source.file, line: source.line)
+                if t.costs.exceeded { throw t.costs.error("the care-day costs and prices of the placements") }
+            }
+            try count(prices[0].price)
             var o = t.outlook[unit] ?? Outlook()
             // Committed: placements begun by the close. One the extract holds with a later start is
             // left to the expected-new estimate, so the forecast does not depend on how far ahead an
@@ -145,7 +159,9 @@ struct CareDayTally {
             func touched(_ p: Period) -> Bool { p >= first && (last.map { p <= $0 } ?? true) }
             if start <= close {
                 for p in remaining where touched(p) {
-                    o.committedRemaining += config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p).cost
+                    let cost = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p).cost
+                    try count(cost)
+                    o.committedRemaining += cost
                 }
             }
             if start <= close && (end.map { $0 > close } ?? true) { o.active += 1 }
@@ -155,6 +171,7 @@ struct CareDayTally {
             for p in months where touched(p) {
                 let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                 guard days > 0 else { continue }
+                try count(cost)
                 // One lookup: the cell is changed where it lies.
                 t.cells[Key(unit: unit, period: p, form: form), default: Value()].add(days: days, cost: cost)
                 try t.addPlacementMonth(PlacementMonth(id: id, person: person, unit: unit, period: p, days: days, cost: cost, prices: priceText))
@@ -209,13 +226,14 @@ struct CareDayTally {
                 while end < u.count && u[end] != UInt8(ascii: "|") { end += 1 }
                 var negative = false
                 if k < end && u[k] == UInt8(ascii: "-") { negative = true; k += 1 }
-                guard k < end, end - k <= 18 else { return nil }
+                guard k < end, end - k <= 15 else { return nil }  // within Ore.rowLimit, as normalize wrote it
                 var v: Int64 = 0
                 while k < end {
                     let c = u[k]
                     guard c >= 48 && c <= 57 else { return nil }
                     v = v * 10 + Int64(c - 48); k += 1
                 }
+                guard v <= Ore.rowLimit else { return nil }
                 out.append(PricePeriod(from: d, price: Ore(negative ? -v : v)))
                 if end == u.count { return out }
                 at = end + 1

@@ -206,7 +206,7 @@ public struct NormalizeStage: Stage {
             inputs.append(InputRecord(path: cfg.display(path), sha256: hex, bytes: bytes, role: role))
         }
         /// Records one importer's counts: totals, the conservation identities, the run summary.
-        func account(_ c: ImportCounts, id: String) {
+        func account(_ c: ImportCounts, id: String) throws {
             let k = "source.\(id)."
             totals.merge(c.totals(prefix: k)) { $1 }
             for (reason, n) in c.skipped { totals[k + "skipped." + reason.replacingOccurrences(of: " ", with: "_")] = n }
@@ -214,6 +214,7 @@ public struct NormalizeStage: Stage {
             balances += c.balances(label: "\(id): ")
             if let e = c.fileError { dataErrors.append(e) }
             all.add(c)
+            try all.checkTally("the amounts of the run's sources")
             let skipped = c.rowsSkipped > 0 ? ", \(c.rowsSkipped) skipped" : ""
             summary.append("normalize: \(id): \(c.rowsRead) read, \(c.rowsNormalized) normalized, \(c.rowsRejected) rejected\(skipped)")
         }
@@ -225,7 +226,7 @@ public struct NormalizeStage: Stage {
             }
             try fingerprint(s.id, s.path, s.displayPath, role: "source \(s.id)")
             let counts = try ImporterRegistry.importer(for: s.profile).read(s, context: context, into: sink)
-            account(counts, id: s.id)
+            try account(counts, id: s.id)
             context.logger.debug(
                 "source normalized",
                 metadata: [
@@ -273,6 +274,7 @@ public struct NormalizeStage: Stage {
         var planRows: Int64 = 0, planAmount = Ore.zero
         var budgetRows: Int64 = 0, budgetRejected: Int64 = 0
         var budgetIn = Ore.zero, budgetMonthly = Ore.zero, budgetRejectedAmount = Ore.zero
+        var budgetTally = MoneyTally()
         // SIE budgets are read like a source (their counts are in `all`), but count against the
         // budget's limit, not the ledger's.
         var sieBudgets = ImportCounts()
@@ -296,7 +298,7 @@ public struct NormalizeStage: Stage {
                 let asSource = PipelineConfig.Source(
                     id: id, path: b.path, displayPath: b.displayPath, profile: .sie(sie), profilePath: b.profilePath ?? "")
                 let c = try SIEImporter(profile: sie, purpose: .budget).read(asSource, context: context, into: sink)
-                account(c, id: id)
+                try account(c, id: id)
                 sieBudgets.add(c)
                 checkBudget(
                     b.displayPath, read: c.rowsRead, rejected: c.rowsRejected, amount: c.amountRejected, withoutAmount: c.rejectedWithoutAmount,
@@ -337,6 +339,8 @@ public struct NormalizeStage: Stage {
             checkBudget(
                 b.displayPath, read: r.rows, rejected: r.rejected, amount: r.annualRejected, withoutAmount: r.rejectedWithoutAmount,
                 examples: examples)
+            budgetTally.absorb(r.tally)
+            if budgetTally.exceeded { throw budgetTally.error("the budget amounts of the run") }
             budgetRows += r.rows; budgetRejected += r.rejected
             budgetIn += r.annualRead; budgetMonthly += r.monthly; budgetRejectedAmount += r.annualRejected
             planRows += r.planRows; planAmount += r.planAmount
@@ -439,6 +443,8 @@ enum BudgetReader {
         var rows: Int64 = 0, rejected: Int64 = 0, normalized: Int64 = 0, rejectedWithoutAmount: Int64 = 0
         var annualRead = Ore.zero, monthly = Ore.zero, annualRejected = Ore.zero
         var planRows: Int64 = 0, planAmount = Ore.zero
+        /// The absolute total of the annual and plan amounts read (`Ore.runLimit` bounds it).
+        var tally = MoneyTally()
     }
 
     /// The plan-year columns of a budget header: `plan 2023` → 2023, in the header's order.
@@ -489,10 +495,16 @@ enum BudgetReader {
                 c.rejected += 1
                 if let a = annual { c.annualRejected += a; c.annualRead += a } else { c.rejectedWithoutAmount += 1 }
             }
-            guard case .success(let annual) = parser.parse(Array(row["belopp"].utf8)) else {
+            let parsedAnnual = parser.parse(Array(row["belopp"].utf8))
+            if case .success(let a) = parsedAnnual {
+                c.tally.add(a, file: display, line: row.line)
+                if c.tally.exceeded { throw c.tally.error("the budget amounts of \(display)") }
+            }
+            guard case .success(let annual) = parsedAnnual else {
+                let why = if case .failure(let f) = parsedAnnual { f.reason } else { "" }
                 try fail(
                     "belopp", row["belopp"],
-                    "budget amount \"\(row["belopp"])\" is not a number; expected kronor with decimal comma, e.g. -1 234 000", annual: nil);
+                    "budget amount \"\(row["belopp"])\" is not a number: \(why); expected kronor with decimal comma, e.g. -1 234 000", annual: nil);
                 continue
             }
             let unit = row["enhet"], line = row["rad"]
@@ -542,6 +554,8 @@ enum BudgetReader {
             }
             if let (field, raw, reason) = badPlan { try fail(field, raw, reason, annual: annual); continue }
             for (year, amount) in planned {
+                c.tally.add(amount, file: display, line: row.line)
+                if c.tally.exceeded { throw c.tally.error("the budget amounts of \(display)") }
                 try plan(unit, line, year, amount, ref)
                 c.planRows += 1; c.planAmount += amount
             }

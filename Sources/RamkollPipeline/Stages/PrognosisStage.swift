@@ -27,8 +27,10 @@ public struct PrognosisStage: Stage {
     public let name = StageName.prognosis
     public init() {}
 
+    /// Within `Ore.runLimit` (normalize stops a run beyond it) the result always fits; the
+    /// 128-bit product keeps the intermediate exact.
     static func runRate(_ ytd: Ore, monthsElapsed m: Int) -> Ore {
-        Ore(Ore.divideRoundingHalfAwayFromZero(ytd.value * 12, by: Int64(m)))
+        Ore(Ore.mulDivRoundingHalfAwayFromZero(ytd.value, 12, Int64(m)) ?? (ytd.value < 0 ? Int64.min : Int64.max))
     }
 
     static func seasonal(_ ytd: Ore, previousYear: Ore, previousSameMonths: Ore) -> Ore? {

@@ -1,3 +1,5 @@
+import RamkollModel
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
@@ -226,7 +228,19 @@ struct CRC32 {
 /// SIE amounts: `.` as decimal point, at most two decimals, optional leading minus, no plus,
 /// decimals may be left out.
 public enum SIEAmount {
+    /// Öre, or nil when the text is not an SIE amount or is beyond `Ore.rowLimit`.
     public static func parse(_ s: String) -> Int64? {
+        guard let v = unbounded(s), v.magnitude <= Ore.rowLimit else { return nil }
+        return v
+    }
+
+    /// Why `parse` refused the text.
+    public static func failure(_ s: String) -> String {
+        unbounded(s) != nil
+            ? Ore.amountLimitReason : "amount \"\(s)\" is not an SIE amount (decimal point, at most 2 decimals, no plus sign)"
+    }
+
+    static func unbounded(_ s: String) -> Int64? {
         var u = Array(s.utf8)
         guard !u.isEmpty else { return nil }
         var neg = false

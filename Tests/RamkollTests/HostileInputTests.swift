@@ -1,0 +1,267 @@
+import Foundation
+import XCTest
+
+@testable import RamkollModel
+
+/// Broken and hostile inputs through the built `ramkoll`: every one ends in a clean run or a
+/// data error naming file, line and reason — never a trap, a hang, amplified output or silent
+/// loss. Each case started as a reproducer from fault and attack testing.
+final class HostileInputTests: XCTestCase {
+    /// A pipeline of the sample municipality's mappings around `files` (written beside it).
+    struct Probe {
+        let dir: String
+        var pipeline: String { dir + "/pipeline.yaml" }
+        var run: String { dir + "/run" }
+        func file(_ relative: String) throws -> String { try String(contentsOfFile: run + "/" + relative, encoding: .utf8) }
+    }
+
+    static let profiles = TestPaths.root.path + "/Pipelines/profiles/"
+    static let raindance = "profile: " + profiles + "raindance-huvudbok.yaml"
+    static let placementsProfile = "profile: " + profiles + "lifecare-placeringar.yaml"
+    static let paymentsProfile = "profile: " + profiles + "lifecare-utbetalningar.yaml"
+    static let sieProfile = "kind: sie\nunbalanced_voucher: warning\ndimensions:\n  \"1\": ansvar\n"
+    static let ledgerHeader = "\u{FEFF}Verifikation;Bokföringsdatum;Konto;Kontotext;Ansvar;Verksamhet;Aktivitet;Projekt;Motpart;Belopp;Text\n"
+
+    /// `sources`: (id, file name, profile line); `budget`: a budget file's name.
+    static func probe(
+        _ name: String = #function, files: [String: [UInt8]], sources: [(String, String, String)], budget: String? = nil,
+        settings: String = "  reject_limit_percent: \"50\"\n"
+    ) throws -> Probe {
+        let dir = try TestPaths.temporaryDirectory(name)
+        for (f, bytes) in files { _ = try TestPaths.write(bytes: bytes, name: f, in: dir) }
+        let root = TestPaths.root.path
+        var y = """
+            name: probe
+            fiscal_year: 2022
+            as_of: 2022-12
+            settings:
+            \(settings)pseudonym_key:
+              file: \(root)/SampleInputs/pseudonym-sample.key
+            mappings:
+              report_lines: \(root)/Pipelines/exempelby/report-lines.csv
+              accounts:
+                - \(root)/Pipelines/kommunbas/accounts.csv
+                - \(root)/Pipelines/exempelby/accounts-local.csv
+                - \(root)/Pipelines/exempelby/accounts-varav.csv
+              units: \(root)/Pipelines/exempelby/units.csv
+              ansvar: \(root)/Pipelines/exempelby/ansvar.csv
+            sources:
+
+            """
+        for (id, path, profile) in sources { y += "  - id: \(id)\n    path: \(path)\n    \(profile)\n" }
+        if let budget { y += "budget:\n  - path: \(budget)\n" }
+        _ = try TestPaths.write(y, name: "pipeline.yaml", in: dir)
+        return Probe(dir: dir)
+    }
+
+    /// Runs the probe as the reproducers did: `ramkoll run pipeline.yaml --run-dir run --no-warehouse`.
+    static func run(_ p: Probe, _ extra: [String] = []) throws -> RamkollResult {
+        try runRamkoll(["run", p.pipeline, "--run-dir", p.run, "--no-warehouse"] + extra)
+    }
+
+    static func ledger(_ rows: [String]) -> [UInt8] { Array((ledgerHeader + rows.map { $0 + "\n" }.joined()).utf8) }
+
+    static func sie(_ body: String) -> [UInt8] {
+        Array(
+            ("#FLAGGA 0\n#PROGRAM \"Test\" 1\n#FORMAT PC8\n#GEN 20230110\n#SIETYP 4\n#FNAMN \"Exempelby kommun\"\n"
+                + "#RAR 0 20220101 20221231\n#RAR -1 20210101 20211231\n#DIM 1 \"Ansvar\"\n#KONTO 46310 \"Kop\"\n#KONTO 19300 \"Bank\"\n" + body).utf8
+        )
+    }
+
+    static func placement(price: String, start: String = "2022-01-19", end: String = "2022-03-07") -> [UInt8] {
+        Array(
+            """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <Extrakt system="T">
+              <Arende id="A-1" ansvar="62010" personnummer="19670721-0503">
+                <Placering id="PL-00001" start="\(start)" slut="\(end)">
+                  <Vardform>HVB</Vardform>
+                  <Lagrum>SoL 4 kap. 1 §</Lagrum>
+                  <Dygnskostnad>\(price)</Dygnskostnad>
+                </Placering>
+              </Arende>
+            </Extrakt>
+
+            """.utf8)
+    }
+
+    static func payment(_ amount: String) -> [UInt8] {
+        Array(
+            """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <Extrakt>
+              <Utbetalning id="U-1" avser="2022-03" utbetald="2022-03-01" ansvar="64020">
+                <Sokande personnummer="19670721-0503"/><Belopp>\(amount)</Belopp>
+              </Utbetalning>
+            </Extrakt>
+
+            """.utf8)
+    }
+
+    static let budgetHeader = "enhet;rad;belopp;periodisering;jan;feb;mar;apr;maj;jun;jul;aug;sep;okt;nov;dec\n"
+
+    /// The exit status is one the README defines (not a signal: 132 is SIGILL, a trap).
+    func assertNoTrap(_ r: RamkollResult, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertTrue([0, 1, 3, 65].contains(r.status), "\(what): exit \(r.status)\n\(r.stderr.suffix(1500))", file: file, line: line)
+        XCTAssertFalse(
+            r.stderr.contains("Fatal error") || r.stderr.contains("Backtrace"), "\(what): \(r.stderr.suffix(1500))", file: file, line: line)
+    }
+
+    // MARK: - Money within bounds
+
+    /// The largest amount Ramkoll accepts goes through every stage from every kind of input; one
+    /// öre more is a rejected row with the limit as its reason.
+    func testTheLargestAmountPassesEveryStageFromEverySourceAndOneOreMoreIsRejected() throws {
+        let max = "9 999 999 999 999,99", beyond = "10 000 000 000 000,00"
+        let cases: [(String, [String: [UInt8]], [(String, String, String)], String?)] = [
+            (
+                "csv plain",
+                [
+                    "l.csv": Self.ledger([
+                        "A1;2022-03-01;46310;K;61030;569;;;;9999999999999,99;t", "A2;2022-03-01;46310;K;61030;569;;;;10000000000000,00;t",
+                    ])
+                ], [("l", "l.csv", Self.raindance)], nil
+            ),
+            (
+                "csv grouped",
+                ["l.csv": Self.ledger(["A1;2022-03-01;46310;K;61030;569;;;;-\(max);t", "A2;2022-03-01;46310;K;61030;569;;;;-\(beyond);t"])],
+                [("l", "l.csv", Self.raindance)], nil
+            ),
+            (
+                "sie",
+                [
+                    "l.se": Self.sie(
+                        "#VER A 1 20220315 \"x\"\n{\n#TRANS 46310 {1 \"61030\"} 9999999999999.99\n#TRANS 19300 {} -9999999999999.99\n}\n#VER A 2 20220315 \"y\"\n{\n#TRANS 46310 {1 \"61030\"} 10000000000000.00\n}\n"
+                    ), "p.yaml": Array(Self.sieProfile.utf8),
+                ],
+                [("l", "l.se", "profile: p.yaml")], nil
+            ),
+            (
+                "placement", ["p.xml": Self.placement(price: max), "q.xml": Self.placement(price: beyond)],
+                [("p", "p.xml", Self.placementsProfile), ("q", "q.xml", Self.placementsProfile)], nil
+            ),
+            (
+                "payment", ["u.xml": Self.payment(max), "v.xml": Self.payment(beyond)],
+                [("u", "u.xml", Self.paymentsProfile), ("v", "v.xml", Self.paymentsProfile)], nil
+            ),
+            (
+                "budget",
+                [
+                    "l.csv": Self.ledger(["A1;2022-03-01;46310;K;61030;569;;;;1 000,00;t"]),
+                    "b.csv": Array((Self.budgetHeader + "BU-INST;KOP;-\(max);jämn;;;;;;;;;;;;\nBU-INST;KOP;-\(beyond);jämn;;;;;;;;;;;;\n").utf8),
+                ],
+                [("l", "l.csv", Self.raindance)], "b.csv"
+            ),
+        ]
+        for (what, files, sources, budget) in cases {
+            let p = try Self.probe("limit-" + what.replacingOccurrences(of: " ", with: "-"), files: files, sources: sources, budget: budget)
+            let r = try Self.run(p)
+            assertNoTrap(r, what)
+            XCTAssertTrue(
+                FileManager.default.fileExists(atPath: p.run + "/06-report/manifest.json"),
+                "\(what): the run did not reach report\n\(r.stderr.suffix(800))")
+            let rejects = try p.file("02-normalize/rejects.csv")
+            XCTAssertTrue(
+                rejects.contains(Ore.amountLimitReason), "\(what): the amount beyond the limit is not rejected with its reason:\n\(rejects)")
+            XCTAssertEqual(rejects.split(separator: "\n").count, 2, "\(what): exactly one row rejected:\n\(rejects)")
+        }
+    }
+
+    /// More than 10^15 kr in absolute value in one run cannot be summed exactly: a data error
+    /// naming what, and the largest amount with its file and line — for ledger CSV, SIE, budget
+    /// and care-day costs alike.
+    func testAmountsBeyondTheRunLimitAreADataErrorNamingTheLargestRow() throws {
+        let max = "9 999 999 999 999,99"
+        let rows = (1...101).map { "A\($0);2022-03-01;46310;K;61030;569;;;;\($0 == 57 ? "-" : "")\(max);t" }
+        var sieBody = "#VER A 1 20220315 \"x\"\n{\n"
+        for _ in 0..<101 { sieBody += "#TRANS 46310 {1 \"61030\"} 9999999999999.99\n" }
+        sieBody += "}\n"
+        let budget = Self.budgetHeader + (1...101).map { _ in "BU-INST;KOP;-\(max);jämn;;;;;;;;;;;;\n" }.joined()
+        let cases: [(String, [String: [UInt8]], [(String, String, String)], String?, String)] = [
+            (
+                "csv", ["l.csv": Self.ledger(rows)], [("l", "l.csv", Self.raindance)], nil,
+                "the amounts read from l.csv add up to more than 1 000 000 000 000 000 kr in absolute value, beyond what Ramkoll sums exactly; the largest is 9 999 999 999 999,99 kr at l.csv:2"
+            ),
+            (
+                "sie", ["l.se": Self.sie(sieBody), "p.yaml": Array(Self.sieProfile.utf8)], [("l", "l.se", "profile: p.yaml")], nil,
+                "the rows of voucher A 1 (l.se:12) add up to more than 1 000 000 000 000 000 kr in absolute value"
+            ),
+            (
+                "budget", ["l.csv": Self.ledger(["A1;2022-03-01;46310;K;61030;569;;;;1 000,00;t"]), "b.csv": Array(budget.utf8)],
+                [("l", "l.csv", Self.raindance)], "b.csv",
+                "the budget amounts of b.csv add up to more than 1 000 000 000 000 000 kr in absolute value, beyond what Ramkoll sums exactly; the largest is -9 999 999 999 999,99 kr at b.csv:2"
+            ),
+            (
+                "care days", ["p.xml": Self.placement(price: max, start: "2022-01-01", end: "2022-12-31")], [("p", "p.xml", Self.placementsProfile)],
+                nil, "the care-day costs and prices of the placements add up to more than 1 000 000 000 000 000 kr in absolute value"
+            ),
+        ]
+        for (what, files, sources, budget, message) in cases {
+            let p = try Self.probe("runlimit-" + what.replacingOccurrences(of: " ", with: "-"), files: files, sources: sources, budget: budget)
+            let r = try Self.run(p)
+            XCTAssertEqual(r.status, 65, "\(what): \(r.stderr.suffix(1500))")
+            XCTAssertTrue(r.stderr.contains(message), "\(what): expected «\(message)» in\n\(r.stderr.suffix(1500))")
+        }
+    }
+
+    /// The reproducers of traps (exit 132): each now a clean run or a data error.
+    func testTheTrapReproducersEndInACleanRunOrADataError() throws {
+        let big = "92 233 720 368 547 757,00"
+        let cases: [(String, [String: [UInt8]], [(String, String, String)], String?)] = [
+            (
+                "runrate", ["l.csv": Self.ledger(["A1;2022-03-01;46310;K;61030;569;;;;92 233 720 368 547 757,99;t"])],
+                [("l", "l.csv", Self.raindance)], nil
+            ),
+            (
+                "voucher sum",
+                ["l.csv": Self.ledger(["A0;2022-03-01;46310;Köp;61030;569;;;;\(big);t", "A1;2022-03-01;46310;Köp;61030;569;;;;\(big);t"])],
+                [("l", "l.csv", Self.raindance)], nil
+            ),
+            (
+                "group sum", ["l.csv": Self.ledger((0..<100).map { "A\($0);2022-03-01;46310;K;61030;569;;;;999 999 999 999 999,00;t" })],
+                [("l", "l.csv", Self.raindance)], nil
+            ),
+            (
+                "fuzzed",
+                [
+                    "l.csv": Self.ledger([
+                        "A1;2022-03-01;46310;K;61030;569;;;;1 000,00;t", "A2;2022-03-01;46310;K;61030;569;;;;92233720368547757,5;t", "man",
+                    ])
+                ], [("l", "l.csv", Self.raindance)], nil
+            ),
+            (
+                "sie group",
+                [
+                    "l.se": Self.sie(
+                        "#VER A 1 20220315 \"x\"\n{\n#TRANS 46310 {1 \"61030\"} 90000000000000000.00\n#TRANS 19300 {} -90000000000000000.00\n}\n"),
+                    "p.yaml": Array(Self.sieProfile.utf8),
+                ],
+                [("l", "l.se", "profile: p.yaml")], nil
+            ),
+            (
+                "sie runrate",
+                [
+                    "l.se": Self.sie(
+                        "#VER A 1 20220315 \"x\"\n{\n#TRANS 46310 {1 \"61030\"} 9223372036854775\n#TRANS 19300 {} -9223372036854775\n}\n"),
+                    "p.yaml": Array(Self.sieProfile.utf8),
+                ], [("l", "l.se", "profile: p.yaml")], nil
+            ),
+            (
+                "budget deviation",
+                [
+                    "l.csv": Self.ledger(["A1;2022-03-01;46310;K;61030;569;;;;1 000,00;t"]),
+                    "b.csv": Array((Self.budgetHeader + "BU-INST;KOP;-9 000 000 000 000 000;jämn;;;;;;;;;;;;\n").utf8),
+                ], [("l", "l.csv", Self.raindance)], "b.csv"
+            ),
+            ("care-day cost", ["p.xml": Self.placement(price: "9 223 372 036 854 775,00")], [("p", "p.xml", Self.placementsProfile)], nil),
+        ]
+        for (what, files, sources, budget) in cases {
+            let p = try Self.probe("trap-" + what.replacingOccurrences(of: " ", with: "-"), files: files, sources: sources, budget: budget)
+            let r = try Self.run(p)
+            assertNoTrap(r, what)
+            XCTAssertEqual(r.status, 65, "\(what): the lost amount is a data error\n\(r.stderr.suffix(800))")
+            let rejects = try p.file("02-normalize/rejects.csv")
+            XCTAssertTrue(rejects.contains(Ore.amountLimitReason), "\(what):\n\(rejects)")
+        }
+    }
+}
