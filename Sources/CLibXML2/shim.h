@@ -3,4 +3,5 @@
 #include <libxml/xmlreader.h>
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
+#include <libxml/SAX2.h>
 #endif

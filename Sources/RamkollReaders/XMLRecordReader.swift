@@ -1,6 +1,10 @@
 // The only file that imports libxml2. No libxml2 type crosses its API.
 import CLibXML2
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The field paths a reader was asked for, numbered (shared by all its records).
 public final class XMLFields: Sendable {
     public let paths: [String]
@@ -55,7 +59,7 @@ public struct XMLRecord: Sendable {
     }
 }
 
-/// Streams records out of an XML file with libxml2's xmlTextReader.
+/// Streams records out of an XML file with libxml2's SAX2 push parser.
 ///
 /// A record is every element whose local name is `recordElement`. Fields are paths relative to it:
 ///
@@ -67,46 +71,76 @@ public struct XMLRecord: Sendable {
 /// | `../@enhet`             | attribute of the parent (`../../@x` further up)    |
 /// | `ancestor::Arende/@id`  | attribute of the nearest ancestor with that name   |
 ///
-/// Network access, DTD loading and entity substitution are off; memory holds one record at a time.
+/// Hostile documents are refused by the parser's own callbacks, not by a scan of the text: a
+/// document type declaration (which is where entities, default attributes and external subsets
+/// are declared) stops the parse where libxml2 reports it, and so does any reference to an entity
+/// other than the five XML predefines. Network access is off; no tree is built; memory holds the
+/// records of one chunk of the file, and the element paths the fields name (not every name a
+/// document uses). A record inside another record is an error; so is a field value over 1 MiB.
 public final class XMLRecordReader {
     public let path: String
     public let recordElement: String
     private let fields: XMLFields
-    private let reader: xmlTextReaderPtr
-    private let errors = ErrorSink()
+
+    /// The longest value a field may have.
+    public static let maximumValueBytes = 1 << 20
+    /// Bytes handed to the parser at a time.
+    static let chunkBytes = 1 << 16
+
+    private var ctxt: xmlParserCtxtPtr?
+    private let fd: Int32
+    private var buffer: [CChar]
+    private var atEnd = false
+    private var finished = false
+    /// Records parsed and not yet returned, then the error that stopped the parse (returned after them).
+    private var queue: [XMLRecord] = []
+    private var queueHead = 0
+    private var pending: ReaderError?
 
     /// Attributes of the open elements outside the current record (name, attributes).
     private var ancestors: [(name: String, attributes: [String: String])] = []
-    /// The wanted `../@x` and `ancestor::Name/@x` fields, parsed once: the key, how many levels up
-    /// (or the ancestor's name) and the attribute.
+    /// The wanted `../@x` and `ancestor::Name/@x` fields, parsed once.
     private let ancestorFields: [(key: Int32, up: Int?, name: String?, attribute: String)]
-    /// The attribute names those fields read (other attributes of elements outside a record are
-    /// not kept), and whether a field reads the record's own text (`.`).
     private let ancestorAttributes: Set<String>
     private let ownText: Int32  // the ordinal of `.`, or -1
-    /// Element names by libxml2's interned name pointer (names repeat in every record).
-    private var names = ByName<String>()
-    /// Element paths inside a record, made once: path 0 is the record itself; `children[i]` are
-    /// the paths under path i by name pointer; `wantedPath[i]` the field ordinal that reads it
-    /// (-1: none).
-    private var paths: [String] = [""]
-    private var wantedPath: [Int32] = [-1]
-    private var children: [ByName<Int>] = [ByName()]
+    /// Element paths inside a record that a field reads or passes through: path 0 is the record
+    /// itself; `pathIDs` finds the others by text, `children[i]` by interned name pointer under
+    /// path i (-1: no field looks below it). Made once from the fields, so a document's names do
+    /// not grow it.
+    private let paths: [String]
+    /// How many element paths the reader knows (fixed by the fields; tests).
+    var knownPaths: Int { paths.count }
+    private let pathIDs: [String: Int]
+    private let wantedPath: [Int32]
+    private var children: [ByName<Int>]
+    private var attributeFields: [ByName<Int32>]
+    private var ancestorAttributeNames = ByName<String?>()
     private var recordCount = 0
-    private var finished = false
+    /// The root element has begun (a problem before it is the prolog's: `init` throws it).
+    private var sawElement = false
+
+    // The record being read.
+    private var inRecord = false
+    private var recordLine = 0
+    private var found: [(field: Int32, value: String)] = []
+    private var stack: [Int] = []  // path ids of the open elements inside the record (-1: not read)
+    private var text: [String] = []  // their text, where a field reads it
+    private var own = ""
 
     /// libxml2 asks programs that use it from several threads to initialize it once first (the
     /// records are parsed on a reader thread: `XMLSource`). Swift runs this once, thread-safely.
     private static let libraryInitialized: Void = xmlInitParser()
 
+    /// Opens the document and parses its prolog (up to the first element): a document type
+    /// declaration or a broken prolog throws here.
     public init(path: String, recordElement: String, fieldPaths: [String]) throws {
         XMLRecordReader.libraryInitialized
-        try XMLRecordReader.refuseEntityDeclarations(path)
         self.path = path
         self.recordElement = recordElement
         let fields = XMLFields(Set(fieldPaths).sorted())
         self.fields = fields
         var specs: [(key: String, up: Int?, name: String?, attribute: String)] = []
+        var elementPaths: Set<String> = []
         for key in Set(fieldPaths).sorted() {
             if key.hasPrefix("../") {
                 var rest = Substring(key)
@@ -116,108 +150,269 @@ public final class XMLRecordReader {
             } else if key.hasPrefix("ancestor::") {
                 let parts = key.dropFirst("ancestor::".count).split(separator: "/", maxSplits: 1)
                 if parts.count == 2, parts[1].hasPrefix("@") { specs.append((key, nil, String(parts[0]), String(parts[1].dropFirst()))) }
+            } else if key != "." && !key.hasPrefix("@") {
+                // Every element prefix of `A/B/@c` or `A/B`: A, A/B.
+                let steps = key.split(separator: "/").filter { !$0.hasPrefix("@") }
+                for i in steps.indices { elementPaths.insert(steps[...i].joined(separator: "/")) }
             }
         }
         ancestorFields = specs.map { (fields.ordinals[$0.key]!, $0.up, $0.name, $0.attribute) }
         ancestorAttributes = Set(specs.map(\.attribute))
         ownText = fields.ordinals["."] ?? -1
-        // NONET: no network. Not NOENT (no entity substitution), not DTDLOAD/DTDATTR (no external DTD).
-        let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_COMPACT.rawValue)
-        guard let r = xmlReaderForFile(path, nil, options) else {
-            throw ReaderError(file: path, line: nil, "cannot open XML file")
+        paths = [""] + elementPaths.sorted()
+        pathIDs = Dictionary(uniqueKeysWithValues: paths.enumerated().map { ($1, $0) })
+        wantedPath = paths.map { fields.ordinals[$0] ?? -1 }
+        children = paths.map { _ in ByName() }
+        attributeFields = paths.map { _ in ByName() }
+        buffer = [CChar](repeating: 0, count: XMLRecordReader.chunkBytes)
+
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw ReaderError(file: path, line: nil, "cannot open XML file") }
+        var sax = xmlSAXHandler()
+        sax.initialized = 0xDEED_BEAF  // XML_SAX2_MAGIC: the namespace-aware callbacks below
+        sax.internalSubset = { ctx, _, _, _ in XMLRecordReader.of(ctx).refuseDocumentType() }
+        sax.externalSubset = { ctx, _, _, _ in XMLRecordReader.of(ctx).refuseDocumentType() }
+        sax.entityDecl = { ctx, _, _, _, _, _ in XMLRecordReader.of(ctx).refuseDocumentType() }
+        sax.getEntity = { ctx, name in
+            XMLRecordReader.of(ctx).refuseEntity(name); return nil
         }
-        reader = r
-        xmlTextReaderSetErrorHandler(
-            r,
-            { arg, msg, _, locator in
-                guard let arg, let msg else { return }
-                let sink = Unmanaged<ErrorSink>.fromOpaque(arg).takeUnretainedValue()
-                let line = locator.map { Int(xmlTextReaderLocatorLineNumber($0)) } ?? 0
-                let text = String(cString: msg).trimmingTrailingNewlines()
-                if sink.first == nil { sink.first = (line, text) }
-            }, Unmanaged.passUnretained(errors).toOpaque())
+        sax.getParameterEntity = { ctx, name in
+            XMLRecordReader.of(ctx).refuseEntity(name); return nil
+        }
+        sax.reference = { ctx, name in XMLRecordReader.of(ctx).refuseEntity(name) }
+        sax.resolveEntity = { ctx, _, _ in
+            XMLRecordReader.of(ctx).refuseDocumentType(); return nil
+        }
+        sax.startElementNs = { ctx, localname, _, _, _, _, nAttributes, _, attributes in
+            XMLRecordReader.of(ctx).start(localname, Int(nAttributes), attributes)
+        }
+        sax.endElementNs = { ctx, _, _, _ in XMLRecordReader.of(ctx).end() }
+        sax.characters = { ctx, ch, len in XMLRecordReader.of(ctx).characters(ch, Int(len)) }
+        sax.cdataBlock = { ctx, ch, len in XMLRecordReader.of(ctx).characters(ch, Int(len)) }
+        sax.serror = { ctx, error in
+            guard let ctx, let error else { return }
+            XMLRecordReader.of(ctx).parserError(error.pointee)
+        }
+        // The first bytes tell libxml2 the encoding (a byte-order mark, UTF-16's zero bytes).
+        let first = read(fd, &buffer, 4)
+        guard first >= 0 else { close(fd); throw ReaderError(file: path, line: nil, "cannot read XML file") }
+        let me = Unmanaged.passUnretained(self).toOpaque()
+        guard let c = xmlCreatePushParserCtxt(&sax, me, buffer, Int32(first), path) else {
+            close(fd)
+            throw ReaderError(file: path, line: nil, "cannot start the XML parser")
+        }
+        ctxt = c
+        // NONET: no network. Not NOENT (no entity substitution), not DTDLOAD/DTDATTR (no external
+        // subset, no default attributes); the callbacks above refuse a DTD before any of it matters.
+        xmlCtxtUseOptions(c, Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue | XML_PARSE_COMPACT.rawValue))
+        if first == 0 { atEnd = true; xmlParseChunk(c, nil, 0, 1) }
+        // The prolog: a DTD is refused before the first record is asked for.
+        while pending == nil && !atEnd && !sawElement { feed() }
+        if let e = pending, !sawElement { finish(); throw e }
     }
 
-    deinit { xmlFreeTextReader(reader) }
+    deinit { finish() }
 
-    /// A case-system export has no reason to declare entities; a document that does (the "billion
-    /// laughs" expansion bomb, an external entity reading a local file or a URL) is refused before
-    /// libxml2 sees it. Only the prolog, before the first element, is scanned.
-    static func refuseEntityDeclarations(_ path: String) throws {
-        var prolog: [UInt8] = []
-        try FileChunks.readWhile(path) { chunk in
-            var i = 0
-            while i < chunk.count {
-                let b = chunk[i]
-                prolog.append(b)
-                // The first element: '<' followed by a name character ends the prolog.
-                if prolog.count >= 2, prolog[prolog.count - 2] == UInt8(ascii: "<"),
-                    (b >= 65 && b <= 90) || (b >= 97 && b <= 122) || b == UInt8(ascii: "_")
-                {
-                    return false
-                }
-                i += 1
+    private static func of(_ ctx: UnsafeMutableRawPointer?) -> XMLRecordReader {
+        Unmanaged<XMLRecordReader>.fromOpaque(ctx!).takeUnretainedValue()
+    }
+
+    private func finish() {
+        finished = true
+        if let c = ctxt { xmlFreeParserCtxt(c); ctxt = nil; close(fd) }
+    }
+
+    private var line: Int { ctxt.map { Int(xmlSAX2GetLineNumber($0)) } ?? 0 }
+
+    /// Stops the parse with `message` (the first problem wins).
+    private func stop(_ message: String, line: Int? = nil) {
+        if pending == nil { pending = ReaderError(file: path, line: line ?? self.line, message) }
+        if let c = ctxt { xmlStopParser(c) }
+    }
+
+    private func refuseDocumentType() {
+        stop(
+            "the document has a document type declaration (<!DOCTYPE …>), where entities are declared; Ramkoll reads no DTD and expands no entities, and an export has no reason to carry one — the file is refused (ask for a plain extract)"
+        )
+    }
+
+    private func refuseEntity(_ name: UnsafePointer<xmlChar>?) {
+        let n = name.map { String(cString: $0) } ?? ""
+        stop(
+            "the document refers to the entity &\(n.count > 40 ? String(n.prefix(40)) + "…" : n); — Ramkoll expands no entities but the five XML predefines (&amp; &lt; &gt; &quot; &apos;); the file is refused (ask for a plain extract)"
+        )
+    }
+
+    private func parserError(_ e: xmlError) {
+        guard e.level.rawValue >= XML_ERR_ERROR.rawValue else { return }  // warnings are not problems of the data
+        let text = e.message.map { String(cString: $0).trimmingTrailingNewlines() } ?? "error \(e.code)"
+        stop("XML is not well-formed: \(text)", line: Int(e.line))
+    }
+
+    /// Hands the parser the next chunk of the file (the last call says the document ends).
+    private func feed() {
+        guard let c = ctxt, !atEnd else { return }
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            stop("cannot read XML file (errno \(errno))"); atEnd = true
+            return
+        }
+        if n == 0 { atEnd = true }
+        let rc = buffer.withUnsafeBufferPointer { xmlParseChunk(c, $0.baseAddress, Int32(n), n == 0 ? 1 : 0) }
+        if rc != 0 && pending == nil { stop("XML is not well-formed") }
+    }
+
+    /// The next record, or nil at the end of the document. Throws if the XML is not well-formed
+    /// (after the records before the break); after that, nil.
+    public func next() throws -> XMLRecord? {
+        while true {
+            if queueHead < queue.count {
+                let r = queue[queueHead]
+                queueHead += 1
+                if queueHead == queue.count { queue.removeAll(keepingCapacity: true); queueHead = 0 }
+                return r
             }
-            return prolog.count <= 1 << 20  // no element in the first MiB: scan no further
-        }
-        let needle = Array("<!ENTITY".utf8)
-        if prolog.count >= needle.count,
-            let at = (0...(prolog.count - needle.count)).first(where: { prolog[$0..<($0 + needle.count)].elementsEqual(needle) })
-        {
-            let line = prolog[..<at].filter { $0 == 0x0A }.count + 1
-            throw ReaderError(
-                file: path, line: line,
-                "the document declares entities (<!ENTITY …>); Ramkoll neither expands nor loads entities, and an export has no reason to declare them — the file is refused (ask for a plain extract)"
-            )
+            if finished { return nil }
+            if let e = pending { finish(); throw e }
+            if atEnd {
+                finish()
+                return nil
+            }
+            feed()
         }
     }
 
-    private func fail() -> ReaderError {
-        if let (line, text) = errors.first {
-            return ReaderError(file: path, line: line, "XML is not well-formed: \(text)")
-        }
-        return ReaderError(file: path, line: Int(xmlTextReaderGetParserLineNumber(reader)), "XML is not well-formed")
-    }
+    // MARK: SAX2 events
 
-    private func localName() -> String {
-        guard let p = xmlTextReaderConstLocalName(reader) else { return "" }
-        if let name = names.find(p) { return name }
-        let name = String(cString: p)
-        names.remember(p, name)
-        return name
-    }
+    private func localName(_ p: UnsafePointer<xmlChar>) -> String { String(cString: p) }
 
-    /// The path of the current element under path `parent` (made and remembered on first sight).
-    private func childPath(of parent: Int) -> Int {
-        let p = xmlTextReaderConstLocalName(reader)
-        if let p, let known = children[parent].find(p) { return known }
-        let name = localName()
-        let path = parent == 0 ? name : paths[parent] + "/" + name
-        paths.append(path); wantedPath.append(fields.ordinals[path] ?? -1); children.append(ByName())
-        if let p { children[parent].remember(p, paths.count - 1) }
-        return paths.count - 1
-    }
-
-    /// The current element's attributes that `key` names (by the attribute's interned local
-    /// name), calling `found` with the key and the value; the values of others are not made into
-    /// strings.
-    private func attributes<K>(_ key: (UnsafePointer<xmlChar>) -> K?, _ found: (K, String) -> Void) {
-        guard xmlTextReaderHasAttributes(reader) == 1 else { return }
-        if xmlTextReaderMoveToFirstAttribute(reader) == 1 {
-            repeat {
-                if let n = xmlTextReaderConstLocalName(reader), let k = key(n), let v = xmlTextReaderConstValue(reader) {
-                    found(k, String(cString: v))
+    private func start(_ name: UnsafePointer<xmlChar>?, _ nAttributes: Int, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+        guard pending == nil, let name else { return }
+        sawElement = true
+        if !inRecord {
+            let n = localName(name)
+            if n == recordElement {
+                inRecord = true
+                recordCount += 1
+                recordLine = line
+                found.removeAll(keepingCapacity: true)
+                found.reserveCapacity(fields.paths.count + 2)
+                readAttributes(nAttributes, attributes, path: 0)
+                for f in ancestorFields {
+                    if let up = f.up {
+                        if up <= ancestors.count, let v = ancestors[ancestors.count - up].attributes[f.attribute] { found.append((f.key, v)) }
+                    } else if let a = ancestors.last(where: { $0.name == f.name }), let v = a.attributes[f.attribute] {
+                        found.append((f.key, v))
+                    }
                 }
-            } while xmlTextReaderMoveToNextAttribute(reader) == 1
-            xmlTextReaderMoveToElement(reader)
+                own = ""
+                return
+            }
+            var a: [String: String] = [:]
+            if !ancestorAttributes.isEmpty, let attributes {
+                for i in 0..<nAttributes {
+                    let at = attributes + 5 * i
+                    guard let ln = at[0], let wanted = ancestorAttribute(ln) else { continue }
+                    a[wanted] = value(at[3], at[4])
+                }
+            }
+            ancestors.append((n, a))
+            return
+        }
+        let parent = stack.last ?? 0
+        var rel = -1
+        if parent >= 0 {
+            if let known = children[parent].find(name) {
+                rel = known
+            } else {
+                let n = localName(name)
+                if n == recordElement {
+                    stop(
+                        "a <\(n)> record inside another <\(n)> record (the one from line \(recordLine)): the extract's structure is not what the profile expects"
+                    )
+                    return
+                }
+                rel = pathIDs[parent == 0 ? n : paths[parent] + "/" + n] ?? -1
+                children[parent].remember(name, rel)
+            }
+        } else if xmlStrEqual(name, recordElement) == 1 {
+            stop(
+                "a <\(recordElement)> record inside another <\(recordElement)> record (the one from line \(recordLine)): the extract's structure is not what the profile expects"
+            )
+            return
+        }
+        if rel >= 0 { readAttributes(nAttributes, attributes, path: rel) }
+        stack.append(rel); text.append("")
+    }
+
+    private func end() {
+        guard pending == nil else { return }
+        if !inRecord {
+            if !ancestors.isEmpty { ancestors.removeLast() }
+            return
+        }
+        if stack.isEmpty {
+            if ownText >= 0 { found.append((ownText, own)) }
+            queue.append(XMLRecord(index: recordCount, line: recordLine, found: found, fields: fields))
+            inRecord = false
+            return
+        }
+        let rel = stack.removeLast(), t = text.removeLast()
+        if rel >= 0 && wantedPath[rel] >= 0 { found.append((wantedPath[rel], t)) }
+    }
+
+    private func characters(_ ch: UnsafePointer<xmlChar>?, _ len: Int) {
+        guard pending == nil, inRecord, let ch, len > 0 else { return }
+        let bytes = UnsafeBufferPointer(start: ch, count: len)
+        if stack.isEmpty {
+            guard ownText >= 0 else { return }
+            guard own.utf8.count + len <= XMLRecordReader.maximumValueBytes else { return tooLong() }
+            own += String(decoding: bytes, as: UTF8.self)
+        } else if let rel = stack.last, rel >= 0, wantedPath[rel] >= 0 {
+            guard text[text.count - 1].utf8.count + len <= XMLRecordReader.maximumValueBytes else { return tooLong() }
+            text[text.count - 1] += String(decoding: bytes, as: UTF8.self)
         }
     }
 
-    /// Field ordinals of attributes by element path inside a record and interned attribute name
-    /// (-1: no field reads it).
-    private var attributeFields: [ByName<Int32>] = [ByName()]
+    private func tooLong() {
+        stop(
+            "a value of record \(recordCount) (line \(recordLine)) is longer than \(XMLRecordReader.maximumValueBytes >> 20) MiB; no field of an extract is that long"
+        )
+    }
+
+    private func value(_ from: UnsafePointer<xmlChar>?, _ to: UnsafePointer<xmlChar>?) -> String {
+        guard let from, let to, to > from else { return "" }
+        let n = to - from
+        guard n <= XMLRecordReader.maximumValueBytes else { tooLong(); return "" }
+        let bytes = UnsafeBufferPointer(start: from, count: n)
+        // Without entity substitution libxml2 hands an attribute's `&` (written `&amp;` or
+        // `&#38;`) on as `&#38;`, for a tree builder to read again; no other `&` can be there.
+        guard bytes.contains(UInt8(ascii: "&")) else { return String(decoding: bytes, as: UTF8.self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(n)
+        var i = 0
+        let escape = Array("&#38;".utf8)
+        while i < n {
+            if bytes[i] == UInt8(ascii: "&"), i + 5 <= n, bytes[i..<(i + 5)].elementsEqual(escape) {
+                out.append(UInt8(ascii: "&")); i += 5
+            } else {
+                out.append(bytes[i]); i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private func readAttributes(_ n: Int, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, path: Int) {
+        guard let attributes else { return }
+        for i in 0..<n {
+            let at = attributes + 5 * i
+            guard let ln = at[0], let field = attributeField(path: path, ln) else { continue }
+            found.append((field, value(at[3], at[4])))
+        }
+    }
+
+    /// Field ordinals of attributes by element path inside a record and interned attribute name.
     private func attributeField(path: Int, _ n: UnsafePointer<xmlChar>) -> Int32? {
-        while attributeFields.count <= path { attributeFields.append(ByName()) }
         let field: Int32
         if let known = attributeFields[path].find(n) {
             field = known
@@ -230,7 +425,6 @@ public final class XMLRecordReader {
     }
 
     /// Attribute names an ancestor field reads, by interned name (nil: none reads it).
-    private var ancestorAttributeNames = ByName<String?>()
     private func ancestorAttribute(_ n: UnsafePointer<xmlChar>) -> String? {
         if let known = ancestorAttributeNames.find(n) { return known }
         let name = String(cString: n)
@@ -238,85 +432,6 @@ public final class XMLRecordReader {
         ancestorAttributeNames.remember(n, wantedName)
         return wantedName
     }
-
-    /// The next record, or nil at the end of the document. Throws if the XML is not well-formed.
-    public func next() throws -> XMLRecord? {
-        if finished { return nil }
-        while true {
-            let rc = xmlTextReaderRead(reader)
-            if rc == 0 {
-                finished = true
-                if errors.first != nil { throw fail() }
-                return nil
-            }
-            if rc < 0 { finished = true; throw fail() }
-            let type = xmlTextReaderNodeType(reader)
-            if type == 1 {  // element start
-                let name = localName()
-                let empty = xmlTextReaderIsEmptyElement(reader) == 1
-                if name == recordElement {
-                    recordCount += 1
-                    return try readRecord(empty: empty)
-                }
-                if !empty {
-                    var a: [String: String] = [:]
-                    if !ancestorAttributes.isEmpty { attributes({ ancestorAttribute($0) }) { a[$0] = $1 } }
-                    ancestors.append((name, a))
-                }
-            } else if type == 15 {  // element end
-                if !ancestors.isEmpty { ancestors.removeLast() }
-            }
-        }
-    }
-
-    private func readRecord(empty: Bool) throws -> XMLRecord {
-        // The element's own line (the parser's position may be ahead of it).
-        let node = xmlTextReaderCurrentNode(reader)
-        let line = node.map { Int(xmlGetLineNo($0)) } ?? Int(xmlTextReaderGetParserLineNumber(reader))
-        var found: [(field: Int32, value: String)] = []
-        found.reserveCapacity(fields.paths.count + 2)
-        attributes({ attributeField(path: 0, $0) }) { found.append(($0, $1)) }
-        // Ancestor fields.
-        for f in ancestorFields {
-            if let up = f.up {
-                if up <= ancestors.count, let v = ancestors[ancestors.count - up].attributes[f.attribute] { found.append((f.key, v)) }
-            } else if let a = ancestors.last(where: { $0.name == f.name }), let v = a.attributes[f.attribute] {
-                found.append((f.key, v))
-            }
-        }
-        if !empty {
-            var stack: [Int] = []  // relative element paths inside the record (see `paths`)
-            var text: [String] = []  // accumulated text per open element (kept only where a field reads it)
-            var own = ""
-            loop: while true {
-                let rc = xmlTextReaderRead(reader)
-                if rc <= 0 { finished = true; throw fail() }
-                switch xmlTextReaderNodeType(reader) {
-                case 1:
-                    let rel = childPath(of: stack.last ?? 0)
-                    attributes({ attributeField(path: rel, $0) }) { found.append(($0, $1)) }
-                    if xmlTextReaderIsEmptyElement(reader) == 1 {
-                        if wantedPath[rel] >= 0 { found.append((wantedPath[rel], "")) }
-                    } else {
-                        stack.append(rel); text.append("")
-                    }
-                case 3, 4, 14:
-                    if (stack.isEmpty ? ownText : wantedPath[stack[stack.count - 1]]) >= 0, let v = xmlTextReaderConstValue(reader) {
-                        if text.isEmpty { own += String(cString: v) } else { text[text.count - 1] += String(cString: v) }
-                    }
-                case 15:
-                    if stack.isEmpty { break loop }
-                    let rel = stack.removeLast(), t = text.removeLast()
-                    if wantedPath[rel] >= 0 { found.append((wantedPath[rel], t)) }
-                default:
-                    break
-                }
-            }
-            if ownText >= 0 { found.append((ownText, own)) }
-        }
-        return XMLRecord(index: recordCount, line: line, found: found, fields: fields)
-    }
-
 }
 
 /// Values remembered by libxml2's interned name pointer: the reader's dictionary interns names, so
@@ -331,10 +446,6 @@ private struct ByName<V> {
     mutating func remember(_ p: UnsafePointer<xmlChar>, _ v: V) {
         if entries.count < 256 { entries.append((p, v)) }
     }
-}
-
-private final class ErrorSink {
-    var first: (Int, String)?
 }
 
 extension String {

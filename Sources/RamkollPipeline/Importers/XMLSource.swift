@@ -19,7 +19,10 @@ enum XMLSource {
         _ source: PipelineConfig.Source, recordElement: String, fieldPaths: [String], sink: NormalizeSink, counts c: inout ImportCounts,
         _ body: (XMLRecord, SourceRef, inout ImportCounts) throws -> Void
     ) throws {
+        /// libxml2's messages quote the document (a name, an attribute's text): redacted before
+        /// they are written anywhere.
         func fileProblem(_ e: ReaderError, _ reason: String, _ error: String) throws {
+            let reason = PersonalIdentity.redact(reason), error = PersonalIdentity.redact(error)
             c.fileError = error
             c.fileRejects += 1
             try sink.reject(sourceID: source.id, at: SourceRef(file: source.displayPath, line: e.line ?? 0), field: "", raw: "", reason: reason)
