@@ -264,4 +264,60 @@ final class HostileInputTests: XCTestCase {
             XCTAssertTrue(rejects.contains(Ore.amountLimitReason), "\(what):\n\(rejects)")
         }
     }
+
+    // MARK: - XML
+
+    static func placements(_ stays: [(id: String, start: String, end: String)], doctype: String = "") -> [UInt8] {
+        var x =
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\(doctype)<Extrakt system=\"T\">\n  <Arende id=\"A-1\" ansvar=\"62010\" personnummer=\"19670721-0503\">\n"
+        for s in stays {
+            x +=
+                "    <Placering id=\"\(s.id)\" start=\"\(s.start)\" slut=\"\(s.end)\"><Vardform>HVB</Vardform><Lagrum>SoL 4 kap. 1 §</Lagrum><Dygnskostnad>3 000,00</Dygnskostnad></Placering>\n"
+        }
+        return Array((x + "  </Arende>\n</Extrakt>\n").utf8)
+    }
+
+    /// 8 000 placements of one person wrote 2.1 GB of overlaps (every pair); now one line per
+    /// overlapping stay, paired with the earlier stay that reaches furthest.
+    func testTheOverlapListGrowsWithThePlacementsNotTheirSquare() throws {
+        let many = (1...3000).map { (id: String(format: "PL-%05d", $0), start: "2022-01-19", end: "2022-03-07") }
+        let p = try Self.probe(files: ["p.xml": Self.placements(many)], sources: [("p", "p.xml", Self.placementsProfile)])
+        let r = try Self.run(p)
+        assertNoTrap(r, "3000 stays")
+        XCTAssertEqual(r.status, 0, r.stderr.suffix(800).description)
+        let overlaps = try p.file("03-reconcile/placement_overlaps.csv").split(separator: "\n")
+        XCTAssertEqual(overlaps.count, 3000, "a header and 2 999 lines")
+        XCTAssertTrue(r.stdout.contains("reconcile: 2999 pairs of overlapping placements of one person"), r.stdout)
+        // A reaches furthest: C (which starts after B has ended) is paired with A; D overlaps nothing.
+        let q = try Self.probe(
+            "pairing",
+            files: [
+                "p.xml": Self.placements([
+                    ("PL-A", "2022-01-01", "2022-06-30"), ("PL-B", "2022-02-01", "2022-03-31"), ("PL-C", "2022-05-01", "2022-07-31"),
+                    ("PL-D", "2022-09-01", "2022-09-30"),
+                ])
+            ], sources: [("p", "p.xml", Self.placementsProfile)])
+        XCTAssertEqual(try Self.run(q).status, 0)
+        XCTAssertEqual(
+            try q.file("03-reconcile/placement_overlaps.csv").split(separator: "\n").dropFirst().map {
+                $0.split(separator: ";").dropFirst().joined(separator: ";")
+            },
+            ["PL-A;PL-B;2022-02-01;2022-03-31;59", "PL-A;PL-C;2022-05-01;2022-06-30;61"])
+    }
+
+    /// The reproducer that wrote 15.2 GB: an entity declared after a comment holding `<a`,
+    /// referenced in attribute values. Now the file is refused with its line, a data error.
+    func testAnEntityHiddenBehindACommentIsRefusedNotExpanded() throws {
+        let doctype = "<!DOCTYPE Extrakt [ <!-- <a --> <!ENTITY big \"" + String(repeating: "B", count: 5000) + "\"> ]>\n"
+        let stays = (1...20).map { (id: "&big;&big;&big;\($0)", start: "2022-01-19", end: "2022-03-07") }
+        let p = try Self.probe(files: ["p.xml": Self.placements(stays, doctype: doctype)], sources: [("p", "p.xml", Self.placementsProfile)])
+        let r = try Self.run(p)
+        XCTAssertEqual(r.status, 65, r.stderr.suffix(800).description)
+        let rejects = try p.file("02-normalize/rejects.csv")
+        XCTAssertTrue(
+            rejects.contains("p;p.xml;2;;;;\"the document has a document type declaration (<!DOCTYPE …>), where entities are declared"), rejects)
+        XCTAssertLessThan(
+            filesBelow(p.run).reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: p.run + "/" + $1)[.size] as? Int) ?? 0) },
+            2_000_000)
+    }
 }

@@ -180,30 +180,24 @@ struct CareDayTally {
         return t
     }
 
-    /// Pairs of placements of one person whose stays share days (an open stay runs to `until`),
-    /// person by person in order; only one person's stays are in memory at a time.
+    /// Placements of one person whose stays share days (an open stay runs to `until`), in start
+    /// order: each stay that begins before an earlier one of the person has ended is paired with
+    /// the earlier stay that reaches furthest. One pair per overlapping stay, so the list grows
+    /// with the placements, not with their square; a sweep, so memory holds one stay.
     func forEachOverlap(until: Day, _ body: (_ person: String, _ a: Stay, _ b: Stay, _ from: Day, _ to: Day) throws -> Void) throws {
         var person: String?
-        var sorted: [Stay] = []
-        func finish() throws {
-            guard let person else { return }
-            for (i, a) in sorted.enumerated() {
-                for b in sorted[(i + 1)...] {
-                    let aEnd = a.end ?? until, bEnd = b.end ?? until
-                    guard b.start <= aEnd else { break }
-                    try body(person, a, b, b.start, min(aEnd, bEnd))
-                }
-            }
-        }
+        var reach: (stay: Stay, end: Day)?
         try stays.forEach { bytes in
             var r = SortRecord.Reader(bytes)
             let who = r.key(), start = CareDayTally.day(r.int()), id = r.key()
             _ = r.int()
             let end = r.fieldInt(), line = Int(r.fieldInt())
-            if who != person { try finish(); person = who; sorted.removeAll(keepingCapacity: true) }
-            sorted.append(Stay(id: id, start: start, end: end == Int64.min ? nil : CareDayTally.day(end), line: line))
+            if who != person { person = who; reach = nil }
+            let b = Stay(id: id, start: start, end: end == Int64.min ? nil : CareDayTally.day(end), line: line)
+            let bEnd = b.end ?? until
+            if let (a, aEnd) = reach, b.start <= aEnd { try body(who, a, b, b.start, min(aEnd, bEnd)) }
+            if reach.map({ bEnd > $0.end }) ?? true { reach = (b, bEnd) }
         }
-        try finish()
     }
 
     /// A day as YYYYMMDD (ordered as days are), and back.
