@@ -320,4 +320,62 @@ final class HostileInputTests: XCTestCase {
             filesBelow(p.run).reduce(0) { $0 + ((try? FileManager.default.attributesOfItem(atPath: p.run + "/" + $1)[.size] as? Int) ?? 0) },
             2_000_000)
     }
+
+    // MARK: - SIE structure
+
+    static func voucher(_ n: Int, _ amount: String = "10.00", close: Bool = true) -> String {
+        "#VER A \(n) 20221215 \"x\"\n{\n#TRANS 46310 {1 \"61030\"} \(amount)\n#TRANS 19300 {} -\(amount)\n" + (close ? "}\n" : "")
+    }
+
+    /// A #VER block left open before the next #VER lost its rows with only an unlocated
+    /// "control totals do not balance"; now its rows are rejected naming both lines, and the
+    /// fault is a warning at its line.
+    func testAVoucherLeftOpenIsNamedAndItsRowsRejected() throws {
+        let p = try Self.probe(
+            files: ["l.se": Self.sie(Self.voucher(1, close: false) + Self.voucher(2)), "p.yaml": Array(Self.sieProfile.utf8)],
+            sources: [("l", "l.se", "profile: p.yaml")],
+            settings: "  reject_limit_percent: \"60\"\n")
+        let r = try Self.run(p)
+        XCTAssertEqual(r.status, 0, r.stderr.suffix(800).description)
+        XCTAssertTrue(r.stdout.contains("normalize: l: 4 read, 2 normalized, 2 rejected"), r.stdout)
+        XCTAssertEqual(
+            try p.file("02-normalize/rejects.csv"),
+            "source;file;line;record;field;raw_value;reason\n"
+                + "l;l.se;14;;;;#TRANS: the block of voucher A 1 (line 12) is not closed before the #VER at line 16\n"
+                + "l;l.se;15;;;;#TRANS: the block of voucher A 1 (line 12) is not closed before the #VER at line 16\n")
+        XCTAssertTrue(
+            try p.file("02-normalize/warnings.csv").contains(
+                "l;l.se;16;structure: #VER begins before the block of voucher A 1 (line 12) is closed with }"))
+    }
+
+    /// The same voucher twice was counted twice; `duplicate_voucher` (error by default) rejects
+    /// the repeat, `warning` skips it — neither sums it.
+    func testARepeatedVoucherIsNeverCountedTwice() throws {
+        let file = Self.sie(Self.voucher(1, "500.00") + Self.voucher(2) + Self.voucher(1, "500.00"))
+        for (mode, profile) in [("error", Self.sieProfile), ("warning", Self.sieProfile + "duplicate_voucher: warning\n")] {
+            let p = try Self.probe(
+                "repeat-" + mode, files: ["l.se": file, "p.yaml": Array(profile.utf8)], sources: [("l", "l.se", "profile: p.yaml")],
+                settings: "  reject_limit_percent: \"50\"\n")
+            let r = try Self.run(p)
+            XCTAssertEqual(r.status, 0, "\(mode): \(r.stderr.suffix(800))")
+            let ledger = try p.file("02-normalize/ledger.csv")
+            XCTAssertEqual(ledger.components(separatedBy: ";50000;").count - 1, 1, "\(mode): voucher A 1's 500 kr once:\n\(ledger)")
+            let message = "voucher A 1 of 2022-12-15 (line 22) was already read at line 12"
+            if mode == "error" {
+                XCTAssertTrue(r.stdout.contains("normalize: l: 6 read, 4 normalized, 2 rejected"), r.stdout)
+                XCTAssertTrue(
+                    try p.file("02-normalize/rejects.csv").contains("l;l.se;24;;;;#TRANS: \(message): the same voucher twice would count twice"))
+            } else {
+                XCTAssertTrue(r.stdout.contains("normalize: l: 6 read, 4 normalized, 0 rejected, 2 skipped"), r.stdout)
+                XCTAssertTrue(
+                    try p.file("02-normalize/warnings.csv").contains("l;l.se;22;\"\(message); its rows are skipped (duplicate_voucher: warning)\""))
+            }
+        }
+        let bad = try Self.probe(
+            "repeat-bad", files: ["l.se": file, "p.yaml": Array((Self.sieProfile + "duplicate_voucher: sum\n").utf8)],
+            sources: [("l", "l.se", "profile: p.yaml")])
+        let r = try runRamkoll(["check", bad.pipeline])
+        XCTAssertEqual(r.status, 78)
+        XCTAssertTrue((r.stdout + r.stderr).contains("profile: duplicate_voucher must be error or warning"), r.stdout + r.stderr)
+    }
 }

@@ -127,6 +127,9 @@ public struct SIEProfile: Sendable {
     public var years: Set<Int>
     /// An unbalanced voucher: `warning` keeps its rows and reports it; `error` rejects its rows.
     public var unbalancedVoucherIsError: Bool
+    /// A voucher read twice (same series, number and date): `error` (the default) rejects the
+    /// repeat's rows; `warning` skips them with a warning. Never counted twice.
+    public var duplicateVoucherIsError = true
     /// SIE dimension number → Ramkoll dimension.
     public var dimensions: [String: LedgerField]
 }
@@ -193,7 +196,7 @@ enum ProfileLoader {
             "placements-xml": ["kind", "record", "fields", "date_layout", "decimal"],
             "decisions-xml": ["kind", "record", "fields", "date_layout", "favourable_values"],
             "payments-xml": ["kind", "record", "fields", "date_layout", "period_layout", "decimal"],
-            "sie": ["kind", "encoding", "use", "slice", "years", "unbalanced_voucher", "dimensions"],
+            "sie": ["kind", "encoding", "use", "slice", "years", "unbalanced_voucher", "duplicate_voucher", "dimensions"],
         ]
         let declaredKind = root.mapping?.first(where: { $0.key.string == "kind" })?.value.string ?? ""
         let top = pr.mapping(
@@ -395,6 +398,14 @@ extension ProfileLoader {
                 pr.error(top["unbalanced_voucher"], "profile: unbalanced_voucher must be warning or error")
             }
         }
+        var duplicateIsError = true
+        if let u = pr.string(top, "duplicate_voucher", context: "profile", required: false, parent: root) {
+            if u == "warning" {
+                duplicateIsError = false
+            } else if u != "error" {
+                pr.error(top["duplicate_voucher"], "profile: duplicate_voucher must be error or warning")
+            }
+        }
         var dims: [String: LedgerField] = [:]
         let allowedTargets: [LedgerField] = [.ansvar, .verksamhet, .aktivitet, .projekt, .objekt, .motpart]
         for (k, v) in pr.mapping(top["dimensions"], context: "profile dimensions", allowed: Set((1...99).map(String.init))) {
@@ -404,8 +415,10 @@ extension ProfileLoader {
             }
             dims[k] = f
         }
-        return SIEProfile(
+        var profile = SIEProfile(
             name: name, file: file, encoding: encoding, use: use, slice: slice, years: years, unbalancedVoucherIsError: strict, dimensions: dims)
+        profile.duplicateVoucherIsError = duplicateIsError
+        return profile
     }
 }
 

@@ -41,7 +41,42 @@ public struct SIEImporter: SourceImporter {
         }
         // First pass: the checksum and what the file holds.
         var labels: [String: Int] = [:]
-        try reader.read { labels[$0.label, default: 0] += 1 }
+        var typeProblem: (Int, String)?, years: [Int: Int] = [:]
+        try reader.read { r in
+            labels[r.label, default: 0] += 1
+            switch r.label {
+            case "SIETYP":
+                // SIE 4B: types 1–4 (4E and 4I both say 4); without #SIETYP a file is type 1.
+                guard let t = r.text(0).flatMap({ Int($0) }), (1...4).contains(t) else {
+                    typeProblem =
+                        typeProblem ?? (
+                            r.line, "#SIETYP \(r.text(0) ?? "") is not an SIE type (1, 2, 3 or 4); Ramkoll does not guess how to read the file"
+                        )
+                    return
+                }
+            case "RAR":
+                let y = r.text(0).flatMap { Int($0) }
+                let from = r.text(1).flatMap { DateLayout.compactDate.parse(Array($0.utf8))?.day }
+                let to = r.text(2).flatMap { DateLayout.compactDate.parse(Array($0.utf8))?.day }
+                guard let y, y <= 0, let from, let to, from <= to, r.problem == nil else {
+                    typeProblem =
+                        typeProblem
+                        ?? (
+                            r.line,
+                            "#RAR \(r.fields.compactMap(\.text).joined(separator: " ")) is not a fiscal year: expected årsnr (0, -1, …) and two dates YYYYMMDD, the first not after the second"
+                        )
+                    return
+                }
+                if let first = years[y] {
+                    typeProblem =
+                        typeProblem ?? (r.line, "#RAR \(y) is given twice (first at line \(first)); which year the balances belong to is not clear")
+                }
+                years[y] = r.line
+            default:
+                break
+            }
+        }
+        if let (line, message) = typeProblem { return try fileProblem(line, message) }
         switch reader.checksum {
         case .truncated:
             return try fileProblem(nil, "the file opens with #KSUMMA but the closing #KSUMMA is missing: it was cut off — export it again")
@@ -73,6 +108,10 @@ public struct SIEImporter: SourceImporter {
         case (.actuals, .auto): useVouchers = (labels["VER"] ?? 0) > 0
         }
         let moneyLabel = purpose == .budget ? "PBUDGET" : "PSALDO"
+        if !useVouchers && years[0] == nil && (labels[moneyLabel] ?? 0) > 0 {
+            return try fileProblem(
+                nil, "the file has #\(moneyLabel) rows but no #RAR 0: their årsnr name no year — export the file again with its fiscal years")
+        }
         if (labels[useVouchers ? "TRANS" : moneyLabel] ?? 0) == 0 {
             let what =
                 purpose == .budget
@@ -89,6 +128,23 @@ public struct SIEImporter: SourceImporter {
         var sumTrans: [String: Ore] = [:], sumSlice: [String: Ore] = [:]
         var ib: [String: Ore] = [:], ub: [String: Ore] = [:], res: [String: Ore] = [:]
         var vouchers: Int64 = 0, unbalanced: Int64 = 0
+        /// Vouchers read, by series, number and date: where each was first.
+        var seen: [String: Int] = [:]
+        var structural: Int64 = 0, duplicates: Int64 = 0
+        var rarZero: Int?, sieType: Int?
+        /// A fault in the file's structure, named at its line and counted (check.structure_errors).
+        /// It rejects nothing itself: rows it makes unreadable are rejected with their own reason
+        /// and count against the reject limit like any other.
+        func structure(_ line: Int, _ message: String) throws {
+            structural += 1
+            try sink.warning(sourceID: source.id, at: SourceRef(file: file, line: line), message: "structure: " + message)
+        }
+        /// Every row of a voucher rejected for one reason (its öre counted as rejected).
+        func rejectVoucher(_ v: Voucher, _ reason: String) throws {
+            for row in v.rows {
+                try reject(row.record, "", "", reason, amount: row.entry?.amount ?? SIEAmount.parse(row.record.text(2) ?? "").map { Ore($0) })
+            }
+        }
 
         func ref(_ r: SIERecord) -> SourceRef { SourceRef(file: file, line: r.line) }
         func dims(_ objects: [SIEObject]) -> Dimensions {
@@ -152,6 +208,28 @@ public struct SIEImporter: SourceImporter {
 
         func closeVoucher(_ v: Voucher) throws {
             vouchers += 1
+            let name = "\(v.series) \(v.number)".trimmingCharacters(in: " ")
+            if !v.number.isEmpty, let date = v.date {
+                let key = v.series + "\u{0}" + v.number + "\u{0}" + date.description
+                if let first = seen[key] {
+                    duplicates += 1
+                    let what = "voucher \(name) of \(date) (line \(v.line)) was already read at line \(first)"
+                    if profile.duplicateVoucherIsError {
+                        try rejectVoucher(
+                            v,
+                            "\(what): the same voucher twice would count twice — export the file again (duplicate_voucher: warning skips the repeat)")
+                    } else {
+                        for row in v.rows {
+                            try skip(row.record, "repeated vouchers", row.entry?.amount ?? SIEAmount.parse(row.record.text(2) ?? "").map { Ore($0) })
+                        }
+                        try sink.warning(
+                            sourceID: source.id, at: SourceRef(file: file, line: v.line),
+                            message: "\(what); its rows are skipped (duplicate_voucher: warning)")
+                    }
+                    return
+                }
+                seen[key] = v.line
+            }
             let kept = v.rows.compactMap(\.entry)
             var tally = MoneyTally()  // the voucher's rows are summed before they are counted: bound them first
             for e in kept { tally.add(e.amount, file: file, line: e.source.line) }
@@ -193,6 +271,9 @@ public struct SIEImporter: SourceImporter {
         }
 
         try reader.read { r in
+            if let p = r.problem, !["VER", "{", "}", "TRANS", "RTRANS", "BTRANS", "PSALDO", "PBUDGET"].contains(r.label) {
+                try structure(r.line, "#\(r.label): line cannot be read: \(p)")
+            }
             switch r.label {
             case "RAR", "KONTO", "DIM", "UNDERDIM", "OBJEKT":
                 break
@@ -212,14 +293,32 @@ public struct SIEImporter: SourceImporter {
                 default: res[acc] = Ore(a)
                 }
             case "VER" where purpose == .actuals:
-                if let v = voucher, !inBlock { try closeVoucher(v) }
+                if let p = r.problem { try structure(r.line, "#VER: line cannot be read: \(p)") }
+                if let v = voucher {
+                    if inBlock {
+                        try structure(r.line, "#VER begins before the block of voucher \(v.series) \(v.number) (line \(v.line)) is closed with }")
+                        try rejectVoucher(
+                            v, "the block of voucher \(v.series) \(v.number) (line \(v.line)) is not closed before the #VER at line \(r.line)")
+                    } else {
+                        try closeVoucher(v)
+                    }
+                }
+                inBlock = false; pendingRTRANS = nil
                 let dateText = r.text(2) ?? ""
                 voucher = Voucher(
                     series: r.text(0) ?? "", number: r.text(1) ?? "", date: DateLayout.compactDate.parse(Array(dateText.utf8))?.day,
                     text: r.text(3) ?? "", line: r.line)
             case "{":
+                if let p = r.problem { try structure(r.line, p) }
+                if inBlock {
+                    try structure(r.line, "a { inside the block of voucher \(voucher.map { "\($0.series) \($0.number) (line \($0.line))" } ?? "")")
+                } else if voucher == nil && purpose == .actuals && useVouchers {
+                    try structure(r.line, "a { without a #VER before it")
+                }
                 inBlock = voucher != nil
             case "}":
+                if let p = r.problem { try structure(r.line, p) }
+                if !inBlock && purpose == .actuals && useVouchers { try structure(r.line, "a } without a { before it") }
                 if let v = voucher { try closeVoucher(v) }
                 voucher = nil; inBlock = false; pendingRTRANS = nil
             case "TRANS", "RTRANS", "BTRANS":
@@ -294,7 +393,14 @@ public struct SIEImporter: SourceImporter {
                 break  // unknown or irrelevant labels are ignored (SIE 4B §7.1)
             }
         }
-        if let v = voucher { try closeVoucher(v) }  // a voucher without its closing brace at end of file
+        if let v = voucher {
+            if inBlock {
+                try structure(v.line, "the file ends inside the block of voucher \(v.series) \(v.number): it was cut off")
+                try rejectVoucher(v, "the file ends before the block of voucher \(v.series) \(v.number) (line \(v.line)) is closed")
+            } else {
+                try closeVoucher(v)
+            }
+        }
 
         // Control identities the file states about itself.
         if purpose == .actuals && c.rowsRead > 0 {
@@ -328,6 +434,8 @@ public struct SIEImporter: SourceImporter {
             c.checks["identities_failed"] = failed
             c.checks["vouchers"] = vouchers
             c.checks["vouchers_unbalanced"] = unbalanced
+            c.checks["vouchers_repeated"] = duplicates
+            c.checks["structure_errors"] = structural
         }
         return c
     }

@@ -56,6 +56,11 @@ public struct SIEEncodingDetector {
 
     public init() {}
 
+    /// Complete multi-byte UTF-8 sequences seen, and where the first byte that breaks UTF-8 is.
+    private var utf8Sequences = 0
+    private var firstInvalid: (line: Int, offset: Int, byte: UInt8)?
+    private var offset = 0
+
     public mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>) {
         for b in chunk {
             if b == 0x0A { line += 1 }
@@ -66,15 +71,26 @@ public struct SIEEncodingDetector {
                     if !SIEEncoding.isPlausible(s) { firstBad[enc] = (line, b) }
                 }
             }
-            if utf8Valid { feedUTF8(b) }
+            feedUTF8(b)
+            offset += 1
         }
     }
 
+    /// Follows UTF-8 through the whole file (after a broken sequence it starts again), so a UTF-8
+    /// file with one bad byte is told from a single-byte file.
     private mutating func feedUTF8(_ b: UInt8) {
+        func invalid(_ at: Int, _ byte: UInt8) {
+            utf8Valid = false
+            if firstInvalid == nil { firstInvalid = (line, at, byte) }
+        }
+        if !pending.isEmpty && b & 0xC0 != 0x80 {
+            invalid(offset - pending.count, pending[0])
+            pending.removeAll()
+        }
         if pending.isEmpty {
             if b < 0x80 { return }
+            guard (0xC2...0xF4).contains(b) else { return invalid(offset, b) }
             pending.append(b)
-            if !(0xC2...0xF4).contains(b) { utf8Valid = false }
             return
         }
         pending.append(b)
@@ -85,11 +101,13 @@ public struct SIEEncodingDetector {
         default: need = 4
         }
         if pending.count == need {
-            if !TextEncoding.isValidUTF8(pending) { utf8Valid = false }
-            if pending == [0xEF, 0xBF, 0xBD] { replacementCharacterLines.append(line) }
+            if TextEncoding.isValidUTF8(pending) {
+                utf8Sequences += 1
+                if pending == [0xEF, 0xBF, 0xBD] { replacementCharacterLines.append(line) }
+            } else {
+                invalid(offset - need + 1, pending[0])
+            }
             pending.removeAll()
-        } else if b & 0xC0 != 0x80 {
-            utf8Valid = false
         }
     }
 
@@ -97,11 +115,19 @@ public struct SIEEncodingDetector {
         case encoding(SIEEncoding)
         /// No encoding decodes every byte plausibly: line and byte where CP437 first fails.
         case undecidable(line: Int, byte: UInt8, cp437: String, latin1: String)
+        /// UTF-8 (it holds valid multi-byte sequences) with a byte that breaks it: line, byte
+        /// offset from the start of the file, and the byte.
+        case brokenUTF8(line: Int, offset: Int, byte: UInt8)
     }
 
     public func verdict() -> Verdict {
         if !sawHigh { return .encoding(.cp437) }  // pure ASCII: every reading agrees
         if utf8Valid && pending.isEmpty { return .encoding(.utf8) }
+        // Å, ä and ö of a single-byte file never make valid UTF-8 sequences: a file that has them
+        // and a broken one is UTF-8 damaged, which read as Latin-1 would garble every letter.
+        if utf8Sequences > 0, let bad = firstInvalid ?? (pending.isEmpty ? nil : (line, offset - pending.count, pending[0])) {
+            return .brokenUTF8(line: bad.line, offset: bad.offset, byte: bad.byte)
+        }
         if firstBad[.cp437] == nil { return .encoding(.cp437) }
         if firstBad[.latin1] == nil { return .encoding(.latin1) }
         let bad = firstBad[.cp437]!

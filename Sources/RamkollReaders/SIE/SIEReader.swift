@@ -70,6 +70,11 @@ public final class SIEReader {
         replacementCharacterLines = detector.replacementCharacterLines
         switch detector.verdict() {
         case .encoding(let e): encoding = e
+        case .brokenUTF8(let line, let offset, let byte):
+            throw ReaderError(
+                file: path, line: line,
+                "the file is UTF-8 but byte 0x\(String(byte, radix: 16, uppercase: true)) at offset \(offset) is not valid UTF-8: the file was damaged or joined from files in two encodings — export it again"
+            )
         case .undecidable(let line, let byte, let cp, let l1):
             throw ReaderError(
                 file: path, line: line,

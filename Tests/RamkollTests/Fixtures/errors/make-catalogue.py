@@ -149,4 +149,17 @@ case("sie-type2-balances", {"input.se": sie_text(T2).encode("cp437")}, 'kind: si
 case("sie-type3-one-slice", {"input.se": sie_text(T2[:4] + ["#SIETYP 3", '#DIM 1 "Ansvar"'] + T2[5:]).encode("cp437")},
      'kind: sie\nslice: "1"\ndimensions:\n  "1": ansvar\n')
 case("sie-type1-year-balances-only", {"input.se": sie_text(T2[:12]).encode("cp437")}, 'kind: sie\n')
+# Structure (each named with its line and counted; the run ends with a data error).
+sie_case("sie-voucher-not-closed-before-next", HEAD + ['#VER A 1 20220315 "Öppen"', "{", '#TRANS 64100 {1 "100"} 10.00', "#TRANS 24400 {} -10.00"] + ver(2))
+sie_case("sie-voucher-not-closed-at-end", HEAD + ver(1) + ['#VER A 2 20220316 "Avkapad"', "{", '#TRANS 64100 {1 "100"} 10.00'])
+sie_case("sie-voucher-repeated", HEAD + ver(1) + ver(2) + ver(1))
+case("sie-voucher-repeated-as-warning", {"input.se": sie_text(HEAD + ver(1) + ver(1)).encode("cp437")},
+     'kind: sie\nduplicate_voucher: warning\ndimensions:\n  "1": ansvar\n')
+sie_case("sie-brace-nested", HEAD + ['#VER A 1 20220315 "Dubbel"', "{", "{", '#TRANS 64100 {1 "100"} 10.00', "#TRANS 24400 {} -10.00", "}"])
+sie_case("sie-brace-stray", HEAD + ver(1) + ["}"])
+sie_case("sie-quote-not-closed", HEAD + ['#KONTO 65000 "Ostängd'] + ver(1))
+sie_case("sie-type-unknown", [r.replace("#SIETYP 4", "#SIETYP 99") for r in HEAD] + ver(1))
+sie_case("sie-rar-not-a-year", [r.replace("#RAR 0 20220101 20221231", "#RAR 0 20221231 20220101") for r in HEAD] + ver(1))
+case("sie-rar-missing-for-balances", {"input.se": sie_text([r for r in T2 if not r.startswith("#RAR")]).encode("cp437")}, 'kind: sie\n')
+sie_case("sie-utf8-broken", HEAD, raw=sie_text(HEAD + ver(1)).encode("utf-8").replace(b"Inkp", b"Ink").replace("Inköp 1".encode("utf-8"), b"Ink\xf6p 1"))
 print("catalogue written")
