@@ -44,7 +44,21 @@ final class CheckPreflightTests: XCTestCase {
         let missing = try check(dir) { $0.replacingOccurrences(of: "file: \(key)\n", with: "file: \(dir)/no-such.key\n") }
         XCTAssertEqual(missing.status, 78)
         XCTAssertTrue(missing.lines.contains { $0.contains("error: pseudonym key file \(dir)/no-such.key cannot be read") }, "\(missing.lines)")
+        // A key others can read is refused with the chmod to run.
+        let open = try TestPaths.write(String(repeating: "k", count: 32) + "\n", name: "open.key", in: dir)
+        chmod(open, 0o666)
+        let readable = try check(dir) { $0.replacingOccurrences(of: "file: \(key)\n", with: "file: \(open)\n") }
+        XCTAssertEqual(readable.status, 78)
+        XCTAssertTrue(
+            readable.lines.contains {
+                $0.hasSuffix(
+                    "error: pseudonym key file \(open) can be read or written by others (mode 666); it must be the owner's alone — run: chmod 600 \(open)"
+                )
+            }, "\(readable.lines)")
+        chmod(open, 0o600)
+        XCTAssertEqual(try check(dir) { $0.replacingOccurrences(of: "file: \(key)\n", with: "file: \(open)\n") }.status, 0)
         let short = try TestPaths.write("kort\n", name: "short.key", in: dir)
+        chmod(short, 0o600)
         let tooShort = try check(dir) { $0.replacingOccurrences(of: "file: \(key)\n", with: "file: \(short)\n") }
         XCTAssertEqual(tooShort.status, 78)
         XCTAssertTrue(tooShort.lines.contains { $0.contains("error: pseudonym key file \(short) holds fewer than 16 bytes") }, "\(tooShort.lines)")

@@ -378,4 +378,96 @@ final class HostileInputTests: XCTestCase {
         XCTAssertEqual(r.status, 78)
         XCTAssertTrue((r.stdout + r.stderr).contains("profile: duplicate_voucher must be error or warning"), r.stdout + r.stderr)
     }
+
+    // MARK: - Personal data
+
+    /// One person's number (198503121231, and the samordningsnummer 198503721238) in every form
+    /// people write it.
+    static let identityForms = [
+        "198503121231", "8503121231", "19850312-1231", "850312-1231", "850312+1231", "850312 1231", "19850312 1231",
+        "850312\u{00A0}1231", "850312\u{2013}1231", "19850312\u{2014}1231", "850312\u{2212}1231", "850312\u{2011}1231", "1985-03-12-1231",
+        "85-03-12-1231", "1985-03-12\u{2013}1231", "1985\u{2013}03\u{2013}12\u{2013}1231", "850372-1238", "198503721238", "19850312-T123",
+    ]
+
+    /// Every form planted in every free-text and code field of every source kind (ledger CSV and
+    /// SIE, placements, payments, decisions; kept rows and rejected ones, a header): no output
+    /// file, log line, message or warehouse row holds any of them, or the digits in any layout.
+    func testNoFormOfAPersonnummerInAnyFieldReachesAnyOutput() throws {
+        let forms = Self.identityForms
+        var ledger: [String] = []
+        var sie = ""
+        var placements = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Extrakt>\n"
+        var payments = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Extrakt>\n"
+        var decisions = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Extrakt>\n"
+        for (i, f) in forms.enumerated() {
+            // Kept rows: the form in voucher, the dimensions and the text; rejected rows: in the account and the amount.
+            ledger.append("\(f);2022-12-01;46310;K;61030;\(f);\(f);\(f);\(f);10,00;Ersättning \(f) december")
+            ledger.append("V\(i);2022-12-01;\(f);K;61030;569;;;;10,00;t")
+            // (In an amount column only the forms that are not a number: 198503121231 there is an amount, not a text.)
+            if f.contains(where: { !$0.isNumber }) { ledger.append("W\(i);2022-12-01;46310;K;61030;569;;;;\(f);t") }
+            sie +=
+                "#VER A \"\(f)\" 20221215 \"Utbetalning \(f)\"\n{\n#TRANS 46310 {1 \"\(f)\" 6 \"\(f)\"} 10.00 20221215 \"\(f)\"\n#TRANS 19300 {} -10.00\n}\n"
+            sie += "#OBJEKT 1 \"\(f)\" \"\(f)\"\n"
+            placements +=
+                "<Arende ansvar=\"62010\" personnummer=\"19850312-1231\"><Placering id=\"\(f)\" start=\"2022-01-19\" slut=\"2022-03-07\"><Vardform>HVB \(f)</Vardform><Lagrum>\(f)</Lagrum><Dygnskostnad>3 000,00</Dygnskostnad></Placering></Arende>\n"
+            placements +=
+                "<Arende ansvar=\"\(f)\" personnummer=\"\(f)\"><Placering id=\"P\(i)\" start=\"\(f)\" slut=\"2022-03-07\"><Vardform>HVB</Vardform><Lagrum>L</Lagrum><Dygnskostnad>\(f)</Dygnskostnad></Placering></Arende>\n"
+            payments +=
+                "<Utbetalning id=\"\(f)\" avser=\"2022-12\" utbetald=\"2022-12-01\" ansvar=\"64020\"><Sokande personnummer=\"19850312-1231\"/><Belopp>100,00</Belopp></Utbetalning>\n"
+            payments +=
+                "<Utbetalning id=\"U\(i)\" avser=\"\(f)\" utbetald=\"\(f)\" ansvar=\"\(f)\"><Sokande personnummer=\"\(f)\"/><Belopp>\(f)</Belopp></Utbetalning>\n"
+            decisions +=
+                "<Arende ansvar=\"62010\" personnummer=\"19850312-1231\"><Beslut id=\"\(f)\" gynnande=\"ja\"><Beslutsdatum>2022-11-01</Beslutsdatum><Insats lagrum=\"\(f)\">Kontaktperson \(f)</Insats><Skal>\(f)</Skal></Beslut></Arende>\n"
+            decisions +=
+                "<Arende ansvar=\"62010\" personnummer=\"\(f)\"><Beslut id=\"B\(i)\" gynnande=\"ja\"><Beslutsdatum>\(f)</Beslutsdatum><Insats>K</Insats></Beslut></Arende>\n"
+        }
+        placements += "</Extrakt>\n"; payments += "</Extrakt>\n"; decisions += "</Extrakt>\n"
+        let badHeader = "Verifikation;Datum;\(forms.joined(separator: ";"))\nA;2022-12-01;1\n"
+        let p = try Self.probe(
+            files: [
+                "l.csv": Self.ledger(ledger), "l.se": Self.sie(sie),
+                "p.yaml": Array(Self.sieProfile.replacingOccurrences(of: "\"1\": ansvar", with: "\"1\": ansvar\n  \"6\": projekt").utf8),
+                "pl.xml": Array(placements.utf8), "u.xml": Array(payments.utf8), "b.xml": Array(decisions.utf8), "h.csv": Array(badHeader.utf8),
+            ],
+            sources: [
+                ("l", "l.csv", Self.raindance), ("s", "l.se", "profile: p.yaml\n    ledger: sie"), ("pl", "pl.xml", Self.placementsProfile),
+                ("u", "u.xml", Self.paymentsProfile),
+                ("b", "b.xml", "profile: " + Self.profiles + "lifecare-beslut.yaml"),
+            ], settings: "  reject_limit_percent: \"90\"\n")
+        // A sealed run with the warehouse, as the nightly job runs it.
+        let runs = p.dir + "/runs"
+        let r = try runRamkoll(["run", p.pipeline, "--runs", runs, "--log-format", "json"])
+        assertNoTrap(r, "personal data")
+        let run = try FileManager.default.destinationOfSymbolicLink(atPath: runs + "/latest")
+        let runDir = run.hasPrefix("/") ? run : runs + "/" + run
+        let warehouse = runs + "/ramkoll.sqlite"
+        // The header that is not an export's: its own pipeline, its error quoted.
+        let h = try Self.probe("header", files: ["h.csv": Array(badHeader.utf8)], sources: [("h", "h.csv", Self.raindance)])
+        let hr = try Self.run(h)
+        XCTAssertEqual(hr.status, 65, hr.stderr.suffix(500).description)
+        let explain = try runRamkoll(["explain", runDir, "--unit", "SN", "--line", "KOP"])
+        var texts: [(String, String)] = [
+            ("stdout", r.stdout), ("stderr", r.stderr), ("header stdout", hr.stdout), ("header stderr", hr.stderr),
+            ("explain", explain.stdout + explain.stderr),
+        ]
+        for dir in [runDir, h.run] {
+            for f in filesBelow(dir) {
+                let d = try Data(contentsOf: URL(fileURLWithPath: dir + "/" + f))
+                texts.append((f, String(decoding: d, as: UTF8.self)))
+            }
+        }
+        let db = try Data(contentsOf: URL(fileURLWithPath: warehouse))
+        texts.append(("ramkoll.sqlite", String(decoding: db, as: UTF8.self)))
+        // The digits in any layout: 85 03 12|72 with separators of up to three characters, then four.
+        let anyLayout = try NSRegularExpression(pattern: "85[^0-9a-f]{0,3}03[^0-9a-f]{0,3}(12|72)[^0-9a-f]{0,3}[0-9T][0-9]{3}")
+        XCTAssertGreaterThan(texts.count, 40)
+        for (name, text) in texts {
+            for f in forms { XCTAssertFalse(text.contains(f), "\(name) holds \(f)") }
+            let m = anyLayout.firstMatch(in: text, range: NSRange(text.startIndex..., in: text))
+            XCTAssertNil(m, "\(name) holds \(m.map { (text as NSString).substring(with: $0.range) } ?? "")")
+        }
+        XCTAssertTrue(
+            try String(contentsOfFile: runDir + "/02-normalize/ledger.csv", encoding: .utf8).contains("[pnr]"),
+            "the forms were read and redacted, not dropped")
+    }
 }

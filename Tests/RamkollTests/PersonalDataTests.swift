@@ -48,3 +48,24 @@ final class PersonalDataTests: XCTestCase {
         XCTAssertNoThrow(try Pseudonymizer.load(.environment("K"), environment: ["K": "a-long-enough-secret"]))
     }
 }
+
+/// The pseudonym key is bytes, used as bytes: two binary keys that are not UTF-8 once collapsed
+/// to the same replacement characters and so gave the same pseudonyms.
+final class PseudonymKeyBytesTests: XCTestCase {
+    func testBinaryKeysThatAreNotUTF8GiveDifferentPseudonyms() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        var names: [String] = []
+        for (name, byte) in [("a.key", UInt8(0xFF)), ("b.key", UInt8(0xFE))] {
+            let p = try TestPaths.write(bytes: [UInt8](repeating: byte, count: 32) + [0x0A], name: name, in: dir)
+            chmod(p, 0o600)
+            names.append(try Pseudonymizer.load(.file(p)).pseudonym("198503121233"))
+        }
+        XCTAssertNotEqual(names[0], names[1])
+        // A text key keeps its pseudonyms: its line end is not part of it.
+        let text = try TestPaths.write("k7Qm2vX9pL4sR8tW1yZ3bN6cF0hJ5dG2\n", name: "t.key", in: dir)
+        chmod(text, 0o600)
+        XCTAssertEqual(
+            try Pseudonymizer.load(.file(text)).pseudonym("198503121233"),
+            Pseudonymizer(keyData: Data("k7Qm2vX9pL4sR8tW1yZ3bN6cF0hJ5dG2".utf8)).pseudonym("198503121233"))
+    }
+}

@@ -6,7 +6,15 @@ import XCTest
 
 enum TestPaths {
     /// The package root, found from this file's location (tests run inside the source tree).
-    static let root: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    /// The package root. Its pseudonym keys are made the owner's alone on first use (Ramkoll
+    /// refuses a key others can read, and git checks files out readable by everyone).
+    static let root: URL = {
+        let r = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for key in ["SampleInputs/pseudonym-sample.key", "Tests/RamkollTests/Fixtures/small/pseudonym.key"] {
+            chmod(r.appendingPathComponent(key).path, 0o600)
+        }
+        return r
+    }()
     static let fixtures = root.appendingPathComponent("Tests/RamkollTests/Fixtures")
     static func fixture(_ p: String) -> String { fixtures.appendingPathComponent(p).path }
 

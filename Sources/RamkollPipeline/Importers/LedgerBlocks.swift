@@ -218,6 +218,7 @@ final class LedgerBlockSink: NormalizeSink {
         try ledger.endRow()
     }
     func ledger(_ e: LedgerEntry, sourceID: String) throws {
+        let e = e.redacted()
         LedgerRowFacts.of(e, sourceID: sourceID) { r in books.record(r, referencer: referencer) { completed($0) } }
         try ledger.write(NormalizeStage.ledgerFields(e, sourceID: sourceID))
     }

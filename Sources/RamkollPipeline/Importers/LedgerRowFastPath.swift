@@ -138,6 +138,10 @@ final class LedgerRowFastPath {
             guard let v = view(reader.bytes(column), ascii: ascii) else { return nil }
             values[ordinal] = v
         }
+        // A code field shaped like a personnummer: the general path redacts it.
+        for (ordinal, _) in texts where ordinal != LedgerField.text.ordinal && values[ordinal].count >= 10 {
+            if PersonalIdentity.holdsIdentity(utf8: values[ordinal]) { return nil }
+        }
         // The account: letters and digits (or the leading digits of "46310 Köp av …").
         var account = values[LedgerField.account.ordinal]
         if p.accountWithText {

@@ -64,10 +64,13 @@ public enum PersonalIdentity {
         return .success(String(decoding: s, as: UTF8.self))
     }
 
-    /// Replaces anything shaped like a personnummer in free text by "[pnr]": 6 or 8 date digits
-    /// (a real month, a day 01–31 or 61–91 for samordningsnummer), optionally `-` or `+`, then 4
-    /// characters (digits, or a letter and 3 digits for an IVO placeholder). The check digit is not
-    /// required: a mistyped number is personal data too. Used on every text and raw value written.
+    /// Replaces anything shaped like a personnummer or samordningsnummer by "[pnr]", in every
+    /// form people write them: the date as 6 or 8 digits (a real month, a day 01–31 or 61–91) or
+    /// hyphenated (`1985-03-12`, `85-03-12`), then the four last characters (digits, or a letter
+    /// and 3 digits for an IVO placeholder) — run together (`8503121233`), or after `-`, `+`, a
+    /// space, a no-break space or any dash (en, em, minus, figure, non-breaking hyphen); a
+    /// hyphenated date takes a dash or `+` before the four. The check digit is not required: a
+    /// mistyped number is personal data too. Used on every text, code and raw value written.
     public static func redact(_ text: String) -> String {
         let u = Array(text.utf8)
         guard u.count >= 10 else { return text }
@@ -77,40 +80,107 @@ public enum PersonalIdentity {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Whether `redact` would change these bytes (the byte-level path hands such rows on).
+    public static func holdsIdentity(utf8 u: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard u.count >= 10 else { return false }
+        var i = 0
+        while i < u.count {
+            if let _ = match(u, at: i) { return true }
+            i += 1
+        }
+        return false
+    }
+
     /// The same on UTF-8 bytes, appended to `out` (the ledger's byte-level path).
     public static func redact(utf8 u: UnsafeBufferPointer<UInt8>, into out: inout [UInt8]) {
         guard u.count >= 10 else { out.append(contentsOf: u); return }
-        func isDigit(_ k: Int) -> Bool { k < u.count && u[k] >= 48 && u[k] <= 57 }
-        func num(_ k: Int, _ n: Int) -> Int { (k..<(k + n)).reduce(0) { $0 * 10 + Int(u[$1] - 48) } }
-        /// Whether the 6 or 8 digits at k form a plausible birth date.
-        func plausibleDate(_ k: Int, _ width: Int) -> Bool {
-            let off = width == 8 ? 2 : 0
-            if width == 8 { let c = num(k, 2); guard c == 18 || c == 19 || c == 20 else { return false } }
-            let month = num(k + off + 2, 2), day = num(k + off + 4, 2)
-            return (1...12).contains(month) && ((1...31).contains(day) || (61...91).contains(day))
-        }
         var i = 0
         while i < u.count {
-            if isDigit(i) && (i == 0 || !isDigit(i - 1)) {
+            if let end = match(u, at: i) {
+                out.append(contentsOf: "[pnr]".utf8); i = end; continue
+            }
+            // Skip the rest of a digit run: a number starts only at its first digit.
+            if u[i] >= 48 && u[i] <= 57 {
                 var j = i
-                while isDigit(j) { j += 1 }
-                let run = j - i
-                var end = -1
-                if (run == 10 || run == 12) && plausibleDate(i, run - 4) {
-                    end = j
-                } else if (run == 6 || run == 8), plausibleDate(i, run), j < u.count, u[j] == UInt8(ascii: "-") || u[j] == UInt8(ascii: "+") {
-                    var k = j + 1
-                    if k < u.count, (65...90).contains(u[k]) { k += 1 }  // placeholder letter (T123)
-                    while isDigit(k) { k += 1 }
-                    if k - j - 1 == 4 && !isDigit(k) { end = k }
-                }
-                if end > 0 {
-                    out.append(contentsOf: "[pnr]".utf8); i = end; continue
-                }
+                while j < u.count && u[j] >= 48 && u[j] <= 57 { j += 1 }
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: u[i..<j])); i = j; continue
             }
             out.append(u[i]); i += 1
         }
+    }
+
+    /// The end of a personnummer-shaped run starting at `i`, or nil.
+    @inline(__always)
+    static func match(_ u: UnsafeBufferPointer<UInt8>, at i: Int) -> Int? {
+        let n = u.count
+        @inline(__always) func isDigit(_ k: Int) -> Bool { k < n && u[k] >= 48 && u[k] <= 57 }
+        guard isDigit(i), i == 0 || !isDigit(i - 1), n - i >= 10 else { return nil }
+        func num(_ k: Int, _ w: Int) -> Int { (k..<(k + w)).reduce(0) { $0 * 10 + Int(u[$1] - 48) } }
+        /// A plausible birth date from century (or nil for 6 digits), month and day.
+        func plausible(century: Int?, month: Int, day: Int) -> Bool {
+            if let c = century, !(c == 18 || c == 19 || c == 20) { return false }
+            return (1...12).contains(month) && ((1...31).contains(day) || (61...91).contains(day))
+        }
+        /// The width of a dash of any kind at k (0: none).
+        func dash(_ k: Int) -> Int {
+            guard k < n else { return 0 }
+            if u[k] == UInt8(ascii: "-") { return 1 }
+            if u[k] == 0xE2, k + 2 < n {
+                if u[k + 1] == 0x80, (0x90...0x95).contains(u[k + 2]) { return 3 }  // ‐ ‑ ‒ – — ―
+                if u[k + 1] == 0x88, u[k + 2] == 0x92 { return 3 }  // − minus
+            }
+            return 0
+        }
+        /// The width of the separator before the four last characters (0: none).
+        func separator(_ k: Int, spaces: Bool) -> Int {
+            let d = dash(k)
+            if d > 0 { return d }
+            guard k < n else { return 0 }
+            if u[k] == UInt8(ascii: "+") { return 1 }
+            if spaces {
+                if u[k] == 0x20 { return 1 }
+                if u[k] == 0xC2, k + 1 < n, u[k + 1] == 0xA0 { return 2 }
+            }
+            return 0
+        }
+        /// The four last characters at k: 4 digits, or a capital letter and 3 digits; then no digit.
+        func serial(_ k: Int) -> Int? {
+            var e = k
+            if e < n, (65...90).contains(u[e]) { e += 1 }
+            while isDigit(e) { e += 1 }
+            return e - k == 4 && (u[k] >= 48 && u[k] <= 57 || isDigit(k + 1)) ? e : nil
+        }
+        var j = i
+        while isDigit(j) { j += 1 }
+        let run = j - i
+        // Run together: 10 or 12 digits.
+        if run == 10 || run == 12 {
+            let off = run == 12 ? 2 : 0
+            if plausible(century: run == 12 ? num(i, 2) : nil, month: num(i + off + 2, 2), day: num(i + off + 4, 2)) { return j }
+            return nil
+        }
+        // A 6- or 8-digit date, a separator, the four.
+        if run == 6 || run == 8 {
+            let off = run == 8 ? 2 : 0
+            guard plausible(century: run == 8 ? num(i, 2) : nil, month: num(i + off + 2, 2), day: num(i + off + 4, 2)) else { return nil }
+            let w = separator(j, spaces: true)
+            guard w > 0 else { return nil }
+            return serial(j + w)
+        }
+        // A hyphenated date: YYYY-MM-DD or YY-MM-DD, then a dash or + and the four.
+        if run == 4 || run == 2 {
+            let d1 = dash(j)
+            guard d1 > 0, isDigit(j + d1), isDigit(j + d1 + 1), !isDigit(j + d1 + 2) else { return nil }
+            let m = j + d1
+            let d2 = dash(m + 2)
+            let dd = m + 2 + d2
+            guard d2 > 0, isDigit(dd), isDigit(dd + 1), !isDigit(dd + 2) else { return nil }
+            guard plausible(century: run == 4 ? num(i, 2) : nil, month: num(m, 2), day: num(dd, 2)) else { return nil }
+            let w = separator(dd + 2, spaces: false)
+            guard w > 0 else { return nil }
+            return serial(dd + 2 + w)
+        }
+        return nil
     }
 }
 
@@ -135,9 +205,22 @@ public struct Pseudonymizer: @unchecked Sendable {
                 throw RamkollError(
                     .config, "pseudonym key file \(p) cannot be read; create it (e.g. head -c 32 /dev/urandom | base64 > FILE) and keep it secret")
             }
-            let trimmed = Data(String(decoding: d, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
-            guard trimmed.count >= 16 else { throw RamkollError(.config, "pseudonym key file \(p) holds fewer than 16 bytes; use a long random key") }
-            return Pseudonymizer(keyData: trimmed)
+            // Whoever reads the key can turn pseudonyms back into personnummer by trying them all.
+            var st = stat()
+            if stat(p, &st) == 0, st.st_mode & 0o077 != 0 {
+                throw RamkollError(
+                    .config,
+                    "pseudonym key file \(p) can be read or written by others (mode \(String(st.st_mode & 0o777, radix: 8))); it must be the owner's alone — run: chmod 600 \(p)"
+                )
+            }
+            // The key is its bytes (a binary key is used as it is); only the line end an editor
+            // or `base64` leaves — ASCII spaces, tabs, CR and LF at either end — is not part of it.
+            var bytes = [UInt8](d)[...]
+            func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
+            while let f = bytes.first, isSpace(f) { bytes = bytes.dropFirst() }
+            while let l = bytes.last, isSpace(l) { bytes = bytes.dropLast() }
+            guard bytes.count >= 16 else { throw RamkollError(.config, "pseudonym key file \(p) holds fewer than 16 bytes; use a long random key") }
+            return Pseudonymizer(keyData: Data(bytes))
         case .environment(let name)?:
             guard let v = environment[name], v.utf8.count >= 16 else {
                 throw RamkollError(
@@ -154,5 +237,19 @@ public struct Pseudonymizer: @unchecked Sendable {
         var c = canonical
         c.withUTF8 { h.update(data: UnsafeRawBufferPointer($0)) }
         return "p-" + FileIO.hex(Array(h.finalize()).prefix(10))
+    }
+}
+
+extension LedgerEntry {
+    /// The entry with every code and text field redacted (a number written into a voucher,
+    /// motpart, projekt, account or object field is personal data as much as in a text).
+    public func redacted() -> LedgerEntry {
+        func r(_ s: String) -> String { s.utf8.count < 10 ? s : PersonalIdentity.redact(s) }
+        var e = self
+        e.account = r(account); e.voucher = r(voucher); e.text = r(text)
+        e.dimensions = Dimensions(
+            ansvar: r(dimensions.ansvar), verksamhet: r(dimensions.verksamhet), aktivitet: r(dimensions.aktivitet),
+            projekt: r(dimensions.projekt), objekt: r(dimensions.objekt), motpart: r(dimensions.motpart))
+        return e
     }
 }

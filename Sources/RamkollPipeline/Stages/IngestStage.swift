@@ -175,13 +175,20 @@ enum LedgerHeader {
         return (index, totalMarker, missing)
     }
 
+    /// The header as a message quotes it: personnummer redacted, at most 200 characters (a file
+    /// that is not an export can have a "header" of megabytes).
+    static func quotedHeader(_ names: [String], profile p: LedgerCSVProfile) -> String {
+        let h = PersonalIdentity.redact(names.joined(separator: String(UnicodeScalar(p.delimiter))))
+        return "\"" + (h.count > 200 ? String(h.prefix(200)) + "…\" (\(h.utf8.count) bytes)" : h + "\"")
+    }
+
     static func read(_ reader: CSVReader, display: String, profile p: LedgerCSVProfile) throws -> Info {
         let (names, line) = try names(reader, display: display, profile: p)
         let (index, totalMarker, missing) = match(names, profile: p)
         if !missing.isEmpty {
             throw RamkollError(
                 .data,
-                "\(display):\(line): header has no column \(missing.joined(separator: ", ")); the header is \"\(names.joined(separator: String(UnicodeScalar(p.delimiter))))\""
+                "\(display):\(line): header has no column \(missing.joined(separator: ", ")); the header is \(quotedHeader(names, profile: p))"
                     + (delimiterHint(names, profile: p) ?? " — is this the right profile (\(p.file))?"))
         }
         return Info(index: index, columns: names.count, hadBOM: reader.hadBOM, totalMarkerColumn: totalMarker)

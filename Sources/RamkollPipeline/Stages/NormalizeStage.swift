@@ -79,6 +79,7 @@ public struct NormalizeStage: Stage {
         }
 
         func ledger(_ e: LedgerEntry, sourceID: String) throws {
+            let e = e.redacted()
             try LedgerRowFacts.of(e, sourceID: sourceID) { r in try books.record(r, referencer: referencer) { try writeRun($0) } }
             try ledgerOut.write(NormalizeStage.ledgerFields(e, sourceID: sourceID))
         }
@@ -106,6 +107,8 @@ public struct NormalizeStage: Stage {
             }
         }
         func placement(_ p: Placement, sourceID: String) throws {
+            var p = p
+            p.id = PersonalIdentity.redact(p.id); p.ansvar = PersonalIdentity.redact(p.ansvar)
             var record = ""
             if case .record(let i, _) = p.source.position { record = String(i) }
             try placementsOut.write([
@@ -115,6 +118,7 @@ public struct NormalizeStage: Stage {
             ])
         }
         func budgetAccount(_ e: LedgerEntry, sourceID: String) throws {
+            let e = e.redacted()
             let d = e.dimensions
             try budgetAccountsOut.write([
                 sourceID, e.source.file, String(e.source.line), e.period.description, e.account, d.ansvar, d.verksamhet, d.aktivitet,
@@ -125,6 +129,8 @@ public struct NormalizeStage: Stage {
             try warningsOut.write(NormalizeStage.warningFields(sourceID: sourceID, at: at, message: message))
         }
         func payment(_ p: AssistancePayment, sourceID: String) throws {
+            var p = p
+            p.id = PersonalIdentity.redact(p.id); p.ansvar = PersonalIdentity.redact(p.ansvar)
             var record = ""
             if case .record(let i, _) = p.source.position { record = String(i) }
             try paymentsOut.write([
@@ -134,6 +140,8 @@ public struct NormalizeStage: Stage {
             ])
         }
         func decision(_ d: Decision, sourceID: String) throws {
+            var d = d
+            d.id = PersonalIdentity.redact(d.id); d.ansvar = PersonalIdentity.redact(d.ansvar)
             var record = ""
             if case .record(let i, _) = d.source.position { record = String(i) }
             func day(_ x: Day?) -> String { x?.description ?? "" }
