@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RamkollHistory
 import RamkollModel
 import RamkollPipeline
 
@@ -45,7 +46,8 @@ struct VerifyCommand: ParsableCommand {
     func run() throws {
         try failing {
             let dir = try ref.resolve(runName)
-            let (findings, notes, files) = try Audit.verify(runDirectory: dir)
+            var (findings, notes, files) = try Audit.verify(runDirectory: dir)
+            findings += try VerifyCommand.againstHistory(dir)
             print("ramkoll verify: \(dir)")
             for f in findings { print("  CHANGED \(f.stage): \(f.problem)") }
             for n in notes { print("  note: \(n)") }
@@ -56,6 +58,43 @@ struct VerifyCommand: ParsableCommand {
                 throw ExitCode(ExitStatus.failure.rawValue)
             }
         }
+    }
+}
+
+extension VerifyCommand {
+    /// run.json against the run history beside the runs (`runs/<pipeline>/ramkoll.sqlite`),
+    /// which the run loaded its finished record into: an edited state, exit status or manifest
+    /// hash shows as a difference. Runs the history never held are not compared.
+    static func againstHistory(_ dir: String) throws -> [Audit.Finding] {
+        let path = ((dir as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent + "/ramkoll.sqlite"
+        guard FileManager.default.fileExists(atPath: path), let record = RunRecord.read(from: dir) else { return [] }
+        let history = try SQLiteTarget(path: path)
+        let rows = try history.rows(
+            "SELECT state, exit_status FROM runs WHERE pipeline = ? AND run_id = ?", [.text(record.pipeline), .text(record.runID)])
+        guard let row = rows.first, row["state"] != "running" else { return [] }
+        var findings: [Audit.Finding] = []
+        let exit = record.exitStatus.map(String.init)
+        if row["state"] != record.state || row["exit_status"] != exit {
+            findings.append(
+                Audit.Finding(
+                    stage: "run",
+                    problem:
+                        "run.json says \(record.state), exit \(exit ?? "-"); the run history recorded \(row["state"] ?? "-"), exit \(row["exit_status"] ?? "-") (\(path))"
+                ))
+        }
+        let stages = try history.rows(
+            "SELECT stage, manifest_sha256 FROM stage_runs WHERE pipeline = ? AND run_id = ?", [.text(record.pipeline), .text(record.runID)])
+        for s in stages {
+            let mine = record.stages.first { $0.stage == s["stage"] }?.manifestSha256
+            if let theirs = s["manifest_sha256"], mine != theirs {
+                findings.append(
+                    Audit.Finding(
+                        stage: s["stage"] ?? "run",
+                        problem:
+                            "run.json records manifest \(mine.map { String($0.prefix(12)) + "…" } ?? "none"), the run history \(theirs.prefix(12))…"))
+            }
+        }
+        return findings
     }
 }
 

@@ -10,6 +10,7 @@ public enum Audit {
     public struct Finding: Sendable, Equatable {
         public var stage: String
         public var problem: String
+        public init(stage: String, problem: String) { self.stage = stage; self.problem = problem }
     }
 
     /// Every stage folder's files against its manifest (SHA-256, bytes, rows of the tables), every
@@ -19,7 +20,39 @@ public enum Audit {
     public static func verify(runDirectory dir: String) throws -> (findings: [Finding], notes: [String], files: Int) {
         var findings: [Finding] = [], notes: [String] = []
         var files = 0
+        // The record is the run's table of contents: without it nothing says what should be here.
         let record = RunRecord.read(from: dir)
+        if record == nil {
+            findings.append(
+                Finding(
+                    stage: "run",
+                    problem: FileIO.exists(dir + "/run.json")
+                        ? "run.json cannot be read as a run record: it was changed or damaged"
+                        : "run.json is missing: nothing records which stages ran and what they wrote"))
+        }
+        // The run's folder holds run.json and the folders of the stages run.json records, nothing else.
+        let recorded = Set((record?.stages ?? []).filter { $0.status == "ran" || $0.status == "reused" }.map(\.stage))
+        let folders = Dictionary(uniqueKeysWithValues: StageName.allCases.map { ($0.folder, $0) })
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted() where name != "run.json" {
+            if let stage = folders[name] {
+                if record != nil && !recorded.contains(stage.rawValue) && (record?.stages.contains { $0.stage == stage.rawValue } != true) {
+                    findings.append(Finding(stage: stage.rawValue, problem: "\(name)/ is not a stage run.json records"))
+                }
+            } else {
+                findings.append(Finding(stage: "run", problem: "\(name) is not part of a run (run.json records no such stage or file)"))
+            }
+        }
+        for stage in StageName.allCases where recorded.contains(stage.rawValue) && !FileIO.exists(dir + "/" + stage.folder) {
+            findings.append(Finding(stage: stage.rawValue, problem: "\(stage.folder)/ is missing: run.json records the stage"))
+        }
+        // The recorded outcome must be what the manifests say: a run whose stages found data
+        // errors cannot have ended 0 or 3, and a finished run has every stage it records.
+        if let r = record {
+            if !["finished", "failed", "running"].contains(r.state) {
+                findings.append(Finding(stage: "run", problem: "run.json's state \"\(r.state)\" is not a state Ramkoll writes"))
+            }
+        }
+        var dataErrors = 0
         var outputs: [String: String] = [:]  // "02-normalize/ledger.csv" → sha
         for stage in StageName.allCases {
             let folder = dir + "/" + stage.folder
@@ -27,7 +60,12 @@ public enum Audit {
                 if FileIO.exists(folder) { findings.append(Finding(stage: stage.rawValue, problem: "no manifest.json: the stage did not finish")) }
                 continue
             }
-            let manifest = try StageManifest.read(from: folder)
+            let manifest: StageManifest
+            do { manifest = try StageManifest.read(from: folder) } catch {
+                findings.append(Finding(stage: stage.rawValue, problem: "manifest.json cannot be read: it was changed or damaged"))
+                continue
+            }
+            dataErrors += manifest.dataErrors?.count ?? 0
             if let entry = record?.stages.first(where: { $0.stage == stage.rawValue }), let recorded = entry.manifestSha256 {
                 let now = try FileIO.sha256(ofFile: folder + "/manifest.json").hex
                 if now != recorded {
@@ -86,6 +124,16 @@ public enum Audit {
                     }
                 }
             }
+        }
+        if let r = record, let exit = r.exitStatus, dataErrors > 0,
+            exit == ExitStatus.ok.rawValue || exit == ExitStatus.deviationsOverThreshold.rawValue
+        {
+            findings.append(
+                Finding(
+                    stage: "run",
+                    problem:
+                        "run.json says exit \(exit), but the manifests hold \(dataErrors) data error\(dataErrors == 1 ? "" : "s"): a run with data errors ends with 65"
+                ))
         }
         return (findings, notes, files)
     }
