@@ -28,7 +28,17 @@ public final class PostgresTarget: WarehouseTarget, @unchecked Sendable {
         do {
             connection = try blocking { try await PostgresConnection.connect(configuration: config, id: 1, logger: log) }
         } catch {
-            throw RamkollError(.input, "cannot connect to \(name): \(PostgresTarget.describe(error))")
+            // Refused credentials (SQLSTATE class 28) are the configuration's to fix (78); a server
+            // that cannot be reached is a failure of this load (1: `ramkoll load` loads it again).
+            // Neither is "an earlier stage's output is missing" (66).
+            let state = (error as? PSQLError)?.serverInfo?[.sqlState] ?? ""
+            if state.hasPrefix("28") {
+                throw RamkollError(
+                    .config,
+                    "\(name) refused the credentials: \(PostgresTarget.describe(error)) — check the user and password of the warehouse's PostgreSQL URL"
+                )
+            }
+            throw RamkollError(.internalFailure, "cannot connect to \(name): \(PostgresTarget.describe(error))")
         }
         if let schema {
             guard schema.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {

@@ -17,10 +17,13 @@ public enum EncodingCheck {
         var firstMultibyte: (Int, [UInt8])?
         var firstUnassigned: (Int, UInt8)?
         var firstControl: (Int, UInt8)?
+        var firstNUL: Int?, innerBOM: Int?
         try FileChunks.read(path) { chunk in
             let n = chunk.count
             guard let base = chunk.baseAddress else { return }
             if firstLF == nil, let k = chunk.firstIndex(of: 0x0A) { firstLF = offset + k }
+            // A NUL byte: no text export has one (and PostgreSQL refuses it in text).
+            if firstNUL == nil, TextEncoding.hasZeroByte(base, count: n), let k = chunk.firstIndex(of: 0) { firstNUL = offset + k }
             var i = 0
             while i < n {
                 if pending.isEmpty {
@@ -48,6 +51,8 @@ public enum EncodingCheck {
                 if pending.count == need {
                     if !TextEncoding.isValidUTF8(pending) {
                         validUTF8 = false; firstInvalidUTF8 = (at, pending[0])
+                    } else if pending == [0xEF, 0xBB, 0xBF] && pendingStart > 0 && innerBOM == nil {
+                        innerBOM = pendingStart
                     } else if firstMultibyte == nil, !(pending == [0xEF, 0xBB, 0xBF] && (firstLF ?? Int.max) > pendingStart) {
                         firstMultibyte = (at, pending)
                     }
@@ -69,6 +74,29 @@ public enum EncodingCheck {
             return 1 + lf
         }
         func hex(_ b: UInt8) -> String { "0x" + String(b, radix: 16, uppercase: true) }
+        /// The column (1-based, in bytes) of the byte at `at`.
+        func column(_ at: Int) throws -> Int {
+            var lastLF = -1, seen = 0
+            try FileChunks.read(path) { chunk in
+                guard seen <= at else { return }
+                let upto = min(chunk.count, at - seen + 1)
+                for k in 0..<upto where chunk[k] == 0x0A { lastLF = seen + k }
+                seen += chunk.count
+            }
+            return at - lastLF
+        }
+        if let at = firstNUL {
+            return (
+                try line(at),
+                "a NUL byte (0x00) at column \(try column(at)): the file is not a text export (damaged, or a binary file) — export it again"
+            )
+        }
+        if let at = innerBOM, encoding == .utf8 {
+            return (
+                try line(at),
+                "a UTF-8 byte-order mark at column \(try column(at)), inside the file: two exports were joined into one — export the file again (or keep the parts as separate sources)"
+            )
+        }
         switch encoding {
         case .utf8:
             if let (at, b) = firstInvalidUTF8 {

@@ -16,9 +16,9 @@ public enum TextEncoding: String, Sendable, CaseIterable {
 
     /// Decodes bytes; nil if the bytes are not valid in this encoding (only UTF-8 can fail, and
     /// Windows-1252's five unassigned bytes 0x81 0x8D 0x8F 0x90 0x9D).
-    @_specialize(exported: true, where C == ArraySlice<UInt8>)
-    @_specialize(exported: true, where C == [UInt8])
-    @_specialize(exported: true, where C == UnsafeBufferPointer<UInt8>)
+    @_specialize(exported:true,where C == ArraySlice<UInt8>)
+    @_specialize(exported:true,where C == [UInt8])
+    @_specialize(exported:true,where C == UnsafeBufferPointer<UInt8>)
     public func decode<C: Collection>(_ bytes: C) -> String? where C.Element == UInt8 {
         // Most fields of a ledger are ASCII: the same text in every encoding.
         if bytes.allSatisfy({ $0 < 0x80 }) { return String(decoding: bytes, as: UTF8.self) }
@@ -90,6 +90,20 @@ public enum TextEncoding: String, Sendable, CaseIterable {
     /// not all ASCII, or the last index where fewer than eight bytes are left: the word-wise part of
     /// skipping ASCII (callers go on byte by byte from there).
     @inlinable @inline(__always)
+    /// Whether any of `count` bytes is 0: eight at a time (a word has a zero byte when
+    /// (w − 0x01…01) & ~w & 0x80…80 is not zero).
+    public static func hasZeroByte(_ base: UnsafePointer<UInt8>, count n: Int) -> Bool {
+        var i = 0
+        let p = UnsafeRawPointer(base)
+        while i + 8 <= n {
+            let w = p.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            if (w &- 0x0101_0101_0101_0101) & ~w & 0x8080_8080_8080_8080 != 0 { return true }
+            i += 8
+        }
+        while i < n { if base[i] == 0 { return true }; i += 1 }
+        return false
+    }
+
     public static func asciiWords(_ base: UnsafePointer<UInt8>, from i: Int, to n: Int) -> Int {
         var i = i
         while i + 8 <= n && UnsafeRawPointer(base + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { i += 8 }

@@ -2,6 +2,7 @@ import Foundation
 import XCTest
 
 @testable import RamkollModel
+@testable import RamkollPipeline
 
 /// Broken and hostile inputs through the built `ramkoll`: every one ends in a clean run or a
 /// data error naming file, line and reason — never a trap, a hang, amplified output or silent
@@ -469,5 +470,90 @@ final class HostileInputTests: XCTestCase {
         XCTAssertTrue(
             try String(contentsOfFile: runDir + "/02-normalize/ledger.csv", encoding: .utf8).contains("[pnr]"),
             "the forms were read and redacted, not dropped")
+    }
+
+    // MARK: - Accepted silently until now
+
+    func testHeaderOnlyNULAndMidFileBOMAreDataErrorsWithTheirPlace() throws {
+        let row = "A1;2022-12-01;46310;K;61030;569;;;;10,00;t"
+        let cases: [(String, [String: [UInt8]], (String, String, String), String)] = [
+            (
+                "header only", ["l.csv": Self.ledger([])], ("l", "l.csv", Self.raindance),
+                "l.csv:1: the file has a header but no rows: the export is empty"
+            ),
+            (
+                "nul in csv", ["l.csv": Self.ledger([row]) + Array("A2;2022-12-01;46310;K;61030;569;;;;10,00;te".utf8) + [0] + Array("xt\n".utf8)],
+                ("l", "l.csv", Self.raindance), "l.csv:3: a NUL byte (0x00) at column 44: the file is not a text export"
+            ),
+            (
+                "bom in mid-file", ["l.csv": Self.ledger([row]) + Self.ledger(["A2;2022-12-01;46310;K;61030;569;;;;10,00;t"])],
+                ("l", "l.csv", Self.raindance), "l.csv:3: a UTF-8 byte-order mark at column 1, inside the file: two exports were joined into one"
+            ),
+            (
+                "nul in sie",
+                ["l.se": Self.sie(Self.voucher(1)) + Array("#KONTO 1 \"a".utf8) + [0] + Array("\"\n".utf8), "p.yaml": Array(Self.sieProfile.utf8)],
+                ("l", "l.se", "profile: p.yaml"), "l.se:17: a NUL byte (0x00) at offset"
+            ),
+        ]
+        for (what, files, source, message) in cases {
+            let p = try Self.probe("silent-" + what.replacingOccurrences(of: " ", with: "-"), files: files, sources: [source])
+            let r = try Self.run(p)
+            XCTAssertEqual(r.status, 65, "\(what): \(r.stderr.suffix(600))")
+            XCTAssertTrue((r.stdout + r.stderr).contains(message), "\(what): expected «\(message)» in\n\(r.stdout)\n\(r.stderr.suffix(600))")
+        }
+    }
+
+    func testABudgetRowGivenTwiceIsRejectedNamingBothLines() throws {
+        let budget =
+            Self.budgetHeader
+            + "BU-INST;KOP;-1 200 000;jämn;;;;;;;;;;;;\nBU-INST;PERS;-600 000;jämn;;;;;;;;;;;;\nBU-INST;KOP;-1 200 000;jämn;;;;;;;;;;;;\n"
+        let p = try Self.probe(
+            files: ["l.csv": Self.ledger(["A1;2022-12-01;46310;K;61030;569;;;;1 000,00;t"]), "b.csv": Array(budget.utf8)],
+            sources: [("l", "l.csv", Self.raindance)],
+            budget: "b.csv")
+        let r = try Self.run(p)
+        XCTAssertEqual(r.status, 65, r.stderr.suffix(600).description)
+        let rejects = try p.file("02-normalize/rejects.csv")
+        XCTAssertTrue(
+            rejects.contains("budget1;b.csv;4;;rad;KOP;\"unit BU-INST, line KOP is budgeted twice: here and at line 2; the two would be added up"),
+            rejects)
+    }
+
+    /// A lock whose process id now belongs to another process (a reused id) is stale: the lock
+    /// records when its process began, and a process that began at another time is not it.
+    func testALockWhoseProcessIdWasReusedIsTakenOver() throws {
+        let p = try Self.probe(
+            files: ["l.csv": Self.ledger(["A1;2022-12-01;46310;K;61030;569;;;;1 000,00;t"])], sources: [("l", "l.csv", Self.raindance)])
+        let runs = p.dir + "/runs"
+        try FileManager.default.createDirectory(atPath: runs + "/locks", withIntermediateDirectories: true)
+        // Process 1 is alive; the lock says it began at another time.
+        var holder = RunLock.Holder.current(arguments: ["run", "(a run long gone)"])
+        holder.pid = 1
+        holder.processStart = "1"
+        try JSONEncoder().encode(holder).write(to: URL(fileURLWithPath: runs + "/locks/2022-12.lock"))
+        let r = try runRamkoll(["run", p.pipeline, "--runs", runs, "--no-warehouse"])
+        XCTAssertNotEqual(r.status, 75, r.stderr.suffix(600).description)
+        XCTAssertTrue(r.stderr.contains("stale") || r.stderr.contains("took over"), r.stderr.suffix(600).description)
+        // With process 1's real start time the lock holds: 75.
+        holder.processStart = RunLock.processStart(1)
+        try JSONEncoder().encode(holder).write(to: URL(fileURLWithPath: runs + "/locks/2022-12.lock"))
+        XCTAssertEqual(try runRamkoll(["run", p.pipeline, "--runs", runs, "--no-warehouse"]).status, 75)
+    }
+
+    /// A wrong PostgreSQL password is the configuration's to fix (78), not "rerun a stage" (66).
+    func testRefusedPostgresCredentialsAreAConfigurationError() throws {
+        guard let url = ProcessInfo.processInfo.environment["RAMKOLL_TEST_POSTGRES_URL"] else {
+            throw XCTSkip("RAMKOLL_TEST_POSTGRES_URL is not set (Scripts/test starts a server and sets it)")
+        }
+        let wrong = url.replacingOccurrences(of: ":ramkoll-test@", with: ":not-the-password@")
+        XCTAssertNotEqual(wrong, url)
+        let p = try Self.probe(
+            files: ["l.csv": Self.ledger(["A1;2022-12-01;46310;K;61030;569;;;;1 000,00;t"])], sources: [("l", "l.csv", Self.raindance)])
+        try (try String(contentsOfFile: p.pipeline, encoding: .utf8) + "warehouse:\n  postgres:\n    env: RAMKOLL_WRONG_URL\n").write(
+            toFile: p.pipeline, atomically: true, encoding: .utf8)
+        let r = try runRamkoll(["run", p.pipeline, "--runs", p.dir + "/runs"], environment: ["RAMKOLL_WRONG_URL": wrong])
+        XCTAssertTrue(r.stderr.contains("refused the credentials"), r.stderr.suffix(800).description)
+        XCTAssertFalse(r.stderr.contains("not-the-password") || r.stdout.contains("not-the-password"), "the password is never printed")
+        XCTAssertNotEqual(r.status, 66)
     }
 }

@@ -18,12 +18,15 @@ public final class RunLock: @unchecked Sendable {
         public var host: String
         public var startedAt: String
         public var arguments: [String]
-        enum CodingKeys: String, CodingKey { case pid, host, startedAt = "started_at", arguments }
+        /// When the process began, in clock ticks after boot (Linux `/proc/PID/stat`): a process
+        /// id the system has since given to another process does not hold the lock.
+        public var processStart: String?
+        enum CodingKeys: String, CodingKey { case pid, host, startedAt = "started_at", arguments, processStart = "process_start" }
 
         public static func current(arguments: [String]) -> Holder {
             Holder(
                 pid: getpid(), host: ProcessInfo.processInfo.hostName, startedAt: ISO8601DateFormatter().string(from: Date()),
-                arguments: arguments)
+                arguments: arguments, processStart: RunLock.processStart(getpid()))
         }
         public var description: String { "process \(pid) on \(host), started \(startedAt)" }
     }
@@ -38,10 +41,22 @@ public final class RunLock: @unchecked Sendable {
         self.path = path; self.holder = holder; self.replacedStale = replacedStale
     }
 
-    /// Whether a process with this id exists on this machine.
-    static func isAlive(_ pid: Int32) -> Bool {
-        if kill(pid, 0) == 0 { return true }
-        return errno == EPERM  // exists, but is not ours
+    /// Whether the holder's process still runs on this machine: its id exists and, where the
+    /// lock recorded it, began when the holder's did (not a later process given the same id).
+    static func isAlive(_ holder: Holder) -> Bool {
+        guard kill(holder.pid, 0) == 0 || errno == EPERM else { return false }  // EPERM: exists, but is not ours
+        guard let recorded = holder.processStart, let now = processStart(holder.pid) else { return true }
+        return recorded == now
+    }
+
+    /// Field 22 of `/proc/PID/stat` (the start time), or nil where there is no such file.
+    static func processStart(_ pid: Int32) -> String? {
+        guard let data = FileManager.default.contents(atPath: "/proc/\(pid)/stat"), let text = String(data: data, encoding: .utf8),
+            let close = text.lastIndex(of: ")")
+        else { return nil }
+        // After "pid (comm)" come the fields from 3 on; the command name may hold spaces and ")".
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? String(fields[19]) : nil
     }
 
     public static func read(_ path: String) -> Holder? {
@@ -68,7 +83,7 @@ public final class RunLock: @unchecked Sendable {
             guard let other = read(path) else {
                 throw RamkollError(.locked, "\(path) exists but cannot be read; if no run is under way, remove it")
             }
-            if other.host == holder.host && !isAlive(other.pid) {
+            if other.host == holder.host && !isAlive(other) {
                 // Stale: its process is gone. Remove it only if it is still that very lock.
                 replaced = other
                 let stale = path + ".\(holder.pid).stale"

@@ -18,6 +18,13 @@ public struct LedgerCSVImporter: SourceImporter {
         } else {
             try readRows(reader, header: header, sourceID: source.id, file: file, into: sink, counts: &c, statedTotals: &statedTotals)
         }
+        // A header and nothing after it: an export that was cut off or ran on an empty selection.
+        if c.rowsRead == 0 && c.skipped.isEmpty {
+            let message =
+                "the file has a header but no rows: the export is empty — export it again (or leave the source out for a period without postings)"
+            c.fileError = c.fileError ?? "\(file):\(header.line): \(message)"
+            try sink.warning(sourceID: source.id, at: SourceRef(file: file, line: header.line), message: message)
+        }
         // A total the file states about itself must match its rows (read, rejected or not).
         if statedTotals.isEmpty, p.statedTotalRequired, let t = p.totalRow {
             let message =

@@ -133,6 +133,8 @@ final class EncodingCheckTask: @unchecked Sendable {
 enum LedgerHeader {
     struct Info {
         let index: [LedgerField: Int]; let columns: Int; let hadBOM: Bool; let totalMarkerColumn: Int?
+        /// The header's line (after any title lines).
+        var line = 1
         /// Column positions by `LedgerField.ordinal` (an array: looked up per row, not a dictionary).
         var positions: [Int?] {
             var position = [Int?](repeating: nil, count: LedgerField.allCases.count)
@@ -191,7 +193,9 @@ enum LedgerHeader {
                 "\(display):\(line): header has no column \(missing.joined(separator: ", ")); the header is \(quotedHeader(names, profile: p))"
                     + (delimiterHint(names, profile: p) ?? " — is this the right profile (\(p.file))?"))
         }
-        return Info(index: index, columns: names.count, hadBOM: reader.hadBOM, totalMarkerColumn: totalMarker)
+        var info = Info(index: index, columns: names.count, hadBOM: reader.hadBOM, totalMarkerColumn: totalMarker)
+        info.line = line
+        return info
     }
 
     /// When the header is one field that another separator would split into the profile's

@@ -495,6 +495,7 @@ enum BudgetReader {
             c.rejected += 1; c.rows += 1; c.rejectedWithoutAmount += 1
         }
         let parser = AmountParser()
+        var budgeted: [String: Int] = [:]  // unit \u{0} line → the row's line
         for row in t.rows {
             c.rows += 1
             let ref = SourceRef(file: display, line: row.line)
@@ -524,6 +525,14 @@ enum BudgetReader {
                 try fail("rad", line, "report line \"\(line)\" is not a base report line (sum lines are computed, not budgeted)", annual: annual);
                 continue
             }
+            if let first = budgeted[unit + "\u{0}" + line] {
+                try fail(
+                    "rad", line,
+                    "unit \(unit), line \(line) is budgeted twice: here and at line \(first); the two would be added up — keep one row (or sum them into one)",
+                    annual: annual)
+                continue
+            }
+            budgeted[unit + "\u{0}" + line] = row.line
             var perMonth: [Ore]
             switch row["periodisering"].lowercased() {
             case "jämn", "even", "":

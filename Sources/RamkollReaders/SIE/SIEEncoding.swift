@@ -60,10 +60,12 @@ public struct SIEEncodingDetector {
     private var utf8Sequences = 0
     private var firstInvalid: (line: Int, offset: Int, byte: UInt8)?
     private var offset = 0
+    private var firstNUL: (line: Int, offset: Int)?
 
     public mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>) {
         for b in chunk {
             if b == 0x0A { line += 1 }
+            if b == 0, firstNUL == nil { firstNUL = (line, offset) }
             if b >= 0x80 {
                 sawHigh = true
                 for enc in [SIEEncoding.cp437, .latin1] where firstBad[enc] == nil {
@@ -118,9 +120,12 @@ public struct SIEEncodingDetector {
         /// UTF-8 (it holds valid multi-byte sequences) with a byte that breaks it: line, byte
         /// offset from the start of the file, and the byte.
         case brokenUTF8(line: Int, offset: Int, byte: UInt8)
+        /// A NUL byte: no SIE file has one.
+        case nul(line: Int, offset: Int)
     }
 
     public func verdict() -> Verdict {
+        if let z = firstNUL { return .nul(line: z.line, offset: z.offset) }
         if !sawHigh { return .encoding(.cp437) }  // pure ASCII: every reading agrees
         if utf8Valid && pending.isEmpty { return .encoding(.utf8) }
         // Å, ä and ö of a single-byte file never make valid UTF-8 sequences: a file that has them

@@ -70,6 +70,10 @@ public final class SIEReader {
         replacementCharacterLines = detector.replacementCharacterLines
         switch detector.verdict() {
         case .encoding(let e): encoding = e
+        case .nul(let line, let offset):
+            throw ReaderError(
+                file: path, line: line,
+                "a NUL byte (0x00) at offset \(offset): the file is not an SIE text export (damaged, or binary) — export it again")
         case .brokenUTF8(let line, let offset, let byte):
             throw ReaderError(
                 file: path, line: line,
