@@ -21,6 +21,9 @@ let package = Package(
     products: [
         .executable(name: "ramkoll", targets: ["ramkoll"]),
         .library(name: "RamkollPipeline", targets: ["RamkollPipeline"]),
+        // The readers and the model on their own (Scripts/fuzz builds its targets against them).
+        .library(name: "RamkollReaders", targets: ["RamkollReaders"]),
+        .library(name: "RamkollModel", targets: ["RamkollModel"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

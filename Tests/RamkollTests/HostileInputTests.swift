@@ -557,3 +557,18 @@ final class HostileInputTests: XCTestCase {
         XCTAssertNotEqual(r.status, 66)
     }
 }
+
+/// Scripts/fuzz is run by hand (its build takes minutes); the suite checks that every target it
+/// lists has its source, and that every reader the harness promises is among them.
+final class FuzzHarnessTests: XCTestCase {
+    func testEveryListedTargetHasItsSource() throws {
+        let r = try runProcess(TestPaths.root.appendingPathComponent("Scripts/fuzz"), ["--list"], environment: ["PATH": "/usr/bin:/bin"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        XCTAssertEqual(lines.map { $0[0] }, ["csv", "sie", "xml", "numbers", "pipeline"])
+        for l in lines {
+            let source = try String(contentsOfFile: TestPaths.root.path + "/" + l[1], encoding: .utf8)
+            XCTAssertTrue(source.contains("@_cdecl(\"LLVMFuzzerTestOneInput\")"), l[1])
+        }
+    }
+}

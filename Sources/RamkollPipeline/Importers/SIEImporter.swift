@@ -131,7 +131,6 @@ public struct SIEImporter: SourceImporter {
         /// Vouchers read, by series, number and date: where each was first.
         var seen: [String: Int] = [:]
         var structural: Int64 = 0, duplicates: Int64 = 0
-        var rarZero: Int?, sieType: Int?
         /// A fault in the file's structure, named at its line and counted (check.structure_errors).
         /// It rejects nothing itself: rows it makes unreadable are rejected with their own reason
         /// and count against the reject limit like any other.
