@@ -222,7 +222,11 @@ public final class XMLRecordReader {
         if let c = ctxt { xmlFreeParserCtxt(c); ctxt = nil; close(fd) }
     }
 
-    private var line: Int { ctxt.map { Int(xmlSAX2GetLineNumber($0)) } ?? 0 }
+    /// The parser's line (what SAX2's own line lookup returns: the current input's line).
+    private var line: Int {
+        guard let c = ctxt, let input = c.pointee.input else { return 0 }
+        return Int(input.pointee.line)
+    }
 
     /// Stops the parse with `message` (the first problem wins).
     private func stop(_ message: String, line: Int? = nil) {
