@@ -1,5 +1,5 @@
 // The only file that imports libxml2. No libxml2 type crosses its API.
-import CLibXML2
+internal import CLibXML2
 
 #if canImport(Glibc)
     import Glibc
