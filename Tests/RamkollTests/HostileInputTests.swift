@@ -424,23 +424,29 @@ final class HostileInputTests: XCTestCase {
         }
         placements += "</Extrakt>\n"; payments += "</Extrakt>\n"; decisions += "</Extrakt>\n"
         let badHeader = "Verifikation;Datum;\(forms.joined(separator: ";"))\nA;2022-12-01;1\n"
+        // libxml2's own messages quote the document: a tag mismatch naming the number.
+        let broken =
+            "<?xml version=\"1.0\"?>\n<Extrakt>\n<Arende ansvar=\"62010\" personnummer=\"19850312-1231\"><Placering id=\"X\" start=\"2022-01-19\"><Vardform>HVB</V8503121231></Placering></Arende>\n</Extrakt>\n"
         let p = try Self.probe(
             files: [
                 "l.csv": Self.ledger(ledger), "l.se": Self.sie(sie),
                 "p.yaml": Array(Self.sieProfile.replacingOccurrences(of: "\"1\": ansvar", with: "\"1\": ansvar\n  \"6\": projekt").utf8),
                 "pl.xml": Array(placements.utf8), "u.xml": Array(payments.utf8), "b.xml": Array(decisions.utf8), "h.csv": Array(badHeader.utf8),
+                "x.xml": Array(broken.utf8),
             ],
             sources: [
                 ("l", "l.csv", Self.raindance), ("s", "l.se", "profile: p.yaml\n    ledger: sie"), ("pl", "pl.xml", Self.placementsProfile),
                 ("u", "u.xml", Self.paymentsProfile),
-                ("b", "b.xml", "profile: " + Self.profiles + "lifecare-beslut.yaml"),
+                ("b", "b.xml", "profile: " + Self.profiles + "lifecare-beslut.yaml"), ("x", "x.xml", Self.placementsProfile),
             ], settings: "  reject_limit_percent: \"90\"\n")
         // A sealed run with the warehouse, as the nightly job runs it.
         let runs = p.dir + "/runs"
         let r = try runRamkoll(["run", p.pipeline, "--runs", runs, "--log-format", "json"])
         assertNoTrap(r, "personal data")
-        let run = try FileManager.default.destinationOfSymbolicLink(atPath: runs + "/latest")
-        let runDir = run.hasPrefix("/") ? run : runs + "/" + run
+        // (A data error run is not `latest`: the one run under all/.)
+        let ids = try FileManager.default.contentsOfDirectory(atPath: runs + "/all")
+        XCTAssertEqual(ids.count, 1)
+        let runDir = runs + "/all/" + ids[0]
         let warehouse = runs + "/ramkoll.sqlite"
         // The header that is not an export's: its own pipeline, its error quoted.
         let h = try Self.probe("header", files: ["h.csv": Array(badHeader.utf8)], sources: [("h", "h.csv", Self.raindance)])
