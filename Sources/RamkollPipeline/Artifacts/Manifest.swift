@@ -71,7 +71,13 @@ public struct StageManifest: Codable, Sendable {
             throw RamkollError(.input, "\(path): no manifest; run the earlier stages first (ramkoll run PIPELINE --from STAGE)")
         }
         do { return try JSONDecoder().decode(StageManifest.self, from: d) } catch {
-            throw RamkollError(.input, "\(path): manifest cannot be read (\(error)); rerun that stage")
+            // The stage whose folder it is: rerunning it writes the manifest again.
+            let folder = (directory as NSString).lastPathComponent
+            let stage = StageName.allCases.first { $0.folder == folder }?.rawValue ?? "that stage"
+            throw RamkollError(
+                .input,
+                "\(path): manifest cannot be read: it was changed or damaged after the stage wrote it — rerun from \(stage) (ramkoll run PIPELINE --from \(stage)); ramkoll verify names every change of a run"
+            )
         }
     }
 }
