@@ -206,6 +206,25 @@ final class XMLRecordReaderTests: XCTestCase {
         XCTAssertEqual(r.knownPaths, 3, "the record, Vardform and Person: nothing from the document")
     }
 
+    /// A value longer than 1 MiB (text or attribute) stops the document at its record: no
+    /// field of an extract is that long, and memory stays bounded by the limit.
+    func testAValueOverOneMebibyteIsAnError() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let long = String(repeating: "x", count: XMLRecordReader.maximumValueBytes + 1)
+        for (what, doc) in [
+            ("text", "<E>\n<Placering id=\"1\"/>\n<Placering id=\"2\"><Vardform>\(long)</Vardform></Placering>\n</E>\n"),
+            ("attribute", "<E>\n<Placering id=\"1\"/>\n<Placering id=\"\(long)\"/>\n</E>\n"),
+        ] {
+            let p = try TestPaths.write(doc, name: what + ".xml", in: dir)
+            let r = try XMLRecordReader(path: p, recordElement: "Placering", fieldPaths: ["@id", "Vardform"])
+            XCTAssertEqual(try r.next()?.first("@id"), "1", what)
+            XCTAssertThrowsError(try r.next(), what) { e in
+                XCTAssertEqual(
+                    (e as! ReaderError).message, "a value of record 2 (line 3) is longer than 1 MiB; no field of an extract is that long", what)
+            }
+        }
+    }
+
     func testAnUndeclaredEntityReferenceIsAnError() throws {
         let dir = try TestPaths.temporaryDirectory()
         let p = try TestPaths.write("<E><Placering id=\"1\"><Vardform>&inner;</Vardform></Placering></E>", name: "undeclared.xml", in: dir)
