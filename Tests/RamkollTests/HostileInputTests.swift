@@ -509,6 +509,17 @@ final class HostileInputTests: XCTestCase {
         }
     }
 
+    /// A 50 MB "header" gave 100 MB of stderr: the header is quoted once, cut at 200 characters.
+    func testAHugeHeaderIsQuotedOnceAndShort() throws {
+        let header = "Ver;Datum;Konto;Ansvar;Belopp;Text;" + String(repeating: "X", count: 5_000_000) + "\nV1;2022-12-01;64100;100;10,00;t\n"
+        let p = try Self.probe(files: ["l.csv": Array(header.utf8)], sources: [("l", "l.csv", Self.raindance)])
+        let r = try Self.run(p)
+        XCTAssertEqual(r.status, 65)
+        XCTAssertLessThan(r.stderr.utf8.count + r.stdout.utf8.count, 4_000, "stderr and stdout stay short")
+        XCTAssertEqual(r.stderr.components(separatedBy: "the header is").count - 1, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("X…\" (5000035 bytes) — is this the right profile"), r.stderr)
+    }
+
     func testABudgetRowGivenTwiceIsRejectedNamingBothLines() throws {
         let budget =
             Self.budgetHeader
