@@ -589,3 +589,47 @@ final class FuzzHarnessTests: XCTestCase {
         }
     }
 }
+
+/// The fault-and-attack reproducers as they were handed over (`../shared/repro`, beside the
+/// repository in CI): each must end in a clean run or a data error that names file and line —
+/// no trap, no hang, no amplified output. Run with a 1 GB file-size limit, as the reproducers' own
+/// runner does.
+final class ReproducerTests: XCTestCase {
+    func testEveryReproducerEndsCleanlyOrInANamedDataError() throws {
+        let repro = TestPaths.root.deletingLastPathComponent().appendingPathComponent("shared/repro").path
+        guard FileManager.default.fileExists(atPath: repro) else { throw XCTSkip("no ../shared/repro beside the repository") }
+        let names = try FileManager.default.contentsOfDirectory(atPath: repro).filter {
+            var d: ObjCBool = false
+            return FileManager.default.fileExists(atPath: repro + "/" + $0, isDirectory: &d) && d.boolValue
+        }.sorted()
+        XCTAssertGreaterThanOrEqual(names.count, 13)
+        let exe = try ramkollExecutable().path
+        for name in names {
+            let dir = try TestPaths.temporaryDirectory("repro-" + name)
+            for f in try FileManager.default.contentsOfDirectory(atPath: repro + "/" + name) {
+                var data = try Data(contentsOf: URL(fileURLWithPath: repro + "/" + name + "/" + f))
+                if f.hasSuffix(".yaml") {
+                    data = Data(String(decoding: data, as: UTF8.self).replacingOccurrences(of: "@PROJECT@", with: TestPaths.root.path).utf8)
+                }
+                try data.write(to: URL(fileURLWithPath: dir + "/" + f))
+            }
+            let started = Date()
+            let r = try runProcess(
+                URL(fileURLWithPath: "/bin/sh"),
+                ["-c", "cd \"$1\" && ulimit -f 2097152 && exec \"$2\" run pipeline.yaml --run-dir run --no-warehouse", "sh", dir, exe],
+                environment: ["PATH": "/usr/bin:/bin"])
+            XCTAssertLessThan(Date().timeIntervalSince(started), 120, "\(name) took too long")
+            XCTAssertTrue([0, 65].contains(r.status), "\(name): exit \(r.status)\n\(r.stderr.suffix(800))")
+            let bytes = filesBelow(dir + "/run").reduce(0) {
+                $0 + ((try? FileManager.default.attributesOfItem(atPath: dir + "/run/" + $1)[.size] as? Int) ?? 0)
+            }
+            XCTAssertLessThan(bytes, 50_000_000, "\(name): \(bytes) bytes written")
+            if r.status == 65 {
+                // Named: a rejected row or a file-level problem with its line, or a stopping error with one.
+                let rejects = (try? String(contentsOfFile: dir + "/run/02-normalize/rejects.csv", encoding: .utf8)) ?? ""
+                let located = rejects.split(separator: "\n").count > 1 || r.stderr.range(of: #"\.[a-z]+:\d+: "#, options: .regularExpression) != nil
+                XCTAssertTrue(located, "\(name): the data error names no file and line\n\(r.stdout)\n\(r.stderr.suffix(800))")
+            }
+        }
+    }
+}
