@@ -152,6 +152,13 @@ public struct MoneyTally: Sendable {
         if m > (largest?.amount.value.magnitude ?? 0) { largest = (file(), line, a) }
     }
 
+    /// Adds an amount and throws the data error (`error(what())`) once the tally passes the limit.
+    @inline(__always)
+    public mutating func count(_ a: Ore, file: @autoclosure () -> String, line: Int, what: @autoclosure () -> String) throws {
+        add(a, file: file(), line: line)
+        if exceeded { throw error(what()) }
+    }
+
     public mutating func absorb(_ other: MoneyTally) {
         let (s, o) = magnitude.addingReportingOverflow(other.magnitude)
         magnitude = o ? .max : s

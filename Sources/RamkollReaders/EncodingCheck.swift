@@ -62,39 +62,32 @@ public enum EncodingCheck {
             offset += n
         }
         if !pending.isEmpty && firstInvalidUTF8 == nil { firstInvalidUTF8 = (offset, pending[0]) }
-        /// The line of the byte at `at`: 1 + the line feeds up to and including it.
-        func line(_ at: Int) throws -> Int {
-            var lf = 0, seen = 0
+        /// The line (1 + the line feeds before it) and column (1-based, in bytes) of the byte at
+        /// `at`, counted once for the finding reported.
+        func position(_ at: Int) throws -> (line: Int, column: Int) {
+            var lf = 0, lastLF = -1, seen = 0
             try FileChunks.read(path) { chunk in
                 guard seen <= at else { return }
                 let upto = min(chunk.count, at - seen + 1)
-                for k in 0..<upto where chunk[k] == 0x0A { lf += 1 }
+                for k in 0..<upto where chunk[k] == 0x0A { lf += 1; lastLF = seen + k }
                 seen += chunk.count
             }
-            return 1 + lf
+            return (1 + lf, at - lastLF)
         }
+        func line(_ at: Int) throws -> Int { try position(at).line }
         func hex(_ b: UInt8) -> String { "0x" + String(b, radix: 16, uppercase: true) }
-        /// The column (1-based, in bytes) of the byte at `at`.
-        func column(_ at: Int) throws -> Int {
-            var lastLF = -1, seen = 0
-            try FileChunks.read(path) { chunk in
-                guard seen <= at else { return }
-                let upto = min(chunk.count, at - seen + 1)
-                for k in 0..<upto where chunk[k] == 0x0A { lastLF = seen + k }
-                seen += chunk.count
-            }
-            return at - lastLF
-        }
         if let at = firstNUL {
+            let p = try position(at)
             return (
-                try line(at),
-                "a NUL byte (0x00) at column \(try column(at)): the file is not a text export (damaged, or a binary file) — export it again"
+                p.line,
+                "a NUL byte (0x00) at column \(p.column): the file is not a text export (damaged, or a binary file) — export it again"
             )
         }
         if let at = innerBOM, encoding == .utf8 {
+            let p = try position(at)
             return (
-                try line(at),
-                "a UTF-8 byte-order mark at column \(try column(at)), inside the file: two exports were joined into one — export the file again (or keep the parts as separate sources)"
+                p.line,
+                "a UTF-8 byte-order mark at column \(p.column), inside the file: two exports were joined into one — export the file again (or keep the parts as separate sources)"
             )
         }
         switch encoding {

@@ -390,22 +390,14 @@ extension ProfileLoader {
                     return v
                 })
         }
-        var strict = false
-        if let u = pr.string(top, "unbalanced_voucher", context: "profile", required: false, parent: root) {
-            if u == "error" {
-                strict = true
-            } else if u != "warning" {
-                pr.error(top["unbalanced_voucher"], "profile: unbalanced_voucher must be warning or error")
-            }
+        /// A `warning` / `error` key: whether it says error (`errorByDefault` when absent).
+        func isError(_ key: String, errorByDefault: Bool, message: String) -> Bool {
+            guard let u = pr.string(top, key, context: "profile", required: false, parent: root) else { return errorByDefault }
+            if u != "warning" && u != "error" { pr.error(top[key], "profile: \(key) must be \(message)") }
+            return u == "error" || (u != "warning" && errorByDefault)
         }
-        var duplicateIsError = true
-        if let u = pr.string(top, "duplicate_voucher", context: "profile", required: false, parent: root) {
-            if u == "warning" {
-                duplicateIsError = false
-            } else if u != "error" {
-                pr.error(top["duplicate_voucher"], "profile: duplicate_voucher must be error or warning")
-            }
-        }
+        let strict = isError("unbalanced_voucher", errorByDefault: false, message: "warning or error")
+        let duplicateIsError = isError("duplicate_voucher", errorByDefault: true, message: "error or warning")
         var dims: [String: LedgerField] = [:]
         let allowedTargets: [LedgerField] = [.ansvar, .verksamhet, .aktivitet, .projekt, .objekt, .motpart]
         for (k, v) in pr.mapping(top["dimensions"], context: "profile dimensions", allowed: Set((1...99).map(String.init))) {

@@ -28,8 +28,7 @@ public struct ImportCounts: Sendable {
     /// Counts an amount read, before anything else adds it up: past `Ore.runLimit` the run
     /// cannot sum exactly, so it stops with a data error naming the largest amount.
     public mutating func read(_ a: Ore, file: String, line: Int) throws {
-        tally.add(a, file: file, line: line)
-        if tally.exceeded { throw tally.error("the amounts read from \(file)") }
+        try tally.count(a, file: file, line: line, what: "the amounts read from \(file)")
         amountRead += a
     }
 }

@@ -146,8 +146,7 @@ struct CareDayTally {
             // are counted before they are added up (see Ore.runLimit).
             let source = (file: row["file"], line: Int(row["line"]) ?? row.line)
             func count(_ cost: Ore) throws {
-                t.costs.add(cost, file: source.file, line: source.line)
-                if t.costs.exceeded { throw t.costs.error("the care-day costs and prices of the placements") }
+                try t.costs.count(cost, file: source.file, line: source.line, what: "the care-day costs and prices of the placements")
             }
             try count(prices[0].price)
             var o = t.outlook[unit] ?? Outlook()

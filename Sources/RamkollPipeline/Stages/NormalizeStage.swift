@@ -506,8 +506,7 @@ enum BudgetReader {
             }
             let parsedAnnual = parser.parse(Array(row["belopp"].utf8))
             if case .success(let a) = parsedAnnual {
-                c.tally.add(a, file: display, line: row.line)
-                if c.tally.exceeded { throw c.tally.error("the budget amounts of \(display)") }
+                try c.tally.count(a, file: display, line: row.line, what: "the budget amounts of \(display)")
             }
             guard case .success(let annual) = parsedAnnual else {
                 let why = if case .failure(let f) = parsedAnnual { f.reason } else { "" }
@@ -571,8 +570,7 @@ enum BudgetReader {
             }
             if let (field, raw, reason) = badPlan { try fail(field, raw, reason, annual: annual); continue }
             for (year, amount) in planned {
-                c.tally.add(amount, file: display, line: row.line)
-                if c.tally.exceeded { throw c.tally.error("the budget amounts of \(display)") }
+                try c.tally.count(amount, file: display, line: row.line, what: "the budget amounts of \(display)")
                 try plan(unit, line, year, amount, ref)
                 c.planRows += 1; c.planAmount += amount
             }
