@@ -239,10 +239,7 @@ public enum Audit {
                 continue
             }
             let encoding =
-                cfg.sources.first { $0.path == abs }.flatMap { s -> TextEncoding? in
-                    if case .ledgerCSV(let p) = s.profile { return p.encoding }
-                    return nil
-                } ?? .utf8
+                cfg.sources.first { $0.path == abs }?.profile.lineEncoding ?? .utf8
             let byLine = Dictionary(grouping: wanted, by: { rows[$0].line })
             try RawLines.read(abs, lines: Set(byLine.keys)) { n, bytes in
                 let text = encoding.decode(bytes) ?? String(decoding: bytes, as: UTF8.self)

@@ -113,32 +113,10 @@ public enum Inbox {
         let candidates = source.candidates.isEmpty ? [(source.profilePath, source.profile)] : source.candidates
         var why: [String] = []
         for (_, profile) in candidates {
-            switch profile {
-            case .ledgerCSV:
-                switch PipelineConfig.identify(file: path, display: display, candidates: [("", profile)]) {
-                case .success: return nil
-                case .failure(let f): why.append(f.reason)
-                }
-            case .sie:
-                let head = firstBytes(path, 4096)
-                if head.contains("#FLAGGA") || head.contains("#SIETYP") { return nil }
-                why.append("\(profile.file): not an SIE file (no #FLAGGA or #SIETYP at the start)")
-            case .placementXML(let p): if let w = xml(path, p.recordElement, profile) { why.append(w) } else { return nil }
-            case .decisionXML(let p): if let w = xml(path, p.recordElement, profile) { why.append(w) } else { return nil }
-            case .paymentXML(let p): if let w = xml(path, p.recordElement, profile) { why.append(w) } else { return nil }
-            }
+            guard let w = profile.recognise(path, display: display) else { return nil }
+            why.append(w)
         }
         return why.joined(separator: "; ")
-    }
-
-    static func xml(_ path: String, _ record: String, _ profile: SourceProfile) -> String? {
-        let head = firstBytes(path, 65_536)
-        guard head.hasPrefix("<?xml") || head.hasPrefix("\u{FEFF}<") || head.hasPrefix("<") else {
-            return "\(profile.file): not an XML document"
-        }
-        // The record element, with or without a namespace prefix.
-        let pattern = "<([A-Za-z_][A-Za-z0-9_.-]*:)?\(NSRegularExpression.escapedPattern(for: record))[\\s/>]"
-        return head.range(of: pattern, options: .regularExpression) != nil ? nil : "\(profile.file): no <\(record)> record in the document"
     }
 
     static func firstBytes(_ path: String, _ n: Int) -> String {

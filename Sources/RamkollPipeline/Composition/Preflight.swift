@@ -22,32 +22,7 @@ public enum Preflight {
         }
         for s in cfg.sources where FileIO.exists(s.path) {
             let shown = cfg.diagnosticName(s.path)
-            switch s.profile {
-            case .ledgerCSV(let p):
-                if s.candidates.count > 1 {
-                    if case .failure(let f) = PipelineConfig.identify(file: s.path, display: shown, candidates: s.candidates) {
-                        d.append(Diagnostic(.error, file: shown, line: nil, "source \(s.id): \(f.reason)"))
-                    }
-                    continue
-                }
-                do { _ = try LedgerHeader.check(path: s.path, display: shown, profile: p) } catch let e as RamkollError {
-                    d.append(located(e.message, file: shown, prefix: "source \(s.id): "))
-                } catch { d.append(Diagnostic(.error, file: shown, line: nil, "source \(s.id): \(error)")) }
-            case .placementXML(let p):
-                d += fieldPaths(
-                    s, shown: shown, record: p.recordElement, profile: p.file,
-                    paths: p.fields.filter { PlacementXMLProfile.requiredFields.contains($0.key) }.map { ($0.key.rawValue, $0.value) })
-            case .decisionXML(let p):
-                d += fieldPaths(
-                    s, shown: shown, record: p.recordElement, profile: p.file,
-                    paths: p.fields.filter { DecisionXMLProfile.requiredFields.contains($0.key) }.map { ($0.key.rawValue, $0.value) })
-            case .paymentXML(let p):
-                d += fieldPaths(
-                    s, shown: shown, record: p.recordElement, profile: p.file,
-                    paths: p.fields.filter { PaymentXMLProfile.requiredFields.contains($0.key) }.map { ($0.key.rawValue, $0.value) })
-            case .sie:
-                continue
-            }
+            d += s.profile.preflight(s, shown: shown)
         }
         // A budget line run would reject: an error when any lost budget line is a data error (the
         // default), a warning when the pipeline allows a share (settings.budget_reject_limit_percent).

@@ -461,7 +461,7 @@ public struct PipelineConfig: Sendable {
                             profileCache[profAbs] ?? ProfileLoader.load(path: profAbs, displayPath: prof, diagnosticName: diagName(prof), into: r)
                         profileCache[profAbs] = loaded
                         switch loaded {
-                        case .sie(let sp)?: budget.profile = sp; budget.profilePath = profAbs
+                        case let sp as SIEProfile: budget.profile = sp; budget.profilePath = profAbs
                         case nil: break
                         default:
                             r.error(
@@ -628,30 +628,15 @@ public struct PipelineConfig: Sendable {
         return (result, r.diagnostics)
     }
 
-    /// Picks the one ledger-CSV profile whose header columns the file has (after its skip_lines).
+    /// Picks the one profile among a source's candidates that recognises the file (a ledger CSV
+    /// by the columns of its header line, after its skip_lines).
     static func identify(file: String, display: String, candidates: [(path: String, profile: SourceProfile)])
         -> Result<(String, SourceProfile), IdentityFailure>
     {
         var matches: [(String, SourceProfile)] = []
         var misses: [String] = []
         for (path, profile) in candidates {
-            guard case .ledgerCSV(let p) = profile else {
-                return .failure(IdentityFailure("only ledger-csv profiles can be identified by the header line; \(profile.file) is \(profile.kind)"))
-            }
-            do {
-                let reader = try CSVReader(path: file, delimiter: p.delimiter)
-                let names = try LedgerHeader.names(reader, display: display, profile: p).names
-                let missing = LedgerHeader.match(names, profile: p).missing
-                if missing.isEmpty {
-                    matches.append((path, profile))
-                } else {
-                    misses.append("\(p.file) lacks \(missing.joined(separator: ", "))" + (LedgerHeader.delimiterHint(names, profile: p) ?? ""))
-                }
-            } catch let e as RamkollError {
-                misses.append("\(p.file): \(e.message)")
-            } catch {
-                misses.append("\(p.file): \(error)")
-            }
+            if let why = profile.recognise(file, display: display) { misses.append(why) } else { matches.append((path, profile)) }
         }
         if matches.count == 1 { return .success(matches[0]) }
         if matches.isEmpty {

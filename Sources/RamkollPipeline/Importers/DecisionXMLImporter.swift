@@ -1,13 +1,46 @@
 import RamkollModel
 import RamkollReaders
 
+/// How to read decisions (beslut) out of a case-system XML extract, for the IVO report
+/// (`kind: decisions-xml`).
+public struct DecisionXMLProfile: XMLExtractFormat {
+    public static let kind = "decisions-xml"
+    public static let profileKeys = ["record", "fields", "date_layout", "favourable_values"]
+    /// The fields every record needs (a profile must give their paths).
+    public static let requiredFields: [Field] = [.id, .person, .decisionDate, .measure, .favourable]
+    public enum Field: String, CaseIterable, Sendable {
+        case id, person, ansvar, decisionDate = "decision_date", measure, legalBasis = "legal_basis", favourable, executed, interrupted,
+            resumed, ended, reason
+    }
+    public var name: String
+    public var file: String
+    public var recordElement: String
+    public var fields: [Field: String]
+    public var dateLayout: DateLayout
+    /// Values of the favourable field that mean yes (case-insensitive).
+    public var favourableValues: Set<String>
+
+    public static func load(_ k: ProfileKeys) -> DecisionXMLProfile? {
+        let record = k.string("record", required: true) ?? ""
+        let fields = k.xmlFields(Field.self, required: requiredFields)
+        let yes = (k.node("favourable_values")?.sequence.map { Array($0) } ?? []).compactMap(\.string).map { $0.lowercased() }
+        return DecisionXMLProfile(
+            name: k.name, file: k.file, recordElement: record, fields: fields, dateLayout: k.layout("date_layout", .isoDate),
+            favourableValues: Set(yes.isEmpty ? ["ja", "yes", "true", "1", "bifall"] : yes))
+    }
+    public var requiredPaths: [(field: String, path: String)] {
+        fields.filter { Self.requiredFields.contains($0.key) }.map { ($0.key.rawValue, $0.value) }
+    }
+    public func importer() -> any SourceImporter { DecisionXMLImporter(profile: self) }
+}
+
 /// Reads decisions (beslut) from a case-system XML extract: decision date, measure, legal basis,
 /// favourable or not, and the dates it was executed, interrupted, resumed and ended. The person
 /// is pseudonymized here, at ingest.
 public struct DecisionXMLImporter: SourceImporter {
     public let profile: DecisionXMLProfile
 
-    public func read(_ source: PipelineConfig.Source, context: StageContext, into sink: NormalizeSink) throws -> ImportCounts {
+    public func read(_ source: PipelineConfig.Source, context: StageContext, into sink: any RecordSinks) throws -> ImportCounts {
         let p = profile
         let pseudo = try Pseudonymizer.load(context.config.pseudonymKey)
         var c = ImportCounts()

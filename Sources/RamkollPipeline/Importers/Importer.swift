@@ -33,23 +33,6 @@ public struct ImportCounts: Sendable {
     }
 }
 
-/// Where importers put what they read.
-public protocol NormalizeSink: AnyObject {
-    func ledger(_ e: LedgerEntry, sourceID: String) throws
-    /// The byte-level path for a plain ledger row: the sink keeps its books (voucher runs,
-    /// periods) and `fields` appends the row's fields to ledger.csv's writer, in its column order.
-    func ledgerRow(_ row: LedgerRowFacts, fields: (TableWriter) throws -> Void) throws
-    func placement(_ p: Placement, sourceID: String) throws
-    func decision(_ d: Decision, sourceID: String) throws
-    func payment(_ p: AssistancePayment, sourceID: String) throws
-    func reject(sourceID: String, at: SourceRef, field: String, raw: String, reason: String) throws
-    /// Account-level budget (SIE #PBUDGET), ledger sign; mapped to units and lines in reconcile.
-    func budgetAccount(_ e: LedgerEntry, sourceID: String) throws
-    /// Something an auditor should see that does not reject a row (an unbalanced voucher kept
-    /// by choice, a control identity that does not hold in the source).
-    func warning(sourceID: String, at: SourceRef, message: String) throws
-}
-
 /// What the sink's books need of a ledger row on the byte-level path (views valid for the call).
 public struct LedgerRowFacts {
     public let sourceID: String, file: String, line: Int, period: Period, amount: Ore
@@ -60,22 +43,10 @@ public struct LedgerRowFacts {
     public var voucherPlain = false
 }
 
-/// A source system's reader: given a source and its profile, stream rows into the sink.
-/// A new source format is one importer plus one line in `ImporterRegistry`.
+/// A source system's reader: given a source and its profile, stream rows into the sinks of the
+/// record kinds it reads. Its format (`SourceFormat.importer()`) makes it.
 public protocol SourceImporter: Sendable {
-    func read(_ source: PipelineConfig.Source, context: StageContext, into sink: NormalizeSink) throws -> ImportCounts
-}
-
-public enum ImporterRegistry {
-    public static func importer(for profile: SourceProfile) -> any SourceImporter {
-        switch profile {
-        case .ledgerCSV(let p): return LedgerCSVImporter(profile: p)
-        case .placementXML(let p): return PlacementXMLImporter(profile: p)
-        case .sie(let p): return SIEImporter(profile: p, purpose: .actuals)
-        case .decisionXML(let p): return DecisionXMLImporter(profile: p)
-        case .paymentXML(let p): return PaymentXMLImporter(profile: p)
-        }
-    }
+    func read(_ source: PipelineConfig.Source, context: StageContext, into sink: any RecordSinks) throws -> ImportCounts
 }
 
 extension ImportCounts {

@@ -180,7 +180,7 @@ struct LedgerBooks {
 /// Where a worker puts one block of a ledger file: rows, rejects and voucher runs in memory,
 /// in the block's order. Its first and last voucher runs are kept apart: they may continue
 /// across the block's edges, which only the in-order merge can tell.
-final class LedgerBlockSink: NormalizeSink {
+final class LedgerBlockSink: LedgerSink {
     let ledger = TableWriter(), rejects = TableWriter(), warnings = TableWriter(), vouchers = TableWriter()
     var books = LedgerBooks()
     private(set) var firstRun: LedgerBooks.Run?
@@ -228,10 +228,6 @@ final class LedgerBlockSink: NormalizeSink {
     func warning(sourceID: String, at: SourceRef, message: String) throws {
         try warnings.write(NormalizeStage.warningFields(sourceID: sourceID, at: at, message: message))
     }
-    func placement(_ p: Placement, sourceID: String) throws { preconditionFailure("a ledger block holds ledger rows only") }
-    func decision(_ d: Decision, sourceID: String) throws { preconditionFailure("a ledger block holds ledger rows only") }
-    func payment(_ p: AssistancePayment, sourceID: String) throws { preconditionFailure("a ledger block holds ledger rows only") }
-    func budgetAccount(_ e: LedgerEntry, sourceID: String) throws { preconditionFailure("a ledger block holds ledger rows only") }
 }
 
 /// A big ledger file read on every core: split into blocks at line ends, each block read by a
@@ -262,7 +258,7 @@ struct LedgerBlocks {
 
     /// Nil when the file is read by one reader: small, one core, another sink, or a header not
     /// ended by a line feed.
-    init?(path: String, reader: CSVReader, sink: NormalizeSink) {
+    init?(path: String, reader: CSVReader, sink: any LedgerSink) {
         guard LedgerBlocks.enabled, LedgerBlocks.workers > 1, let sink = sink as? NormalizeStage.Sink else { return nil }
         var st = stat()
         guard stat(path, &st) == 0, Int(st.st_size) >= LedgerBlocks.minimumFile else { return nil }

@@ -1,12 +1,195 @@
+import Dispatch
 import RamkollModel
 import RamkollReaders
+
+/// How to read one ledger CSV layout. Mappings are data (Pipelines/profiles/*.yaml), each headed
+/// by a comment with the export's real header line and a sample row.
+public struct LedgerCSVProfile: SourceFormat {
+    public static let kind = "ledger-csv"
+    public static let profileKeys = [
+        "encoding", "delimiter", "decimal", "date_layout", "period_layout", "sign", "columns", "skip_lines", "account_with_text", "total_row",
+        "stated_total",
+    ]
+    public enum Sign: String, Sendable { case debitPositive = "debit-positive", creditPositive = "credit-positive" }
+    public var name: String
+    public var file: String
+    public var encoding: TextEncoding
+    public var delimiter: UInt8
+    public var decimalSeparator: UInt8
+    public var dateLayout: DateLayout
+    public var periodLayout: DateLayout
+    public var sign: Sign
+    /// Ledger field → header name in the file.
+    public var columns: [LedgerField: String]
+    /// Lines before the header line (report titles and the like).
+    public var skipLines: Int = 0
+    /// The account cell also holds the account's name ("46310 Köp av huvudverksamhet").
+    public var accountWithText = false
+    /// A row stating the file's own total, recognised by a column starting with a marker; the
+    /// total is verified against the rows and the row itself is not a posting.
+    public var totalRow: (column: String, marker: String)?
+    /// `stated_total: required`: a file without its stated-total row is a data error (an export cut
+    /// short loses its last row first).
+    public var statedTotalRequired = false
+    /// The columns that carry the amount: one signed column, or debit and credit.
+    public var amountColumns: [LedgerField] { columns[.amount] != nil ? [.amount] : [.debit, .credit].filter { columns[$0] != nil } }
+    /// The mapped columns read as text (all but the signed amount), in field order: each must be
+    /// valid in the profile's encoding.
+    var textFields: [LedgerField] { columns.keys.filter { $0 != .amount }.sorted { $0.ordinal < $1.ordinal } }
+
+    public var lineEncoding: TextEncoding? { encoding }
+    public var declaredEncoding: String { encoding.rawValue }
+
+    public static func load(_ k: ProfileKeys) -> LedgerCSVProfile? {
+        let pr = k.reader, top = k.top, root = k.root
+        var encoding = TextEncoding.utf8
+        if let e = k.string("encoding", required: true) {
+            if let enc = TextEncoding(name: e) {
+                encoding = enc
+            } else {
+                pr.error(top["encoding"], "profile: encoding \"\(e)\" is not supported; use utf-8, windows-1252 or iso-8859-1")
+            }
+        }
+        var delimiter = UInt8(ascii: ";")
+        if let d = k.string("delimiter") {
+            if d == "\\t" || d == "\t" {
+                delimiter = 0x09
+            } else if d.utf8.count == 1 {
+                delimiter = d.utf8.first!
+            } else {
+                pr.error(top["delimiter"], "profile: delimiter must be one character (or \\t), not \"\(d)\"")
+            }
+        }
+        var sign = LedgerCSVProfile.Sign.debitPositive
+        if let s = k.string("sign") {
+            if let v = LedgerCSVProfile.Sign(rawValue: s) {
+                sign = v
+            } else {
+                pr.error(top["sign"], "profile: sign must be debit-positive or credit-positive, not \"\(s)\"")
+            }
+        }
+        var columns: [LedgerField: String] = [:]
+        let cols = pr.mapping(top["columns"], context: "profile columns", allowed: Set(LedgerField.allCases.map(\.rawValue)))
+        if top["columns"] == nil { pr.error(root, "profile: \"columns\" is missing (ledger field → header name)") }
+        for (key, v) in cols {
+            guard let f = LedgerField(rawValue: key) else { continue }
+            guard let h = v.string, !h.isEmpty else { pr.error(v, "profile columns: \(key) must name a header"); continue }
+            columns[f] = h
+        }
+        if top["columns"] != nil {
+            if columns[.account] == nil { pr.error(top["columns"], "profile columns: \"account\" is required") }
+            if columns[.amount] == nil && columns[.debit] == nil && columns[.credit] == nil {
+                pr.error(top["columns"], "profile columns: \"amount\" (one signed column) or \"debit\" and \"credit\" are required")
+            }
+            if columns[.amount] != nil && (columns[.debit] != nil || columns[.credit] != nil) {
+                pr.error(top["columns"], "profile columns: give either \"amount\" or \"debit\"/\"credit\", not both")
+            }
+            if columns[.bookingDate] == nil && columns[.period] == nil {
+                pr.error(top["columns"], "profile columns: either \"booking_date\" or \"period\" is required")
+            }
+        }
+        var profile = LedgerCSVProfile(
+            name: k.name, file: k.file, encoding: encoding, delimiter: delimiter,
+            decimalSeparator: k.decimal(), dateLayout: k.layout("date_layout", .isoDate),
+            periodLayout: k.layout("period_layout", .compactPeriod), sign: sign, columns: columns)
+        if let n = k.string("skip_lines") {
+            if let v = Int(n), v >= 0 {
+                profile.skipLines = v
+            } else {
+                pr.error(top["skip_lines"], "profile: skip_lines must be a whole number ≥ 0")
+            }
+        }
+        if let b = k.string("account_with_text") {
+            if b == "true" || b == "false" {
+                profile.accountWithText = b == "true"
+            } else {
+                pr.error(top["account_with_text"], "profile: account_with_text must be true or false")
+            }
+        }
+        if let tn = top["total_row"] {
+            let tm = pr.mapping(tn, context: "profile total_row", allowed: ["column", "starts_with"])
+            if let col = pr.string(tm, "column", context: "profile total_row", required: true, parent: tn),
+                let marker = pr.string(tm, "starts_with", context: "profile total_row", required: true, parent: tn)
+            {
+                profile.totalRow = (col, marker)
+            }
+        }
+        if let st = k.string("stated_total") {
+            switch st {
+            case "required": profile.statedTotalRequired = true
+            case "optional": profile.statedTotalRequired = false
+            default: pr.error(top["stated_total"], "profile: stated_total must be required or optional, not \"\(st)\"")
+            }
+            if profile.statedTotalRequired && profile.totalRow == nil {
+                pr.error(top["stated_total"], "profile: stated_total: required needs a total_row (the column and the text its row starts with)")
+            }
+        }
+        return profile
+    }
+
+    /// Recognised by its header line: every column the profile names is there.
+    public func recognise(_ path: String, display: String) -> String? {
+        do {
+            let reader = try CSVReader(path: path, delimiter: delimiter)
+            let names = try LedgerHeader.names(reader, display: display, profile: self).names
+            let missing = LedgerHeader.match(names, profile: self).missing
+            if missing.isEmpty { return nil }
+            return "\(file) lacks \(missing.joined(separator: ", "))" + (LedgerHeader.delimiterHint(names, profile: self) ?? "")
+        } catch let e as RamkollError {
+            return "\(file): \(e.message)"
+        } catch {
+            return "\(file): \(error)"
+        }
+    }
+
+    /// The whole-file encoding check runs beside the hash (two passes over the file, one per
+    /// core); its finding, and the header check, count only if the file is read.
+    public func ingest(_ path: String, display: String) throws -> IngestFacts {
+        let check = EncodingCheckTask(path: path, encoding: encoding)
+        let group = DispatchGroup()
+        DispatchQueue.global().async(group: group) { check.run() }
+        let hashed = Result { try FileIO.sha256(ofFile: path) }
+        group.wait()
+        let (hex, bytes) = try hashed.get()
+        let encodingProblem = check.result
+        return IngestFacts(sha256: hex, bytes: bytes) {
+            if let (line, message) = try encodingProblem.get() {
+                throw RamkollError(.data, "\(display):\(line): \(message) (profile \(file))")
+            }
+            let info = try LedgerHeader.check(path: path, display: display, profile: self)
+            if info.hadBOM && encoding != .utf8 {
+                throw RamkollError(
+                    .data,
+                    "\(display):1: file starts with a UTF-8 byte order mark but profile \(name) says \(encoding.rawValue) — set encoding: utf-8 in \(file)"
+                )
+            }
+            return (encoding.rawValue, info.hadBOM ? "yes" : "no")
+        }
+    }
+
+    /// The header against the profile (or, with several candidate profiles, that exactly one fits).
+    public func preflight(_ s: PipelineConfig.Source, shown: String) -> [Diagnostic] {
+        if s.candidates.count > 1 {
+            if case .failure(let f) = PipelineConfig.identify(file: s.path, display: shown, candidates: s.candidates) {
+                return [Diagnostic(.error, file: shown, line: nil, "source \(s.id): \(f.reason)")]
+            }
+            return []
+        }
+        do { _ = try LedgerHeader.check(path: s.path, display: shown, profile: self) } catch let e as RamkollError {
+            return [Preflight.located(e.message, file: shown, prefix: "source \(s.id): ")]
+        } catch { return [Diagnostic(.error, file: shown, line: nil, "source \(s.id): \(error)")] }
+        return []
+    }
+
+    public func importer() -> any SourceImporter { LedgerCSVImporter(profile: self) }
+}
 
 /// Reads a ledger CSV through its layout profile, row by row, into `LedgerEntry` values.
 /// Every row ends normalized or rejected with file, line, field, raw value and reason.
 public struct LedgerCSVImporter: SourceImporter {
     public let profile: LedgerCSVProfile
 
-    public func read(_ source: PipelineConfig.Source, context: StageContext, into sink: NormalizeSink) throws -> ImportCounts {
+    public func read(_ source: PipelineConfig.Source, context: StageContext, into sink: any RecordSinks) throws -> ImportCounts {
         let p = profile
         let file = source.displayPath
         let reader = try CSVReader(path: source.path, delimiter: p.delimiter)
@@ -60,7 +243,7 @@ public struct LedgerCSVImporter: SourceImporter {
     /// Reads the rows of `reader` (after the header) into `sink`: the byte-level path for plain
     /// rows, the general path for the rest. Used for a whole file, or for one block of it.
     func readRows(
-        _ reader: CSVReader, header: LedgerHeader.Info, sourceID: String, file: String, into sink: NormalizeSink, counts c: inout ImportCounts,
+        _ reader: CSVReader, header: LedgerHeader.Info, sourceID: String, file: String, into sink: any LedgerSink, counts c: inout ImportCounts,
         statedTotals: inout [(line: Int, amount: Ore?)]
     ) throws {
         let p = profile

@@ -98,7 +98,7 @@ final class LedgerRowFastPath {
 
     /// Writes the reader's current row through the sink when it is plain and returns its amount;
     /// nil leaves it to the general path (nothing written, nothing counted).
-    func write(_ reader: CSVReader, sourceID: String, file: String, into sink: NormalizeSink) throws -> Ore? {
+    func write(_ reader: CSVReader, sourceID: String, file: String, into sink: any LedgerSink) throws -> Ore? {
         let p = profile
         guard reader.recordError == nil, reader.fieldCount == columns else { return nil }
         if let (column, marker) = totalMarker {

@@ -1,12 +1,43 @@
 import RamkollModel
 import RamkollReaders
 
+/// How to read payments of ekonomiskt bistånd out of a case-system XML extract
+/// (`kind: payments-xml`).
+public struct PaymentXMLProfile: XMLExtractFormat {
+    public static let kind = "payments-xml"
+    public static let profileKeys = ["record", "fields", "date_layout", "period_layout", "decimal"]
+    /// The fields every record needs (a profile must give their paths).
+    public static let requiredFields: [Field] = [.id, .person, .ansvar, .period, .amount]
+    public enum Field: String, CaseIterable, Sendable {
+        case id, person, ansvar, period, paidDate = "paid_date", amount
+    }
+    public var name: String
+    public var file: String
+    public var recordElement: String
+    public var fields: [Field: String]
+    public var dateLayout: DateLayout
+    public var periodLayout: DateLayout
+    public var decimalSeparator: UInt8
+
+    public static func load(_ k: ProfileKeys) -> PaymentXMLProfile? {
+        let record = k.string("record", required: true) ?? ""
+        let fields = k.xmlFields(Field.self, required: requiredFields)
+        return PaymentXMLProfile(
+            name: k.name, file: k.file, recordElement: record, fields: fields, dateLayout: k.layout("date_layout", .isoDate),
+            periodLayout: k.layout("period_layout", .isoPeriod), decimalSeparator: k.decimal())
+    }
+    public var requiredPaths: [(field: String, path: String)] {
+        fields.filter { Self.requiredFields.contains($0.key) }.map { ($0.key.rawValue, $0.value) }
+    }
+    public func importer() -> any SourceImporter { PaymentXMLImporter(profile: self) }
+}
+
 /// Reads payments of ekonomiskt bistånd from a case-system XML extract. The household is the
 /// applicant's number, pseudonymized here; the period is the month the aid is for.
 public struct PaymentXMLImporter: SourceImporter {
     public let profile: PaymentXMLProfile
 
-    public func read(_ source: PipelineConfig.Source, context: StageContext, into sink: NormalizeSink) throws -> ImportCounts {
+    public func read(_ source: PipelineConfig.Source, context: StageContext, into sink: any RecordSinks) throws -> ImportCounts {
         let p = profile
         let pseudo = try Pseudonymizer.load(context.config.pseudonymKey)
         let amounts = AmountParser(decimalSeparator: p.decimalSeparator)

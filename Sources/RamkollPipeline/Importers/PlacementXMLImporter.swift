@@ -1,12 +1,42 @@
 import RamkollModel
 import RamkollReaders
 
+/// How to read placements out of a case-system XML extract (`kind: placements-xml`).
+public struct PlacementXMLProfile: XMLExtractFormat {
+    public static let kind = "placements-xml"
+    public static let profileKeys = ["record", "fields", "date_layout", "decimal"]
+    /// The fields every record needs (a profile must give their paths).
+    public static let requiredFields: [Field] = [.id, .person, .ansvar, .start, .dailyPrice]
+    public enum Field: String, CaseIterable, Sendable {
+        case id, person, ansvar, formOfCare = "form_of_care", legalBasis = "legal_basis", start, end, dailyPrice = "daily_price", priceFrom =
+            "price_from"
+    }
+    public var name: String
+    public var file: String
+    public var recordElement: String
+    public var fields: [Field: String]
+    public var dateLayout: DateLayout
+    public var decimalSeparator: UInt8
+
+    public static func load(_ k: ProfileKeys) -> PlacementXMLProfile? {
+        let record = k.string("record", required: true) ?? ""
+        let fields = k.xmlFields(Field.self, required: requiredFields)
+        return PlacementXMLProfile(
+            name: k.name, file: k.file, recordElement: record, fields: fields, dateLayout: k.layout("date_layout", .isoDate),
+            decimalSeparator: k.decimal())
+    }
+    public var requiredPaths: [(field: String, path: String)] {
+        fields.filter { Self.requiredFields.contains($0.key) }.map { ($0.key.rawValue, $0.value) }
+    }
+    public func importer() -> any SourceImporter { PlacementXMLImporter(profile: self) }
+}
+
 /// Reads placements from a case-system XML extract through a field-path profile. The person's
 /// number is validated and replaced by a keyed pseudonym here, at ingest; it goes no further.
 public struct PlacementXMLImporter: SourceImporter {
     public let profile: PlacementXMLProfile
 
-    public func read(_ source: PipelineConfig.Source, context: StageContext, into sink: NormalizeSink) throws -> ImportCounts {
+    public func read(_ source: PipelineConfig.Source, context: StageContext, into sink: any RecordSinks) throws -> ImportCounts {
         let p = profile
         let pseudo = try Pseudonymizer.load(context.config.pseudonymKey)
         let amounts = AmountParser(decimalSeparator: p.decimalSeparator)

@@ -1,5 +1,108 @@
 import RamkollModel
 import RamkollReaders
+import Yams
+
+/// How to read an SIE 4 file (types 1, 2, 3, 4E, 4I) (`kind: sie`).
+public struct SIEProfile: SourceFormat {
+    public static let kind = "sie"
+    public static let profileKeys = ["encoding", "use", "slice", "years", "unbalanced_voucher", "duplicate_voucher", "dimensions"]
+    public enum Use: String, Sendable, CaseIterable {
+        /// #VER/#TRANS when the file has vouchers, else #PSALDO.
+        case auto
+        case vouchers
+        case balances
+    }
+    public var name: String
+    public var file: String
+    /// nil = detect (UTF-8, CP437, Latin-1); a forced encoding is still checked for plausibility.
+    public var encoding: SIEEncoding?
+    public var use: Use
+    /// The object slice read from #PSALDO/#PBUDGET: the set of dimension numbers a row's object
+    /// list must have exactly (empty = the account totals `{}`). Never summed across slices.
+    public var slice: Set<String>
+    /// Which #RAR years' #PSALDO/#PBUDGET rows to read (0 = the file's current year).
+    public var years: Set<Int>
+    /// An unbalanced voucher: `warning` keeps its rows and reports it; `error` rejects its rows.
+    public var unbalancedVoucherIsError: Bool
+    /// A voucher read twice (same series, number and date): `error` (the default) rejects the
+    /// repeat's rows; `warning` skips them with a warning. Never counted twice.
+    public var duplicateVoucherIsError = true
+    /// SIE dimension number → Ramkoll dimension.
+    public var dimensions: [String: LedgerField]
+
+    public var declaredEncoding: String { encoding?.rawValue ?? "detected" }
+
+    public func recognise(_ path: String, display: String) -> String? {
+        let head = Inbox.firstBytes(path, 4096)
+        if head.contains("#FLAGGA") || head.contains("#SIETYP") { return nil }
+        return "\(file): not an SIE file (no #FLAGGA or #SIETYP at the start)"
+    }
+
+    public func importer() -> any SourceImporter { SIEImporter(profile: self, purpose: .actuals) }
+
+    public static func load(_ k: ProfileKeys) -> SIEProfile? { sieProfile(k.top, root: k.root, reader: k.reader, name: k.name, file: k.file) }
+
+    static func sieProfile(_ top: [String: Node], root: Node, reader pr: YAMLReader, name: String, file: String) -> SIEProfile {
+        var encoding: SIEEncoding?
+        if let e = pr.string(top, "encoding", context: "profile", required: false, parent: root), e != "auto" {
+            if let v = SIEEncoding(rawValue: e.lowercased()) {
+                encoding = v
+            } else {
+                pr.error(top["encoding"], "profile: SIE encoding \"\(e)\" is not known; use auto, cp437, utf-8 or iso-8859-1")
+            }
+        }
+        var use = SIEProfile.Use.auto
+        if let u = pr.string(top, "use", context: "profile", required: false, parent: root) {
+            if let v = SIEProfile.Use(rawValue: u) {
+                use = v
+            } else {
+                pr.error(top["use"], "profile: use \"\(u)\" is not known; use auto, vouchers or balances")
+            }
+        }
+        var slice = Set<String>()
+        if let sl = pr.string(top, "slice", context: "profile", required: false, parent: root) {
+            let t = sl.trimmingCharacters(in: " ")
+            if t != "{}" && !t.isEmpty {
+                slice = Set(t.split(separator: ",").map { String($0).trimmingCharacters(in: " ") })
+                if slice.contains(where: { Int($0) == nil }) {
+                    pr.error(top["slice"], "profile: slice \"\(sl)\" must be {} (account totals) or dimension numbers such as \"1\" or \"1,6\"")
+                }
+            }
+        }
+        var years: Set<Int> = [0]
+        if let yn = top["years"] {
+            let items = yn.sequence.map { Array($0) } ?? [yn]
+            years = Set(
+                items.compactMap { n -> Int? in
+                    guard let v = n.string.flatMap({ Int($0) }), v <= 0 else {
+                        pr.error(n, "profile: years holds #RAR year numbers: 0, -1, -2 …"); return nil
+                    }
+                    return v
+                })
+        }
+        /// A `warning` / `error` key: whether it says error (`errorByDefault` when absent).
+        func isError(_ key: String, errorByDefault: Bool, message: String) -> Bool {
+            guard let u = pr.string(top, key, context: "profile", required: false, parent: root) else { return errorByDefault }
+            if u != "warning" && u != "error" { pr.error(top[key], "profile: \(key) must be \(message)") }
+            return u == "error" || (u != "warning" && errorByDefault)
+        }
+        let strict = isError("unbalanced_voucher", errorByDefault: false, message: "warning or error")
+        let duplicateIsError = isError("duplicate_voucher", errorByDefault: true, message: "error or warning")
+        var dims: [String: LedgerField] = [:]
+        let allowedTargets: [LedgerField] = [.ansvar, .verksamhet, .aktivitet, .projekt, .objekt, .motpart]
+        for (k, v) in pr.mapping(top["dimensions"], context: "profile dimensions", allowed: Set((1...99).map(String.init))) {
+            guard let t = v.string, let f = LedgerField(rawValue: t), allowedTargets.contains(f) else {
+                pr.error(v, "profile dimensions: SIE dimension \(k) must map to one of \(allowedTargets.map(\.rawValue).joined(separator: ", "))")
+                continue
+            }
+            dims[k] = f
+        }
+        var profile = SIEProfile(
+            name: name, file: file, encoding: encoding, use: use, slice: slice, years: years, unbalancedVoucherIsError: strict, dimensions: dims)
+        profile.duplicateVoucherIsError = duplicateIsError
+        return profile
+    }
+}
 
 /// Reads an SIE 4 file into the common schema.
 ///
@@ -20,7 +123,7 @@ public struct SIEImporter: SourceImporter {
         var rows: [(record: SIERecord, entry: LedgerEntry?, rejection: (field: String, raw: String, reason: String)?)] = []
     }
 
-    public func read(_ source: PipelineConfig.Source, context: StageContext, into sink: NormalizeSink) throws -> ImportCounts {
+    public func read(_ source: PipelineConfig.Source, context: StageContext, into sink: any RecordSinks) throws -> ImportCounts {
         let file = source.displayPath
         var c = ImportCounts()
         func fileProblem(_ line: Int?, _ message: String) throws -> ImportCounts {

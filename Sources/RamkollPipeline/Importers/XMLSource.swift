@@ -3,6 +3,35 @@ import Foundation
 import RamkollModel
 import RamkollReaders
 
+/// A case-system XML extract read record by record (placements, decisions, payments): what the
+/// three formats share — recognising an extract by its record element, and `check` trying the
+/// required field paths on the first records.
+public protocol XMLExtractFormat: SourceFormat {
+    /// The element of one record (without a namespace prefix).
+    var recordElement: String { get }
+    /// The required fields' paths, which `check` tries on the first records.
+    var requiredPaths: [(field: String, path: String)] { get }
+}
+
+extension XMLExtractFormat {
+    public var hasPersons: Bool { true }
+    public var declaredEncoding: String { "declared" }
+
+    public func recognise(_ path: String, display: String) -> String? {
+        let head = Inbox.firstBytes(path, 65_536)
+        guard head.hasPrefix("<?xml") || head.hasPrefix("\u{FEFF}<") || head.hasPrefix("<") else {
+            return "\(file): not an XML document"
+        }
+        // The record element, with or without a namespace prefix.
+        let pattern = "<([A-Za-z_][A-Za-z0-9_.-]*:)?\(NSRegularExpression.escapedPattern(for: recordElement))[\\s/>]"
+        return head.range(of: pattern, options: .regularExpression) != nil ? nil : "\(file): no <\(recordElement)> record in the document"
+    }
+
+    public func preflight(_ source: PipelineConfig.Source, shown: String) -> [Diagnostic] {
+        Preflight.fieldPaths(source, shown: shown, record: recordElement, profile: file, paths: requiredPaths)
+    }
+}
+
 /// The record loop every case-system XML importer shares. A document that cannot be opened (or
 /// declares entities) or breaks part-way is a file-level reject naming the line — the records
 /// before the break are kept and the run goes on with a data error; nothing crashes.
@@ -16,7 +45,7 @@ enum XMLSource {
     nonisolated(unsafe) static var batchSize = 256
 
     static func forEachRecord(
-        _ source: PipelineConfig.Source, recordElement: String, fieldPaths: [String], sink: NormalizeSink, counts c: inout ImportCounts,
+        _ source: PipelineConfig.Source, recordElement: String, fieldPaths: [String], sink: any RowSink, counts c: inout ImportCounts,
         _ body: (XMLRecord, SourceRef, inout ImportCounts) throws -> Void
     ) throws {
         /// libxml2's messages quote the document (a name, an attribute's text): redacted before

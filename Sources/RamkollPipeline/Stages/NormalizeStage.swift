@@ -38,7 +38,7 @@ public struct NormalizeStage: Stage {
         "source", "file", "period", "account", "ansvar", "placement", "invoice_month", "rows", "amount_ore", "first_line",
     ]
 
-    final class Sink: NormalizeSink {
+    final class Sink: RecordSinks {
         let ledgerOut: TableWriter, placementsOut: TableWriter, rejectsOut: TableWriter
         let budgetAccountsOut: TableWriter, warningsOut: TableWriter, vouchersOut: TableWriter, decisionsOut: TableWriter, paymentsOut: TableWriter
         /// Voucher runs and the periods each source covers (see `LedgerBooks`).
@@ -233,7 +233,7 @@ public struct NormalizeStage: Stage {
                 continue
             }
             try fingerprint(s.id, s.path, s.displayPath, role: "source \(s.id)")
-            let counts = try ImporterRegistry.importer(for: s.profile).read(s, context: context, into: sink)
+            let counts = try s.profile.importer().read(s, context: context, into: sink)
             try account(counts, id: s.id)
             context.logger.debug(
                 "source normalized",
@@ -304,7 +304,7 @@ public struct NormalizeStage: Stage {
             try fingerprint(id, b.path, b.displayPath, role: "budget")
             if let sie = b.profile {
                 let asSource = PipelineConfig.Source(
-                    id: id, path: b.path, displayPath: b.displayPath, profile: .sie(sie), profilePath: b.profilePath ?? "")
+                    id: id, path: b.path, displayPath: b.displayPath, profile: sie, profilePath: b.profilePath ?? "")
                 let c = try SIEImporter(profile: sie, purpose: .budget).read(asSource, context: context, into: sink)
                 try account(c, id: id)
                 sieBudgets.add(c)
