@@ -34,7 +34,7 @@ final class MixedFormatsTests: XCTestCase {
         XCTAssertEqual(t["source.sie2021.check.identities_checked"], 7, "#RES for five accounts, #IB + movements = #UB for two")
         XCTAssertEqual(t["source.sie2021.check.identities_failed"], 0)
         XCTAssertEqual(t["source.sie2021.skipped.struck_#BTRANS_rows"], 1)
-        XCTAssertEqual(t["source.sie2021.skipped.#TRANS_rows_repeating_the_#RTRANS_before_them"], 1)
+        XCTAssertEqual(t["source.sie2021.skipped.#TRANS_rows_following_an_#RTRANS"], 1)
         // The type-3 budget repeats its money per account total, per ansvar and per ansvar × projekt,
         // and carries last year's: one slice of this year is read, nothing is summed across slices.
         XCTAssertEqual(t["source.budget1.rows_read"], 240)

@@ -50,11 +50,18 @@ final class SIEReaderTests: XCTestCase {
         XCTAssertEqual(r2.encoding, .latin1)
         XCTAssertEqual(recs2[0].text(1), "Löner Ååä")
         XCTAssertEqual(try records(Array("#FLAGGA 0\n".utf8)).0.encoding, .cp437, "pure ASCII reads the same in every encoding")
-        // CP437 "å" (0x86) beside Latin-1 "Å" (0xC5): no single encoding keeps both.
-        let mixed: [UInt8] = Array("#OBJEKT 6 \"1\" \"".utf8) + [0x86] + Array("rsta\"\n#OBJEKT 6 \"".utf8) + [0xC5] + Array("1\" \"x\"\n".utf8)
+        // CP437 "å" (0x86) beside Latin-1 "Å" (0xC5) in object names, which carry no figure (BL
+        // 2011 wrote one such byte): read as CP437, the odd record named for a warning.
+        let names: [UInt8] = Array("#OBJEKT 6 \"1\" \"".utf8) + [0x86] + Array("rsta\"\n#OBJEKT 6 \"".utf8) + [0xC5] + Array("1\" \"x\"\n".utf8)
+        let (r3, _) = try records(names)
+        XCTAssertEqual(r3.encoding, .cp437)
+        XCTAssertEqual(r3.descriptiveOddities, [SIEEncodingDetector.Oddity(line: 2, label: "#OBJEKT", byte: 0xC5)])
+        // The same in the texts of voucher rows: no single encoding keeps both, and amounts' rows are not guessed at.
+        let mixed: [UInt8] =
+            Array("#VER A 1 20220101 \"".utf8) + [0x86] + Array("rsta\"\n{\n#TRANS 1 {} 1 20220101 \"".utf8) + [0xC5] + Array("1\"\n}\n".utf8)
         XCTAssertThrowsError(try records(mixed)) { e in
             let err = e as! ReaderError
-            XCTAssertEqual(err.line, 2)
+            XCTAssertEqual(err.line, 3)
             XCTAssertTrue(err.message.hasPrefix("byte 0xC5 reads as \"┼\" in CP437 and \"Å\" in Latin-1"), err.message)
         }
     }
@@ -72,6 +79,12 @@ final class SIEReaderTests: XCTestCase {
         c.update(Array("#GEN20220101".utf8))
         let (r3, _) = try records(Array("#FLAGGA 0\n#KSUMMA\n#GEN  \"20220101\"\n#KSUMMA \(Int32(bitPattern: c.value))\n".utf8))
         XCTAssertEqual(r3.checksum, .verified(c.value))
+        // A UTF-8 file: SIE 4B §10.14 sums each character's CP437 value ("ö" = 0x94), not its UTF-8 bytes.
+        var cp = CRC32()
+        cp.update(Array("#KONTO".utf8) + Array("1930".utf8) + Array("F".utf8) + [0x94] + Array("retagskonto".utf8))
+        let (r4, _) = try records(Array("#FLAGGA 0\n#KSUMMA\n#KONTO 1930 \"Företagskonto\"\n#KSUMMA \(cp.value)\n".utf8))
+        XCTAssertEqual(r4.encoding, .utf8)
+        XCTAssertEqual(r4.checksum, .verified(cp.value))
     }
 
     func testSIEAmounts() {

@@ -118,6 +118,19 @@ public struct SIEImporter: SourceImporter {
     public let profile: SIEProfile
     public let purpose: Purpose
 
+    struct AccountPeriod: Hashable { let account: String, period: Period }
+    /// One account-month's rows: whether the `{}` total is given, and the sum per object slice.
+    struct AccountPeriodRows { var total = false; var bySlice: [String: Ore] = [:] }
+    struct YearMismatch: Hashable { let label: String, claimed: Int, actual: Int }
+    /// The rows of one year mismatch: how many, which periods, the first line.
+    struct MismatchedRows {
+        var rows = 0
+        var first: Period, last: Period
+        let line: Int
+        init(_ p: Period, line: Int) { first = p; last = p; self.line = line }
+        mutating func add(_ p: Period) { rows += 1; first = min(first, p); last = max(last, p) }
+    }
+
     struct Voucher {
         let series: String, number: String, date: Day?, text: String, line: Int
         var rows: [(record: SIERecord, entry: LedgerEntry?, rejection: (field: String, raw: String, reason: String)?)] = []
@@ -145,6 +158,8 @@ public struct SIEImporter: SourceImporter {
         // First pass: the checksum and what the file holds.
         var labels: [String: Int] = [:]
         var typeProblem: (Int, String)?, years: [Int: Int] = [:]
+        /// Each #RAR year's first and last period.
+        var rarSpan: [Int: (from: Period, to: Period)] = [:]
         try reader.read { r in
             labels[r.label, default: 0] += 1
             switch r.label {
@@ -175,6 +190,7 @@ public struct SIEImporter: SourceImporter {
                         typeProblem ?? (r.line, "#RAR \(y) is given twice (first at line \(first)); which year the balances belong to is not clear")
                 }
                 years[y] = r.line
+                rarSpan[y] = (from.period, to.period)
             default:
                 break
             }
@@ -202,6 +218,25 @@ public struct SIEImporter: SourceImporter {
             )
         }
         c.checks["encoding_\(reader.encoding.rawValue)"] = 1
+        // A record without figures written in another encoding (Visma's #FNR folder path in
+        // Latin-1, say): kept as it stands, named; no amount depends on it.
+        let other: SIEEncoding = reader.encoding == .cp437 ? .latin1 : .cp437
+        for o in reader.descriptiveOddities {
+            let here = reader.encoding.decode([o.byte])!, there = other.decode([o.byte])!
+            try sink.warning(
+                sourceID: source.id, at: SourceRef(file: file, line: o.line),
+                message:
+                    "\(o.label): byte 0x\(String(o.byte, radix: 16, uppercase: true)) reads as \"\(here)\" in \(reader.encoding.rawValue), the file's encoding (\"\(there)\" in \(other.rawValue)): the exporting program wrote this record in another encoding; it carries no figure and is kept as it stands"
+            )
+        }
+        if reader.descriptiveOddityCount > reader.descriptiveOddities.count {
+            try sink.warning(
+                sourceID: source.id, at: SourceRef(file: file, line: 0),
+                message:
+                    "\(reader.descriptiveOddityCount - reader.descriptiveOddities.count) more records without figures are in another encoding than the file's \(reader.encoding.rawValue)"
+            )
+        }
+        if reader.descriptiveOddityCount > 0 { c.checks["records_in_other_encoding"] = Int64(reader.descriptiveOddityCount) }
 
         let useVouchers: Bool
         switch (purpose, profile.use) {
@@ -227,7 +262,14 @@ public struct SIEImporter: SourceImporter {
 
         var voucher: Voucher?
         var inBlock = false
-        var pendingRTRANS: [SIEField]?
+        /// #PSALDO/#PBUDGET rows whose årsnr is not the #RAR year of their period: how many, which
+        /// periods, the first line.
+        var yearMismatch: [YearMismatch: MismatchedRows] = [:]
+        /// Account × period of the year's #PSALDO/#PBUDGET rows: whether the `{}` total is given,
+        /// and whether rows per object are.
+        var accountPeriods: [AccountPeriod: AccountPeriodRows] = [:]
+        /// The row of the #RTRANS just read (its #TRANS is ignored: rule 6).
+        var pendingRTRANS: Int?
         var sumTrans: [String: Ore] = [:], sumSlice: [String: Ore] = [:]
         var ib: [String: Ore] = [:], ub: [String: Ore] = [:], res: [String: Ore] = [:]
         var vouchers: Int64 = 0, unbalanced: Int64 = 0
@@ -433,15 +475,27 @@ public struct SIEImporter: SourceImporter {
                 if r.label == "BTRANS" {
                     try skip(r, "struck #BTRANS rows", r.text(2).flatMap(SIEAmount.parse).map { Ore($0) }); return
                 }
+                // SIE 4B §11 #RTRANS rule 6: the #TRANS after an #RTRANS is the same row for readers
+                // that do not know #RTRANS; it is ignored whether or not it repeats every field
+                // (Fortnox leaves out the signature, BL writes other dates). The row takes the
+                // #TRANS's date: the date the row has in the voucher, where BL's #RTRANS carries
+                // the day the correction was registered (months later, after the year's end).
                 if r.label == "TRANS", let pending = pendingRTRANS {
                     pendingRTRANS = nil
-                    if pending == r.fields {
-                        try skip(r, "#TRANS rows repeating the #RTRANS before them", r.text(2).flatMap(SIEAmount.parse).map { Ore($0) }); return
+                    if let e = v.rows[pending].entry, r.problem == nil, let t = r.text(r.objects(1) == nil ? 2 : 3), !t.isEmpty,
+                        let d = DateLayout.compactDate.parse(Array(t.utf8))?.day, d != e.bookingDate
+                    {
+                        var moved = e
+                        moved.bookingDate = d; moved.period = d.period
+                        v.rows[pending].entry = moved
+                        voucher = v
                     }
+                    try skip(r, "#TRANS rows following an #RTRANS", r.text(r.objects(1) == nil ? 1 : 2).flatMap(SIEAmount.parse).map { Ore($0) })
+                    return
                 }
-                if r.label == "RTRANS" { pendingRTRANS = r.fields } else { pendingRTRANS = nil }
                 let (e, rej, _) = transRow(r, in: v)
                 v.rows.append((r, e, rej.map { (field: $0.0, raw: $0.1, reason: $0.2) }))
+                pendingRTRANS = r.label == "RTRANS" ? v.rows.count - 1 : nil
                 voucher = v
             case "PSALDO", "PBUDGET":
                 guard r.label == moneyLabel, !useVouchers || purpose == .budget else {
@@ -454,8 +508,10 @@ public struct SIEImporter: SourceImporter {
                     break
                 }
                 c.rowsRead += 1
-                let amount = r.text(4).flatMap(SIEAmount.parse).map { Ore($0) }
-                guard let yText = r.text(0), let y = Int(yText) else {
+                // Like #TRANS, a row may leave out its object list: then it is the account total.
+                let at = r.objects(3) == nil && r.fields.count >= 4 ? 3 : 4
+                let amount = r.text(at).flatMap(SIEAmount.parse).map { Ore($0) }
+                guard let yText = r.text(0), let claimed = Int(yText) else {
                     try reject(r, "årsnr", r.text(0) ?? "", "year number is missing or not a number", amount: amount); return
                 }
                 guard let periodText = r.text(1), let period = DateLayout.compactPeriod.parse(Array(periodText.utf8))?.period else {
@@ -464,20 +520,39 @@ public struct SIEImporter: SourceImporter {
                 guard let account = r.text(2), !account.isEmpty, account.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
                     try reject(r, "kontonr", r.text(2) ?? "", "account is missing or not numeric", amount: amount); return
                 }
-                guard let objects = r.objects(3) else {
+                guard let objects = at == 3 ? [] : r.objects(3) else {
                     try reject(r, "objektlista", r.text(3) ?? "", "expected an object list in braces ({} for the account total)", amount: amount);
                     return
                 }
                 guard let amount else {
                     try reject(
-                        r, "saldo", r.text(4) ?? "", SIEAmount.failure(r.text(4) ?? ""),
+                        r, "saldo", r.text(at) ?? "", SIEAmount.failure(r.text(at) ?? ""),
                         amount: nil);
                     return
                 }
                 if let p = r.problem { try reject(r, "", "", "line cannot be read: \(p)", amount: amount); return }
                 try c.read(amount, file: ref(r).file, line: r.line)  // counted once, before any sum: skipped and normalized alike
+                // The period decides the year: a row whose årsnr names another #RAR year than the
+                // one its period lies in was labelled wrong by the exporting program (SmallOffice
+                // writes this year's budget as årsnr -1; BL once wrote last year's #PSALDO as 0).
+                var y = claimed
+                if let actual = rarSpan.first(where: { $0.value.from <= period && period <= $0.value.to })?.key, actual != y {
+                    yearMismatch[YearMismatch(label: r.label, claimed: y, actual: actual), default: MismatchedRows(period, line: r.line)].add(period)
+                    y = actual
+                }
                 guard profile.years.contains(y) else { c.skipped["rows of other #RAR years", default: 0] += 1; c.amountSkipped += amount; return }
                 if y == 0 && objects.isEmpty { sumSlice[account, default: .zero] += amount }
+                if y == 0, accountPeriods.count < 1_000_000 {
+                    let key = AccountPeriod(account: account, period: period)
+                    if objects.isEmpty {
+                        accountPeriods[key, default: AccountPeriodRows()].total = true
+                    } else {
+                        // Bounded: `c.read` above has counted the amount against the run's limit.
+                        accountPeriods[key, default: AccountPeriodRows()].bySlice[
+                            objects.map(\.dimension).sorted().joined(separator: ","), default: .zero] +=
+                            amount
+                    }
+                }
                 guard Set(objects.map(\.dimension)) == profile.slice else {
                     c.skipped["rows of other object slices", default: 0] += 1; c.amountSkipped += amount; return
                 }
@@ -504,11 +579,37 @@ public struct SIEImporter: SourceImporter {
             }
         }
 
+        for (m, n) in yearMismatch.sorted(by: { $0.value.line < $1.value.line }) {
+            let periods = n.first == n.last ? "period \(n.first)" : "periods \(n.first)–\(n.last)"
+            try sink.warning(
+                sourceID: source.id, at: SourceRef(file: file, line: n.line),
+                message:
+                    "\(n.rows) #\(m.label) \(n.rows == 1 ? "row carries" : "rows carry") årsnr \(m.claimed), but \(n.rows == 1 ? "its" : "their") \(periods) lie in the #RAR \(m.actual) year: the exporting program labelled them with the wrong year; they are read as rows of #RAR \(m.actual), the year their periods are in"
+            )
+        }
+        if !yearMismatch.isEmpty { c.checks["rows_with_wrong_year_number"] = Int64(yearMismatch.values.reduce(0) { $0 + $1.rows }) }
+
+        // SIE 4B §11 #PSALDO rule 5: the `{}` account total is always given. Where only object rows
+        // are, the account's total is not in the file: nothing is read for it, and it is named.
+        // A total of zero left out where the objects' rows cancel is no gap (Briljant does so).
+        let gaps = accountPeriods.filter { !$0.value.total && $0.value.bySlice.values.contains { $0 != .zero } }.keys
+        let withoutTotal = Set(gaps.map(\.account)).sorted()
+        if !useVouchers || purpose == .budget, let first = withoutTotal.first {
+            let shown = withoutTotal.prefix(10).joined(separator: ", ") + (withoutTotal.count > 10 ? ", …" : "")
+            try sink.warning(
+                sourceID: source.id, at: SourceRef(file: file, line: 0),
+                message:
+                    "\(withoutTotal.count == 1 ? "account \(first) has" : "\(withoutTotal.count) accounts (\(shown)) have") #\(moneyLabel) rows per object but no {} account total in \(gaps.count) account-\(gaps.count == 1 ? "month" : "months") (SIE 4B §11: the total is always given): the file leaves the total out, so no figure is read for \(gaps.count == 1 ? "that month" : "those months")\(profile.slice.isEmpty ? "" : " beyond the object slice the profile reads") and \(withoutTotal.count == 1 ? "its identities are" : "their identities are") not checked"
+            )
+            c.checks["accounts_without_total"] = Int64(withoutTotal.count)
+        }
+        let unchecked = !useVouchers ? Set(withoutTotal) : []
+
         // Control identities the file states about itself.
         if purpose == .actuals && c.rowsRead > 0 {
             var checked: Int64 = 0, failed: Int64 = 0
             let movements = useVouchers || profile.slice.isEmpty ? sumTrans : sumSlice
-            let accounts = Set(res.keys).union(ub.keys).sorted()
+            let accounts = Set(res.keys).union(ub.keys).subtracting(unchecked).sorted()
             for acc in accounts {
                 let moved = movements[acc] ?? .zero
                 if let r = res[acc] {

@@ -17,6 +17,20 @@ public enum SIEEncoding: String, Sendable, CaseIterable {
         0x2261, 0xB1, 0x2265, 0x2264, 0x2320, 0x2321, 0xF7, 0x2248, 0xB0, 0x2219, 0xB7, 0x221A, 0x207F, 0xB2, 0x25A0, 0xA0,
     ]
 
+    /// Unicode scalar → CP437 byte, for 0x80–0xFF.
+    static let cp437ByScalar: [UInt32: UInt8] = Dictionary(
+        uniqueKeysWithValues: cp437High.enumerated().map { ($0.element, UInt8(0x80 + $0.offset)) })
+
+    /// The CP437 bytes of `bytes` read in `encoding` (SIE 4B §10.14 sums these): ASCII as it is,
+    /// other characters by CP437's table, a character CP437 lacks as "?".
+    static func cp437Bytes(of bytes: [UInt8], in encoding: SIEEncoding, into out: inout [UInt8]) {
+        if encoding == .cp437 || !bytes.contains(where: { $0 >= 0x80 }) { return out.append(contentsOf: bytes) }
+        guard let text = encoding.decode(bytes) else { return out.append(contentsOf: bytes) }
+        for u in text.unicodeScalars {
+            out.append(u.value < 0x80 ? UInt8(u.value) : cp437ByScalar[u.value] ?? UInt8(ascii: "?"))
+        }
+    }
+
     public func decode<C: Collection>(_ bytes: C) -> String? where C.Element == UInt8 {
         switch self {
         case .utf8:
@@ -46,13 +60,49 @@ public enum SIEEncoding: String, Sendable, CaseIterable {
 /// Decides a file's encoding from all its bytes: UTF-8 if it is valid UTF-8, else the single-byte
 /// encoding (CP437 first, as the spec says, then Latin-1) under which every non-ASCII byte decodes
 /// to a plausible character. When none does, it names the first line where the best one fails.
+///
+/// Records that carry no figure — the company's names and addresses (`#FNR`, `#FNAMN`, `#ADRESS`),
+/// account and object names, program and format labels — do not decide alone: Visma/SPCS writes
+/// the company folder path in `#FNR` in Latin-1 inside a CP437 file, BL once wrote one Latin-1
+/// byte in an `#OBJEKT` name. The encoding is the one the figure-carrying records (vouchers,
+/// balances, budgets) read plausibly in; only when they hold no letters beyond ASCII do the
+/// descriptive records choose. A descriptive record that does not read plausibly in the chosen
+/// encoding is named in `descriptiveOddities` (the reader reads it as it stands and warns).
 public struct SIEEncodingDetector {
     private var utf8Valid = true
     private var sawHigh = false
     private var pending: [UInt8] = []  // an incomplete UTF-8 sequence across chunks
+    /// Where each single-byte encoding first fails, in the records that carry figures.
     private var firstBad: [SIEEncoding: (line: Int, byte: UInt8)] = [:]
+    private var sawHighInFigures = false
+    /// Descriptive records that do not read plausibly, per encoding (the first of each line; at
+    /// most `oddityLimit` kept, all counted).
+    private var oddities: [SIEEncoding: [Oddity]] = [:]
+    private var odditiesCounted: [SIEEncoding: Int] = [:]
     private var line = 1
     public private(set) var replacementCharacterLines: [Int] = []
+    static let oddityLimit = 100
+
+    /// A byte of a descriptive record that is not plausible text in an encoding.
+    public struct Oddity: Equatable, Sendable {
+        public let line: Int
+        /// The record's label, with `#`.
+        public let label: String
+        public let byte: UInt8
+    }
+
+    /// Labels of records that carry no figure (SIE 4B §8–9: identification and chart records).
+    public static let descriptiveLabels: Set<String> = [
+        "#FLAGGA", "#PROGRAM", "#FORMAT", "#GEN", "#SIETYP", "#PROSA", "#FTYP", "#FNR", "#ORGNR", "#BKOD", "#ADRESS", "#FNAMN",
+        "#TAXAR", "#OMFATTN", "#KPTYP", "#VALUTA", "#KONTO", "#KTYP", "#ENHET", "#SRU", "#DIM", "#UNDERDIM", "#OBJEKT",
+    ]
+
+    /// The label of the line being read (up to 16 bytes), and whether it is complete.
+    private var label: [UInt8] = []
+    private var labelState = LabelState.start
+    private enum LabelState { case start, inLabel, done }
+    private var lineIsDescriptive = false
+    private var lineOdd: Set<SIEEncoding> = []
 
     public init() {}
 
@@ -64,17 +114,55 @@ public struct SIEEncodingDetector {
 
     public mutating func feed(_ chunk: UnsafeBufferPointer<UInt8>) {
         for b in chunk {
+            track(b)
             if b == 0x0A { line += 1 }
             if b == 0, firstNUL == nil { firstNUL = (line, offset) }
             if b >= 0x80 {
                 sawHigh = true
-                for enc in [SIEEncoding.cp437, .latin1] where firstBad[enc] == nil {
-                    let s = enc.decode(CollectionOfOne(b))!.unicodeScalars.first!
-                    if !SIEEncoding.isPlausible(s) { firstBad[enc] = (line, b) }
+                if lineIsDescriptive {
+                    for enc in [SIEEncoding.cp437, .latin1] where !lineOdd.contains(enc) {
+                        let s = enc.decode(CollectionOfOne(b))!.unicodeScalars.first!
+                        if !SIEEncoding.isPlausible(s) {
+                            lineOdd.insert(enc)
+                            odditiesCounted[enc, default: 0] += 1
+                            if oddities[enc, default: []].count < Self.oddityLimit {
+                                oddities[enc, default: []].append(Oddity(line: line, label: String(decoding: label, as: UTF8.self), byte: b))
+                            }
+                        }
+                    }
+                } else {
+                    sawHighInFigures = true
+                    for enc in [SIEEncoding.cp437, .latin1] where firstBad[enc] == nil {
+                        let s = enc.decode(CollectionOfOne(b))!.unicodeScalars.first!
+                        if !SIEEncoding.isPlausible(s) { firstBad[enc] = (line, b) }
+                    }
                 }
             }
             feedUTF8(b)
             offset += 1
+        }
+    }
+
+    /// Follows the label at the start of each line: leading blanks, then `#` and letters up to
+    /// the first blank. A byte beyond ASCII comes after the label, so the line's kind is known.
+    private mutating func track(_ b: UInt8) {
+        if b == 0x0A {
+            labelState = .start; label.removeAll(keepingCapacity: true); lineIsDescriptive = false; lineOdd.removeAll()
+            return
+        }
+        switch labelState {
+        case .start:
+            if b == 0x20 || b == 0x09 { return }
+            if b == UInt8(ascii: "#") { label = [b]; labelState = .inLabel } else { labelState = .done }
+        case .inLabel:
+            if b == 0x20 || b == 0x09 || b == 0x0D || b >= 0x80 || label.count >= 16 {
+                labelState = .done
+                lineIsDescriptive = Self.descriptiveLabels.contains(String(decoding: label, as: UTF8.self).uppercased())
+            } else {
+                label.append(b)
+            }
+        case .done:
+            return
         }
     }
 
@@ -133,10 +221,23 @@ public struct SIEEncodingDetector {
         if utf8Sequences > 0, let bad = firstInvalid ?? (pending.isEmpty ? nil : (line, offset - pending.count, pending[0])) {
             return .brokenUTF8(line: bad.line, offset: bad.offset, byte: bad.byte)
         }
-        if firstBad[.cp437] == nil { return .encoding(.cp437) }
-        if firstBad[.latin1] == nil { return .encoding(.latin1) }
+        if sawHighInFigures {
+            if firstBad[.cp437] == nil { return .encoding(.cp437) }
+            if firstBad[.latin1] == nil { return .encoding(.latin1) }
+        } else {
+            // Only descriptive records hold letters beyond ASCII: they choose, CP437 first; when
+            // neither reads them all, the spec's CP437 (their oddities are warned, no figure is touched).
+            if odditiesCounted[.cp437, default: 0] > 0 && odditiesCounted[.latin1, default: 0] == 0 { return .encoding(.latin1) }
+            return .encoding(.cp437)
+        }
         let bad = firstBad[.cp437]!
         return .undecidable(
             line: bad.line, byte: bad.byte, cp437: SIEEncoding.cp437.decode([bad.byte])!, latin1: SIEEncoding.latin1.decode([bad.byte])!)
+    }
+
+    /// The descriptive records that do not read plausibly in `encoding` (at most `oddityLimit`),
+    /// and how many there are in all.
+    public func descriptiveOddities(in encoding: SIEEncoding) -> (first: [Oddity], count: Int) {
+        encoding == .utf8 ? ([], 0) : (oddities[encoding] ?? [], odditiesCounted[encoding] ?? 0)
     }
 }

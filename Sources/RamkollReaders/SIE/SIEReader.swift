@@ -45,8 +45,11 @@ public struct SIERecord: Sendable {
 /// from the whole file first (`SIEEncodingDetector`), never taken from `#FORMAT`.
 ///
 /// `#KSUMMA` is verified when the file carries it: CRC-32 (polynomial EDB88320, as zlib) over the
-/// bytes of every label and field between the opening `#KSUMMA` and the closing one, leaving out
-/// the spaces and tabs between fields, the quotes around fields and the braces of object lists.
+/// characters of every label and field between the opening `#KSUMMA` and the closing one, leaving
+/// out the spaces and tabs between fields, the quotes around fields and the braces of object
+/// lists. SIE 4B §10.14 sums each character's CP437 value: a UTF-8 or Latin-1 file's characters
+/// are summed as their CP437 bytes. (A sum over the file's own bytes is accepted too: some
+/// writers compute it so, and either sum proves the content unchanged.)
 public final class SIEReader {
     public let path: String
     public private(set) var encoding: SIEEncoding = .cp437
@@ -62,6 +65,10 @@ public final class SIEReader {
         case unreadable(String)
     }
     public private(set) var checksum: Checksum = .absent
+    /// Records that carry no figure but do not read plausibly in the file's encoding (the first
+    /// `SIEEncodingDetector.oddityLimit`), and how many there are: read as they stand, to be warned.
+    public private(set) var descriptiveOddities: [SIEEncodingDetector.Oddity] = []
+    public private(set) var descriptiveOddityCount = 0
 
     public init(path: String) throws {
         self.path = path
@@ -69,7 +76,9 @@ public final class SIEReader {
         try FileChunks.read(path) { detector.feed($0) }
         replacementCharacterLines = detector.replacementCharacterLines
         switch detector.verdict() {
-        case .encoding(let e): encoding = e
+        case .encoding(let e):
+            encoding = e
+            (descriptiveOddities, descriptiveOddityCount) = detector.descriptiveOddities(in: e)
         case .nul(let line, let offset):
             throw ReaderError(
                 file: path, line: line,
@@ -92,6 +101,17 @@ public final class SIEReader {
         var lineBytes: [UInt8] = []
         var lineNo = 0
         var crc = CRC32()
+        /// The sum over the file's own bytes, where they are not CP437.
+        var rawCRC = CRC32()
+        let transcode = encoding != .cp437
+        var cp437Bytes: [UInt8] = []
+        func update(_ bytes: [UInt8]) {
+            guard transcode else { return crc.update(bytes) }
+            rawCRC.update(bytes)
+            cp437Bytes.removeAll(keepingCapacity: true)
+            SIEEncoding.cp437Bytes(of: bytes, in: encoding, into: &cp437Bytes)
+            crc.update(cp437Bytes)
+        }
         var ksummaOpen = false, ksummaClosed = false
         var stated: String?
         func handle() throws {
@@ -99,13 +119,13 @@ public final class SIEReader {
             if lineBytes.last == 0x0D { lineBytes.removeLast() }
             guard let (label, tokens, problem) = SIEReader.tokenize(lineBytes) else { return }
             if label == "#KSUMMA" {
-                if !ksummaOpen && tokens.isEmpty { ksummaOpen = true; crc = CRC32(); return }
+                if !ksummaOpen && tokens.isEmpty { ksummaOpen = true; crc = CRC32(); rawCRC = CRC32(); return }
                 if ksummaOpen { ksummaClosed = true; stated = tokens.first.map { String(decoding: $0.bytes, as: UTF8.self) } }
                 return
             }
             if ksummaOpen && !ksummaClosed && label != "{" && label != "}" {  // braces are not summed
-                crc.update(Array(label.utf8))
-                for t in tokens { crc.update(t.bytes) }
+                update(Array(label.utf8))
+                for t in tokens { update(t.bytes) }
             }
             try body(record(line: lineNo, label: label, tokens: tokens, problem: problem))
         }
@@ -121,7 +141,9 @@ public final class SIEReader {
             let computed = crc.value
             if let v = Int64(s), v >= Int64(Int32.min), v <= Int64(UInt32.max) {
                 let asUnsigned = UInt32(truncatingIfNeeded: v)
-                checksum = asUnsigned == computed ? .verified(computed) : .mismatch(stated: s, computed: computed)
+                checksum =
+                    asUnsigned == computed || (transcode && asUnsigned == rawCRC.value)
+                    ? .verified(asUnsigned) : .mismatch(stated: s, computed: computed)
             } else {
                 checksum = .unreadable(s)
             }

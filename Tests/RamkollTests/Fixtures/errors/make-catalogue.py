@@ -124,8 +124,14 @@ sie_case("sie-unclosed-object-list", HEAD + ['#VER A 1 20220315 "Klammer"', "{",
 sie_case("sie-ksumma-mismatch", HEAD + ver(1), ksumma=True,
          raw=sie_text(HEAD + ver(1), True).replace("1000.00", "1900.00").encode("cp437"))
 sie_case("sie-ksumma-truncated", HEAD + ver(1), raw=("\r\n".join([HEAD[0], "#KSUMMA"] + HEAD[1:] + ver(1)) + "\r\n").encode("cp437"))
-sie_case("sie-mixed-encodings", HEAD, raw=(sie_text(HEAD + ['#OBJEKT 1 "100" "årsta"']).encode("cp437")
-                                          + '#OBJEKT 1 "200" "Årsta"\r\n'.encode("latin-1")))
+# Voucher texts in two encodings: no single one keeps both, so the file is refused.
+sie_case("sie-mixed-encodings", HEAD, raw=(sie_text(HEAD + ver(1)[:2] + ['#TRANS 64100 {1 "100"} 1000.00 "" "årsta"']).encode("cp437")
+                                          + ('#TRANS 24400 {} -1000.00 "" "Årsta"\r\n}\r\n'.encode("latin-1"))))
+# A record without figures in another encoding (Visma's #FNR folder path in Latin-1, BL's object
+# name): read as the file's CP437, the record named in a warning.
+sie_case("sie-descriptive-record-in-latin1", HEAD, raw=(sie_text(HEAD + ['#OBJEKT 1 "100" "årsta"']).encode("cp437")
+                                          + '#OBJEKT 1 "200" "Årsta"\r\n'.encode("latin-1")
+                                          + sie_text(ver(1)).encode("cp437")))
 # Real-world deviations that must be read (reference notes §1.7).
 sie_case("sie-format-pc8-but-utf8", HEAD + ver(1), enc="utf-8")
 sie_case("sie-latin1-file", HEAD + ver(1), enc="latin-1")
