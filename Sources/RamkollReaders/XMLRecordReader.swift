@@ -51,6 +51,12 @@ public struct XMLRecord: Sendable {
         return found.filter { $0.field == f }.map(\.value)
     }
 
+    /// Every value in document order with its path: an element's attributes as it starts, its
+    /// text as it ends (so a child's values come before its parent's text).
+    public func inOrder(_ body: (_ path: String, _ value: String) throws -> Void) rethrows {
+        for e in found { try body(fields.paths[Int(e.field)], e.value) }
+    }
+
     /// Field path → values in document order.
     public var values: [String: [String]] {
         var out: [String: [String]] = [:]

@@ -41,6 +41,8 @@ public struct PipelineConfig: Sendable {
         /// A file-name pattern (`*`, `?`): files dropped in the inbox that fit it and the profile
         /// feed this source (the inbox installs the newest at `path`).
         public var inboxPattern: String?
+        /// The period of every row, for an export without dates (`period: 2022-03`).
+        public var period: Period?
     }
 
     /// The inbox the nightly job picks new exports up from (`ramkoll inbox`).
@@ -374,7 +376,7 @@ public struct PipelineConfig: Sendable {
         if let sn = top["sources"] {
             if let seq = sn.sequence {
                 for item in seq {
-                    let m = r.mapping(item, context: "source", allowed: ["id", "path", "profile", "ledger", "inbox"])
+                    let m = r.mapping(item, context: "source", allowed: ["id", "path", "profile", "ledger", "inbox", "period"])
                     guard let id = r.string(m, "id", context: "source", required: true, parent: item),
                         let p = r.string(m, "path", context: "source \(id)", required: true, parent: item)
                     else { continue }
@@ -419,6 +421,26 @@ public struct PipelineConfig: Sendable {
                         if let l = m["ledger"]?.string { src.ledger = l }
                         src.candidates = loaded
                         src.inboxPattern = inboxPattern
+                        if let pt = r.string(m, "period", context: "source \(id)", required: false, parent: item) {
+                            if let period = DateLayout.isoPeriod.parse(Array(pt.utf8))?.period, pt.count == 7 {
+                                src.period = period
+                            } else {
+                                r.error(m["period"], "source \(id): period \"\(pt)\" is not a month; expected YYYY-MM (the month the export covers)")
+                            }
+                        }
+                        switch (profile.sourcePeriod, src.period) {
+                        case (.notTaken, .some):
+                            r.error(
+                                m["period"],
+                                "source \(id): period: is for an export without dates, but profile \(profile.file) reads each row's date or period from the file; leave period: out"
+                            )
+                        case (.required, nil):
+                            r.error(
+                                item,
+                                "source \(id): profile \(profile.file) has no booking_date or period column, so the source must give its period: add period: YYYY-MM (the month the export covers)",
+                                key: "period")
+                        default: break
+                        }
                         sources.append(src)
                     }
                 }

@@ -41,7 +41,7 @@ public struct LedgerCSVProfile: SourceFormat {
     public var declaredEncoding: String { encoding.rawValue }
 
     public static func load(_ k: ProfileKeys) -> LedgerCSVProfile? {
-        let pr = k.reader, top = k.top, root = k.root
+        let pr = k.reader, top = k.top
         var encoding = TextEncoding.utf8
         if let e = k.string("encoding", required: true) {
             if let enc = TextEncoding(name: e) {
@@ -60,38 +60,7 @@ public struct LedgerCSVProfile: SourceFormat {
                 pr.error(top["delimiter"], "profile: delimiter must be one character (or \\t), not \"\(d)\"")
             }
         }
-        var sign = LedgerCSVProfile.Sign.debitPositive
-        if let s = k.string("sign") {
-            if let v = LedgerCSVProfile.Sign(rawValue: s) {
-                sign = v
-            } else {
-                pr.error(top["sign"], "profile: sign must be debit-positive or credit-positive, not \"\(s)\"")
-            }
-        }
-        var columns: [LedgerField: String] = [:]
-        let cols = pr.mapping(top["columns"], context: "profile columns", allowed: Set(LedgerField.allCases.map(\.rawValue)))
-        if top["columns"] == nil { pr.error(root, "profile: \"columns\" is missing (ledger field → header name)") }
-        for (key, v) in cols {
-            guard let f = LedgerField(rawValue: key) else { continue }
-            guard let h = v.string, !h.isEmpty else { pr.error(v, "profile columns: \(key) must name a header"); continue }
-            columns[f] = h
-        }
-        if top["columns"] != nil {
-            if columns[.account] == nil { pr.error(top["columns"], "profile columns: \"account\" is required") }
-            if columns[.amount] == nil && columns[.debit] == nil && columns[.credit] == nil {
-                pr.error(top["columns"], "profile columns: \"amount\" (one signed column) or \"debit\" and \"credit\" are required")
-            }
-            if columns[.amount] != nil && (columns[.debit] != nil || columns[.credit] != nil) {
-                pr.error(top["columns"], "profile columns: give either \"amount\" or \"debit\"/\"credit\", not both")
-            }
-            if columns[.bookingDate] == nil && columns[.period] == nil {
-                pr.error(top["columns"], "profile columns: either \"booking_date\" or \"period\" is required")
-            }
-        }
-        var profile = LedgerCSVProfile(
-            name: k.name, file: k.file, encoding: encoding, delimiter: delimiter,
-            decimalSeparator: k.decimal(), dateLayout: k.layout("date_layout", .isoDate),
-            periodLayout: k.layout("period_layout", .compactPeriod), sign: sign, columns: columns)
+        var profile = ledgerRules(k, encoding: encoding, delimiter: delimiter, dateColumnRequired: true)
         if let n = k.string("skip_lines") {
             if let v = Int(n), v >= 0 {
                 profile.skipLines = v
@@ -125,6 +94,45 @@ public struct LedgerCSVProfile: SourceFormat {
             }
         }
         return profile
+    }
+
+    /// The keys every ledger layout shares (CSV and Excel alike): `sign`, `columns`, `decimal`,
+    /// `date_layout`, `period_layout`. `dateColumnRequired`: a row must carry its date or period
+    /// (an Excel export may instead take its period from the source).
+    static func ledgerRules(_ k: ProfileKeys, encoding: TextEncoding, delimiter: UInt8, dateColumnRequired: Bool) -> LedgerCSVProfile {
+        let pr = k.reader, top = k.top, root = k.root
+        var sign = LedgerCSVProfile.Sign.debitPositive
+        if let s = k.string("sign") {
+            if let v = LedgerCSVProfile.Sign(rawValue: s) {
+                sign = v
+            } else {
+                pr.error(top["sign"], "profile: sign must be debit-positive or credit-positive, not \"\(s)\"")
+            }
+        }
+        var columns: [LedgerField: String] = [:]
+        let cols = pr.mapping(top["columns"], context: "profile columns", allowed: Set(LedgerField.allCases.map(\.rawValue)))
+        if top["columns"] == nil { pr.error(root, "profile: \"columns\" is missing (ledger field → header name)") }
+        for (key, v) in cols {
+            guard let f = LedgerField(rawValue: key) else { continue }
+            guard let h = v.string, !h.isEmpty else { pr.error(v, "profile columns: \(key) must name a header"); continue }
+            columns[f] = h
+        }
+        if top["columns"] != nil {
+            if columns[.account] == nil { pr.error(top["columns"], "profile columns: \"account\" is required") }
+            if columns[.amount] == nil && columns[.debit] == nil && columns[.credit] == nil {
+                pr.error(top["columns"], "profile columns: \"amount\" (one signed column) or \"debit\" and \"credit\" are required")
+            }
+            if columns[.amount] != nil && (columns[.debit] != nil || columns[.credit] != nil) {
+                pr.error(top["columns"], "profile columns: give either \"amount\" or \"debit\"/\"credit\", not both")
+            }
+            if dateColumnRequired && columns[.bookingDate] == nil && columns[.period] == nil {
+                pr.error(top["columns"], "profile columns: either \"booking_date\" or \"period\" is required")
+            }
+        }
+        return LedgerCSVProfile(
+            name: k.name, file: k.file, encoding: encoding, delimiter: delimiter,
+            decimalSeparator: k.decimal(), dateLayout: k.layout("date_layout", .isoDate),
+            periodLayout: k.layout("period_layout", .compactPeriod), sign: sign, columns: columns)
     }
 
     /// Recognised by its header line: every column the profile names is there.
@@ -388,9 +396,11 @@ public struct LedgerCSVImporter: SourceImporter {
         init(_ field: String, _ raw: String, _ reason: String) { self.init(field: field, raw: raw, reason: reason) }
     }
 
-    private func buildEntry(
+    /// A row's entry from its fields' text (the Excel importer shares it): account, dates and
+    /// period, dimensions, text redacted. `fixedPeriod`: the source's period, for exports without dates.
+    func buildEntry(
         ref: SourceRef, amount: Ore, fields: [LedgerField], text: (LedgerField) -> String?, raw: (LedgerField) -> String,
-        rejection: inout Rejection?
+        rejection: inout Rejection?, fixedPeriod: Period? = nil
     ) -> LedgerEntry? {
         let p = profile
         var values = FieldValues()
@@ -450,7 +460,7 @@ public struct LedgerCSVImporter: SourceImporter {
             }
             period = parsed.period  // the accounting period wins over the booking date's month
         }
-        guard let period else {
+        guard let period = period ?? fixedPeriod else {
             rejection = Rejection(p.columns[.bookingDate] ?? "", "", "row has neither a booking date nor a period")
             return nil
         }

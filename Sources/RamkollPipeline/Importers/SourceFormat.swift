@@ -36,6 +36,17 @@ public protocol SourceFormat: Sendable {
     func preflight(_ source: PipelineConfig.Source, shown: String) -> [Diagnostic]
     /// The importer normalize reads the source with.
     func importer() -> any SourceImporter
+    /// Whether a source read with this profile gives its rows' period itself (`period:` in the
+    /// pipeline's source entry): an export without dates, whose period is the file's month.
+    var sourcePeriod: SourcePeriod { get }
+}
+
+/// What a profile makes of a source's `period:`.
+public enum SourcePeriod: Sendable {
+    /// The rows carry their dates; a source `period:` is an error.
+    case notTaken
+    /// The rows carry no date: the source must give its period.
+    case required
 }
 
 /// A source's profile: a value of its format's type.
@@ -45,6 +56,7 @@ extension SourceFormat {
     public var kind: String { Self.kind }
     public var lineEncoding: TextEncoding? { nil }
     public var hasPersons: Bool { false }
+    public var sourcePeriod: SourcePeriod { .notTaken }
 
     /// By default: the fingerprint alone, with the encoding the profile declares.
     public func ingest(_ path: String, display: String) throws -> IngestFacts {
@@ -75,6 +87,7 @@ public enum SourceFormats {
         PlacementXMLProfile.self,
         DecisionXMLProfile.self,
         PaymentXMLProfile.self,
+        LedgerXLSXProfile.self,
     ]
 
     static func format(kind: String) -> (any SourceFormat.Type)? { all.first { $0.kind == kind } }
