@@ -7,7 +7,8 @@ public struct DecisionXMLProfile: XMLExtractFormat {
     public static let kind = "decisions-xml"
     public static let profileKeys = ["record", "fields", "date_layout", "favourable_values"]
     /// The fields every record needs (a profile must give their paths).
-    public static let requiredFields: [Field] = [.id, .person, .decisionDate, .measure, .favourable]
+    /// (Without `id` every record gets a generated one.)
+    public static let requiredFields: [Field] = [.person, .decisionDate, .measure, .favourable]
     public enum Field: String, CaseIterable, Sendable {
         case id, person, ansvar, decisionDate = "decision_date", measure, legalBasis = "legal_basis", favourable, executed, interrupted,
             resumed, ended, reason
@@ -44,6 +45,7 @@ public struct DecisionXMLImporter: SourceImporter {
         let p = profile
         let pseudo = try Pseudonymizer.load(context.config.pseudonymKey)
         var c = ImportCounts()
+        let generated = try GeneratedIDs(source, idPath: p.fields[.id], record: p.recordElement, sink: sink, counts: &c)
         try XMLSource.forEachRecord(source, recordElement: p.recordElement, fieldPaths: Array(p.fields.values), sink: sink, counts: &c) {
             rec, ref, c in
             func value(_ f: DecisionXMLProfile.Field) -> String { p.fields[f].flatMap { rec.first($0) }?.trimmingCharacters(in: " \t\n") ?? "" }
@@ -54,7 +56,7 @@ public struct DecisionXMLImporter: SourceImporter {
                 c.rowsRejected += 1
                 c.rejectedWithoutAmount += 1
             }
-            let id = value(.id)
+            let id = generated.id(rec.index, counts: &c) ?? value(.id)
             guard !id.isEmpty else { try reject(.id, "", "has no id (path \(p.fields[.id]!))"); return }
             let rawPerson = value(.person)
             let person: String

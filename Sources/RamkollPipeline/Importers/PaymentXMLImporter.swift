@@ -7,9 +7,11 @@ public struct PaymentXMLProfile: XMLExtractFormat {
     public static let kind = "payments-xml"
     public static let profileKeys = ["record", "fields", "date_layout", "period_layout", "decimal"]
     /// The fields every record needs (a profile must give their paths).
-    public static let requiredFields: [Field] = [.id, .person, .ansvar, .period, .amount]
+    /// (Without `id` every record gets a generated one; with `household` the households are
+    /// counted by it instead of by the applicant.)
+    public static let requiredFields: [Field] = [.person, .ansvar, .period, .amount]
     public enum Field: String, CaseIterable, Sendable {
-        case id, person, ansvar, period, paidDate = "paid_date", amount
+        case id, person, household, ansvar, period, paidDate = "paid_date", amount
     }
     public var name: String
     public var file: String
@@ -42,6 +44,7 @@ public struct PaymentXMLImporter: SourceImporter {
         let pseudo = try Pseudonymizer.load(context.config.pseudonymKey)
         let amounts = AmountParser(decimalSeparator: p.decimalSeparator)
         var c = ImportCounts()
+        let generated = try GeneratedIDs(source, idPath: p.fields[.id], record: p.recordElement, sink: sink, counts: &c)
         try XMLSource.forEachRecord(source, recordElement: p.recordElement, fieldPaths: Array(p.fields.values), sink: sink, counts: &c) {
             rec, ref, c in
             func value(_ f: PaymentXMLProfile.Field) -> String { p.fields[f].flatMap { rec.first($0) }?.trimmingCharacters(in: " \t\n") ?? "" }
@@ -55,12 +58,19 @@ public struct PaymentXMLImporter: SourceImporter {
                 c.rowsRejected += 1
                 if let amount { try c.read(amount, file: ref.file, line: ref.line); c.amountRejected += amount } else { c.rejectedWithoutAmount += 1 }
             }
-            let id = value(.id)
+            let id = generated.id(rec.index, counts: &c) ?? value(.id)
             guard !id.isEmpty else { try reject(.id, "", "has no id (path \(p.fields[.id]!))"); return }
-            let household: String
+            var household: String
             switch PersonalIdentity.canonical(value(.person), referenceYear: context.config.fiscalYear) {
             case .success(let canon): household = pseudo.pseudonym(canon)
             case .failure(let why): try reject(.person, "(withheld: personal data)", "\(why.reason); check the case system's record"); return
+            }
+            // The extract's own household id, where it gives one (kept only as a keyed pseudonym:
+            // it may be an applicant's number).
+            if let path = p.fields[.household] {
+                let h = value(.household)
+                guard !h.isEmpty else { try reject(.household, "", "has no household id (path \(path))"); return }
+                household = pseudo.pseudonym("household\u{0}" + h)
             }
             let ansvar = value(.ansvar)
             guard !ansvar.isEmpty else { try reject(.ansvar, "", "has no ansvar (path \(p.fields[.ansvar]!))"); return }

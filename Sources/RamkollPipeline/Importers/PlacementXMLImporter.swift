@@ -6,7 +6,8 @@ public struct PlacementXMLProfile: XMLExtractFormat {
     public static let kind = "placements-xml"
     public static let profileKeys = ["record", "fields", "date_layout", "decimal"]
     /// The fields every record needs (a profile must give their paths).
-    public static let requiredFields: [Field] = [.id, .person, .ansvar, .start, .dailyPrice]
+    /// (Without `id` every record gets a generated one.)
+    public static let requiredFields: [Field] = [.person, .ansvar, .start, .dailyPrice]
     public enum Field: String, CaseIterable, Sendable {
         case id, person, ansvar, formOfCare = "form_of_care", legalBasis = "legal_basis", start, end, dailyPrice = "daily_price", priceFrom =
             "price_from"
@@ -41,6 +42,7 @@ public struct PlacementXMLImporter: SourceImporter {
         let pseudo = try Pseudonymizer.load(context.config.pseudonymKey)
         let amounts = AmountParser(decimalSeparator: p.decimalSeparator)
         var c = ImportCounts()
+        let generated = try GeneratedIDs(source, idPath: p.fields[.id], record: p.recordElement, sink: sink, counts: &c)
         try XMLSource.forEachRecord(source, recordElement: p.recordElement, fieldPaths: Array(p.fields.values), sink: sink, counts: &c) {
             rec, ref, c in
             func value(_ f: PlacementXMLProfile.Field) -> String? { p.fields[f].flatMap { rec.first($0) } }
@@ -51,7 +53,9 @@ public struct PlacementXMLImporter: SourceImporter {
                 c.rowsRejected += 1
                 c.rejectedWithoutAmount += 1
             }
-            guard let id = value(.id), !id.isEmpty else { try reject(.id, "", "has no id (path \(p.fields[.id]!))"); return }
+            guard let id = generated.id(rec.index, counts: &c) ?? value(.id), !id.isEmpty else {
+                try reject(.id, "", "has no id (path \(p.fields[.id]!))"); return
+            }
             guard let rawPerson = value(.person), !rawPerson.isEmpty else {
                 try reject(.person, "", "has no personal identity number (path \(p.fields[.person]!))"); return
             }

@@ -32,6 +32,31 @@ extension XMLExtractFormat {
     }
 }
 
+/// The ids of an extract whose records carry none (the profile gives no `id` path): each record
+/// is `gen-<first 12 hex digits of the file's SHA-256>-<record number>`, the same for the same
+/// bytes on every run, and a warning says so.
+struct GeneratedIDs {
+    private let prefix: String?
+    /// nil when the profile names an id path (the records' own ids are used).
+    init(_ source: PipelineConfig.Source, idPath: String?, record: String, sink: any RowSink, counts c: inout ImportCounts) throws {
+        guard idPath == nil else { prefix = nil; return }
+        let (hex, _) = try FileIO.sha256(ofFile: source.path)
+        prefix = "gen-" + hex.prefix(12) + "-"
+        try sink.warning(
+            sourceID: source.id, at: SourceRef(file: source.displayPath, line: 0),
+            message:
+                "the extract's <\(record)> records carry no id (the profile gives no id path): each gets gen-\(hex.prefix(12))-<record number> (the first 12 hex digits of the file's SHA-256), the same for these bytes on every run"
+        )
+        c.checks["ids_generated"] = 0
+    }
+    /// The generated id of record `index`, or nil when the records carry their own.
+    func id(_ index: Int, counts c: inout ImportCounts) -> String? {
+        guard let prefix else { return nil }
+        c.checks["ids_generated", default: 0] += 1
+        return prefix + String(index)
+    }
+}
+
 /// The record loop every case-system XML importer shares. A document that cannot be opened (or
 /// declares entities) or breaks part-way is a file-level reject naming the line — the records
 /// before the break are kept and the run goes on with a data error; nothing crashes.
