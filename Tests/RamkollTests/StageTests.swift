@@ -159,7 +159,7 @@ final class StageTests: XCTestCase {
         let u2kop = lines.first { $0.hasPrefix("U2;Placeringar;KOP;") }!.components(separatedBy: ";")
         XCTAssertEqual(u2kop[10], String(Ore(Int64(machine.first { $0["unit"] == "U2" && $0["line"] == "KOP" }!["forecast_ore"]!)!).tkr))
         let avv = String(decoding: try Data(contentsOf: URL(fileURLWithPath: run + "/06-report/avvikelse_kalkyl.csv")).dropFirst(3), as: UTF8.self)
-        XCTAssertTrue(avv.contains("SN;Socialnämnden;0;INT;Verksamhetens intäkter;10;5;2;-3;-60,0;yes\r\n"), avv)
+        XCTAssertTrue(avv.contains("SN;Socialnämnden;0;INT;Verksamhetens intäkter;10;5;2;-3;-60,0;ja\r\n"), avv)
         struct Doc: Decodable {
             let schema: String; let tables: [T]; struct T: Decodable { let name: String; let columns: [String]; let rows: [[String]] }
         }
@@ -181,11 +181,12 @@ final class StageTests: XCTestCase {
         let workbook = try entry("xl/workbook.xml")
         XCTAssertTrue(workbook.contains(#"<sheet name="Drift" sheetId="1""#) && workbook.contains(#"<sheet name="Prognos" sheetId="3""#), workbook)
         let drift = try entry("xl/worksheets/sheet1.xml")
-        // Row 2 is SN / INT: budget 10 tkr (F2), outcome to date 2 tkr (G2), as numbers with style 1 (#,##0).
-        XCTAssertTrue(drift.contains(#"<c r="F2" s="1"><v>10</v></c><c r="G2" s="1"><v>2</v></c>"#), String(drift.prefix(3000)))
+        // Row 5 (under the title, subtitle and header) is SN / INT: budget 10 tkr (F5), outcome to
+        // date 2 tkr (G5), as numbers with style 1 (#,##0).
+        XCTAssertTrue(drift.contains(#"<c r="F5" s="1"><v>10</v></c><c r="G5" s="1"><v>2</v></c>"#), String(drift.prefix(3000)))
         XCTAssertTrue(try entry("xl/styles.xml").contains(##"formatCode="#,##0""##))
         let avvikelse = try entry("xl/worksheets/sheet2.xml")
-        XCTAssertTrue(avvikelse.contains(#"<c r="J2" s="2"><v>-60.0</v></c>"#), "the percentage is a number too")
+        XCTAssertTrue(avvikelse.contains(#"<c r="J5" s="2"><v>-60.0</v></c>"#), "the percentage is a number too")
 
         // The HTML report opens offline: no scripts, no external resources, charts as inline SVG.
         let html = try String(contentsOfFile: run + "/06-report/rapport.html", encoding: .utf8)

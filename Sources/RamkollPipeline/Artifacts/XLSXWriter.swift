@@ -1,9 +1,13 @@
 import Foundation
 import ZIPFoundation
 
-/// A minimal Office Open XML workbook (one sheet per table), written with ZIPFoundation:
-/// numbers are stored as numbers (tkr with a thousands format), text as inline strings, and the
-/// archive is reproducible (fixed entry dates, stored entries) and written atomically.
+/// A minimal Office Open XML workbook (one sheet per table), written with ZIPFoundation, laid
+/// out to be opened and printed as it is: a title and subtitle above the header, column widths
+/// from the content, the header frozen and repeated on every printed page, sum rows bold and varav
+/// rows indented, A4 fitted to the page's width (landscape when the table is wide), page numbers
+/// in the footer. Numbers are stored as numbers in the table's unit (tkr whole, mnkr with one
+/// decimal), text as inline strings; the archive is reproducible (fixed entry dates) and written
+/// atomically.
 struct XLSXWriter {
     enum Cell {
         case text(String)
@@ -11,12 +15,36 @@ struct XLSXWriter {
         case integer(Int64)
         /// A decimal number given as text with a point (e.g. a percentage "-60.0"), one decimal shown.
         case decimal(String)
+        /// Tenths of a mnkr (rounded once from öre), shown as mnkr with one decimal.
+        case mnkr(Int64)
+        /// A number shown as it is, without grouping (a level, a count).
+        case plain(Int64)
     }
+
+    enum RowStyle { case normal, sum, varav }
 
     struct Sheet {
         let name: String
         let header: [String]
         let rows: [[Cell]]
+        /// Above the header: the table's title and a line saying what it covers.
+        var title: String? = nil
+        var subtitle: String? = nil
+        /// Per row (missing: normal).
+        var styles: [RowStyle] = []
+        /// The printed page's footer, left (page numbers go right).
+        var footer: String? = nil
+
+        init(
+            name: String, header: [String], rows: [[Cell]], title: String? = nil, subtitle: String? = nil, styles: [RowStyle] = [],
+            footer: String? = nil
+        ) {
+            self.name = name; self.header = header; self.rows = rows; self.title = title; self.subtitle = subtitle
+            self.styles = styles; self.footer = footer
+        }
+
+        /// The header's row number (1-based): below the title rows.
+        var headerRow: Int { title == nil ? 1 : (subtitle == nil ? 3 : 4) }
     }
 
     static func escape(_ s: String) -> String {
@@ -41,25 +69,121 @@ struct XLSXWriter {
         return s
     }
 
+    /// Cell styles (indices into styles.xml's cellXfs): base kind × row style.
+    enum Style {
+        static let header = 3, title = 10, subtitle = 11, numericHeader = 14
+        static func of(_ cell: Cell, _ row: RowStyle) -> Int {
+            switch (cell, row) {
+            case (.text, .normal): return 0
+            case (.text, .sum): return 4
+            case (.text, .varav): return 7
+            case (.integer, .normal): return 1
+            case (.integer, .sum): return 5
+            case (.integer, .varav): return 8
+            case (.mnkr, .normal): return 13
+            case (.mnkr, .sum): return 6
+            case (.mnkr, .varav): return 9
+            case (.decimal, _): return 2
+            case (.plain, _): return 12
+            }
+        }
+    }
+
+    /// The characters a cell shows (for the column's width).
+    static func shownWidth(_ cell: Cell) -> Int {
+        func grouped(_ v: Int64) -> Int {
+            let digits = String(v.magnitude).count
+            return digits + (digits - 1) / 3 + (v < 0 ? 1 : 0)
+        }
+        switch cell {
+        case .text(let s): return s.count
+        case .integer(let v): return grouped(v)
+        case .mnkr(let t): return grouped(t / 10) + 2 + (t < 0 && t > -10 ? 1 : 0)
+        case .decimal(let s): return s.count
+        case .plain(let v): return String(v).count
+        }
+    }
+
+    /// Column widths in characters: the widest cell; a header of up to 14 characters on one line,
+    /// a longer one wrapped at a width of at most 18.
+    static func widths(_ sheet: Sheet) -> [Int] {
+        var w = sheet.header.map { h in min(18, max(h.count <= 14 ? h.count : 0, h.split(separator: " ").map(\.count).max() ?? 0)) }
+        for row in sheet.rows {
+            for (i, c) in row.enumerated() {
+                if i >= w.count { w.append(0) }
+                w[i] = max(w[i], shownWidth(c))
+            }
+        }
+        return w.map { min(60, max(8, $0 + 2)) }
+    }
+
+    /// The lines a header takes when its words wrap at `width` characters.
+    static func lines(_ text: String, width: Int) -> Int {
+        var lines = 1, used = 0
+        for word in text.split(separator: " ") {
+            if used > 0 && used + 1 + word.count > width - 1 { lines += 1; used = word.count } else { used += (used > 0 ? 1 : 0) + word.count }
+        }
+        return lines
+    }
+
     static func sheetXML(_ sheet: Sheet) -> String {
+        let widths = widths(sheet)
+        let h = sheet.headerRow
         var x = #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"# + "\n"
         x +=
-            #"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews><sheetData>"#
-        let all: [[Cell]] = [sheet.header.map(Cell.text)] + sheet.rows
-        for (r, row) in all.enumerated() {
-            x += "<row r=\"\(r + 1)\">"
+            #"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>"#
+        x +=
+            #"<sheetViews><sheetView workbookViewId="0"><pane ySplit="\#(h)" topLeftCell="A\#(h + 1)" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>"#
+        x += "<cols>" + widths.enumerated().map { #"<col min="\#($0 + 1)" max="\#($0 + 1)" width="\#($1)" customWidth="1"/>"# }.joined() + "</cols>"
+        x += "<sheetData>"
+        func text(_ ref: String, _ s: String, style: Int) -> String {
+            "<c r=\"\(ref)\" t=\"inlineStr\"\(style == 0 ? "" : " s=\"\(style)\"")><is><t xml:space=\"preserve\">\(escape(s))</t></is></c>"
+        }
+        if let title = sheet.title {
+            x += "<row r=\"1\">" + text("A1", title, style: Style.title) + "</row>"
+            if let sub = sheet.subtitle { x += "<row r=\"2\">" + text("A2", sub, style: Style.subtitle) + "</row>" }
+        }
+        // The header: numbers' headers right-aligned over them, the row as high as its longest wrap.
+        let numeric = sheet.header.indices.map { i in
+            sheet.rows.contains { r in
+                guard i < r.count else { return false }
+                if case .text = r[i] { return false }
+                return true
+            }
+        }
+        let headerLines = zip(sheet.header, widths).map { lines($0, width: $1) }.max() ?? 1
+        x +=
+            "<row r=\"\(h)\" ht=\"\(15 * headerLines)\" customHeight=\"1\">"
+            + sheet.header.enumerated().map { i, name in
+                text(column(i) + String(h), name, style: i < numeric.count && numeric[i] ? Style.numericHeader : Style.header)
+            }.joined() + "</row>"
+        for (i, row) in sheet.rows.enumerated() {
+            let r = h + 1 + i
+            let rowStyle = i < sheet.styles.count ? sheet.styles[i] : .normal
+            x += "<row r=\"\(r)\">"
             for (c, cell) in row.enumerated() {
-                let ref = column(c) + String(r + 1)
+                let ref = column(c) + String(r)
+                let style = Style.of(cell, rowStyle)
+                let s = style == 0 ? "" : " s=\"\(style)\""
                 switch cell {
-                case .text(let s):
-                    x += "<c r=\"\(ref)\" t=\"inlineStr\"\(r == 0 ? " s=\"3\"" : "")><is><t xml:space=\"preserve\">\(escape(s))</t></is></c>"
-                case .integer(let v): x += "<c r=\"\(ref)\" s=\"1\"><v>\(v)</v></c>"
-                case .decimal(let v): x += "<c r=\"\(ref)\" s=\"2\"><v>\(escape(v))</v></c>"
+                case .text(let v): x += text(ref, v, style: style)
+                case .integer(let v), .plain(let v): x += "<c r=\"\(ref)\"\(s)><v>\(v)</v></c>"
+                case .mnkr(let t):
+                    x += "<c r=\"\(ref)\"\(s)><v>\(t < 0 ? "-" : "")\(t.magnitude / 10).\(t.magnitude % 10)</v></c>"
+                case .decimal(let v): x += "<c r=\"\(ref)\"\(s)><v>\(escape(v))</v></c>"
                 }
             }
             x += "</row>"
         }
-        return x + "</sheetData></worksheet>"
+        x += "</sheetData>"
+        // A4 (paperSize 9), fitted to one page's width; landscape when the table is wide.
+        let landscape = widths.reduce(0, +) > 95
+        x += #"<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>"#
+        x += #"<pageSetup paperSize="9" orientation="\#(landscape ? "landscape" : "portrait")" fitToWidth="1" fitToHeight="0"/>"#
+        x +=
+            "<headerFooter><oddFooter>" + escape("&L" + (sheet.footer ?? "").replacingOccurrences(of: "&", with: "&&") + "&RSida &P av &N")
+            + "</oddFooter></headerFooter>"
+        return x + "</worksheet>"
     }
 
     /// Writes the workbook to `path` (a temporary file beside it, then a rename).
@@ -85,7 +209,14 @@ struct XLSXWriter {
                 #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>"#
                     + sheets.enumerated().map { #"<sheet name="\#(escape(String($1.name.prefix(31))))" sheetId="\#($0 + 1)" r:id="rId\#($0 + 1)"/>"# }
                     .joined()
-                    + "</sheets></workbook>"
+                    // The header row repeats on every printed page.
+                    + "</sheets><definedNames>"
+                    + sheets.enumerated().map { i, sheet in
+                        let quoted = "'" + String(sheet.name.prefix(31)).replacingOccurrences(of: "'", with: "''") + "'"
+                        return #"<definedName name="_xlnm.Print_Titles" localSheetId="\#(i)">"#
+                            + escape("\(quoted)!$\(sheet.headerRow):$\(sheet.headerRow)")
+                            + "</definedName>"
+                    }.joined() + "</definedNames></workbook>"
             ))
         files.append(
             (
@@ -96,11 +227,13 @@ struct XLSXWriter {
                     }.joined()
                     + #"<Relationship Id="rId\#(sheets.count + 1)" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/></Relationships>"#
             ))
-        // Styles: 0 default, 1 whole numbers with grouping (tkr), 2 one decimal, 3 bold header.
+        // Styles (cellXfs, see `Style`): 0 text, 1 tkr, 2 one decimal, 3 header (bold, wrapped,
+        // underlined), 4–6 a sum row's text/tkr/mnkr (bold), 7–9 a varav row's (italic, the text
+        // indented), 10 title, 11 subtitle, 12 a plain number, 13 mnkr, 14 a number column's header.
         files.append(
             (
                 "xl/styles.xml",
-                ##"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="2"><numFmt numFmtId="164" formatCode="#,##0"/><numFmt numFmtId="165" formatCode="0.0"/></numFmts><fonts count="2"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="1"><border/></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="4"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"##
+                ##"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><numFmts count="3"><numFmt numFmtId="164" formatCode="#,##0"/><numFmt numFmtId="165" formatCode="0.0"/><numFmt numFmtId="166" formatCode="#,##0.0"/></numFmts><fonts count="5"><font><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="11"/><name val="Calibri"/></font><font><b/><sz val="14"/><name val="Calibri"/></font><font><i/><sz val="10"/><color rgb="FF595959"/><name val="Calibri"/></font><font><i/><sz val="11"/><name val="Calibri"/></font></fonts><fills count="2"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill></fills><borders count="2"><border/><border><left/><right/><top/><bottom style="thin"><color auto="1"/></bottom><diagonal/></border></borders><cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs><cellXfs count="15"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/><xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="0" fontId="1" fillId="0" borderId="1" xfId="0" applyFont="1" applyBorder="1" applyAlignment="1"><alignment wrapText="1" vertical="bottom"/></xf><xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="164" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/><xf numFmtId="166" fontId="1" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/><xf numFmtId="0" fontId="4" fillId="0" borderId="0" xfId="0" applyFont="1" applyAlignment="1"><alignment indent="1"/></xf><xf numFmtId="164" fontId="4" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/><xf numFmtId="166" fontId="4" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyFont="1"/><xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="0" fontId="3" fillId="0" borderId="0" xfId="0" applyFont="1"/><xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/><xf numFmtId="0" fontId="1" fillId="0" borderId="1" xfId="0" applyFont="1" applyBorder="1" applyAlignment="1"><alignment horizontal="right" wrapText="1" vertical="bottom"/></xf></cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles></styleSheet>"##
             ))
         for (i, s) in sheets.enumerated() { files.append(("xl/worksheets/sheet\(i + 1).xml", sheetXML(s))) }
 

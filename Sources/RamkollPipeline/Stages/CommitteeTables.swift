@@ -28,6 +28,16 @@ enum CommitteeTables {
         /// The tables as the text shows them (first row the header), with their sum rows, for HTML.
         var display: [(title: String, rows: [[String]], sums: Set<Int>)] = []
         var balances: [Balance] = []
+        /// Per table, as the workbook shows it: title, header, rows (label, style, the shown
+        /// values in öre) and whether its unit is mnkr (else tkr).
+        var sheets: [String: Sheet] = [:]
+    }
+
+    struct Sheet {
+        let title: String
+        let header: [String]
+        var rows: [(label: String, style: XLSXWriter.RowStyle, values: [Ore?])]
+        let inMnkr: Bool
     }
 
     /// A column of figures: a measure per unit × report line (sums included).
@@ -113,6 +123,7 @@ enum CommitteeTables {
             var machine: [[String]] = []
             var present: [[String]] = []
             var text: [[String]] = [[corner] + columns.map(\.label) + derived.map(\.label)]
+            var sheet = Sheet(title: title, header: text[0], rows: [], inMnkr: inMnkr)
             func add(kind: String, id: String, label: String, _ values: [Ore?], italic: Bool = false) {
                 var all = values
                 for d in derived { all.append(d.of(values)) }
@@ -124,6 +135,7 @@ enum CommitteeTables {
                     return inMnkr ? mnkr(o) : Ore.formatWhole(o.tkr)
                 }
                 text.append([(italic ? "  " : "") + label] + cells)
+                sheet.rows.append((label, kind == "total" ? .sum : kind.hasPrefix("varav") ? .varav : .normal, shown))
             }
             for u in rowUnits {
                 add(kind: "unit", id: u, label: maps.units.byID[u]?.name ?? u, columns.map { value($0, u, netLine) })
@@ -170,6 +182,7 @@ enum CommitteeTables {
             )
             built.text += title + "\n" + TextTable.render(text) + "\n"
             built.display.append((title, text, Set(machine.enumerated().filter { $0.element[0] == "total" }.map(\.offset))))
+            built.sheets[name] = sheet
         }
 
         // Seed 003, per line.
@@ -178,6 +191,7 @@ enum CommitteeTables {
             var header = ["Intäkter och kostnader, mnkr", forecastColumn.label, "Budget helår \(fy)", "Avvikelse"]
             if let next { columns.append(next); header.append("Budget \(fy + 1)") }
             var machine: [[String]] = [], present: [[String]] = [], text = [header]
+            var sheet = Sheet(title: "Resultatbudget", header: header, rows: [], inMnkr: true)
             for l in maps.reportLines {
                 let f = value(forecastColumn, root, l.id), b = value(budget, root, l.id)
                 var vals = [f, b, f - b]
@@ -186,14 +200,16 @@ enum CommitteeTables {
                 machine.append([l.id, l.name] + vals.map { String($0.value) })
                 present.append([label] + vals.map { String($0.tkr) })
                 text.append([label] + vals.map(mnkr))
+                sheet.rows.append((l.name, l.isSum ? .sum : l.partOf != nil ? .varav : .normal, vals))
             }
+            built.sheets["resultatbudget"] = sheet
             let keys = ["forecast_ore", "budget_ore", "deviation_ore"] + (next != nil ? ["budget_next_year_ore"] : [])
             built.tables.append(ReportStage.Table(name: "resultatbudget", columns: ["line", "line_name"] + keys, rows: machine))
             built.presentation["resultatbudget"] = (["Intäkter och kostnader"] + header.dropFirst().map { $0 + " (tkr)" }, present)
             built.display.append(
                 ("Resultatbudget", text, Set(maps.reportLines.enumerated().filter { $0.element.isSum }.map(\.offset))))
             built.text +=
-                "Resultatbudget — \(maps.units.byID[root]?.name ?? root) (report sign: intäkter positiva, kostnader negativa)\n"
+                "Resultatbudget — \(maps.units.byID[root]?.name ?? root) (resultaträkningens tecken: intäkter positiva, kostnader negativa)\n"
                 + TextTable.render(text) + "\n"
         }
         let deviation: (key: String, label: String, of: ([Ore?]) -> Ore?) = (

@@ -74,7 +74,8 @@ public struct ReportStage: Stage {
         "unit": "Enhet", "unit_name": "Enhetsnamn", "level": "Nivå", "line": "Rad", "line_name": "Radnamn",
         "budget_year_ore": "Budget helår (tkr)", "budget_ytd_ore": "Budget t.o.m. (tkr)", "actual_ytd_ore": "Utfall t.o.m. (tkr)",
         "deviation_ytd_ore": "Avvikelse t.o.m. (tkr)", "deviation_pct": "Avvikelse %", "over_threshold": "Över tröskeln",
-        "run_rate_ore": "Prognos run-rate (tkr)", "ytd_plus_budget_ore": "Prognos utfall + budget (tkr)", "seasonal_ore": "Prognos säsong (tkr)",
+        "run_rate_ore": "Prognos årstakt (tkr)", "ytd_plus_budget_ore": "Prognos utfall + budget (tkr)", "seasonal_ore": "Prognos säsong (tkr)",
+        "case_based_ore": "Prognos verksamhetssystem (tkr)",
         "forecast_ore": "Prognos (tkr)", "forecast_method": "Metod", "deviation_ore": "Avvikelse (tkr)", "range_low_ore": "Intervall från (tkr)",
         "range_high_ore": "Intervall till (tkr)", "manual_comment": "Kommentar", "manual_author": "Författare",
     ]
@@ -106,7 +107,7 @@ public struct ReportStage: Stage {
         for (source, sheet, label) in [(avvikelse, "avvikelse_kalkyl.csv", "avvikelse"), (prognos, "prognos_kalkyl.csv", "prognos")] {
             let t = try ReportStage.readTable(source.path)
             let header = t.header.map { ReportStage.swedishColumns[$0] ?? $0 }
-            let rows = t.rows.map { r in zip(t.header, r).map { ReportStage.spreadsheetCell($1, column: $0) } }
+            let rows = t.rows.map { r in zip(t.header, r).map { Swedish.value(ReportStage.spreadsheetCell($1, column: $0), column: $0) } }
             outputs.append(try ReportStage.spreadsheet(sheet, header: header, rows: rows, in: dir))
             tables.append(Table(name: label, columns: t.header, rows: t.rows))
         }
@@ -128,26 +129,49 @@ public struct ReportStage: Stage {
         }
         outputs.append(try FileIO.writeText(committee.text, directory: dir, name: "tabeller.txt", banner: DataErrors.textBanner(dataErrors)))
 
-        // The workbook: one sheet per table, numbers as numbers.
+        // The workbook: one sheet per table, titled, numbers as numbers in the table's unit.
+        let rootName = maps.units.byID[maps.units.root]?.name ?? maps.units.root
+        let covers = cfg.asOf.month == 12 ? "Bokslut \(cfg.fiscalYear)" : "Utfall t.o.m. \(Swedish.month(cfg.asOf)) \(cfg.fiscalYear)"
+        let footer = "\(rootName) · \(cfg.name) · per \(cfg.asOf) · Ramkoll \(RamkollVersion.string)"
         func cells(_ header: [String], _ row: [String]) -> [XLSXWriter.Cell] {
             zip(header, row).map { column, value in
                 if column.hasSuffix("_tkr"), let v = Int64(value) { return .integer(v) }
                 if column.hasSuffix("_ore"), let v = Int64(value) { return .integer(Ore(v).tkr) }
                 if column.hasSuffix("_pct"), !value.isEmpty { return .decimal(value) }
-                return .text(value)
+                if column == "level", let v = Int64(value) { return .plain(v) }
+                return .text(Swedish.value(value, column: column))
             }
         }
+        /// A unit × line table's row style: sum lines bold, varav lines indented.
+        func lineStyle(_ t: Table) -> [XLSXWriter.RowStyle] {
+            guard let i = t.columns.firstIndex(of: "line") else { return [] }
+            return t.rows.map { r in
+                guard let l = maps.lineByID[r[i]] else { return .normal }
+                return l.isSum ? .sum : l.partOf != nil ? .varav : .normal
+            }
+        }
+        let fixedTitles = [
+            "drift": "Drift per enhet och rad", "avvikelse": "Avvikelser mot budget", "prognos": "Helårsprognos per enhet och rad",
+        ]
         var sheets = tables.prefix(fixedTables).map { t in
             XLSXWriter.Sheet(
                 name: t.name.capitalized, header: t.columns.map { ReportStage.swedishColumns[$0] ?? driftNames[$0] ?? $0 },
-                rows: t.rows.map { cells(t.columns, $0) })
+                rows: t.rows.map { cells(t.columns, $0) }, title: "\(fixedTitles[t.name] ?? t.name) — \(rootName)",
+                subtitle: "\(covers) · belopp i tkr", styles: lineStyle(t), footer: footer)
         }
         for t in committee.tables {
-            let p = committee.presentation[t.name]!
+            guard let c = committee.sheets[t.name] else { continue }
             sheets.append(
                 XLSXWriter.Sheet(
-                    name: ReportStage.sheetNames[t.name] ?? t.name, header: p.header,
-                    rows: p.rows.map { r in r.enumerated().map { i, v in i > 0 ? (Int64(v).map { .integer($0) } ?? .text(v)) : .text(v) } }))
+                    name: ReportStage.sheetNames[t.name] ?? t.name, header: c.header,
+                    rows: c.rows.map { r in
+                        [.text(r.label)]
+                            + r.values.map { o -> XLSXWriter.Cell in
+                                guard let o else { return .text("") }
+                                return c.inMnkr ? .mnkr(o.rounded(toUnitsOf: 10_000_000)) : .integer(o.tkr)
+                            }
+                    }, title: "\(c.title) — \(rootName)", subtitle: "\(covers) · belopp i \(c.inMnkr ? "mnkr" : "tkr")", styles: c.rows.map(\.style),
+                    footer: footer))
         }
         if !dataErrors.isEmpty {
             sheets.insert(

@@ -1,0 +1,125 @@
+import Foundation
+import XCTest
+import ZIPFoundation
+
+@testable import RamkollModel
+
+/// `rapport.xlsx` of the sample run (made by `ramkoll run`), read back part by part: every sheet
+/// titled, laid out and set up for A4; sum rows bold, varav rows indented; the committee tables in
+/// their unit (mnkr with one decimal, or tkr) with every value equal to `tables.json`'s öre
+/// rounded once; Swedish values only.
+final class WorkbookTests: XCTestCase {
+    struct Cell { let column: String; let row: Int; let style: Int; let value: String }
+
+    /// A worksheet's cells (inline strings and numbers, as Ramkoll writes them).
+    static func cells(_ xml: String) -> [Cell] {
+        var out: [Cell] = []
+        let pattern = try! NSRegularExpression(pattern: #"<c ([^>]*)>(.*?)</c>"#)
+        let ns = xml as NSString
+        for m in pattern.matches(in: xml, range: NSRange(location: 0, length: ns.length)) {
+            let attributes = ns.substring(with: m.range(at: 1)), body = ns.substring(with: m.range(at: 2))
+            func attribute(_ name: String) -> String? {
+                guard let r = attributes.range(of: name + "=\"") else { return nil }
+                return String(attributes[r.upperBound...].prefix { $0 != "\"" })
+            }
+            let ref = attribute("r")!
+            let column = String(ref.prefix { $0.isLetter }), row = Int(ref.drop { $0.isLetter })!
+            var value = body
+            for tag in ["<v>", "</v>", "<is>", "</is>", "</t>"] { value = value.replacingOccurrences(of: tag, with: "") }
+            if let t = value.range(of: #"<t[^>]*>"#, options: .regularExpression) { value.removeSubrange(t) }
+            value = value.replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "&lt;", with: "<").replacingOccurrences(
+                of: "&gt;", with: ">")
+            out.append(Cell(column: column, row: row, style: attribute("s").flatMap { Int($0) } ?? 0, value: value))
+        }
+        return out
+    }
+
+    func testTheSampleWorkbookIsLaidOutAndHoldsEveryValueInItsUnit() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let r = try runRamkoll(["run", SampleEndToEndTests.pipeline, "--run-dir", dir + "/run", "--no-warehouse"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let report = dir + "/run/06-report"
+        let archive = try Archive(url: URL(fileURLWithPath: report + "/rapport.xlsx"), accessMode: .read)
+        func part(_ name: String) throws -> String {
+            var data = Data()
+            _ = try archive.extract(archive[name]!) { data.append($0) }
+            return String(decoding: data, as: UTF8.self)
+        }
+        let workbook = try part("xl/workbook.xml")
+        let names = try NSRegularExpression(pattern: #"<sheet name="([^"]*)""#).matches(
+            in: workbook, range: NSRange(workbook.startIndex..., in: workbook)
+        ).map { (workbook as NSString).substring(with: $0.range(at: 1)) }
+        XCTAssertEqual(
+            names,
+            ["Drift", "Avvikelse", "Prognos", "Resultatbudget", "Resultatbudget enheter", "Budget per verksamhet", "Driftsammandrag"])
+        var sheets: [String: [Cell]] = [:]
+        for (i, name) in names.enumerated() {
+            let xml = try part("xl/worksheets/sheet\(i + 1).xml")
+            let cells = Self.cells(xml)
+            sheets[name] = cells
+            // Title, subtitle, header on row 4, frozen under it and repeated on every printed page.
+            XCTAssertTrue(cells.contains { $0.row == 1 && $0.style == 10 && $0.value.hasSuffix("— Socialnämnden") }, name)
+            XCTAssertTrue(cells.contains { $0.row == 2 && $0.style == 11 && $0.value.hasPrefix("Bokslut 2022 · belopp i ") }, name)
+            XCTAssertTrue(xml.contains(#"<pane ySplit="4" topLeftCell="A5" activePane="bottomLeft" state="frozen"/>"#), name)
+            XCTAssertTrue(
+                workbook.contains(#"<definedName name="_xlnm.Print_Titles" localSheetId="\#(i)">'\#(name)'!$4:$4</definedName>"#), name)
+            // A4, fitted to the width; every column given a width that holds its widest cell.
+            XCTAssertTrue(xml.contains(#"<pageSetup paperSize="9" orientation=""#) && xml.contains(#"fitToWidth="1" fitToHeight="0"/>"#), name)
+            XCTAssertTrue(xml.contains(#"<pageSetUpPr fitToPage="1"/>"#), name)
+            XCTAssertTrue(xml.contains("<oddFooter>&amp;LSocialnämnden · exempelby · per 2022-12 · Ramkoll"), name)
+            let widths = try NSRegularExpression(pattern: #"<col min="(\d+)" max="\d+" width="(\d+)""#).matches(
+                in: xml, range: NSRange(xml.startIndex..., in: xml)
+            ).map { Int((xml as NSString).substring(with: $0.range(at: 2)))! }
+            let header = cells.filter { $0.row == 4 }
+            XCTAssertEqual(widths.count, header.count, name)
+            for c in cells where c.row > 4 && c.style == 0 {
+                let i = header.firstIndex { $0.column == c.column }!
+                XCTAssertGreaterThanOrEqual(widths[i], min(60, c.value.count + 2), "\(name) \(c.column)\(c.row) \"\(c.value)\"")
+            }
+            // Swedish values only.
+            XCTAssertFalse(cells.contains { ["yes", "no", "ytd-plus-budget", "run-rate", "seasonal"].contains($0.value) }, name)
+        }
+
+        // Every committee table's figure is tables.json's öre rounded once, in the table's unit.
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report + "/tables.json"))) as! [String: Any]
+        let tables = Dictionary(
+            uniqueKeysWithValues: (json["tables"] as! [[String: Any]]).map {
+                ($0["name"] as! String, ($0["columns"] as! [String], $0["rows"] as! [[String]]))
+            })
+        func rows(_ sheet: String) -> [[Cell]] {
+            Dictionary(grouping: sheets[sheet]!.filter { $0.row > 4 }, by: \.row).sorted { $0.key < $1.key }.map { $0.value }
+        }
+        func mnkr(_ ore: String) -> String {
+            let t = Ore(Int64(ore)!).rounded(toUnitsOf: 10_000_000)
+            return (t < 0 ? "-" : "") + "\(t.magnitude / 10).\(t.magnitude % 10)"
+        }
+        let (rbColumns, rbRows) = tables["resultatbudget"]!
+        let rb = rows("Resultatbudget")
+        XCTAssertEqual(rb.count, rbRows.count)
+        for (cells, machine) in zip(rb, rbRows) {
+            XCTAssertEqual(cells[0].value, machine[1])
+            XCTAssertEqual(cells.dropFirst().map(\.value), machine[2...].map(mnkr), "\(machine[1]) in \(rbColumns)")
+        }
+        let result = rb.first { $0[0].value == "Årets resultat" }!
+        XCTAssertEqual(result.map(\.style), [4] + Array(repeating: 6, count: result.count - 1), "a sum line is bold")
+        XCTAssertEqual(rb.first { $0[0].value == "varav ekonomiskt bistånd" }!.map(\.style).first, 7, "a varav line is indented")
+        // Budget per verksamhet in tkr, net costs positive (the pipeline's net_cost_sign).
+        let (_, bvRows) = tables["budget_verksamhet"]!
+        let bv = rows("Budget per verksamhet")
+        for (cells, machine) in zip(bv, bvRows) {
+            XCTAssertEqual(cells.dropFirst().map(\.value), machine[3...].map { $0.isEmpty ? "" : String(-Ore(Int64($0)!).tkr) }, machine[2])
+        }
+        XCTAssertEqual(bv.last!.first!.style, 4, "the sum row is bold")
+        // Drift: the deviation stage's tkr, the level a number.
+        let drift = try String(contentsOfFile: dir + "/run/04-deviation/drift.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        let d = rows("Drift")
+        XCTAssertEqual(d.count, drift.count)
+        for (cells, line) in zip(d, drift) {
+            XCTAssertEqual(cells.map(\.value), line.split(separator: ";", omittingEmptySubsequences: false).map(String.init))
+            XCTAssertEqual(cells[2].style, 12, "Nivå is a number")
+        }
+        let metod = rows("Prognos").map { $0[11].value }
+        XCTAssertTrue(metod.contains("utfall + återstående budget"), "\(Set(metod))")
+        XCTAssertTrue(rows("Avvikelse").allSatisfy { ["ja", "nej"].contains($0.last!.value) })
+    }
+}
