@@ -91,7 +91,9 @@ final class StageTests: XCTestCase {
         XCTAssertEqual(tkr("KOP", "budget_tkr"), "-120")
         XCTAssertEqual(tkr("RES", "actual_tkr"), "-37")  // −37 098,50 kr
         XCTAssertEqual(tkr("RES", "previous_year_tkr"), "4")  // 2021 Jan–Jun: 1 500,50 − 10 000 − 24 000 + 36 000 = 3 500,50 kr
-        XCTAssertEqual(tkr("NETTO", "deviation_tkr"), "241")
+        // Mid-year, the deviation is outcome to date against budget to date (not the year's budget).
+        XCTAssertEqual(tkr("NETTO", "deviation_tkr"), "103")
+        XCTAssertEqual(tkr("NETTO", "budget_ytd_tkr"), "-158")  // so outcome −55 − budget −158 = 103
 
         let avv = try table(run + "/04-deviation/avvikelse.csv").filter { $0["unit"] == "U1" }
         let int = avv.first { $0["line"] == "INT" }!
@@ -181,9 +183,9 @@ final class StageTests: XCTestCase {
         let workbook = try entry("xl/workbook.xml")
         XCTAssertTrue(workbook.contains(#"<sheet name="Drift" sheetId="1""#) && workbook.contains(#"<sheet name="Prognos" sheetId="3""#), workbook)
         let drift = try entry("xl/worksheets/sheet1.xml")
-        // Row 5 (under the title, subtitle and header) is SN / INT: budget 10 tkr (F5), outcome to
-        // date 2 tkr (G5), as numbers with style 1 (#,##0).
-        XCTAssertTrue(drift.contains(#"<c r="F5" s="1"><v>10</v></c><c r="G5" s="1"><v>2</v></c>"#), String(drift.prefix(3000)))
+        // Row 5 (under the title, subtitle and header) is SN / INT: budget to date 5 tkr (F5), outcome
+        // to date 2 tkr (G5), as numbers with style 1 (#,##0).
+        XCTAssertTrue(drift.contains(#"<c r="F5" s="1"><v>5</v></c><c r="G5" s="1"><v>2</v></c>"#), String(drift.prefix(3000)))
         XCTAssertTrue(try entry("xl/styles.xml").contains(##"formatCode="#,##0""##))
         let avvikelse = try entry("xl/worksheets/sheet2.xml")
         XCTAssertTrue(avvikelse.contains(#"<c r="J5" s="2"><v>-60.0</v></c>"#), "the percentage is a number too")
@@ -194,7 +196,8 @@ final class StageTests: XCTestCase {
         XCTAssertFalse(html.replacingOccurrences(of: "xmlns=\"http://www.w3.org/2000/svg\"", with: "").contains("http"), "no external resources")
         XCTAssertEqual(html.components(separatedBy: "<svg ").count - 1, 3, "budget vs outcome per month, forecast by method, deviation by unit")
         XCTAssertTrue(
-            html.contains("<tr class=\"s\"><td>Årets resultat</td><td class=\"n\">0</td><td class=\"n\">-37</td>"), "the Drift table's result line")
+            html.contains("<tr class=\"s\"><td>Årets resultat</td><td class=\"n\">-10</td><td class=\"n\">-37</td><td class=\"n\">-27</td>"),
+            "the Drift table's result line: budget to date, outcome to date, their difference")
     }
 
     /// Budget versions: an additional appropriation counts from the month it was decided; reports

@@ -21,17 +21,29 @@ public struct DeviationStage: Stage {
                 "unit", "unit_name", "level", "line", "line_name", "budget_year_ore", "budget_ytd_ore", "actual_ytd_ore",
                 "deviation_ytd_ore", "deviation_pct", "over_threshold",
             ])
-        // drift.csv: budget is the full year; actual and previous year are through the as-of month.
+        // drift.csv at the close: the year's budget against its outcome (seed 001). Before December a
+        // month report: budget to date against outcome to date (their difference is the deviation),
+        // and the year's budget beside them — never the year's budget against outcome to date.
+        let closing = m == 12
         let drift = try TableWriter(
             directory: dir, name: "drift.csv",
-            header: [
-                "unit", "unit_name", "level", "line", "line_name", "budget_tkr", "actual_tkr", "deviation_tkr", "previous_year_tkr", "diff_tkr",
-            ])
+            header: ["unit", "unit_name", "level", "line", "line_name"]
+                + (closing
+                    ? ["budget_tkr", "actual_tkr", "deviation_tkr", "previous_year_tkr", "diff_tkr"]
+                    : ["budget_ytd_tkr", "actual_tkr", "deviation_tkr", "budget_tkr", "previous_year_tkr", "diff_tkr"]))
         var text = ""
         var over = 0
         let fy = cfg.fiscalYear
-        let actualLabel = m == 12 ? "Bokslut \(fy)" : "Utfall t.o.m. \(cfg.asOf)"
-        let previousLabel = m == 12 ? "Bokslut \(fy - 1)" : "Utfall t.o.m. \(Period(year: fy - 1, month: m)!)"
+        let through = Swedish.shortMonth(cfg.asOf)
+        let actualLabel = closing ? "Bokslut \(fy)" : "Utfall t.o.m. \(through)"
+        let previousLabel = closing ? "Bokslut \(fy - 1)" : "Utfall t.o.m. \(through) \(fy - 1)"
+        let header =
+            closing
+            ? ["Belopp i tkr", "Budget \(fy)", actualLabel, "Avvikelse", previousLabel, "Diff"]
+            : [
+                "Belopp i tkr", "Budget t.o.m. \(through)", actualLabel, "Avvikelse t.o.m. \(through)", "Budget helår \(fy)", previousLabel,
+                "Diff mot \(fy - 1)",
+            ]
         for unit in maps.units.depthFirst() {
             let level = String(maps.units.depth(of: unit.id))
             let budgetYear = figures.lines(of: unit.id, mappings: maps) { $0.budgetYear }
@@ -39,7 +51,7 @@ public struct DeviationStage: Stage {
             let actualYTD = figures.lines(of: unit.id, mappings: maps) { $0.actualThrough(m) }
             // The previous year over the same months, so a year-to-date table compares like with like.
             let prev = figures.lines(of: unit.id, mappings: maps) { $0.previousThrough(m) }
-            var rows: [[String]] = [["Belopp i tkr", "Budget \(fy)", actualLabel, "Avvikelse", previousLabel, "Diff"]]
+            var rows: [[String]] = [header]
             for l in maps.reportLines {
                 let bY = budgetYear[l.id]!, bYTD = budgetYTD[l.id]!, aYTD = actualYTD[l.id]!, p = prev[l.id]!
                 let dev = aYTD - bYTD
@@ -52,16 +64,11 @@ public struct DeviationStage: Stage {
                     unit.id, unit.name, level, l.id, l.name, String(bY.value), String(bYTD.value), String(aYTD.value),
                     String(dev.value), pct.map(DeviationStage.percentText) ?? "", isOver ? "yes" : "no",
                 ])
-                // The year-end table: full-year budget against outcome to date.
-                let yDev = aYTD - bY, diff = aYTD - p
-                try drift.write([
-                    unit.id, unit.name, level, l.id, l.name, String(bY.tkr), String(aYTD.tkr), String(yDev.tkr), String(p.tkr), String(diff.tkr),
-                ])
-                rows.append([
-                    l.isSum ? l.name.uppercasedFirstMarker() : l.partOf != nil ? "  " + l.name : l.name, Ore.formatWhole(bY.tkr),
-                    Ore.formatWhole(aYTD.tkr),
-                    Ore.formatWhole(yDev.tkr), Ore.formatWhole(p.tkr), Ore.formatWhole(diff.tkr),
-                ])
+                let diff = aYTD - p
+                let cells = closing ? [bY, aYTD, aYTD - bY, p, diff] : [bYTD, aYTD, dev, bY, p, diff]
+                try drift.write([unit.id, unit.name, level, l.id, l.name] + cells.map { String($0.tkr) })
+                rows.append(
+                    [l.isSum ? l.name.uppercasedFirstMarker() : l.partOf != nil ? "  " + l.name : l.name] + cells.map { Ore.formatWhole($0.tkr) })
             }
             text += "Drift — \(unit.name) (\(unit.id)); budget: \(cfg.budgetVersionsText)\n" + TextTable.render(rows) + "\n"
         }

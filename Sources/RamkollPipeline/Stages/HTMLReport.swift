@@ -80,17 +80,25 @@ enum HTMLReport {
         // Drift for the root.
         let rootDrift = drift.filter { $0["unit"] == root }
         let sums = Set(rootDrift.enumerated().filter { maps.lineByID[$0.element["line"]!]?.isSum == true }.map(\.offset))
+        // At the close the year's budget against its outcome; before it, a month report: to date
+        // against to date, and the year's budget against the year's forecast.
+        let through = Swedish.shortMonth(cfg.asOf)
+        let driftColumns: [(label: String, key: String)] =
+            cfg.asOf.month == 12
+            ? [
+                ("Budget \(fy)", "budget_tkr"), ("Bokslut \(fy)", "actual_tkr"), ("Avvikelse", "deviation_tkr"),
+                ("Föregående år", "previous_year_tkr"), ("Diff", "diff_tkr"),
+            ]
+            : [
+                ("Budget t.o.m. \(through)", "budget_ytd_tkr"), ("Utfall t.o.m. \(through)", "actual_tkr"),
+                ("Avvikelse t.o.m. \(through)", "deviation_tkr"), ("Budget helår \(fy)", "budget_tkr"), ("Prognos helår \(fy)", "forecast_tkr"),
+                ("Avvikelse helår", "forecast_deviation_tkr"),
+            ]
         body +=
             "<h2>Drift</h2>"
             + table(
-                [
-                    "Belopp i tkr", "Budget \(fy)", cfg.asOf.month == 12 ? "Bokslut \(fy)" : "Utfall t.o.m. \(cfg.asOf)", "Avvikelse",
-                    "Föregående år", "Diff",
-                ],
-                rootDrift.map { r in
-                    [r["line_name"]!]
-                        + ["budget_tkr", "actual_tkr", "deviation_tkr", "previous_year_tkr", "diff_tkr"].map { Ore.formatWhole(Int64(r[$0]!) ?? 0) }
-                },
+                ["Belopp i tkr"] + driftColumns.map(\.label),
+                rootDrift.map { r in [r["line_name"]!] + driftColumns.map { Ore.formatWhole(Int64(r[$0.key] ?? "") ?? 0) } },
                 sumRows: sums)
 
         // Budget against outcome per month (net cost, shown as positive cost).

@@ -93,13 +93,33 @@ public struct ReportStage: Stage {
         var tables: [Table] = []
         var outputs: [OutputRecord] = []
 
-        // Drift: already in tkr.
-        let d = try ReportStage.readTable(drift.path)
+        // Drift: already in tkr. Before December it is a month report: budget and outcome to date and
+        // their difference, then the year's budget, the year's forecast and their difference.
+        var d = try ReportStage.readTable(drift.path)
+        let closing = cfg.asOf.month == 12, through = Swedish.shortMonth(cfg.asOf), fy = cfg.fiscalYear
         let driftNames = [
             "unit": "Enhet", "unit_name": "Enhetsnamn", "level": "Nivå", "line": "Rad", "line_name": "Radnamn",
-            "budget_tkr": "Budget \(cfg.fiscalYear) (tkr)", "actual_tkr": "\(cfg.asOf.month == 12 ? "Bokslut" : "Utfall t.o.m. \(cfg.asOf)") (tkr)",
-            "deviation_tkr": "Avvikelse (tkr)", "previous_year_tkr": "Föregående år (tkr)", "diff_tkr": "Diff (tkr)",
+            "budget_tkr": closing ? "Budget \(fy) (tkr)" : "Budget helår \(fy) (tkr)", "budget_ytd_tkr": "Budget t.o.m. \(through) (tkr)",
+            "actual_tkr": closing ? "Bokslut (tkr)" : "Utfall t.o.m. \(through) (tkr)",
+            "deviation_tkr": closing ? "Avvikelse (tkr)" : "Avvikelse t.o.m. \(through) (tkr)",
+            "previous_year_tkr": closing ? "Föregående år (tkr)" : "Utfall t.o.m. \(through) \(fy - 1) (tkr)", "diff_tkr": "Diff (tkr)",
+            "forecast_tkr": "Prognos helår \(fy) (tkr)", "forecast_deviation_tkr": "Avvikelse helår (tkr)",
         ]
+        if !closing {
+            var forecastOre: [String: (forecast: Ore, budget: Ore)] = [:]
+            try TableReader(path: prognos.path, required: ["unit", "line", "forecast_ore", "budget_year_ore"]).forEach { row in
+                forecastOre[row["unit"] + "\u{0}" + row["line"]] = (Ore(try row.int("forecast_ore")), Ore(try row.int("budget_year_ore")))
+            }
+            let (u, l) = (d.header.firstIndex(of: "unit")!, d.header.firstIndex(of: "line")!)
+            d.header += ["forecast_tkr", "forecast_deviation_tkr"]
+            d.rows = try d.rows.map { r in
+                guard let f = forecastOre[r[u] + "\u{0}" + r[l]] else {
+                    throw RamkollError(.internalFailure, "05-prognosis/prognos.csv has no forecast for \(r[u]) × \(r[l]); rerun from prognosis")
+                }
+                // Each figure rounded once from its öre.
+                return r + [String(f.forecast.tkr), String((f.forecast - f.budget).tkr)]
+            }
+        }
         outputs.append(try ReportStage.spreadsheet("drift_kalkyl.csv", header: d.header.map { driftNames[$0] ?? $0 }, rows: d.rows, in: dir))
         tables.append(Table(name: "drift", columns: d.header, rows: d.rows))
 

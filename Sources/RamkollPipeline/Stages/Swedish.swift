@@ -9,6 +9,10 @@ enum Swedish {
     /// "juni" for 2022-06.
     static func month(_ p: Period) -> String { months[p.month - 1] }
 
+    /// The short names committee documents use in column labels ("t.o.m. aug", "Årsprognos sept").
+    static let shortMonths = ["jan", "feb", "mars", "april", "maj", "juni", "juli", "aug", "sept", "okt", "nov", "dec"]
+    static func shortMonth(_ p: Period) -> String { shortMonths[p.month - 1] }
+
     /// Forecast methods as the committee reads them.
     static let methods = [
         "run-rate": "årstakt", "ytd-plus-budget": "utfall + återstående budget", "seasonal": "säsongsmönster",
