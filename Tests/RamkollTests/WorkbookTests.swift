@@ -3,6 +3,7 @@ import XCTest
 import ZIPFoundation
 
 @testable import RamkollModel
+@testable import RamkollPipeline
 
 /// `rapport.xlsx` of the sample run (made by `ramkoll run`), read back part by part: every sheet
 /// titled, laid out and set up for A4; sum rows bold, varav rows indented; the committee tables in
@@ -51,9 +52,34 @@ final class WorkbookTests: XCTestCase {
         ).map { (workbook as NSString).substring(with: $0.range(at: 1)) }
         XCTAssertEqual(
             names,
-            ["Drift", "Avvikelse", "Prognos", "Resultatbudget", "Resultatbudget enheter", "Budget per verksamhet", "Driftsammandrag"])
+            [
+                "Drift", "Avvikelse", "Prognos", "Resultatbudget", "Resultatbudget enheter", "Budget per verksamhet", "Driftsammandrag",
+                "Utbetalt bistånd", "Volymer", "Ej verkställda beslut", "Prognosförändring",
+            ])
         var sheets: [String: [Cell]] = [:]
-        for (i, name) in names.enumerated() {
+        // The tables the stages set out in text (Utbetalt bistånd, the volume tables, the IVO lists,
+        // Prognos och prognosförändring): every cell as the text shows it, figures as numbers.
+        for (i, (name, file)) in [
+            ("Utbetalt bistånd", "03-reconcile/assistance_table.sheet.json"), ("Volymer", "03-reconcile/volumes.sheet.json"),
+            ("Ej verkställda beslut", "03-reconcile/ivo_report.sheet.json"), ("Prognosförändring", "05-prognosis/prognosforandring.sheet.json"),
+        ].enumerated() {
+            let xml = try part("xl/worksheets/sheet\(8 + i).xml")
+            let shown = Self.cells(xml).filter { $0.row > 2 }
+            let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/run/" + file))) as! [[String: Any]]
+            var expected: [String] = []
+            for t in json {
+                let rows = t["rows"] as! [[String]]
+                if json.count > 1 { expected.append(t["title"] as! String) }
+                for (k, r) in rows.enumerated() {
+                    for (j, v) in r.enumerated() where !v.isEmpty {
+                        expected.append(k > 0 && j > 0 ? (XLSXWriter.swedishWhole(v).map(String.init) ?? v) : v)
+                    }
+                }
+            }
+            XCTAssertEqual(shown.map(\.value).filter { !$0.isEmpty }, expected, name)
+            if name != "Ej verkställda beslut" { XCTAssertTrue(shown.contains { $0.style == 1 }, "\(name): figures are numbers") }
+        }
+        for (i, name) in names.prefix(7).enumerated() {
             let xml = try part("xl/worksheets/sheet\(i + 1).xml")
             let cells = Self.cells(xml)
             sheets[name] = cells

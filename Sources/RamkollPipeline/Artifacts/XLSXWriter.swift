@@ -34,6 +34,9 @@ struct XLSXWriter {
         var styles: [RowStyle] = []
         /// The printed page's footer, left (page numbers go right).
         var footer: String? = nil
+        /// Several small tables on one sheet, one under the other (each with its title and header):
+        /// used instead of `header`/`rows` when not empty.
+        var blocks: [Block] = []
 
         init(
             name: String, header: [String], rows: [[Cell]], title: String? = nil, subtitle: String? = nil, styles: [RowStyle] = [],
@@ -45,6 +48,36 @@ struct XLSXWriter {
 
         /// The header's row number (1-based): below the title rows.
         var headerRow: Int { title == nil ? 1 : (subtitle == nil ? 3 : 4) }
+
+        /// A sheet of stacked tables.
+        init(name: String, title: String, subtitle: String?, blocks: [Block], footer: String?) {
+            self.init(name: name, header: [], rows: [], title: title, subtitle: subtitle, footer: footer)
+            self.blocks = blocks
+        }
+    }
+
+    struct Block {
+        let title: String
+        let header: [String]
+        let rows: [[Cell]]
+    }
+
+    /// A table of text as the `.txt` deliverables set it (first row the header): whole numbers
+    /// written the Swedish way ("-1 234") become numbers; everything else stays text.
+    static func cells(ofText rows: [[String]]) -> [[Cell]] {
+        rows.map { r in r.enumerated().map { i, v in i > 0 ? (swedishWhole(v).map(Cell.integer) ?? .text(v)) : .text(v) } }
+    }
+
+    /// "-1 234" (groups of three after the first, a plain space between) → -1234; anything else nil.
+    static func swedishWhole(_ v: String) -> Int64? {
+        var body = Substring(v)
+        var negative = false
+        if body.first == "-" || body.first == "\u{2212}" { negative = true; body = body.dropFirst() }
+        let groups = body.split(separator: " ", omittingEmptySubsequences: false)
+        guard let first = groups.first, (1...3).contains(first.count), groups.dropFirst().allSatisfy({ $0.count == 3 }),
+            groups.allSatisfy({ $0.allSatisfy { $0.isASCII && $0.isNumber } }), let n = Int64(groups.joined())
+        else { return nil }
+        return negative ? -n : n
     }
 
     static func escape(_ s: String) -> String {
@@ -117,6 +150,60 @@ struct XLSXWriter {
         return w.map { min(60, max(8, $0 + 2)) }
     }
 
+    /// A sheet of stacked tables: title and subtitle, then each table's title (bold), header and rows.
+    static func stackedXML(_ sheet: Sheet) -> String {
+        var w: [Int] = []
+        for b in sheet.blocks {
+            let bw = widths(Sheet(name: "", header: b.header, rows: b.rows))
+            for (i, v) in bw.enumerated() { if i < w.count { w[i] = max(w[i], v) } else { w.append(v) } }
+        }
+        var x = #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"# + "\n"
+        x +=
+            #"<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>"#
+        x +=
+            "<cols>" + w.enumerated().map { #"<col min="\#($0 + 1)" max="\#($0 + 1)" width="\#($1)" customWidth="1"/>"# }.joined()
+            + "</cols><sheetData>"
+        func text(_ ref: String, _ s: String, style: Int) -> String {
+            "<c r=\"\(ref)\" t=\"inlineStr\"\(style == 0 ? "" : " s=\"\(style)\"")><is><t xml:space=\"preserve\">\(escape(s))</t></is></c>"
+        }
+        var r = 1
+        x += "<row r=\"1\">" + text("A1", sheet.title ?? sheet.name, style: Style.title) + "</row>"
+        if let sub = sheet.subtitle { r = 2; x += "<row r=\"2\">" + text("A2", sub, style: Style.subtitle) + "</row>" }
+        for b in sheet.blocks {
+            r += 2
+            x += "<row r=\"\(r)\">" + text("A\(r)", b.title, style: 4) + "</row>"
+            r += 1
+            let headerLines = zip(b.header, w).map { lines($0, width: $1) }.max() ?? 1
+            x +=
+                "<row r=\"\(r)\" ht=\"\(15 * headerLines)\" customHeight=\"1\">"
+                + b.header.enumerated().map { i, name in
+                    let numeric = b.rows.contains { i < $0.count && { if case .text = $0 { return false } else { return true } }($0[i]) }
+                    return text(column(i) + String(r), name, style: numeric ? Style.numericHeader : Style.header)
+                }.joined() + "</row>"
+            for row in b.rows {
+                r += 1
+                x += "<row r=\"\(r)\">"
+                for (c, cell) in row.enumerated() {
+                    let ref = column(c) + String(r), style = Style.of(cell, .normal)
+                    switch cell {
+                    case .text(let v): x += text(ref, v, style: style)
+                    case .integer(let v), .plain(let v): x += "<c r=\"\(ref)\" s=\"\(style)\"><v>\(v)</v></c>"
+                    case .mnkr(let t): x += "<c r=\"\(ref)\" s=\"\(style)\"><v>\(t < 0 ? "-" : "")\(t.magnitude / 10).\(t.magnitude % 10)</v></c>"
+                    case .decimal(let v): x += "<c r=\"\(ref)\" s=\"\(style)\"><v>\(escape(v))</v></c>"
+                    }
+                }
+                x += "</row>"
+            }
+        }
+        x += "</sheetData>"
+        x += #"<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>"#
+        x += #"<pageSetup paperSize="9" orientation="\#(w.reduce(0, +) > 95 ? "landscape" : "portrait")" fitToWidth="1" fitToHeight="0"/>"#
+        x +=
+            "<headerFooter><oddFooter>" + escape("&L" + (sheet.footer ?? "").replacingOccurrences(of: "&", with: "&&") + "&RSida &P av &N")
+            + "</oddFooter></headerFooter>"
+        return x + "</worksheet>"
+    }
+
     /// The lines a header takes when its words wrap at `width` characters.
     static func lines(_ text: String, width: Int) -> Int {
         var lines = 1, used = 0
@@ -127,6 +214,7 @@ struct XLSXWriter {
     }
 
     static func sheetXML(_ sheet: Sheet) -> String {
+        if !sheet.blocks.isEmpty { return stackedXML(sheet) }
         let widths = widths(sheet)
         let h = sheet.headerRow
         var x = #"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>"# + "\n"
@@ -211,7 +299,7 @@ struct XLSXWriter {
                     .joined()
                     // The header row repeats on every printed page.
                     + "</sheets><definedNames>"
-                    + sheets.enumerated().map { i, sheet in
+                    + sheets.enumerated().filter { $0.element.blocks.isEmpty }.map { i, sheet in
                         let quoted = "'" + String(sheet.name.prefix(31)).replacingOccurrences(of: "'", with: "''") + "'"
                         return #"<definedName name="_xlnm.Print_Titles" localSheetId="\#(i)">"#
                             + escape("\(quoted)!$\(sheet.headerRow):$\(sheet.headerRow)")

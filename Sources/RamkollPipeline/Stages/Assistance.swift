@@ -101,9 +101,10 @@ enum Assistance {
                     knownHouseholds.isEmpty
                         ? "" : String(Ore.divideRoundingHalfAwayFromZero(Int64(knownHouseholds.reduce(0, +)), by: Int64(knownHouseholds.count)))
                 ])
-        let text =
-            "Utbetalt ekonomiskt bistånd \(fy): budget och utfall per månad som biståndet avser; huvudboken mot verksamhetssystemet per utbetalningsmånad\n"
-            + TextTable.render(rows)
+        let title =
+            "Utbetalt ekonomiskt bistånd \(fy): budget och utfall per månad som biståndet avser; huvudboken mot verksamhetssystemet per utbetalningsmånad"
+        let text = title + "\n" + TextTable.render(rows)
+        let sheet = try PresentedTable.write([PresentedTable(title: title, rows: rows)], directory: dir, name: "assistance_table.sheet.json")
         let txt = try FileIO.writeText(text, directory: dir, name: "assistance_table.txt", banner: banner)
         var totals: [String: Int64] = [
             "assistance.payments_read": read, "assistance.payments_unmapped_ansvar": unmapped, "assistance.paid_ore": paidTotal.value,
@@ -111,6 +112,6 @@ enum Assistance {
             "assistance.paid_unmapped_ansvar_ore": unmappedOre.value,
         ]
         for (st, n) in statuses { totals["assistance.months.\(st)"] = n }
-        return ([try per.commit(), try table.commit(), txt], totals)
+        return ([try per.commit(), try table.commit(), txt, sheet], totals)
     }
 }

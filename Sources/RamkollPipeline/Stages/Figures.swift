@@ -1,3 +1,4 @@
+import Foundation
 import RamkollModel
 
 /// Monthly figures per unit × base line, rolled up the unit hierarchy: what deviation and
@@ -54,6 +55,25 @@ struct Figures {
 }
 
 /// Text helpers for the human tables.
+/// A table as the committee's deliverables show it (title, then header and rows of text as the
+/// `.txt` sets them), kept beside the `.txt` as `<name>.sheet.json` so the report's workbook
+/// shows the same table, cell for cell.
+struct PresentedTable: Codable, Sendable {
+    let title: String
+    let rows: [[String]]
+
+    static func write(_ tables: [PresentedTable], directory: String, name: String) throws -> OutputRecord {
+        var json = try StageManifest.encoder().encode(tables)
+        json.append(0x0A)
+        try FileIO.writeAtomically(json, to: directory + "/" + name)
+        return OutputRecord(path: name, sha256: FileIO.sha256(json), bytes: Int64(json.count), rows: Int64(tables.count))
+    }
+
+    static func read(_ path: String) throws -> [PresentedTable] {
+        try JSONDecoder().decode([PresentedTable].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+}
+
 enum TextTable {
     static func render(_ rows: [[String]], rightAlignFrom: Int = 1) -> String {
         guard let cols = rows.map(\.count).max() else { return "" }

@@ -78,9 +78,12 @@ enum ForecastHistory {
             previous = dev
         }
         if closed { rows.append(["Bokslut \(asOf.year)", Ore.formatWhole(outcomeDev.tkr), ""]) }
-        let text =
-            "Prognos och prognosförändring — \(maps.lineByID[result]!.name), \(maps.units.byID[root]?.name ?? root) (tkr, avvikelse mot budget)\n"
-            + TextTable.render(rows)
-        return [try csv.commit(), try FileIO.writeText(text, directory: dir, name: "prognosforandring.txt", banner: banner)]
+        let title =
+            "Prognos och prognosförändring — \(maps.lineByID[result]!.name), \(maps.units.byID[root]?.name ?? root) (tkr, avvikelse mot budget)"
+        return [
+            try csv.commit(),
+            try FileIO.writeText(title + "\n" + TextTable.render(rows), directory: dir, name: "prognosforandring.txt", banner: banner),
+            try PresentedTable.write([PresentedTable(title: title, rows: rows)], directory: dir, name: "prognosforandring.sheet.json"),
+        ]
     }
 }

@@ -138,6 +138,7 @@ extension IVOReport {
             directory: dir, name: "ivo_quarterly_counts.csv", header: ["quarter", "not_executed", "interrupted", "executed_or_ended"])
         let stats = try TableWriter(directory: dir, name: "ivo_statistics.csv", header: ["quarter", "measure", "category", "count"])
         var text = ""
+        var presented: [PresentedTable] = []
         var totals: [String: Int64] = ["decisions": Int64(decisions.count), "decisions.favourable": Int64(decisions.filter(\.favourable).count)]
         if let settings {
             let lag = settings.reportingDate.ordinal - settings.quarter.lastDay.ordinal
@@ -155,6 +156,7 @@ extension IVOReport {
                     totals["report.\(l.rawValue)"] = Int64(this.list(l).count)
                 }
                 text = humanReport(this)
+                presented = humanTables(this).tables
             }
             // Whole years, from the first year in which anything was reported.
             let firstYear = quarters.first { !$0.entries.isEmpty }?.quarter.year ?? settings.quarter.year
@@ -180,12 +182,20 @@ extension IVOReport {
             }
         }
         let txt = try FileIO.writeText(text, directory: dir, name: "ivo_report.txt", banner: banner)
-        return ([try report.commit(), txt, try counts.commit(), try stats.commit()], totals)
+        let sheet = try PresentedTable.write(presented, directory: dir, name: "ivo_report.sheet.json")
+        return ([try report.commit(), txt, try counts.commit(), try stats.commit(), sheet], totals)
     }
 
     /// The three lists as the committee's document sets them out (seed 001).
     static func humanReport(_ r: QuarterReport) -> String {
-        var out = "Ej verkställda beslut, kvartal \(r.quarter.number) \(r.quarter.year)\nRapporteringstillfälle \(r.reportingDate)\n\n"
+        let (heading, tables) = humanTables(r)
+        return heading + "\n\n" + tables.map { $0.title + "\n" + TextTable.render($0.rows, rightAlignFrom: 99) + "\n" }.joined()
+    }
+
+    /// The heading and the three lists, as tables.
+    static func humanTables(_ r: QuarterReport) -> (heading: String, tables: [PresentedTable]) {
+        let heading = "Ej verkställda beslut, kvartal \(r.quarter.number) \(r.quarter.year)\nRapporteringstillfälle \(r.reportingDate)"
+        var tables: [PresentedTable] = []
         let heads: [(List, String, String)] = [
             (
                 .notExecuted, "1. Gynnande beslut som ej verkställts inom tre månader från dagen för beslut",
@@ -208,8 +218,8 @@ extension IVOReport {
                     e.decision.legalBasis,
                 ])
             }
-            out += title + "\n" + TextTable.render(rows, rightAlignFrom: 99) + "\n"
+            tables.append(PresentedTable(title: title, rows: rows))
         }
-        return out
+        return (heading, tables)
     }
 }

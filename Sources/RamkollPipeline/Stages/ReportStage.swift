@@ -193,6 +193,33 @@ public struct ReportStage: Stage {
                     }, title: "\(c.title) — \(rootName)", subtitle: "\(covers) · belopp i \(c.inMnkr ? "mnkr" : "tkr")", styles: c.rows.map(\.style),
                     footer: footer))
         }
+        // The other tables the committee's documents print, as the stages' text sets them out.
+        var presentedInputs: [InputRecord] = []
+        let presented: [(StageName, String, String, String)] = [
+            (.reconcile, "assistance_table.sheet.json", "Utbetalt bistånd", "Utbetalt ekonomiskt bistånd per månad"),
+            (.reconcile, "volumes.sheet.json", "Volymer", "Volymer: vårddygn, budget och nettokostnad"),
+            (.reconcile, "ivo_report.sheet.json", "Ej verkställda beslut", "Ej verkställda beslut (rapport till IVO)"),
+            (.prognosis, "prognosforandring.sheet.json", "Prognosförändring", "Prognos och prognosförändring"),
+        ]
+        for (stage, file, sheetName, stackedTitle) in presented {
+            guard let o = try context.optionalOutput(of: stage, named: file) else { continue }
+            presentedInputs.append(o.input)
+            let tables = try PresentedTable.read(o.path).filter { !$0.rows.isEmpty }
+            if tables.count == 1, let t = tables.first {
+                sheets.append(
+                    XLSXWriter.Sheet(
+                        name: sheetName, header: t.rows[0], rows: XLSXWriter.cells(ofText: Array(t.rows.dropFirst())), title: t.title,
+                        subtitle: "\(covers) · \(rootName)", footer: footer))
+            } else if !tables.isEmpty {
+                sheets.append(
+                    XLSXWriter.Sheet(
+                        name: sheetName, title: stackedTitle, subtitle: "\(covers) · \(rootName)",
+                        blocks: tables.map {
+                            XLSXWriter.Block(title: $0.title, header: $0.rows[0], rows: XLSXWriter.cells(ofText: Array($0.rows.dropFirst())))
+                        },
+                        footer: footer))
+            }
+        }
         if !dataErrors.isEmpty {
             sheets.insert(
                 XLSXWriter.Sheet(name: "DATAFEL", header: [DataErrors.heading], rows: dataErrors.map { [.text($0)] }), at: 0)
@@ -241,7 +268,8 @@ public struct ReportStage: Stage {
 
         let sheetRows = outputs.prefix(3).map(\.rows)
         let manifest = context.manifest(
-            name, inputs: [drift.input, avvikelse.input, prognos.input, grid.input, planFile.input] + (changes.map { [$0.input] } ?? []),
+            name,
+            inputs: [drift.input, avvikelse.input, prognos.input, grid.input, planFile.input] + (changes.map { [$0.input] } ?? []) + presentedInputs,
             outputs: outputs,
             totals: ["tables": Int64(tables.count)],
             balances: [

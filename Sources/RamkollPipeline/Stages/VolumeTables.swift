@@ -12,6 +12,7 @@ enum VolumeTables {
     ) throws -> [OutputRecord] {
         let csv = try TableWriter(directory: dir, name: "volumes.csv", header: ["table", "row", "care_days", "budget_ore", "net_cost_ore"])
         var text = ""
+        var presented: [PresentedTable] = []
         let fy = config.fiscalYear, m = config.asOf.month
         for t in config.volumeTables {
             let units = Set(t.units), forms = Set(t.forms)
@@ -43,7 +44,11 @@ enum VolumeTables {
                 ])
             }
             text += t.name + "\n" + TextTable.render(table) + "\n"
+            presented.append(PresentedTable(title: t.name, rows: table))
         }
-        return [try csv.commit(), try FileIO.writeText(text, directory: dir, name: "volumes.txt", banner: banner)]
+        return [
+            try csv.commit(), try FileIO.writeText(text, directory: dir, name: "volumes.txt", banner: banner),
+            try PresentedTable.write(presented, directory: dir, name: "volumes.sheet.json"),
+        ]
     }
 }
