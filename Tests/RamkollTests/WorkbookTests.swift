@@ -148,4 +148,45 @@ final class WorkbookTests: XCTestCase {
         XCTAssertTrue(metod.contains("utfall + återstående budget"), "\(Set(metod))")
         XCTAssertTrue(rows("Avvikelse").allSatisfy { ["ja", "nej"].contains($0.last!.value) })
     }
+
+    /// `rapport.html` of the sample run as a printable report: deficits red and surpluses green
+    /// with their signed values written out, round axis ticks, a note where a method gives no
+    /// figure, varav rows indented, every seed-shaped table, A4 print rules and a footer.
+    func testTheSampleHTMLReportIsPrintable() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let r = try runRamkoll(["run", SampleEndToEndTests.pipeline, "--run-dir", dir + "/run", "--no-warehouse"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let html = try String(contentsOfFile: dir + "/run/06-report/rapport.html", encoding: .utf8)
+        // Avvikelse per verksamhet: Barn och unga −2 479 tkr is red and says so; Ekonomiskt bistånd +1 267 green.
+        XCTAssertTrue(html.contains("fill=\"#c00000\"><title>Barn och unga Avvikelse: -2 479 tkr</title></rect>"), "a deficit is red")
+        XCTAssertTrue(html.contains(">-2 479</text>") && html.contains(">+1 267</text>"), "the signed value is written at the bar")
+        XCTAssertTrue(html.contains("fill=\"#548235\"><title>Ekonomiskt bistånd Avvikelse: 1 267 tkr</title></rect>"), "a surplus is green")
+        XCTAssertTrue(html.contains(">Överskott (+)</text>") && html.contains(">Underskott (−)</text>"))
+        // Axis ticks at round values only.
+        let ticks = try NSRegularExpression(pattern: #"class="a" text-anchor="end">([-0-9 ]+)</text>"#).matches(
+            in: html, range: NSRange(html.startIndex..., in: html)
+        ).map { (html as NSString).substring(with: $0.range(at: 1)).replacingOccurrences(of: " ", with: "") }
+        XCTAssertFalse(ticks.isEmpty)
+        for t in ticks {
+            let v = abs(Int(t)!)
+            XCTAssertTrue(
+                v == 0
+                    || [1, 2, 5].contains { d in
+                        var p = d; while p < v { p *= 10 }; return p == v
+                    } || v % 1000 == 0, "tick \(t)")
+        }
+        XCTAssertTrue(html.contains("– Säsong: metoden ger ingen siffra för raden"), "an empty method is explained")
+        XCTAssertTrue(html.contains("<tr class=\"v\"><td>varav ekonomiskt bistånd</td>"), "varav rows are indented")
+        for heading in [
+            "Utbetalt ekonomiskt bistånd 2022", "Placeringar barn och unga", "1. Gynnande beslut som ej verkställts", "Prognos och prognosförändring",
+            "Driftsammandrag", "Resultatbudget",
+        ] {
+            XCTAssertTrue(html.contains("<section><h2>" + heading), heading)
+        }
+        XCTAssertTrue(html.contains("@page{size:A4;") && html.contains("section{break-inside:avoid}h2{break-after:avoid}"))
+        XCTAssertTrue(
+            html.contains("<footer>Socialnämnden · pipeline exempelby · räkenskapsår 2022 · per 2022-12 · Ramkoll \(RamkollVersion.string) (build "),
+            "the footer names the build that made the report")
+        XCTAssertFalse(html.contains("ytd-plus-budget"), "method names in Swedish")
+    }
 }

@@ -195,6 +195,7 @@ public struct ReportStage: Stage {
         }
         // The other tables the committee's documents print, as the stages' text sets them out.
         var presentedInputs: [InputRecord] = []
+        var presentedTables: [PresentedTable] = []
         let presented: [(StageName, String, String, String)] = [
             (.reconcile, "assistance_table.sheet.json", "Utbetalt bistånd", "Utbetalt ekonomiskt bistånd per månad"),
             (.reconcile, "volumes.sheet.json", "Volymer", "Volymer: vårddygn, budget och nettokostnad"),
@@ -205,6 +206,7 @@ public struct ReportStage: Stage {
             guard let o = try context.optionalOutput(of: stage, named: file) else { continue }
             presentedInputs.append(o.input)
             let tables = try PresentedTable.read(o.path).filter { !$0.rows.isEmpty }
+            presentedTables += tables
             if tables.count == 1, let t = tables.first {
                 sheets.append(
                     XLSXWriter.Sheet(
@@ -255,7 +257,7 @@ public struct ReportStage: Stage {
             months: Period.months(ofYear: cfg.fiscalYear).map {
                 HTMLReport.Month(
                     period: $0.description, budget: budgetByMonth[$0.description] ?? .zero, actual: actualByMonth[$0.description] ?? .zero)
-            }, checkpoints: checkpoints, committee: committee.display, dataErrors: dataErrors)
+            }, checkpoints: checkpoints, committee: committee.display, presented: presentedTables, dataErrors: dataErrors)
         outputs.append(try FileIO.writeText(html, directory: dir, name: "rapport.html"))
 
         var json = try StageManifest.encoder().encode(
