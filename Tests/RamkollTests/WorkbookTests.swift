@@ -185,8 +185,8 @@ final class WorkbookTests: XCTestCase {
         }
         XCTAssertTrue(html.contains("@page{size:A4;") && html.contains("section{break-inside:avoid}h2{break-after:avoid}"))
         XCTAssertTrue(
-            html.contains("<footer>Socialnämnden · pipeline exempelby · räkenskapsår 2022 · per 2022-12 · Ramkoll \(RamkollVersion.string) (build "),
-            "the footer names the build that made the report")
+            html.contains("<footer>Socialnämnden · pipeline exempelby · räkenskapsår 2022 · per 2022-12 · Ramkoll \(RamkollVersion.string)</footer>"),
+            "the footer names the version that made the report (the build is in every manifest)")
         XCTAssertFalse(html.contains("ytd-plus-budget"), "method names in Swedish")
     }
 }

@@ -204,7 +204,7 @@ enum HTMLReport {
         let parts = body.components(separatedBy: "<h2>")
         body = parts[0] + parts.dropFirst().map { "<section><h2>" + $0 + "</section>" }.joined()
         body +=
-            "<footer>\(escape(rootName)) · pipeline \(escape(cfg.name)) · räkenskapsår \(fy) · per \(cfg.asOf) · Ramkoll \(escape(RamkollVersion.description))</footer>"
+            "<footer>\(escape(rootName)) · pipeline \(escape(cfg.name)) · räkenskapsår \(fy) · per \(cfg.asOf) · Ramkoll \(RamkollVersion.string)</footer>"
 
         let css = """
             body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px;color:#222;max-width:960px}h1{font-size:22px}h2{font-size:17px;margin-top:28px}

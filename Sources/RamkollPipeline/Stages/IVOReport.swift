@@ -97,6 +97,12 @@ enum IVOReport {
 
 extension IVOReport {
     static let categoryNames: [List: String] = [.notExecuted: "ej verkställda", .interrupted: "avbrutna"]
+    /// The three lists, as the yearly summary names them.
+    static let listNames = [
+        "Gynnande beslut som ej verkställts inom tre månader från dagen för beslut",
+        "Gynnande beslut som avbrutits och ej verkställts inom tre månader från dagen för avbrottet",
+        "Beslut som tidigare rapporterats som ej verkställt och som nu verkställts eller avslutats",
+    ]
 
     /// Reads decisions.csv and writes the report for the configured quarter (ivo_report.csv and
     /// ivo_report.txt), the counts per quarter over whole years (ivo_quarterly_counts.csv) and the
@@ -160,6 +166,11 @@ extension IVOReport {
             }
             // Whole years, from the first year in which anything was reported.
             let firstYear = quarters.first { !$0.entries.isEmpty }?.quarter.year ?? settings.quarter.year
+            // For the workbook and the HTML, as seed 001 sets them out: the report year's statistics
+            // (type of decision × quarter, "1 st") and each year's counts of the three lists.
+            let year = settings.quarter.year
+            var statRows: [(quarter: Int, order: Int, label: String, counts: [Int: Int])] = []
+            var perYear: [Int: [[String]]] = [:]
             for q in quarters where q.quarter.year >= firstYear {
                 try counts.write([
                     q.quarter.description, String(q.list(.notExecuted).count), String(q.list(.interrupted).count),
@@ -173,7 +184,30 @@ extension IVOReport {
                 for (k, n) in byKey.sorted(by: { $0.key < $1.key }) {
                     let parts = k.split(separator: "\u{1F}").map(String.init)
                     try stats.write([q.quarter.description, parts[0], parts[1], String(n)])
+                    guard q.quarter.year == year else { continue }
+                    let label = parts[0] + ", " + parts[1]
+                    if let i = statRows.firstIndex(where: { $0.label == label }) {
+                        statRows[i].counts[q.quarter.number] = n
+                    } else {
+                        let order = ["ej verkställda", "avbrutna", "verkställda", "avslutad"].firstIndex(of: parts[1]) ?? 9
+                        statRows.append((q.quarter.number, order, label, [q.quarter.number: n]))
+                    }
                 }
+                var rows = perYear[q.quarter.year] ?? [["Kvartal"], [IVOReport.listNames[0]], [IVOReport.listNames[1]], [IVOReport.listNames[2]]]
+                rows[0].append(q.quarter.description.replacingOccurrences(of: "-", with: " "))
+                rows[1].append(String(q.list(.notExecuted).count))
+                rows[2].append(String(q.list(.interrupted).count))
+                rows[3].append(String(q.list(.executedOrEnded).count))
+                perYear[q.quarter.year] = rows
+            }
+            let statistics =
+                [["Typ av beslut", "Kvartal 1", "Kvartal 2", "Kvartal 3", "Kvartal 4"]]
+                + statRows.sorted { ($0.quarter, $0.order) < ($1.quarter, $1.order) }.map { r in
+                    [r.label] + (1...4).map { n in r.counts[n].map { "\($0) st" } ?? "" }
+                }
+            presented.append(PresentedTable(title: "Statistik för kvartalen \(year)", rows: statistics))
+            for (y, rows) in perYear.sorted(by: { $0.key < $1.key }) {
+                presented.append(PresentedTable(title: "Sammanställning ej verkställda gynnande beslut, år \(y)", rows: rows))
             }
             var later = settings.quarter
             while later.number < 4 {  // the rest of the year: not reported yet, left empty
