@@ -133,7 +133,10 @@ final class WorkbookTests: XCTestCase {
         let (_, bvRows) = tables["budget_verksamhet"]!
         let bv = rows("Budget per verksamhet")
         for (cells, machine) in zip(bv, bvRows) {
-            XCTAssertEqual(cells.dropFirst().map(\.value), machine[3...].map { $0.isEmpty ? "" : String(-Ore(Int64($0)!).tkr) }, machine[2])
+            // The residual row leaves a column without a residual empty (not 0).
+            XCTAssertEqual(
+                cells.dropFirst().map(\.value),
+                machine[3...].map { $0.isEmpty || (machine[0] == "residual" && $0 == "0") ? "" : String(-Ore(Int64($0)!).tkr) }, machine[2])
         }
         XCTAssertEqual(bv.last!.first!.style, 4, "the sum row is bold")
         // Drift: the deviation stage's tkr, the level a number.
@@ -144,6 +147,14 @@ final class WorkbookTests: XCTestCase {
             XCTAssertEqual(cells.map(\.value), line.split(separator: ";", omittingEmptySubsequences: false).map(String.init))
             XCTAssertEqual(cells[2].style, 12, "Nivå is a number")
         }
+        // drift_kalkyl.csv in the table's shape: per unit, its title, the header, the lines down.
+        let kalkyl = String(decoding: try Data(contentsOf: URL(fileURLWithPath: report + "/drift_kalkyl.csv")).dropFirst(3), as: UTF8.self)
+        XCTAssertTrue(
+            kalkyl.hasPrefix(
+                "Drift — Socialnämnden (SN)\r\nBelopp i tkr;Budget 2022 (tkr);Bokslut (tkr);Avvikelse (tkr);Föregående år (tkr);Diff (tkr)\r\nVerksamhetens intäkter;"
+            ), String(kalkyl.prefix(300)))
+        XCTAssertTrue(kalkyl.contains("\r\n  varav ekonomiskt bistånd;"), "varav lines set in")
+        XCTAssertEqual(kalkyl.components(separatedBy: "\r\nDrift — ").count, Set(drift.map { $0.split(separator: ";")[0] }).count)
         let metod = rows("Prognos").map { $0[11].value }
         XCTAssertTrue(metod.contains("utfall + återstående budget"), "\(Set(metod))")
         XCTAssertTrue(rows("Avvikelse").allSatisfy { ["ja", "nej"].contains($0.last!.value) })

@@ -127,7 +127,8 @@ enum CommitteeTables {
             func add(kind: String, id: String, label: String, _ values: [Ore?], italic: Bool = false) {
                 var all = values
                 for d in derived { all.append(d.of(values)) }
-                let shown: [Ore?] = all.map { o in o.map { Ore($0.value * sign) } }
+                // The residual row shows only the columns that have one (an empty cell, not 0,0).
+                let shown: [Ore?] = all.map { o in o.map { Ore($0.value * sign) } }.map { kind == "residual" && $0 == .zero ? nil : $0 }
                 machine.append([kind, id, label] + all.map { o in o.map { String($0.value) } ?? "" })
                 present.append([label] + shown.map { o in o.map { String($0.tkr) } ?? "" })
                 let cells: [String] = shown.map { o -> String in

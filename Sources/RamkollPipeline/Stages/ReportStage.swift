@@ -4,7 +4,8 @@ import RamkollModel
 /// Report: the committee's tables in formats people and machines open, from the deviation and
 /// prognosis outputs (nothing is computed again):
 ///
-/// - `drift_kalkyl.csv`, `prognos_kalkyl.csv`, `avvikelse_kalkyl.csv` — Swedish spreadsheet CSV:
+/// - `drift_kalkyl.csv` (the Drift table per unit, one under the other, as the committee's
+///   document sets it), `prognos_kalkyl.csv`, `avvikelse_kalkyl.csv` — Swedish spreadsheet CSV:
 ///   UTF-8 with a byte order mark, `;`, decimal comma, Swedish headers, tkr as whole numbers;
 /// - `tables.json` — canonical, for machines: every table with its columns and its figures in öre
 ///   (exact) and tkr (rounded once), sorted keys.
@@ -45,6 +46,27 @@ public struct ReportStage: Stage {
         let data = Data(bytes)
         try FileIO.writeAtomically(data, to: dir + "/" + name)
         return OutputRecord(path: name, sha256: FileIO.sha256(data), bytes: Int64(data.count), rows: Int64(rows.count))
+    }
+
+    /// A spreadsheet CSV of tables one under the other, as a committee document sets them: each
+    /// table's title, its header and its rows, a blank line between. `rows` of the record counts
+    /// the tables' rows (not titles, headers or blank lines).
+    static func spreadsheet(_ name: String, blocks: [(title: String, header: [String], rows: [[String]])], in dir: String) throws -> OutputRecord {
+        var bytes: [UInt8] = [0xEF, 0xBB, 0xBF]
+        for (i, b) in blocks.enumerated() {
+            var lines = [[b.title], b.header] + b.rows
+            if i > 0 { lines.insert([], at: 0) }
+            for r in lines {
+                for (k, f) in r.enumerated() {
+                    if k > 0 { bytes.append(UInt8(ascii: ";")) }
+                    TableWriter.appendField(f, to: &bytes)
+                }
+                bytes += [0x0D, 0x0A]
+            }
+        }
+        let data = Data(bytes)
+        try FileIO.writeAtomically(data, to: dir + "/" + name)
+        return OutputRecord(path: name, sha256: FileIO.sha256(data), bytes: Int64(data.count), rows: Int64(blocks.reduce(0) { $0 + $1.rows.count }))
     }
 
     static func readTable(_ path: String) throws -> (header: [String], rows: [[String]]) {
@@ -111,16 +133,35 @@ public struct ReportStage: Stage {
                 forecastOre[row["unit"] + "\u{0}" + row["line"]] = (Ore(try row.int("forecast_ore")), Ore(try row.int("budget_year_ore")))
             }
             let (u, l) = (d.header.firstIndex(of: "unit")!, d.header.firstIndex(of: "line")!)
-            d.header += ["forecast_tkr", "forecast_deviation_tkr"]
+            // Beside the year's budget: the year's forecast and their difference.
+            let at = d.header.firstIndex(of: "budget_tkr")! + 1
+            d.header.insert(contentsOf: ["forecast_tkr", "forecast_deviation_tkr"], at: at)
             d.rows = try d.rows.map { r in
                 guard let f = forecastOre[r[u] + "\u{0}" + r[l]] else {
                     throw RamkollError(.internalFailure, "05-prognosis/prognos.csv has no forecast for \(r[u]) × \(r[l]); rerun from prognosis")
                 }
                 // Each figure rounded once from its öre.
-                return r + [String(f.forecast.tkr), String((f.forecast - f.budget).tkr)]
+                var row = r
+                row.insert(contentsOf: [String(f.forecast.tkr), String((f.forecast - f.budget).tkr)], at: at)
+                return row
             }
         }
-        outputs.append(try ReportStage.spreadsheet("drift_kalkyl.csv", header: d.header.map { driftNames[$0] ?? $0 }, rows: d.rows, in: dir))
+        // drift_kalkyl.csv in the table's shape: per unit (every node), its lines down and the
+        // figures across, as drift.txt and the committee's document set it out.
+        do {
+            let (ui, ni, li) = (d.header.firstIndex(of: "unit")!, d.header.firstIndex(of: "unit_name")!, d.header.firstIndex(of: "line")!)
+            let figureColumns = d.header.indices.filter { d.header[$0].hasSuffix("_tkr") }
+            var blocks: [(title: String, header: [String], rows: [[String]])] = []
+            for r in d.rows {
+                if blocks.last?.title.hasSuffix("(\(r[ui]))") != true {
+                    blocks.append(
+                        ("Drift — \(r[ni]) (\(r[ui]))", ["Belopp i tkr"] + figureColumns.map { driftNames[d.header[$0]] ?? d.header[$0] }, []))
+                }
+                let line = context.mappings.lineByID[r[li]]
+                blocks[blocks.count - 1].rows.append([(line?.partOf != nil ? "  " : "") + (line?.name ?? r[li])] + figureColumns.map { r[$0] })
+            }
+            outputs.append(try ReportStage.spreadsheet("drift_kalkyl.csv", blocks: blocks, in: dir))
+        }
         tables.append(Table(name: "drift", columns: d.header, rows: d.rows))
 
         // Avvikelse and prognosis: öre → tkr for the spreadsheet, exact öre in the JSON.
