@@ -150,6 +150,23 @@ struct XLSXWriter {
         return w.map { min(60, max(8, $0 + 2)) }
     }
 
+    /// A text cell (inline string).
+    static func textCell(_ ref: String, _ s: String, style: Int) -> String {
+        "<c r=\"\(ref)\" t=\"inlineStr\"\(style == 0 ? "" : " s=\"\(style)\"")><is><t xml:space=\"preserve\">\(escape(s))</t></is></c>"
+    }
+
+    /// Any cell in its row style.
+    static func cellXML(_ ref: String, _ cell: Cell, _ row: RowStyle) -> String {
+        let style = Style.of(cell, row)
+        let s = style == 0 ? "" : " s=\"\(style)\""
+        switch cell {
+        case .text(let v): return textCell(ref, v, style: style)
+        case .integer(let v), .plain(let v): return "<c r=\"\(ref)\"\(s)><v>\(v)</v></c>"
+        case .mnkr(let t): return "<c r=\"\(ref)\"\(s)><v>\(t < 0 ? "-" : "")\(t.magnitude / 10).\(t.magnitude % 10)</v></c>"
+        case .decimal(let v): return "<c r=\"\(ref)\"\(s)><v>\(escape(v))</v></c>"
+        }
+    }
+
     /// A sheet of stacked tables: title and subtitle, then each table's title (bold), header and rows.
     static func stackedXML(_ sheet: Sheet) -> String {
         var w: [Int] = []
@@ -163,35 +180,24 @@ struct XLSXWriter {
         x +=
             "<cols>" + w.enumerated().map { #"<col min="\#($0 + 1)" max="\#($0 + 1)" width="\#($1)" customWidth="1"/>"# }.joined()
             + "</cols><sheetData>"
-        func text(_ ref: String, _ s: String, style: Int) -> String {
-            "<c r=\"\(ref)\" t=\"inlineStr\"\(style == 0 ? "" : " s=\"\(style)\"")><is><t xml:space=\"preserve\">\(escape(s))</t></is></c>"
-        }
         var r = 1
-        x += "<row r=\"1\">" + text("A1", sheet.title ?? sheet.name, style: Style.title) + "</row>"
-        if let sub = sheet.subtitle { r = 2; x += "<row r=\"2\">" + text("A2", sub, style: Style.subtitle) + "</row>" }
+        x += "<row r=\"1\">" + textCell("A1", sheet.title ?? sheet.name, style: Style.title) + "</row>"
+        if let sub = sheet.subtitle { r = 2; x += "<row r=\"2\">" + textCell("A2", sub, style: Style.subtitle) + "</row>" }
         for b in sheet.blocks {
             r += 2
-            x += "<row r=\"\(r)\">" + text("A\(r)", b.title, style: 4) + "</row>"
+            x += "<row r=\"\(r)\">" + textCell("A\(r)", b.title, style: 4) + "</row>"
             r += 1
             let headerLines = zip(b.header, w).map { lines($0, width: $1) }.max() ?? 1
             x +=
                 "<row r=\"\(r)\" ht=\"\(15 * headerLines)\" customHeight=\"1\">"
                 + b.header.enumerated().map { i, name in
                     let numeric = b.rows.contains { i < $0.count && { if case .text = $0 { return false } else { return true } }($0[i]) }
-                    return text(column(i) + String(r), name, style: numeric ? Style.numericHeader : Style.header)
+                    return textCell(column(i) + String(r), name, style: numeric ? Style.numericHeader : Style.header)
                 }.joined() + "</row>"
             for row in b.rows {
                 r += 1
                 x += "<row r=\"\(r)\">"
-                for (c, cell) in row.enumerated() {
-                    let ref = column(c) + String(r), style = Style.of(cell, .normal)
-                    switch cell {
-                    case .text(let v): x += text(ref, v, style: style)
-                    case .integer(let v), .plain(let v): x += "<c r=\"\(ref)\" s=\"\(style)\"><v>\(v)</v></c>"
-                    case .mnkr(let t): x += "<c r=\"\(ref)\" s=\"\(style)\"><v>\(t < 0 ? "-" : "")\(t.magnitude / 10).\(t.magnitude % 10)</v></c>"
-                    case .decimal(let v): x += "<c r=\"\(ref)\" s=\"\(style)\"><v>\(escape(v))</v></c>"
-                    }
-                }
+                for (c, cell) in row.enumerated() { x += cellXML(column(c) + String(r), cell, .normal) }
                 x += "</row>"
             }
         }
@@ -224,12 +230,9 @@ struct XLSXWriter {
             #"<sheetViews><sheetView workbookViewId="0"><pane ySplit="\#(h)" topLeftCell="A\#(h + 1)" activePane="bottomLeft" state="frozen"/></sheetView></sheetViews>"#
         x += "<cols>" + widths.enumerated().map { #"<col min="\#($0 + 1)" max="\#($0 + 1)" width="\#($1)" customWidth="1"/>"# }.joined() + "</cols>"
         x += "<sheetData>"
-        func text(_ ref: String, _ s: String, style: Int) -> String {
-            "<c r=\"\(ref)\" t=\"inlineStr\"\(style == 0 ? "" : " s=\"\(style)\"")><is><t xml:space=\"preserve\">\(escape(s))</t></is></c>"
-        }
         if let title = sheet.title {
-            x += "<row r=\"1\">" + text("A1", title, style: Style.title) + "</row>"
-            if let sub = sheet.subtitle { x += "<row r=\"2\">" + text("A2", sub, style: Style.subtitle) + "</row>" }
+            x += "<row r=\"1\">" + textCell("A1", title, style: Style.title) + "</row>"
+            if let sub = sheet.subtitle { x += "<row r=\"2\">" + textCell("A2", sub, style: Style.subtitle) + "</row>" }
         }
         // The header: numbers' headers right-aligned over them, the row as high as its longest wrap.
         let numeric = sheet.header.indices.map { i in
@@ -243,24 +246,13 @@ struct XLSXWriter {
         x +=
             "<row r=\"\(h)\" ht=\"\(15 * headerLines)\" customHeight=\"1\">"
             + sheet.header.enumerated().map { i, name in
-                text(column(i) + String(h), name, style: i < numeric.count && numeric[i] ? Style.numericHeader : Style.header)
+                textCell(column(i) + String(h), name, style: i < numeric.count && numeric[i] ? Style.numericHeader : Style.header)
             }.joined() + "</row>"
         for (i, row) in sheet.rows.enumerated() {
             let r = h + 1 + i
             let rowStyle = i < sheet.styles.count ? sheet.styles[i] : .normal
             x += "<row r=\"\(r)\">"
-            for (c, cell) in row.enumerated() {
-                let ref = column(c) + String(r)
-                let style = Style.of(cell, rowStyle)
-                let s = style == 0 ? "" : " s=\"\(style)\""
-                switch cell {
-                case .text(let v): x += text(ref, v, style: style)
-                case .integer(let v), .plain(let v): x += "<c r=\"\(ref)\"\(s)><v>\(v)</v></c>"
-                case .mnkr(let t):
-                    x += "<c r=\"\(ref)\"\(s)><v>\(t < 0 ? "-" : "")\(t.magnitude / 10).\(t.magnitude % 10)</v></c>"
-                case .decimal(let v): x += "<c r=\"\(ref)\"\(s)><v>\(escape(v))</v></c>"
-                }
-            }
+            for (c, cell) in row.enumerated() { x += cellXML(column(c) + String(r), cell, rowStyle) }
             x += "</row>"
         }
         x += "</sheetData>"

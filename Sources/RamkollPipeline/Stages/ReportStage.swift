@@ -35,8 +35,20 @@ public struct ReportStage: Stage {
 
     /// Writes a spreadsheet CSV: BOM, `;`, CRLF (what Excel writes and reads back).
     static func spreadsheet(_ name: String, header: [String], rows: [[String]], in dir: String) throws -> OutputRecord {
+        try spreadsheet(name, lines: [header] + rows, dataRows: rows.count, in: dir)
+    }
+
+    /// A spreadsheet CSV of tables one under the other, as a committee document sets them: each
+    /// table's title, its header and its rows, a blank line between. `rows` of the record counts
+    /// the tables' rows (not titles, headers or blank lines).
+    static func spreadsheet(_ name: String, blocks: [(title: String, header: [String], rows: [[String]])], in dir: String) throws -> OutputRecord {
+        let lines = blocks.enumerated().flatMap { i, b in (i > 0 ? [[]] : []) + [[b.title], b.header] + b.rows }
+        return try spreadsheet(name, lines: lines, dataRows: blocks.reduce(0) { $0 + $1.rows.count }, in: dir)
+    }
+
+    private static func spreadsheet(_ name: String, lines: [[String]], dataRows: Int, in dir: String) throws -> OutputRecord {
         var bytes: [UInt8] = [0xEF, 0xBB, 0xBF]
-        for r in [header] + rows {
+        for r in lines {
             for (i, f) in r.enumerated() {
                 if i > 0 { bytes.append(UInt8(ascii: ";")) }
                 TableWriter.appendField(f, to: &bytes)
@@ -45,28 +57,7 @@ public struct ReportStage: Stage {
         }
         let data = Data(bytes)
         try FileIO.writeAtomically(data, to: dir + "/" + name)
-        return OutputRecord(path: name, sha256: FileIO.sha256(data), bytes: Int64(data.count), rows: Int64(rows.count))
-    }
-
-    /// A spreadsheet CSV of tables one under the other, as a committee document sets them: each
-    /// table's title, its header and its rows, a blank line between. `rows` of the record counts
-    /// the tables' rows (not titles, headers or blank lines).
-    static func spreadsheet(_ name: String, blocks: [(title: String, header: [String], rows: [[String]])], in dir: String) throws -> OutputRecord {
-        var bytes: [UInt8] = [0xEF, 0xBB, 0xBF]
-        for (i, b) in blocks.enumerated() {
-            var lines = [[b.title], b.header] + b.rows
-            if i > 0 { lines.insert([], at: 0) }
-            for r in lines {
-                for (k, f) in r.enumerated() {
-                    if k > 0 { bytes.append(UInt8(ascii: ";")) }
-                    TableWriter.appendField(f, to: &bytes)
-                }
-                bytes += [0x0D, 0x0A]
-            }
-        }
-        let data = Data(bytes)
-        try FileIO.writeAtomically(data, to: dir + "/" + name)
-        return OutputRecord(path: name, sha256: FileIO.sha256(data), bytes: Int64(data.count), rows: Int64(blocks.reduce(0) { $0 + $1.rows.count }))
+        return OutputRecord(path: name, sha256: FileIO.sha256(data), bytes: Int64(data.count), rows: Int64(dataRows))
     }
 
     static func readTable(_ path: String) throws -> (header: [String], rows: [[String]]) {
