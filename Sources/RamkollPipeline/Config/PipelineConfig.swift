@@ -166,6 +166,23 @@ public struct PipelineConfig: Sendable {
         /// sign (net costs negative), true with net costs positive as seeds 002 and 004 do. The
         /// Resultatbudget tables (seed 003) are an income statement and keep the report sign.
         public var netCostPositive = false
+        /// Per committee table (by its name): how it is set out.
+        public var shapes: [String: TableShape] = [:]
+        /// The tables whose shape can be set.
+        public static let tableNames = ["resultatbudget", "resultatbudget_enheter", "budget_verksamhet", "driftsammandrag"]
+        public struct TableShape: Sendable, Equatable {
+            public var title: String?
+            /// Column key (`budget_ore`, `forecast_ore`, …, `corner` for the first header cell) →
+            /// label; `{månad}` is the as-of month's short Swedish name, `{år}` the fiscal year,
+            /// `{år-1}` and `{år+1}` the years beside it.
+            public var labels: [String: String] = [:]
+            /// mnkr (true) or tkr (false); nil: the table's default.
+            public var mnkr: Bool?
+            /// Decimals of mnkr (0 or 1); nil: 1.
+            public var decimals: Int?
+            /// Report lines left out of a table by line (Resultatbudget).
+            public var hideLines: [String] = []
+        }
         public struct Varav: Sendable, Equatable {
             public var name: String
             public var units: [String]
@@ -575,7 +592,7 @@ public struct PipelineConfig: Sendable {
             }
         }
         if let cn = top["committee_tables"] {
-            let cm = r.mapping(cn, context: "committee_tables", allowed: ["units", "varav", "residual_name", "net_cost_sign"])
+            let cm = r.mapping(cn, context: "committee_tables", allowed: ["units", "varav", "residual_name", "net_cost_sign", "tables"])
             var ct = CommitteeTablesSettings()
             ct.units = (cm["units"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
             if let n = r.string(cm, "residual_name", context: "committee_tables", required: false, parent: cn) { ct.residualName = n }
@@ -592,6 +609,41 @@ public struct PipelineConfig: Sendable {
                 if units.isEmpty { r.error(vm["units"] ?? item, "varav row \(name): units must list at least one unit") }
                 let lines = (vm["lines"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
                 ct.varav.append(.init(name: name, units: units, lines: lines))
+            }
+            for (name, tn) in r.mapping(cm["tables"], context: "committee_tables tables", allowed: Set(CommitteeTablesSettings.tableNames)) {
+                let tm = r.mapping(tn, context: "committee_tables table \(name)", allowed: ["title", "labels", "unit", "decimals", "hide_lines"])
+                let context = "committee_tables table \(name)"
+                var shape = CommitteeTablesSettings.TableShape()
+                shape.title = r.string(tm, "title", context: context, required: false, parent: tn)
+                let columnKeys: Set = [
+                    "corner", "forecast_ore", "budget_ore", "deviation_ore", "budget_next_year_ore", "actual_previous_year_ore", "change_ore",
+                ]
+                for (key, v) in r.mapping(tm["labels"], context: context + " labels", allowed: nil) {
+                    let isPlan = key.hasPrefix("plan_") && key.hasSuffix("_ore") && key.dropFirst(5).dropLast(4).allSatisfy(\.isNumber)
+                    guard columnKeys.contains(key) || isPlan else {
+                        r.error(
+                            v,
+                            "\(context) labels: \"\(key)\" is not a column; use corner, \(columnKeys.subtracting(["corner"]).sorted().joined(separator: ", ")) or plan_YYYY_ore"
+                        )
+                        continue
+                    }
+                    if let l = v.string { shape.labels[key] = l } else { r.error(v, "\(context) labels: \(key) must be a text") }
+                }
+                switch r.string(tm, "unit", context: context, required: false, parent: tn) {
+                case nil: break
+                case "mnkr": shape.mnkr = true
+                case "tkr": shape.mnkr = false
+                case let other?: r.error(tm["unit"], "\(context): unit \"\(other)\" is not known; use tkr or mnkr")
+                }
+                if let d = r.string(tm, "decimals", context: context, required: false, parent: tn) {
+                    if d == "0" || d == "1" { shape.decimals = Int(d) } else { r.error(tm["decimals"], "\(context): decimals must be 0 or 1 (mnkr)") }
+                    if shape.mnkr == false && d != "0" { r.error(tm["decimals"], "\(context): tkr are whole; decimals apply to mnkr") }
+                }
+                shape.hideLines = (tm["hide_lines"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
+                if !shape.hideLines.isEmpty && name != "resultatbudget" {
+                    r.error(tm["hide_lines"], "\(context): hide_lines applies to resultatbudget (the table by report line); \(name)'s rows are units")
+                }
+                ct.shapes[name] = shape
             }
             result.committeeTables = ct
         }

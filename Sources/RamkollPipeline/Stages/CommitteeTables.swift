@@ -38,6 +38,14 @@ enum CommitteeTables {
         let header: [String]
         var rows: [(label: String, style: XLSXWriter.RowStyle, values: [Ore?])]
         let inMnkr: Bool
+        /// Decimals of mnkr (0 or 1).
+        var decimals = 1
+    }
+
+    /// A figure as the committee's table prints it: tkr whole, or mnkr with 0 or 1 decimal.
+    static func shown(_ o: Ore, mnkr inMnkr: Bool, decimals: Int) -> String {
+        guard inMnkr else { return Ore.formatWhole(o.tkr) }
+        return decimals == 0 ? Ore.formatWhole(o.rounded(toUnitsOf: 100_000_000)) : mnkr(o)
     }
 
     /// A column of figures: a measure per unit × report line (sums included).
@@ -111,19 +119,37 @@ enum CommitteeTables {
         let next = plan.years.contains(fy + 1) ? planColumns[plan.years.firstIndex(of: fy + 1)!] : nil
 
         var built = Built()
+        /// A table's configured label for a column (`corner` for the first header cell), with the
+        /// placeholders filled in; the default when none is set.
+        func label(_ table: String, _ key: String, _ def: String) -> String {
+            guard let l = settings.shapes[table]?.labels[key] else { return def }
+            return l.replacingOccurrences(of: "{månad}", with: Swedish.shortMonth(cfg.asOf)).replacingOccurrences(of: "{år-1}", with: String(fy - 1))
+                .replacingOccurrences(of: "{år+1}", with: String(fy + 1)).replacingOccurrences(of: "{år}", with: String(fy))
+        }
+        /// The unit word of a corner label follows the table's unit.
+        func cornerLabel(_ table: String, _ def: String, mnkr: Bool) -> String {
+            let unitWord =
+                def.hasSuffix(", mnkr") || def.hasSuffix(", tkr")
+                ? def.components(separatedBy: ", ").dropLast().joined(separator: ", ") + (mnkr ? ", mnkr" : ", tkr") : def
+            return label(table, "corner", unitWord)
+        }
         func residual(_ c: Column) -> Ore? { c.hasResidual ? -(c.value(root)[resultLine] ?? .zero) : nil }
         func value(_ c: Column, _ u: String, _ l: String) -> Ore { c.value(u)[l] ?? .zero }
 
         /// One unit table: row units (and their varav rows), residual, sum; extra rows appended.
         func unitTable(
             name: String, title: String, corner: String, columns: [Column], derived: [(key: String, label: String, of: ([Ore?]) -> Ore?)] = [],
-            withVarav: Bool, grossRows: Bool, inMnkr: Bool, netCostSign: Bool
+            withVarav: Bool, grossRows: Bool, inMnkr defaultMnkr: Bool, netCostSign: Bool
         ) {
+            let shape = settings.shapes[name]
+            let inMnkr = shape?.mnkr ?? defaultMnkr, decimals = shape?.decimals ?? 1
+            let title = shape?.title ?? title
             let sign: Int64 = netCostSign && settings.netCostPositive ? -1 : 1
             var machine: [[String]] = []
             var present: [[String]] = []
-            var text: [[String]] = [[corner] + columns.map(\.label) + derived.map(\.label)]
-            var sheet = Sheet(title: title, header: text[0], rows: [], inMnkr: inMnkr)
+            let columnLabels = columns.map { label(name, $0.key, $0.label) } + derived.map { label(name, $0.key, $0.label) }
+            var text: [[String]] = [[cornerLabel(name, corner, mnkr: inMnkr)] + columnLabels]
+            var sheet = Sheet(title: title, header: text[0], rows: [], inMnkr: inMnkr, decimals: decimals)
             func add(kind: String, id: String, label: String, _ values: [Ore?], italic: Bool = false) {
                 var all = values
                 for d in derived { all.append(d.of(values)) }
@@ -133,7 +159,7 @@ enum CommitteeTables {
                 present.append([label] + shown.map { o in o.map { String($0.tkr) } ?? "" })
                 let cells: [String] = shown.map { o -> String in
                     guard let o else { return "" }
-                    return inMnkr ? mnkr(o) : Ore.formatWhole(o.tkr)
+                    return CommitteeTables.shown(o, mnkr: inMnkr, decimals: decimals)
                 }
                 text.append([(italic ? "  " : "") + label] + cells)
                 sheet.rows.append((label, kind == "total" ? .sum : kind.hasPrefix("varav") ? .varav : .normal, shown))
@@ -188,29 +214,43 @@ enum CommitteeTables {
 
         // Seed 003, per line.
         do {
-            var columns = [forecastColumn, budget]
-            var header = ["Intäkter och kostnader, mnkr", forecastColumn.label, "Budget helår \(fy)", "Avvikelse"]
-            if let next { columns.append(next); header.append("Budget \(fy + 1)") }
+            let name = "resultatbudget", shape = settings.shapes[name]
+            let inMnkr = shape?.mnkr ?? true, decimals = shape?.decimals ?? 1
+            let hidden = Set(shape?.hideLines ?? [])
+            if let unknown = hidden.subtracting(maps.lineByID.keys).sorted().first {
+                throw RamkollError(
+                    .config, "committee_tables: tables: resultatbudget: hide_lines names \"\(unknown)\", which is not a report line of the pipeline")
+            }
+            var keys = ["forecast_ore", "budget_ore", "deviation_ore"]
+            var header = [
+                cornerLabel(name, "Intäkter och kostnader, mnkr", mnkr: inMnkr), label(name, "forecast_ore", forecastColumn.label),
+                label(name, "budget_ore", "Budget helår \(fy)"), label(name, "deviation_ore", "Avvikelse"),
+            ]
+            if let next {
+                keys.append("budget_next_year_ore"); header.append(label(name, "budget_next_year_ore", "Budget \(fy + 1)"))
+            }
             var machine: [[String]] = [], present: [[String]] = [], text = [header]
-            var sheet = Sheet(title: "Resultatbudget", header: header, rows: [], inMnkr: true)
+            var sheet = Sheet(title: shape?.title ?? "Resultatbudget", header: header, rows: [], inMnkr: inMnkr, decimals: decimals)
+            var sums = Set<Int>()
             for l in maps.reportLines {
                 let f = value(forecastColumn, root, l.id), b = value(budget, root, l.id)
                 var vals = [f, b, f - b]
                 if let next { vals.append(value(next, root, l.id)) }
-                let label = l.partOf != nil ? "  " + l.name : l.name
+                let shownLabel = l.partOf != nil ? "  " + l.name : l.name
                 machine.append([l.id, l.name] + vals.map { String($0.value) })
-                present.append([label] + vals.map { String($0.tkr) })
-                text.append([label] + vals.map(mnkr))
+                // A line hidden from this table stays in the machine table (tables.json) only.
+                guard !hidden.contains(l.id) else { continue }
+                if l.isSum { sums.insert(present.count) }
+                present.append([shownLabel] + vals.map { String($0.tkr) })
+                text.append([shownLabel] + vals.map { CommitteeTables.shown($0, mnkr: inMnkr, decimals: decimals) })
                 sheet.rows.append((l.name, l.isSum ? .sum : l.partOf != nil ? .varav : .normal, vals))
             }
-            built.sheets["resultatbudget"] = sheet
-            let keys = ["forecast_ore", "budget_ore", "deviation_ore"] + (next != nil ? ["budget_next_year_ore"] : [])
-            built.tables.append(ReportStage.Table(name: "resultatbudget", columns: ["line", "line_name"] + keys, rows: machine))
-            built.presentation["resultatbudget"] = (["Intäkter och kostnader"] + header.dropFirst().map { $0 + " (tkr)" }, present)
-            built.display.append(
-                ("Resultatbudget", text, Set(maps.reportLines.enumerated().filter { $0.element.isSum }.map(\.offset))))
+            built.sheets[name] = sheet
+            built.tables.append(ReportStage.Table(name: name, columns: ["line", "line_name"] + keys, rows: machine))
+            built.presentation[name] = ([label(name, "corner", "Intäkter och kostnader")] + header.dropFirst().map { $0 + " (tkr)" }, present)
+            built.display.append((shape?.title ?? "Resultatbudget", text, sums))
             built.text +=
-                "Resultatbudget — \(maps.units.byID[root]?.name ?? root) (resultaträkningens tecken: intäkter positiva, kostnader negativa)\n"
+                "\(shape?.title ?? "Resultatbudget") — \(maps.units.byID[root]?.name ?? root) (resultaträkningens tecken: intäkter positiva, kostnader negativa)\n"
                 + TextTable.render(text) + "\n"
         }
         let deviation: (key: String, label: String, of: ([Ore?]) -> Ore?) = (

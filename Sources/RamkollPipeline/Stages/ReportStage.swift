@@ -220,7 +220,8 @@ public struct ReportStage: Stage {
                         [.text(r.label)]
                             + r.values.map { o -> XLSXWriter.Cell in
                                 guard let o else { return .text("") }
-                                return c.inMnkr ? .mnkr(o.rounded(toUnitsOf: 10_000_000)) : .integer(o.tkr)
+                                guard c.inMnkr else { return .integer(o.tkr) }
+                                return c.decimals == 0 ? .integer(o.rounded(toUnitsOf: 100_000_000)) : .mnkr(o.rounded(toUnitsOf: 10_000_000))
                             }
                     }, title: "\(c.title) — \(rootName)", subtitle: "\(covers) · belopp i \(c.inMnkr ? "mnkr" : "tkr")", styles: c.rows.map(\.style),
                     footer: footer))

@@ -1,0 +1,80 @@
+import Foundation
+import XCTest
+import ZIPFoundation
+
+/// `committee_tables: tables:` — how each committee table is set out, through `ramkoll run` on the
+/// sample: labels with the month's Swedish name and the years, a line hidden from Resultatbudget,
+/// Driftsammandrag in whole mnkr, a title of the pipeline's own.
+final class TableShapeTests: XCTestCase {
+    static let shapes = """
+          tables:
+            resultatbudget:
+              title: Resultatbudget per rad
+              labels: {forecast_ore: "Årsprognos {månad}", budget_ore: "Budget {år}", deviation_ore: "Avv. prognos/budget", budget_next_year_ore: "Budget {år+1}"}
+              hide_lines: [NETTO]
+            driftsammandrag:
+              unit: mnkr
+              decimals: 0
+              labels: {corner: "Nettokostnad, mnkr", actual_previous_year_ore: "Bokslut {år-1}"}
+            budget_verksamhet:
+              unit: tkr
+
+        """
+
+    func testEachCommitteeTableIsSetOutAsThePipelineSays() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let path = try SampleTablesTests.samplePipelineCopy(in: dir)
+        let text = try String(contentsOfFile: path, encoding: .utf8).replacingOccurrences(
+            of: "committee_tables:\n", with: "committee_tables:\n" + Self.shapes)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try runRamkoll(["run", path, "--as-of", "2022-09", "--run-dir", dir + "/run", "--no-warehouse"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let tables = try String(contentsOfFile: dir + "/run/06-report/tabeller.txt", encoding: .utf8)
+        // Resultatbudget: the labels, no "Verksamhetens nettokostnader" row, one decimal of mnkr.
+        let rb = tables.components(separatedBy: "Resultatbudget per rad — Socialnämnden")[1].components(separatedBy: "\n\n")[0]
+        XCTAssertTrue(
+            rb.contains("Intäkter och kostnader, mnkr  Årsprognos sept  Budget 2022  Avv. prognos/budget  Budget 2023"), rb)
+        XCTAssertFalse(rb.contains("Verksamhetens nettokostnader"), rb)
+        XCTAssertTrue(rb.contains("Verksamhetens kostnader"), rb)
+        XCTAssertNotNil(rb.range(of: #"Personalkostnader +-\d+,\d "#, options: .regularExpression), rb)
+        // Driftsammandrag in whole mnkr, its corner and the previous year's label as set.
+        let ds = tables.components(separatedBy: "Driftsammandrag\n")[1].components(separatedBy: "\n\n")[0]
+        XCTAssertTrue(ds.hasPrefix("Nettokostnad, mnkr"), ds)
+        XCTAssertTrue(ds.contains("Bokslut 2021"), ds)
+        XCTAssertNil(ds.range(of: #"\d,\d"#, options: .regularExpression), "whole mnkr: \(ds)")
+        XCTAssertNotNil(ds.range(of: #"Summa Socialnämnden +\d+ +\d+"#, options: .regularExpression), ds)
+        // The machine table keeps every line, exact.
+        let json = try String(contentsOfFile: dir + "/run/06-report/tables.json", encoding: .utf8)
+        XCTAssertTrue(json.contains("\"NETTO\",\n          \"Verksamhetens nettokostnader\""), "tables.json keeps the hidden line")
+        // The workbook sets them out the same way: whole mnkr are whole numbers, the hidden line is gone.
+        let archive = try Archive(url: URL(fileURLWithPath: dir + "/run/06-report/rapport.xlsx"), accessMode: .read)
+        func sheet(_ i: Int) throws -> [WorkbookTests.Cell] {
+            var data = Data()
+            _ = try archive.extract(archive["xl/worksheets/sheet\(i).xml"]!) { data.append($0) }
+            return WorkbookTests.cells(String(decoding: data, as: UTF8.self))
+        }
+        let rbSheet = try sheet(4), dsSheet = try sheet(7)
+        XCTAssertTrue(rbSheet.contains { $0.row == 1 && $0.value == "Resultatbudget per rad — Socialnämnden" })
+        XCTAssertEqual(
+            rbSheet.filter { $0.row == 4 }.map(\.value),
+            ["Intäkter och kostnader, mnkr", "Årsprognos sept", "Budget 2022", "Avv. prognos/budget", "Budget 2023"])
+        XCTAssertFalse(rbSheet.contains { $0.value == "Verksamhetens nettokostnader" })
+        XCTAssertEqual(dsSheet.filter { $0.row == 4 }.first?.value, "Nettokostnad, mnkr")
+        let summa = dsSheet.first { $0.value == "Summa Socialnämnden" }!.row
+        XCTAssertTrue(dsSheet.filter { $0.row == summa && $0.column != "A" }.allSatisfy { Int($0.value) != nil && $0.style == 5 }, "whole mnkr, bold")
+        // A line that is not a report line is a configuration error naming it (as varav rows are).
+        try text.replacingOccurrences(of: "hide_lines: [NETTO]", with: "hide_lines: [NETO]").write(toFile: path, atomically: true, encoding: .utf8)
+        let bad = try runRamkoll(["run", path, "--as-of", "2022-09", "--run-dir", dir + "/run2", "--no-warehouse"])
+        XCTAssertEqual(bad.status, 78, bad.stdout + bad.stderr)
+        // A label for a column the table does not have, and hide_lines on a table of units: said by check.
+        try text.replacingOccurrences(of: "budget_next_year_ore:", with: "budget_nextyear_ore:").replacingOccurrences(
+            of: "budget_verksamhet:\n      unit: tkr", with: "budget_verksamhet:\n      hide_lines: [KOP]"
+        ).write(toFile: path, atomically: true, encoding: .utf8)
+        let check = try runRamkoll(["check", path])
+        XCTAssertEqual(check.status, 78, check.stdout + check.stderr)
+        XCTAssertTrue(check.stdout.contains("committee_tables table resultatbudget labels: \"budget_nextyear_ore\" is not a column"), check.stdout)
+        XCTAssertTrue(check.stdout.contains("committee_tables table budget_verksamhet: hide_lines applies to resultatbudget"), check.stdout)
+        XCTAssertTrue(
+            (bad.stdout + bad.stderr).contains("hide_lines names \"NETO\", which is not a report line of the pipeline"), bad.stdout + bad.stderr)
+    }
+}
