@@ -139,6 +139,7 @@ enum CommitteeTables {
         /// One unit table: row units (and their varav rows), residual, sum; extra rows appended.
         func unitTable(
             name: String, title: String, corner: String, columns: [Column], derived: [(key: String, label: String, of: ([Ore?]) -> Ore?)] = [],
+            derivedAt: Int? = nil,
             withVarav: Bool, grossRows: Bool, inMnkr defaultMnkr: Bool, netCostSign: Bool
         ) {
             let shape = settings.shapes[name]
@@ -147,12 +148,14 @@ enum CommitteeTables {
             let sign: Int64 = netCostSign && settings.netCostPositive ? -1 : 1
             var machine: [[String]] = []
             var present: [[String]] = []
-            let columnLabels = columns.map { label(name, $0.key, $0.label) } + derived.map { label(name, $0.key, $0.label) }
+            // Derived columns (a difference) stand after the columns they come from, before any later ones.
+            let at = derivedAt ?? columns.count
+            func ordered<T>(_ c: [T], _ d: [T]) -> [T] { Array(c[..<at]) + d + Array(c[at...]) }
+            let columnLabels = ordered(columns.map { label(name, $0.key, $0.label) }, derived.map { label(name, $0.key, $0.label) })
             var text: [[String]] = [[cornerLabel(name, corner, mnkr: inMnkr)] + columnLabels]
             var sheet = Sheet(title: title, header: text[0], rows: [], inMnkr: inMnkr, decimals: decimals)
             func add(kind: String, id: String, label: String, _ values: [Ore?], italic: Bool = false) {
-                var all = values
-                for d in derived { all.append(d.of(values)) }
+                let all = ordered(values, derived.map { $0.of(values) })
                 // The residual row shows only the columns that have one (an empty cell, not 0,0).
                 let shown: [Ore?] = all.map { o in o.map { Ore($0.value * sign) } }.map { kind == "residual" && $0 == .zero ? nil : $0 }
                 machine.append([kind, id, label] + all.map { o in o.map { String($0.value) } ?? "" })
@@ -202,9 +205,10 @@ enum CommitteeTables {
                 }
             }
             built.tables.append(
-                ReportStage.Table(name: name, columns: ["kind", "id", "name"] + columns.map(\.key) + derived.map(\.key), rows: machine))
+                ReportStage.Table(name: name, columns: ["kind", "id", "name"] + ordered(columns.map(\.key), derived.map(\.key)), rows: machine))
             built.presentation[name] = (
-                [corner.replacingOccurrences(of: "mnkr", with: "tkr")] + columns.map { $0.label + " (tkr)" } + derived.map { $0.label + " (tkr)" },
+                [corner.replacingOccurrences(of: "mnkr", with: "tkr")]
+                    + ordered(columns.map { label(name, $0.key, $0.label) + " (tkr)" }, derived.map { label(name, $0.key, $0.label) + " (tkr)" }),
                 present
             )
             built.text += title + "\n" + TextTable.render(text) + "\n"
@@ -259,7 +263,9 @@ enum CommitteeTables {
         // Seed 003, per unit.
         unitTable(
             name: "resultatbudget_enheter", title: "Driftbudget underliggande enheter", corner: "Underliggande enheter, mnkr",
-            columns: [forecastColumn, budget], derived: [deviation], withVarav: false, grossRows: false, inMnkr: true, netCostSign: false)
+            columns: [forecastColumn, budget]
+                + (next.map { [Column(key: "budget_next_year_ore", label: "Budget \(fy + 1)", hasResidual: true, value: $0.value)] } ?? []),
+            derived: [deviation], derivedAt: 2, withVarav: false, grossRows: false, inMnkr: true, netCostSign: false)
         // Seed 002: budget per verksamhet; with next year's proposal and the change when planned.
         if let next {
             let change: (key: String, label: String, of: ([Ore?]) -> Ore?) = (
