@@ -201,13 +201,17 @@ struct XLSXWriter {
                 x += "</row>"
             }
         }
-        x += "</sheetData>"
-        x += #"<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>"#
-        x += #"<pageSetup paperSize="9" orientation="\#(w.reduce(0, +) > 95 ? "landscape" : "portrait")" fitToWidth="1" fitToHeight="0"/>"#
-        x +=
-            "<headerFooter><oddFooter>" + escape("&L" + (sheet.footer ?? "").replacingOccurrences(of: "&", with: "&&") + "&RSida &P av &N")
-            + "</oddFooter></headerFooter>"
+        x += "</sheetData>" + pageSetup(widths: w, footer: sheet.footer)
         return x + "</worksheet>"
+    }
+
+    /// A4 (paperSize 9), fitted to one page's width, landscape when the columns are wide; the
+    /// footer on the left, page numbers on the right.
+    static func pageSetup(widths: [Int], footer: String?) -> String {
+        #"<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>"#
+            + #"<pageSetup paperSize="9" orientation="\#(widths.reduce(0, +) > 95 ? "landscape" : "portrait")" fitToWidth="1" fitToHeight="0"/>"#
+            + "<headerFooter><oddFooter>" + escape("&L" + (footer ?? "").replacingOccurrences(of: "&", with: "&&") + "&RSida &P av &N")
+            + "</oddFooter></headerFooter>"
     }
 
     /// The lines a header takes when its words wrap at `width` characters.
@@ -255,14 +259,7 @@ struct XLSXWriter {
             for (c, cell) in row.enumerated() { x += cellXML(column(c) + String(r), cell, rowStyle) }
             x += "</row>"
         }
-        x += "</sheetData>"
-        // A4 (paperSize 9), fitted to one page's width; landscape when the table is wide.
-        let landscape = widths.reduce(0, +) > 95
-        x += #"<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" footer="0.3"/>"#
-        x += #"<pageSetup paperSize="9" orientation="\#(landscape ? "landscape" : "portrait")" fitToWidth="1" fitToHeight="0"/>"#
-        x +=
-            "<headerFooter><oddFooter>" + escape("&L" + (sheet.footer ?? "").replacingOccurrences(of: "&", with: "&&") + "&RSida &P av &N")
-            + "</oddFooter></headerFooter>"
+        x += "</sheetData>" + pageSetup(widths: widths, footer: sheet.footer)
         return x + "</worksheet>"
     }
 

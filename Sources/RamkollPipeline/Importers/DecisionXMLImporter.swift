@@ -29,9 +29,6 @@ public struct DecisionXMLProfile: XMLExtractFormat {
             name: k.name, file: k.file, recordElement: record, fields: fields, dateLayout: k.layout("date_layout", .isoDate),
             favourableValues: Set(yes.isEmpty ? ["ja", "yes", "true", "1", "bifall"] : yes))
     }
-    public var requiredPaths: [(field: String, path: String)] {
-        fields.filter { Self.requiredFields.contains($0.key) }.map { ($0.key.rawValue, $0.value) }
-    }
     public func importer() -> any SourceImporter { DecisionXMLImporter(profile: self) }
 }
 

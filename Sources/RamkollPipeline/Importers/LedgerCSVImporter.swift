@@ -68,13 +68,7 @@ public struct LedgerCSVProfile: SourceFormat {
                 pr.error(top["skip_lines"], "profile: skip_lines must be a whole number ≥ 0")
             }
         }
-        if let b = k.string("account_with_text") {
-            if b == "true" || b == "false" {
-                profile.accountWithText = b == "true"
-            } else {
-                pr.error(top["account_with_text"], "profile: account_with_text must be true or false")
-            }
-        }
+        if let b = k.bool("account_with_text") { profile.accountWithText = b }
         if let tn = top["total_row"] {
             let tm = pr.mapping(tn, context: "profile total_row", allowed: ["column", "starts_with"])
             if let col = pr.string(tm, "column", context: "profile total_row", required: true, parent: tn),

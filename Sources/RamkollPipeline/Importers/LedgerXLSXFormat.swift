@@ -97,10 +97,7 @@ public struct LedgerXLSXProfile: SourceFormat {
         var names: [String] = []
         try book.rows { row in
             guard row.number == headerRow else { return row.number < headerRow }
-            for (column, cell) in row.cells {
-                names.append(contentsOf: repeatElement("", count: max(0, column + 1 - names.count)));
-                names[column] = cell.value.trimmingCharacters(in: " \t")
-            }
+            names = row.names
             return false
         }
         return try match(names, display: display)
@@ -145,12 +142,7 @@ public struct LedgerXLSXImporter: SourceImporter {
         try book.rows { row in
             guard row.number >= p.headerRow else { return true }
             guard let columns = position else {
-                var names: [String] = []
-                for (column, cell) in row.cells {
-                    names.append(contentsOf: repeatElement("", count: max(0, column + 1 - names.count)))
-                    names[column] = cell.value.trimmingCharacters(in: " \t")
-                }
-                position = try p.match(names, display: file)
+                position = try p.match(row.names, display: file)
                 return true
             }
             // A row without a value (Excel keeps styled empty rows) holds no posting.
@@ -248,6 +240,12 @@ struct XLSXRow {
     let number: Int
     let cells: [(Int, XLSXCell)]
     func cell(_ column: Int) -> XLSXCell? { cells.first { $0.0 == column }?.1 }
+    /// The row as a header: each column's text, trimmed ("" where a column has no cell).
+    var names: [String] {
+        var out = [String](repeating: "", count: (cells.map(\.0).max() ?? -1) + 1)
+        for (column, cell) in cells { out[column] = cell.value.trimmingCharacters(in: " \t") }
+        return out
+    }
 }
 
 /// An .xlsx workbook opened for reading one sheet: the parts it needs decompressed to a temporary

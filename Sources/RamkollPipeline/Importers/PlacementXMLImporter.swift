@@ -26,9 +26,6 @@ public struct PlacementXMLProfile: XMLExtractFormat {
             name: k.name, file: k.file, recordElement: record, fields: fields, dateLayout: k.layout("date_layout", .isoDate),
             decimalSeparator: k.decimal())
     }
-    public var requiredPaths: [(field: String, path: String)] {
-        fields.filter { Self.requiredFields.contains($0.key) }.map { ($0.key.rawValue, $0.value) }
-    }
     public func importer() -> any SourceImporter { PlacementXMLImporter(profile: self) }
 }
 

@@ -9,13 +9,21 @@ import RamkollReaders
 public protocol XMLExtractFormat: SourceFormat {
     /// The element of one record (without a namespace prefix).
     var recordElement: String { get }
-    /// The required fields' paths, which `check` tries on the first records.
-    var requiredPaths: [(field: String, path: String)] { get }
+    associatedtype Field: RawRepresentable & Hashable where Field.RawValue == String
+    /// The fields every record needs (a profile must give their paths).
+    static var requiredFields: [Field] { get }
+    /// Field → path relative to the record element.
+    var fields: [Field: String] { get }
 }
 
 extension XMLExtractFormat {
     public var hasPersons: Bool { true }
     public var declaredEncoding: String { "declared" }
+
+    /// The required fields' paths, which `check` tries on the first records.
+    var requiredPaths: [(field: String, path: String)] {
+        fields.filter { Self.requiredFields.contains($0.key) }.map { ($0.key.rawValue, $0.value) }
+    }
 
     public func recognise(_ path: String, display: String) -> String? {
         let head = Inbox.firstBytes(path, 65_536)
