@@ -175,11 +175,7 @@ final class StageTests: XCTestCase {
 
         // The workbook, read back: a sheet per table; numbers stored as numbers in the tkr format.
         let archive = try Archive(url: URL(fileURLWithPath: run + "/06-report/rapport.xlsx"), accessMode: .read)
-        func entry(_ name: String) throws -> String {
-            var data = Data()
-            _ = try archive.extract(archive[name]!) { data.append($0) }
-            return String(decoding: data, as: UTF8.self)
-        }
+        func entry(_ name: String) throws -> String { try zipPart(archive, name) }
         let workbook = try entry("xl/workbook.xml")
         XCTAssertTrue(workbook.contains(#"<sheet name="Drift" sheetId="1""#) && workbook.contains(#"<sheet name="Prognos" sheetId="3""#), workbook)
         let drift = try entry("xl/worksheets/sheet1.xml")

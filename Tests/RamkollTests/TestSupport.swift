@@ -1,8 +1,16 @@
 import Foundation
 import Logging
 import XCTest
+import ZIPFoundation
 
 @testable import RamkollPipeline
+
+/// One part of a ZIP archive (a workbook's sheet, say) as text.
+func zipPart(_ archive: Archive, _ name: String) throws -> String {
+    var data = Data()
+    _ = try archive.extract(archive[name]!) { data.append($0) }
+    return String(decoding: data, as: UTF8.self)
+}
 
 enum TestPaths {
     /// The package root, found from this file's location (tests run inside the source tree).

@@ -41,11 +41,7 @@ final class WorkbookTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         let report = dir + "/run/06-report"
         let archive = try Archive(url: URL(fileURLWithPath: report + "/rapport.xlsx"), accessMode: .read)
-        func part(_ name: String) throws -> String {
-            var data = Data()
-            _ = try archive.extract(archive[name]!) { data.append($0) }
-            return String(decoding: data, as: UTF8.self)
-        }
+        func part(_ name: String) throws -> String { try zipPart(archive, name) }
         let workbook = try part("xl/workbook.xml")
         let names = try NSRegularExpression(pattern: #"<sheet name="([^"]*)""#).matches(
             in: workbook, range: NSRange(workbook.startIndex..., in: workbook)
