@@ -204,4 +204,56 @@ final class ExcelLedgerTests: XCTestCase {
                 return out
             })
     }
+
+    /// The other ways a workbook or its profile can be wrong, each named with what to do.
+    func testWorkbookAndProfileProblemsAreNamed() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let header = ["Konto", "Belopp"]
+        try XLSXWriter.write([XLSXWriter.Sheet(name: "Blad1", header: header, rows: [[.text("46310"), .decimal("10")]])], to: dir + "/ok.xlsx")
+        try XLSXWriter.write([XLSXWriter.Sheet(name: "Blad1", header: header, rows: [])], to: dir + "/empty.xlsx")
+        try XLSXWriter.write([XLSXWriter.Sheet(name: "Blad1", header: ["Konto", "Summa"], rows: [])], to: dir + "/other.xlsx")
+        // A ZIP archive that is no workbook.
+        let zip = try Archive(url: URL(fileURLWithPath: dir + "/nobook.xlsx"), accessMode: .create)
+        let data = Data("x".utf8)
+        try zip.addEntry(
+            with: "readme.txt", type: .file, uncompressedSize: Int64(1), compressionMethod: .deflate, provider: { (_: Int64, _: Int) in data })
+        let profile = "kind: ledger-xlsx\ncolumns:\n  account: Konto\n  amount: Belopp\n"
+        _ = try TestPaths.write(profile, name: "p.yaml", in: dir)
+        _ = try TestPaths.write(profile + "header_row: 9\n", name: "far.yaml", in: dir)
+        func run(_ file: String, _ prof: String = "p.yaml") throws -> RamkollResult {
+            let p = try HostileInputTests.probe(
+                #function + file + prof, files: [:], sources: [("l", dir + "/" + file, "profile: \(dir)/\(prof)\n    period: 2022-12")])
+            return try HostileInputTests.run(p)
+        }
+        let noBook = try run("nobook.xlsx")
+        XCTAssertEqual(noBook.status, 65)
+        XCTAssertTrue(
+            noBook.stderr.contains(
+                "nobook.xlsx: the workbook has no xl/workbook.xml: it is not an Excel workbook, or it is damaged — export it again"),
+            noBook.stderr)
+        let other = try run("other.xlsx")
+        XCTAssertEqual(other.status, 65)
+        XCTAssertTrue(
+            other.stderr.contains(
+                "other.xlsx:1: header has no column \"Belopp\" (amount); the header row (sheet 1, header_row 1) is \"Konto;Summa\" — is this the right profile"
+            ),
+            other.stderr)
+        let far = try run("ok.xlsx", "far.yaml")
+        XCTAssertEqual(far.status, 65)
+        XCTAssertTrue(far.stderr.contains("ok.xlsx:9: header has no column \"Belopp\" (amount), \"Konto\" (account)"), far.stderr)
+        let empty = try run("empty.xlsx")
+        XCTAssertEqual(empty.status, 65)
+        XCTAssertTrue(
+            empty.stdout.contains(
+                "empty.xlsx:1: the sheet has a header but no rows: the export is empty — export it again (or leave the source out for a period without postings)"
+            ),
+            empty.stdout)
+        // Profile values that cannot be used: said by check, with the profile's line.
+        _ = try TestPaths.write(profile + "sheet: 0\nheader_row: -2\n", name: "bad.yaml", in: dir)
+        let p = try HostileInputTests.probe(files: [:], sources: [("l", dir + "/ok.xlsx", "profile: \(dir)/bad.yaml\n    period: 2022-12")])
+        let check = try runRamkoll(["check", p.pipeline])
+        XCTAssertEqual(check.status, 78, check.stdout + check.stderr)
+        XCTAssertTrue(check.stdout.contains("profile: sheet must be a sheet's name or its position (1 for the first)"), check.stdout)
+        XCTAssertTrue(check.stdout.contains("profile: header_row must be a row number from 1 to 1000"), check.stdout)
+    }
 }
