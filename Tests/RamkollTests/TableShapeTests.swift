@@ -49,7 +49,7 @@ final class TableShapeTests: XCTestCase {
         // The workbook sets them out the same way: whole mnkr are whole numbers, the hidden line is gone.
         let archive = try Archive(url: URL(fileURLWithPath: dir + "/run/06-report/rapport.xlsx"), accessMode: .read)
         func sheet(_ i: Int) throws -> [WorkbookTests.Cell] { WorkbookTests.cells(try zipPart(archive, "xl/worksheets/sheet\(i).xml")) }
-        let rbSheet = try sheet(4), dsSheet = try sheet(7)
+        let rbSheet = try sheet(2), dsSheet = try sheet(5)
         XCTAssertTrue(rbSheet.contains { $0.row == 1 && $0.value == "Resultatbudget per rad — Socialnämnden" })
         XCTAssertEqual(
             rbSheet.filter { $0.row == 4 }.map(\.value),
@@ -69,7 +69,7 @@ final class TableShapeTests: XCTestCase {
         let check = try runRamkoll(["check", path])
         XCTAssertEqual(check.status, 78, check.stdout + check.stderr)
         XCTAssertTrue(check.stdout.contains("committee_tables table resultatbudget labels: \"budget_nextyear_ore\" is not a column"), check.stdout)
-        XCTAssertTrue(check.stdout.contains("committee_tables table budget_verksamhet: hide_lines applies to resultatbudget"), check.stdout)
+        XCTAssertTrue(check.stdout.contains("committee_tables table budget_verksamhet: hide_lines applies to drift and resultatbudget"), check.stdout)
         try text.replacingOccurrences(of: "unit: tkr", with: "unit: mkr").replacingOccurrences(of: "decimals: 0", with: "decimals: 2").write(
             toFile: path, atomically: true, encoding: .utf8)
         let check2 = try runRamkoll(["check", path])
@@ -78,5 +78,65 @@ final class TableShapeTests: XCTestCase {
         XCTAssertTrue(check2.stdout.contains("committee_tables table driftsammandrag: decimals must be 0 or 1 (mnkr)"), check2.stdout)
         XCTAssertTrue(
             (bad.stdout + bad.stderr).contains("hide_lines names \"NETO\", which is not a report line of the pipeline"), bad.stdout + bad.stderr)
+    }
+
+    /// `committee_tables.kommunbidrag`: on the committee alone (a unit's Drift ends at its net
+    /// cost), or allocated to units as a frame equal to each one's budgeted net cost; `columns:`
+    /// picks a table's columns and their order.
+    func testKommunbidragOnTheCommitteeOrAllocatedToUnitsAndTheColumnsATableShows() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let path = try SampleTablesTests.samplePipelineCopy(in: dir)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        func drift(_ run: String, _ unit: String) throws -> String {
+            let t = try String(contentsOfFile: dir + "/\(run)/04-deviation/drift.txt", encoding: .utf8)
+            return t.components(separatedBy: "\n\n").first { $0.hasPrefix("Drift — ") && $0.contains("(\(unit));") }!
+        }
+        // The default: the kommunbidrag booked on Förvaltningsledning (NG-LED) is the committee's.
+        let r = try runRamkoll(["run", path, "--run-dir", dir + "/root", "--no-warehouse"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        for unit in ["NG", "NG-LED", "BU"] {
+            let block = try drift("root", unit)
+            XCTAssertTrue(block.hasPrefix("Drift — ") && block.split(separator: "\n").last!.hasPrefix("= Verksamhetens nettokostnader "), block)
+            if unit == "NG" {
+                XCTAssertTrue(block.hasSuffix("= Verksamhetens nettokostnader      -17 830       -17 721        109       -16 873  -848"), block)
+            }
+            XCTAssertFalse(block.contains("Kommunbidrag") || block.contains("Årets resultat"), block)
+        }
+        XCTAssertTrue(try drift("root", "SN").contains("Kommunbidrag                        198 650       198 650          0       190 704    7 946"))
+
+        // Units: each unit's frame is its budgeted net cost, so its result is its deviation.
+        try text.replacingOccurrences(
+            of: "committee_tables:\n",
+            with: "committee_tables:\n  kommunbidrag: units\n  tables:\n    driftsammandrag:\n      columns: [plan_2023_ore, budget_ore]\n"
+        ).write(toFile: path, atomically: true, encoding: .utf8)
+        let u = try runRamkoll(["run", path, "--run-dir", dir + "/units", "--no-warehouse"])
+        XCTAssertEqual(u.status, 0, u.stdout + u.stderr)
+        let ng = try drift("units", "NG")
+        XCTAssertTrue(ng.contains("\nKommunbidrag                         17 830        17 830          0\n"), ng)
+        XCTAssertTrue(ng.hasSuffix("\n= Årets resultat                          0           109        109"), ng)
+        XCTAssertEqual(try drift("units", "SN"), try drift("root", "SN"), "the committee's own table is the same")
+        let csv = try String(contentsOfFile: dir + "/units/04-deviation/drift.csv", encoding: .utf8)
+        XCTAssertTrue(csv.contains("\nNG;Nämnd och förvaltningsledning;1;KB;Kommunbidrag;17830;17830;0;;\n"), csv)
+        // The driftsammandrag shows the columns asked for, in that order; tables.json keeps all.
+        let tables = try String(contentsOfFile: dir + "/units/06-report/tabeller.txt", encoding: .utf8)
+        XCTAssertTrue(tables.contains("Driftsammandrag\nNettokostnad, mnkr                   Plan 2023  Budget 2022\n"), tables)
+
+        // A placement that is not known, and a kommunbidrag line inside the net cost.
+        try text.replacingOccurrences(of: "committee_tables:\n", with: "committee_tables:\n  kommunbidrag: both\n").write(
+            toFile: path, atomically: true, encoding: .utf8)
+        let check = try runRamkoll(["check", path])
+        XCTAssertEqual(check.status, 78, check.stdout + check.stderr)
+        XCTAssertTrue(
+            check.stdout.contains(
+                "committee_tables: kommunbidrag \"both\" is not known; use root (shown on the committee only) or units (a frame per unit)"),
+            check.stdout)
+        try text.replacingOccurrences(of: "committee_tables:\n", with: "committee_tables:\n  kommunbidrag: units\n  kommunbidrag_line: KOP\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let bad = try runRamkoll(["run", path, "--run-dir", dir + "/bad", "--no-warehouse"])
+        XCTAssertEqual(bad.status, 78, bad.stdout + bad.stderr)
+        XCTAssertTrue(
+            bad.stderr.contains(
+                "committee_tables: kommunbidrag_line \"KOP\" must be a report line that is not a sum and lies outside the net cost NETTO (kommunbidrag: units allocates it to the units)"
+            ), bad.stderr)
     }
 }

@@ -49,17 +49,18 @@ final class WorkbookTests: XCTestCase {
         XCTAssertEqual(
             names,
             [
-                "Drift", "Avvikelse", "Prognos", "Resultatbudget", "Resultatbudget enheter", "Budget per verksamhet", "Driftsammandrag",
-                "Utbetalt bistånd", "Volymer", "Ej verkställda beslut", "Prognosförändring",
+                "Drift", "Resultatbudget", "Resultatbudget enheter", "Budget per verksamhet", "Driftsammandrag", "Utbetalt bistånd", "Volymer",
+                "Ej verkställda beslut", "Prognosförändring", "Drift per enhet", "Avvikelse", "Prognos",
             ])
         var sheets: [String: [Cell]] = [:]
         // The tables the stages set out in text (Utbetalt bistånd, the volume tables, the IVO lists,
         // Prognos och prognosförändring): every cell as the text shows it, figures as numbers.
-        for (i, (name, file)) in [
+        let presented = [
             ("Utbetalt bistånd", "03-reconcile/assistance_table.sheet.json"), ("Volymer", "03-reconcile/volumes.sheet.json"),
             ("Ej verkställda beslut", "03-reconcile/ivo_report.sheet.json"), ("Prognosförändring", "05-prognosis/prognosforandring.sheet.json"),
-        ].enumerated() {
-            let xml = try part("xl/worksheets/sheet\(8 + i).xml")
+        ]
+        for (name, file) in presented {
+            let xml = try part("xl/worksheets/sheet\(names.firstIndex(of: name)! + 1).xml")
             let shown = Self.cells(xml).filter { $0.row > 2 }
             let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/run/" + file))) as! [[String: Any]]
             var expected: [String] = []
@@ -75,7 +76,7 @@ final class WorkbookTests: XCTestCase {
             XCTAssertEqual(shown.map(\.value).filter { !$0.isEmpty }, expected, name)
             if name != "Ej verkställda beslut" { XCTAssertTrue(shown.contains { $0.style == 1 }, "\(name): figures are numbers") }
         }
-        for (i, name) in names.prefix(7).enumerated() {
+        for (i, name) in names.enumerated() where !presented.contains(where: { $0.0 == name }) {
             let xml = try part("xl/worksheets/sheet\(i + 1).xml")
             let cells = Self.cells(xml)
             sheets[name] = cells
@@ -102,6 +103,8 @@ final class WorkbookTests: XCTestCase {
             XCTAssertFalse(cells.contains { ["yes", "no", "ytd-plus-budget", "run-rate", "seasonal"].contains($0.value) }, name)
         }
 
+        // A varav row's label is indented (an indent holds only with a horizontal alignment).
+        XCTAssertTrue(try part("xl/styles.xml").contains(#"<alignment horizontal="left" indent="1"/>"#))
         // Every committee table's figure is tables.json's öre rounded once, in the table's unit.
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: report + "/tables.json"))) as! [String: Any]
         let tables = Dictionary(
@@ -137,12 +140,21 @@ final class WorkbookTests: XCTestCase {
         XCTAssertEqual(bv.last!.first!.style, 4, "the sum row is bold")
         // Drift: the deviation stage's tkr, the level a number.
         let drift = try String(contentsOfFile: dir + "/run/04-deviation/drift.csv", encoding: .utf8).split(separator: "\n").dropFirst()
-        let d = rows("Drift")
+        let d = rows("Drift per enhet")
         XCTAssertEqual(d.count, drift.count)
         for (cells, line) in zip(d, drift) {
             XCTAssertEqual(cells.map(\.value), line.split(separator: ";", omittingEmptySubsequences: false).map(String.init))
             XCTAssertEqual(cells[2].style, 12, "Nivå is a number")
         }
+        // The committee's Drift: the root's lines, as the deviation stage wrote them (varav indented, sums bold).
+        let committeeDrift = rows("Drift")
+        let rootLines = drift.map { $0.split(separator: ";", omittingEmptySubsequences: false).map(String.init) }.filter { $0[0] == "SN" }
+        XCTAssertEqual(committeeDrift.map { $0.map(\.value) }, rootLines.map { [$0[4]] + $0[5...] })
+        XCTAssertEqual(
+            sheets["Drift"]!.filter { $0.row == 4 }.map(\.value),
+            ["Belopp i tkr", "Budget 2022", "Bokslut 2022", "Avvikelse", "Bokslut 2021", "Diff"])
+        XCTAssertEqual(committeeDrift.first { $0[0].value == "Årets resultat" }!.first!.style, 4, "a sum line is bold")
+        XCTAssertEqual(committeeDrift.first { $0[0].value == "varav ekonomiskt bistånd" }!.first!.style, 7, "a varav line is indented")
         // drift_kalkyl.csv in the table's shape: per unit, its title, the header, the lines down.
         let kalkyl = String(decoding: try Data(contentsOf: URL(fileURLWithPath: report + "/drift_kalkyl.csv")).dropFirst(3), as: UTF8.self)
         XCTAssertTrue(
@@ -184,6 +196,10 @@ final class WorkbookTests: XCTestCase {
         }
         XCTAssertTrue(html.contains("– Säsong: metoden ger ingen siffra för raden"), "an empty method is explained")
         XCTAssertTrue(html.contains("<tr class=\"v\"><td>varav ekonomiskt bistånd</td>"), "varav rows are indented")
+        // Figures set right, text (an IVO list's reasons) left; the committee's Drift table first.
+        XCTAssertTrue(html.contains("<td>Kontaktfamilj</td><td>Lämplig kontaktfamilj har inte hittats</td>"), "text is set left")
+        XCTAssertTrue(html.contains("<tr class=\"s\"><td>Årets resultat</td><td class=\"n\">0</td><td class=\"n\">-6 416</td>"), "figures right")
+        XCTAssertLessThan(html.range(of: "<h2>Drift</h2>")!.lowerBound, html.range(of: "<h2>Budget och utfall per månad</h2>")!.lowerBound)
         for heading in [
             "Utbetalt ekonomiskt bistånd 2022", "Placeringar barn och unga", "1. Gynnande beslut som ej verkställts", "Prognos och prognosförändring",
             "Driftsammandrag", "Resultatbudget",

@@ -168,20 +168,43 @@ public struct PipelineConfig: Sendable {
         public var netCostPositive = false
         /// Per committee table (by its name): how it is set out.
         public var shapes: [String: TableShape] = [:]
+        /// Where the committee's kommunbidrag is shown in the tables of units below the root:
+        /// `root` — on the committee alone (a unit's Drift table ends at its net cost); `units` —
+        /// allocated as a frame per unit equal to the unit's budgeted net cost, so a unit's result
+        /// is its deviation.
+        public var kommunbidragOnUnits = false
+        /// The report line of the kommunbidrag (the frame from the council).
+        public var kommunbidragLine = "KB"
         /// The tables whose shape can be set.
-        public static let tableNames = ["resultatbudget", "resultatbudget_enheter", "budget_verksamhet", "driftsammandrag"]
+        public static let tableNames = ["drift", "resultatbudget", "resultatbudget_enheter", "budget_verksamhet", "driftsammandrag"]
+        /// Tables whose rows are report lines (`hide_lines` applies); the others' rows are units.
+        public static let tablesByLine: Set = ["drift", "resultatbudget"]
         public struct TableShape: Sendable, Equatable {
             public var title: String?
-            /// Column key (`budget_ore`, `forecast_ore`, …, `corner` for the first header cell) →
-            /// label; `{månad}` is the as-of month's short Swedish name, `{år}` the fiscal year,
-            /// `{år-1}` and `{år+1}` the years beside it.
+            /// Column key (`budget_ore`, `forecast_ore`, …, `corner` for the first header cell,
+            /// `total`, `varav_revenue`, `varav_cost` for those rows) → label; `{månad}` is the as-of
+            /// month's short Swedish name, `{år}` the fiscal year, `{år-1}` and `{år+1}` the years
+            /// beside it.
             public var labels: [String: String] = [:]
+            /// The columns shown, in this order (keys as in `labels`); empty: all, as the table sets them.
+            public var columns: [String] = []
             /// mnkr (true) or tkr (false); nil: the table's default.
             public var mnkr: Bool?
             /// Decimals of mnkr (0 or 1); nil: 1.
             public var decimals: Int?
-            /// Report lines left out of a table by line (Resultatbudget).
+            /// Report lines left out of a table by line (Drift, Resultatbudget).
             public var hideLines: [String] = []
+
+            /// The configured label of `key`, placeholders filled in, or `default`.
+            public func label(_ key: String, _ def: String, asOf: Period, fiscalYear fy: Int) -> String {
+                guard let l = labels[key] ?? (key == "plan_\(fy + 1)_ore" ? labels["budget_next_year_ore"] : nil) else { return def }
+                return l.replacingOccurrences(of: "{månad}", with: Swedish.shortMonth(asOf)).replacingOccurrences(of: "{år-1}", with: String(fy - 1))
+                    .replacingOccurrences(of: "{år+1}", with: String(fy + 1)).replacingOccurrences(of: "{år}", with: String(fy))
+            }
+            /// The positions of `keys` to show: the configured columns in their order, or all.
+            public func shown(_ keys: [String]) -> [Int] {
+                columns.isEmpty ? Array(keys.indices) : columns.compactMap { keys.firstIndex(of: $0) }
+            }
         }
         public struct Varav: Sendable, Equatable {
             public var name: String
@@ -592,7 +615,11 @@ public struct PipelineConfig: Sendable {
             }
         }
         if let cn = top["committee_tables"] {
-            let cm = r.mapping(cn, context: "committee_tables", allowed: ["units", "varav", "residual_name", "net_cost_sign", "tables"])
+            let cm = r.mapping(
+                cn, context: "committee_tables",
+                allowed: [
+                    "units", "varav", "residual_name", "net_cost_sign", "tables", "kommunbidrag", "kommunbidrag_line",
+                ])
             var ct = CommitteeTablesSettings()
             ct.units = (cm["units"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
             if let n = r.string(cm, "residual_name", context: "committee_tables", required: false, parent: cn) { ct.residualName = n }
@@ -602,6 +629,15 @@ public struct PipelineConfig: Sendable {
             case let other?:
                 r.error(cm["net_cost_sign"], "committee_tables: net_cost_sign \"\(other)\" is not known; use negative (report sign) or positive")
             }
+            switch r.string(cm, "kommunbidrag", context: "committee_tables", required: false, parent: cn) {
+            case nil, "root": ct.kommunbidragOnUnits = false
+            case "units": ct.kommunbidragOnUnits = true
+            case let other?:
+                r.error(
+                    cm["kommunbidrag"],
+                    "committee_tables: kommunbidrag \"\(other)\" is not known; use root (shown on the committee only) or units (a frame per unit)")
+            }
+            if let l = r.string(cm, "kommunbidrag_line", context: "committee_tables", required: false, parent: cn) { ct.kommunbidragLine = l }
             for item in cm["varav"]?.sequence.map({ Array($0) }) ?? [] {
                 let vm = r.mapping(item, context: "varav row", allowed: ["name", "units", "lines"])
                 let name = r.string(vm, "name", context: "varav row", required: true, parent: item) ?? ""
@@ -611,23 +647,35 @@ public struct PipelineConfig: Sendable {
                 ct.varav.append(.init(name: name, units: units, lines: lines))
             }
             for (name, tn) in r.mapping(cm["tables"], context: "committee_tables tables", allowed: Set(CommitteeTablesSettings.tableNames)) {
-                let tm = r.mapping(tn, context: "committee_tables table \(name)", allowed: ["title", "labels", "unit", "decimals", "hide_lines"])
+                let tm = r.mapping(
+                    tn, context: "committee_tables table \(name)", allowed: ["title", "labels", "columns", "unit", "decimals", "hide_lines"])
                 let context = "committee_tables table \(name)"
                 var shape = CommitteeTablesSettings.TableShape()
                 shape.title = r.string(tm, "title", context: context, required: false, parent: tn)
-                let columnKeys: Set = [
-                    "corner", "forecast_ore", "budget_ore", "deviation_ore", "budget_next_year_ore", "actual_previous_year_ore", "change_ore",
-                ]
+                let columnKeys: Set<String> =
+                    name == "drift"
+                    ? [
+                        "budget_tkr", "actual_tkr", "deviation_tkr", "previous_year_tkr", "diff_tkr", "budget_ytd_tkr", "forecast_tkr",
+                        "forecast_deviation_tkr",
+                    ]
+                    : ["forecast_ore", "budget_ore", "deviation_ore", "budget_next_year_ore", "actual_previous_year_ore", "change_ore"]
+                let rowKeys: Set<String> = CommitteeTablesSettings.tablesByLine.contains(name) ? [] : ["total", "varav_revenue", "varav_cost"]
+                func isColumn(_ key: String) -> Bool {
+                    columnKeys.contains(key)
+                        || (name != "drift" && key.hasPrefix("plan_") && key.hasSuffix("_ore") && key.dropFirst(5).dropLast(4).allSatisfy(\.isNumber))
+                }
+                let known = columnKeys.sorted().joined(separator: ", ") + (name == "drift" ? "" : " or plan_YYYY_ore")
                 for (key, v) in r.mapping(tm["labels"], context: context + " labels", allowed: nil) {
-                    let isPlan = key.hasPrefix("plan_") && key.hasSuffix("_ore") && key.dropFirst(5).dropLast(4).allSatisfy(\.isNumber)
-                    guard columnKeys.contains(key) || isPlan else {
+                    guard isColumn(key) || key == "corner" || rowKeys.contains(key) else {
                         r.error(
-                            v,
-                            "\(context) labels: \"\(key)\" is not a column; use corner, \(columnKeys.subtracting(["corner"]).sorted().joined(separator: ", ")) or plan_YYYY_ore"
-                        )
+                            v, "\(context) labels: \"\(key)\" is not a column; use corner, \(rowKeys.sorted().map { $0 + ", " }.joined())\(known)")
                         continue
                     }
                     if let l = v.string { shape.labels[key] = l } else { r.error(v, "\(context) labels: \(key) must be a text") }
+                }
+                shape.columns = (tm["columns"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
+                if let unknown = shape.columns.first(where: { !isColumn($0) }) {
+                    r.error(tm["columns"], "\(context) columns: \"\(unknown)\" is not a column; use \(known)")
                 }
                 switch r.string(tm, "unit", context: context, required: false, parent: tn) {
                 case nil: break
@@ -640,8 +688,10 @@ public struct PipelineConfig: Sendable {
                     if shape.mnkr == false && d != "0" { r.error(tm["decimals"], "\(context): tkr are whole; decimals apply to mnkr") }
                 }
                 shape.hideLines = (tm["hide_lines"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
-                if !shape.hideLines.isEmpty && name != "resultatbudget" {
-                    r.error(tm["hide_lines"], "\(context): hide_lines applies to resultatbudget (the table by report line); \(name)'s rows are units")
+                if !shape.hideLines.isEmpty && !CommitteeTablesSettings.tablesByLine.contains(name) {
+                    r.error(
+                        tm["hide_lines"],
+                        "\(context): hide_lines applies to drift and resultatbudget (the tables by report line); \(name)'s rows are units")
                 }
                 ct.shapes[name] = shape
             }

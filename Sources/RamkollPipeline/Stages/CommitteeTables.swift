@@ -119,12 +119,10 @@ enum CommitteeTables {
         let next = plan.years.contains(fy + 1) ? planColumns[plan.years.firstIndex(of: fy + 1)!] : nil
 
         var built = Built()
-        /// A table's configured label for a column (`corner` for the first header cell), with the
-        /// placeholders filled in; the default when none is set.
+        /// A table's configured label for a column (`corner` for the first header cell, `total`,
+        /// `varav_revenue`, `varav_cost` for those rows), placeholders filled in; the default when none is set.
         func label(_ table: String, _ key: String, _ def: String) -> String {
-            guard let l = settings.shapes[table]?.labels[key] else { return def }
-            return l.replacingOccurrences(of: "{månad}", with: Swedish.shortMonth(cfg.asOf)).replacingOccurrences(of: "{år-1}", with: String(fy - 1))
-                .replacingOccurrences(of: "{år+1}", with: String(fy + 1)).replacingOccurrences(of: "{år}", with: String(fy))
+            settings.shapes[table]?.label(key, def, asOf: cfg.asOf, fiscalYear: fy) ?? def
         }
         /// The unit word of a corner label follows the table's unit.
         func cornerLabel(_ table: String, _ def: String, mnkr: Bool) -> String {
@@ -152,7 +150,9 @@ enum CommitteeTables {
             let at = derivedAt ?? columns.count
             func ordered<T>(_ c: [T], _ d: [T]) -> [T] { Array(c[..<at]) + d + Array(c[at...]) }
             let columnLabels = ordered(columns.map { label(name, $0.key, $0.label) }, derived.map { label(name, $0.key, $0.label) })
-            var text: [[String]] = [[cornerLabel(name, corner, mnkr: inMnkr)] + columnLabels]
+            // The columns shown (text, workbook, HTML); the machine table and the spreadsheet keep all.
+            let show = shape?.shown(ordered(columns.map(\.key), derived.map(\.key))) ?? Array(columnLabels.indices)
+            var text: [[String]] = [[cornerLabel(name, corner, mnkr: inMnkr)] + show.map { columnLabels[$0] }]
             var sheet = Sheet(title: title, header: text[0], rows: [], inMnkr: inMnkr, decimals: decimals)
             func add(kind: String, id: String, label: String, _ values: [Ore?], italic: Bool = false) {
                 let all = ordered(values, derived.map { $0.of(values) })
@@ -164,8 +164,8 @@ enum CommitteeTables {
                     guard let o else { return "" }
                     return CommitteeTables.shown(o, mnkr: inMnkr, decimals: decimals)
                 }
-                text.append([(italic ? "  " : "") + label] + cells)
-                sheet.rows.append((label, kind == "total" ? .sum : kind.hasPrefix("varav") ? .varav : .normal, shown))
+                text.append([(italic ? "  " : "") + label] + show.map { cells[$0] })
+                sheet.rows.append((label, kind == "total" ? .sum : kind.hasPrefix("varav") ? .varav : .normal, show.map { shown[$0] }))
             }
             for u in rowUnits {
                 add(kind: "unit", id: u, label: maps.units.byID[u]?.name ?? u, columns.map { value($0, u, netLine) })
@@ -185,13 +185,15 @@ enum CommitteeTables {
             let sums = columns.indices.map { i -> Ore? in
                 rowUnits.reduce(Ore.zero) { $0 + value(columns[i], $1, netLine) } + (residuals[i] ?? .zero)
             }
-            add(kind: "total", id: root, label: "Summa \(maps.units.byID[root]?.name ?? root)", sums)
+            add(kind: "total", id: root, label: label(name, "total", "Summa \(maps.units.byID[root]?.name ?? root)"), sums)
             if grossRows, maps.lineByID["KOST"] != nil {
                 // Gross: the committee's costs (the cost sum line) and revenue (net − costs).
                 add(
-                    kind: "varav-revenue", id: "", label: "varav intäkter",
+                    kind: "varav-revenue", id: "", label: label(name, "varav_revenue", "varav intäkter"),
                     columns.map { value($0, root, netLine) - value($0, root, "KOST") }, italic: true)
-                add(kind: "varav-cost", id: "", label: "varav kostnader", columns.map { value($0, root, "KOST") }, italic: true)
+                add(
+                    kind: "varav-cost", id: "", label: label(name, "varav_cost", "varav kostnader"), columns.map { value($0, root, "KOST") },
+                    italic: true)
             }
             // Identities: the row units partition the committee; a budget column's sum is minus its financing.
             for c in columns {
@@ -233,8 +235,9 @@ enum CommitteeTables {
             if let next {
                 keys.append("budget_next_year_ore"); header.append(label(name, "budget_next_year_ore", "Budget \(fy + 1)"))
             }
-            var machine: [[String]] = [], present: [[String]] = [], text = [header]
-            var sheet = Sheet(title: shape?.title ?? "Resultatbudget", header: header, rows: [], inMnkr: inMnkr, decimals: decimals)
+            let show = shape?.shown(keys) ?? Array(keys.indices)
+            var machine: [[String]] = [], present: [[String]] = [], text = [[header[0]] + show.map { header[$0 + 1] }]
+            var sheet = Sheet(title: shape?.title ?? "Resultatbudget", header: text[0], rows: [], inMnkr: inMnkr, decimals: decimals)
             var sums = Set<Int>()
             for l in maps.reportLines {
                 let f = value(forecastColumn, root, l.id), b = value(budget, root, l.id)
@@ -246,8 +249,8 @@ enum CommitteeTables {
                 guard !hidden.contains(l.id) else { continue }
                 if l.isSum { sums.insert(present.count) }
                 present.append([shownLabel] + vals.map { String($0.tkr) })
-                text.append([shownLabel] + vals.map { CommitteeTables.shown($0, mnkr: inMnkr, decimals: decimals) })
-                sheet.rows.append((l.name, l.isSum ? .sum : l.partOf != nil ? .varav : .normal, vals))
+                text.append([shownLabel] + show.map { CommitteeTables.shown(vals[$0], mnkr: inMnkr, decimals: decimals) })
+                sheet.rows.append((l.name, l.isSum ? .sum : l.partOf != nil ? .varav : .normal, show.map { vals[$0] }))
             }
             built.sheets[name] = sheet
             built.tables.append(ReportStage.Table(name: name, columns: ["line", "line_name"] + keys, rows: machine))

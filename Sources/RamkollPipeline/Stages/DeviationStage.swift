@@ -21,39 +21,26 @@ public struct DeviationStage: Stage {
                 "unit", "unit_name", "level", "line", "line_name", "budget_year_ore", "budget_ytd_ore", "actual_ytd_ore",
                 "deviation_ytd_ore", "deviation_pct", "over_threshold",
             ])
-        // drift.csv at the close: the year's budget against its outcome (seed 001). Before December a
-        // month report: budget to date against outcome to date (their difference is the deviation),
-        // and the year's budget beside them — never the year's budget against outcome to date.
-        let closing = m == 12
+        // drift.csv and drift.txt: the Drift table (seed 001) of every unit; see DriftTable.
+        try DriftTable.validate(cfg, maps)
+        let driftColumns = DriftTable.columns(of: cfg)
         let drift = try TableWriter(
-            directory: dir, name: "drift.csv",
-            header: ["unit", "unit_name", "level", "line", "line_name"]
-                + (closing
-                    ? ["budget_tkr", "actual_tkr", "deviation_tkr", "previous_year_tkr", "diff_tkr"]
-                    : ["budget_ytd_tkr", "actual_tkr", "deviation_tkr", "budget_tkr", "previous_year_tkr", "diff_tkr"]))
+            directory: dir, name: "drift.csv", header: ["unit", "unit_name", "level", "line", "line_name"] + driftColumns.map(\.key))
         var text = ""
         var over = 0
         let fy = cfg.fiscalYear
-        let through = Swedish.shortMonth(cfg.asOf)
-        let actualLabel = closing ? "Bokslut \(fy)" : "Utfall t.o.m. \(through)"
-        let previousLabel = closing ? "Bokslut \(fy - 1)" : "Utfall t.o.m. \(through) \(fy - 1)"
-        let header =
-            closing
-            ? ["Belopp i tkr", "Budget \(fy)", actualLabel, "Avvikelse", previousLabel, "Diff"]
-            : [
-                "Belopp i tkr", "Budget t.o.m. \(through)", actualLabel, "Avvikelse t.o.m. \(through)", "Budget helår \(fy)", previousLabel,
-                "Diff mot \(fy - 1)",
-            ]
+        let shape = cfg.committeeTables.shapes["drift"]
+        if let unknown = Set(shape?.hideLines ?? []).subtracting(maps.lineByID.keys).sorted().first {
+            throw RamkollError(
+                .config, "committee_tables: tables: drift: hide_lines names \"\(unknown)\", which is not a report line of the pipeline")
+        }
         for unit in maps.units.depthFirst() {
             let level = String(maps.units.depth(of: unit.id))
             let budgetYear = figures.lines(of: unit.id, mappings: maps) { $0.budgetYear }
             let budgetYTD = figures.lines(of: unit.id, mappings: maps) { $0.budgetThrough(m) }
             let actualYTD = figures.lines(of: unit.id, mappings: maps) { $0.actualThrough(m) }
-            // The previous year over the same months, so a year-to-date table compares like with like.
-            let prev = figures.lines(of: unit.id, mappings: maps) { $0.previousThrough(m) }
-            var rows: [[String]] = [header]
             for l in maps.reportLines {
-                let bY = budgetYear[l.id]!, bYTD = budgetYTD[l.id]!, aYTD = actualYTD[l.id]!, p = prev[l.id]!
+                let bY = budgetYear[l.id]!, bYTD = budgetYTD[l.id]!, aYTD = actualYTD[l.id]!
                 let dev = aYTD - bYTD
                 let pct = Ore.basisPoints(dev, of: Ore(Int64(bYTD.value.magnitude)))
                 let isOver =
@@ -64,13 +51,15 @@ public struct DeviationStage: Stage {
                     unit.id, unit.name, level, l.id, l.name, String(bY.value), String(bYTD.value), String(aYTD.value),
                     String(dev.value), pct.map(DeviationStage.percentText) ?? "", isOver ? "yes" : "no",
                 ])
-                let diff = aYTD - p
-                let cells = closing ? [bY, aYTD, aYTD - bY, p, diff] : [bYTD, aYTD, dev, bY, p, diff]
-                try drift.write([unit.id, unit.name, level, l.id, l.name] + cells.map { String($0.tkr) })
-                rows.append(
-                    [l.isSum ? l.name.uppercasedFirstMarker() : l.partOf != nil ? "  " + l.name : l.name] + cells.map { Ore.formatWhole($0.tkr) })
             }
-            text += "Drift — \(unit.name) (\(unit.id)); budget: \(cfg.budgetVersionsText)\n" + TextTable.render(rows) + "\n"
+            let table = DriftTable.build(unit: unit.id, figures: figures, mappings: maps, config: cfg)
+            for r in table.rows {
+                try drift.write([unit.id, unit.name, level, r.line.id, r.line.name] + r.cells.map { $0.map { String($0.tkr) } ?? "" })
+            }
+            let sheet = table.sheet(config: cfg, rootName: unit.name)
+            text +=
+                "\(sheet.title) — \(unit.name) (\(unit.id)); budget: \(cfg.budgetVersionsText)\n" + TextTable.render(sheet.textRows(sumMarker: true))
+                + "\n"
         }
         let root = maps.units.root
         var frameTotals: [String: Int64] = [:]

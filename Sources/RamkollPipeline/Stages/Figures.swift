@@ -47,9 +47,10 @@ struct Figures {
     }
 
     /// One measure for every report line (base and sum) of a unit.
-    func lines(of unit: String, mappings: MappingTables, _ measure: (Months) -> Ore) -> [String: Ore] {
+    /// `overriding` replaces base lines' figures (a unit's allocated kommunbidrag) before the sums.
+    func lines(of unit: String, mappings: MappingTables, _ measure: (Months) -> Ore, overriding: [String: Ore] = [:]) -> [String: Ore] {
         var base: [String: Ore] = [:]
-        for l in mappings.reportLines where !l.isSum { base[l.id] = measure(byUnit[unit]?[l.id] ?? Months()) }
+        for l in mappings.reportLines where !l.isSum { base[l.id] = overriding[l.id] ?? measure(byUnit[unit]?[l.id] ?? Months()) }
         return mappings.withSums(base)
     }
 }

@@ -79,9 +79,18 @@ enum HTMLReport {
 
     static let surplusColor = "#548235", deficitColor = "#c00000"
 
+    /// A figure as the text tables write it: "-1 234", "12,5", "3 st", "4,2 %".
+    static func isFigure(_ s: String) -> Bool {
+        s.range(of: #"^[-−]?\d{1,3}( \d{3})*(,\d+)?( st| %)?$"#, options: .regularExpression) != nil
+    }
+
     static func table(_ header: [String], _ rows: [[String]], sumRows: Set<Int> = []) -> String {
+        // A column of figures is set right; a column of text (a list's reasons, types) left.
+        let numeric = header.indices.map { i in
+            i > 0 && rows.allSatisfy { r in i >= r.count || r[i].isEmpty || isFigure(r[i]) }
+        }
         var h =
-            "<table><thead><tr>" + header.enumerated().map { "<th\($0.offset > 0 ? " class=\"n\"" : "")>\(escape($0.element))</th>" }.joined()
+            "<table><thead><tr>" + header.enumerated().map { "<th\(numeric[$0.offset] ? " class=\"n\"" : "")>\(escape($0.element))</th>" }.joined()
             + "</tr></thead><tbody>"
         for (i, r) in rows.enumerated() {
             // A label set in by two spaces (as the text tables set varav rows) is indented and italic.
@@ -89,7 +98,7 @@ enum HTMLReport {
             h +=
                 "<tr\(sumRows.contains(i) ? " class=\"s\"" : varav ? " class=\"v\"" : "")>"
                 + r.enumerated().map {
-                    "<td\($0.offset > 0 ? " class=\"n\"" : "")>\(escape($0.offset == 0 ? $0.element.trimmingCharacters(in: " ") : $0.element))</td>"
+                    "<td\($0.offset < numeric.count && numeric[$0.offset] ? " class=\"n\"" : "")>\(escape($0.offset == 0 ? $0.element.trimmingCharacters(in: " ") : $0.element))</td>"
                 }.joined() + "</tr>"
         }
         return h + "</tbody></table>"
@@ -99,6 +108,7 @@ enum HTMLReport {
         config cfg: PipelineConfig, mappings maps: MappingTables, drift: [[String: String]], avvikelse: [[String: String]],
         prognos: [[String: String]],
         months: [Month], checkpoints: [(name: String, deviation: Ore)] = [],
+        driftTable: (title: String, rows: [[String]], sums: Set<Int>),
         committee: [(title: String, rows: [[String]], sums: Set<Int>)] = [], presented: [PresentedTable] = [], dataErrors: [String] = []
     ) -> String {
         let root = maps.units.root
@@ -110,32 +120,8 @@ enum HTMLReport {
         body +=
             "<p class=\"m\">Pipeline \(escape(cfg.name)), räkenskapsår \(fy), utfall t.o.m. \(cfg.asOf). Belopp i tkr, varje belopp avrundat för sig. Budget: \(escape(cfg.budgetVersionsText)).</p>"
 
-        // Drift for the root.
-        let rootDrift = drift.filter { $0["unit"] == root }
-        let sums = Set(rootDrift.enumerated().filter { maps.lineByID[$0.element["line"]!]?.isSum == true }.map(\.offset))
-        // At the close the year's budget against its outcome; before it, a month report: to date
-        // against to date, and the year's budget against the year's forecast.
-        let through = Swedish.shortMonth(cfg.asOf)
-        let driftColumns: [(label: String, key: String)] =
-            cfg.asOf.month == 12
-            ? [
-                ("Budget \(fy)", "budget_tkr"), ("Bokslut \(fy)", "actual_tkr"), ("Avvikelse", "deviation_tkr"),
-                ("Föregående år", "previous_year_tkr"), ("Diff", "diff_tkr"),
-            ]
-            : [
-                ("Budget t.o.m. \(through)", "budget_ytd_tkr"), ("Utfall t.o.m. \(through)", "actual_tkr"),
-                ("Avvikelse t.o.m. \(through)", "deviation_tkr"), ("Budget helår \(fy)", "budget_tkr"), ("Prognos helår \(fy)", "forecast_tkr"),
-                ("Avvikelse helår", "forecast_deviation_tkr"),
-            ]
-        body +=
-            "<h2>Drift</h2>"
-            + table(
-                ["Belopp i tkr"] + driftColumns.map(\.label),
-                rootDrift.map { r in
-                    [(maps.lineByID[r["line"]!]?.partOf != nil ? "  " : "") + r["line_name"]!]
-                        + driftColumns.map { Ore.formatWhole(Int64(r[$0.key] ?? "") ?? 0) }
-                },
-                sumRows: sums)
+        // The committee's Drift table (the root's), as tabeller.txt shows it.
+        body += "<h2>\(escape(driftTable.title))</h2>" + table(driftTable.rows[0], Array(driftTable.rows.dropFirst()), sumRows: driftTable.sums)
 
         // Budget against outcome per month (net cost, shown as positive cost).
         body +=
@@ -208,7 +194,7 @@ enum HTMLReport {
 
         let css = """
             body{font-family:"DejaVu Sans",Arial,sans-serif;margin:24px;color:#222;max-width:960px}h1{font-size:22px}h2{font-size:17px;margin-top:28px}
-            table{border-collapse:collapse;font-size:13px}th,td{padding:3px 10px;border-bottom:1px solid #ddd}th{background:#f0f0f0}
+            table{border-collapse:collapse;font-size:13px}th,td{padding:3px 10px;border-bottom:1px solid #ddd}th{background:#f0f0f0;text-align:left}
             .n{text-align:right}tr.s td{font-weight:bold}.m{color:#555;font-size:12px}svg .t{font-size:13px;font-weight:bold}
             svg .a{font-size:11px;fill:#444}svg .g{stroke:#e3e3e3}svg .z{stroke:#888}
             tr.v td:first-child{padding-left:24px;font-style:italic}td.n{white-space:nowrap}

@@ -79,7 +79,7 @@ public struct ReportStage: Stage {
     /// Sheet names of the committee's tables in the workbook (at most 31 characters).
     static let sheetNames = [
         "resultatbudget": "Resultatbudget", "resultatbudget_enheter": "Resultatbudget enheter", "budget_verksamhet": "Budget per verksamhet",
-        "driftsammandrag": "Driftsammandrag",
+        "driftsammandrag": "Driftsammandrag", "drift": "Drift",
     ]
 
     /// Swedish column names for the spreadsheets.
@@ -173,16 +173,38 @@ public struct ReportStage: Stage {
         }
         let committee = try CommitteeTables.build(
             config: cfg, mappings: maps, figures: figures, forecast: forecast, plan: try Plan.load(path: planFile.path, asOf: cfg.asOf))
+        // The committee's Drift (seed 001): the root's table, before December with the year's
+        // forecast and its difference from the year's budget beside the year's budget.
+        let root = maps.units.root, rootName = maps.units.byID[root]?.name ?? root
+        let rootBudget = figures.lines(of: root, mappings: maps) { $0.budgetYear }
+        let rootForecast = forecast[root] ?? [:]
+        let driftSheet = DriftTable.build(unit: root, figures: figures, mappings: maps, config: cfg).sheet(
+            config: cfg, rootName: rootName,
+            extra: closing
+                ? []
+                : [
+                    ("forecast_tkr", "Prognos helår \(fy)", rootForecast),
+                    (
+                        "forecast_deviation_tkr", "Avvikelse helår",
+                        Dictionary(uniqueKeysWithValues: rootForecast.compactMap { l, f in rootBudget[l].map { (l, f - $0) } })
+                    ),
+                ])
+        let driftRows = driftSheet.textRows()
+        let driftDisplay = (
+            title: driftSheet.title, rows: driftRows, sums: Set(driftSheet.rows.enumerated().filter { $0.element.style == .sum }.map(\.offset))
+        )
         let fixedTables = tables.count
         for t in committee.tables {
             let p = committee.presentation[t.name]!
             outputs.append(try ReportStage.spreadsheet("\(t.name)_kalkyl.csv", header: p.header, rows: p.rows, in: dir))
             tables.append(t)
         }
-        outputs.append(try FileIO.writeText(committee.text, directory: dir, name: "tabeller.txt", banner: DataErrors.textBanner(dataErrors)))
+        outputs.append(
+            try FileIO.writeText(
+                "\(driftSheet.title) — \(rootName)\n" + TextTable.render(driftRows) + "\n" + committee.text, directory: dir, name: "tabeller.txt",
+                banner: DataErrors.textBanner(dataErrors)))
 
         // The workbook: one sheet per table, titled, numbers as numbers in the table's unit.
-        let rootName = maps.units.byID[maps.units.root]?.name ?? maps.units.root
         let covers = cfg.asOf.month == 12 ? "Bokslut \(cfg.fiscalYear)" : "Utfall t.o.m. \(Swedish.month(cfg.asOf)) \(cfg.fiscalYear)"
         let footer = "\(rootName) · \(cfg.name) · per \(cfg.asOf) · Ramkoll \(RamkollVersion.string)"
         func cells(_ header: [String], _ row: [String]) -> [XLSXWriter.Cell] {
@@ -205,17 +227,21 @@ public struct ReportStage: Stage {
         let fixedTitles = [
             "drift": "Drift per enhet och rad", "avvikelse": "Avvikelser mot budget", "prognos": "Helårsprognos per enhet och rad",
         ]
-        var sheets = tables.prefix(fixedTables).map { t in
+        // The committee's tables first (the annual report's order), then the other tables of its
+        // documents, then the unit × line detail an auditor or controller works from.
+        let detail = tables.prefix(fixedTables).map { t in
             XLSXWriter.Sheet(
-                name: t.name.capitalized, header: t.columns.map { ReportStage.swedishColumns[$0] ?? driftNames[$0] ?? $0 },
+                name: t.name == "drift" ? "Drift per enhet" : t.name.capitalized,
+                header: t.columns.map { ReportStage.swedishColumns[$0] ?? driftNames[$0] ?? $0 },
                 rows: t.rows.map { cells(t.columns, $0) }, title: "\(fixedTitles[t.name] ?? t.name) — \(rootName)",
                 subtitle: "\(covers) · belopp i tkr", styles: lineStyle(t), footer: footer)
         }
-        for t in committee.tables {
-            guard let c = committee.sheets[t.name] else { continue }
+        var sheets: [XLSXWriter.Sheet] = []
+        let committeeSheets = [("drift", driftSheet)] + committee.tables.compactMap { t in committee.sheets[t.name].map { (t.name, $0) } }
+        for (name, c) in committeeSheets {
             sheets.append(
                 XLSXWriter.Sheet(
-                    name: ReportStage.sheetNames[t.name] ?? t.name, header: c.header,
+                    name: ReportStage.sheetNames[name] ?? name, header: c.header,
                     rows: c.rows.map { r in
                         [.text(r.label)]
                             + r.values.map { o -> XLSXWriter.Cell in
@@ -255,6 +281,7 @@ public struct ReportStage: Stage {
                         footer: footer))
             }
         }
+        sheets += detail
         if !dataErrors.isEmpty {
             sheets.insert(
                 XLSXWriter.Sheet(name: "DATAFEL", header: [DataErrors.heading], rows: dataErrors.map { [.text($0)] }), at: 0)
@@ -290,7 +317,7 @@ public struct ReportStage: Stage {
             months: Period.months(ofYear: cfg.fiscalYear).map {
                 HTMLReport.Month(
                     period: $0.description, budget: budgetByMonth[$0.description] ?? .zero, actual: actualByMonth[$0.description] ?? .zero)
-            }, checkpoints: checkpoints, committee: committee.display, presented: presentedTables, dataErrors: dataErrors)
+            }, checkpoints: checkpoints, driftTable: driftDisplay, committee: committee.display, presented: presentedTables, dataErrors: dataErrors)
         outputs.append(try FileIO.writeText(html, directory: dir, name: "rapport.html"))
 
         var json = try StageManifest.encoder().encode(
