@@ -73,12 +73,12 @@ def fmt_amount(ore, sep):
     return ("-" if neg else "") + sep.join(groups) + "," + f"{o:02d}"
 
 
-def year_postings(year, factor_seed, invoices=(), assistance=()):
+def year_postings(year, factor_seed, invoices=(), assistance=(), investments=()):
     """Yields (date, ansvar, account, account_text, amount_ore_ledger_sign, text) for a year.
     Purchased placements (46310) of the units in the placement extract come from `invoices`; the
     rest of those units' purchased care is booked on the other purchase accounts."""
     r = random.Random(factor_seed)
-    rows = list(invoices) + list(assistance)
+    rows = list(invoices) + list(assistance) + list(investments)
     invoiced = {}
     for (_, ansvar, _, _, amount, _) in invoices:
         invoiced[ansvar] = invoiced.get(ansvar, 0) + amount
@@ -411,6 +411,47 @@ def write_payments(path):
     return paid_rows
 
 
+# Investments (Kommun-Bas class 1 acquisitions, ledger sign: expenditure debit), in kr per year,
+# chosen so the Investeringar table of an annual report rounds to whole tkr as published
+# (reinvestering 555 tkr in 2022, 431 tkr in 2021; nothing spent on lokalanpassning).
+INVESTMENT_ACCOUNTS = {
+    "12210": "Inventarier", "12220": "Datorer och IT-utrustning", "12230": "Bilar och andra transportmedel", "12240": "Maskiner",
+}
+INVESTMENT_OUTCOME = {
+    2021: {"12210": 186_150, "12220": 226_780, "12230": 18_150},
+    2022: {"12210": 406_200, "12220": 57_240, "12230": 72_980, "12240": 19_000},
+}
+INVESTMENT_SUPPLIERS = ["Kinnarps AB", "Atea Sverige AB", "Dustin Sverige AB", "Kia Bil Exempelby", "Cykelcentrum AB"]
+
+
+def investment_postings(year):
+    """Acquisitions on the investment accounts, a few per account through the year, and the
+    year's depreciation credited to accumulated depreciation (12290: in scope, no investment)."""
+    r = random.Random(year * 7 + 1)
+    rows = []
+    for acc, kr in INVESTMENT_OUTCOME[year].items():
+        for part in split_amount_even(kr * 100, r.randint(2, 5)):
+            month = r.randint(2, 11)
+            rows.append(((year, month, r.randint(1, 28)), "60020", acc, INVESTMENT_ACCOUNTS[acc], part, r.choice(INVESTMENT_SUPPLIERS)))
+    rows.append(((year, 12, 31), "60020", "12290", "Ackumulerade avskrivningar inventarier", -9_845_000, "Årets avskrivningar"))
+    return rows
+
+
+def write_investment_budget(path):
+    """The investment budget 2022 with plan 2023–2027 (kronor, expenditure positive): reinvesteringar in
+    inventarier and IT, a lokalanpassning; a few rows name the decided project."""
+    lines = ["# Investeringsbudget 2022 med plan 2023–2027, Socialnämnden i Exempelby (fiktiv). Belopp i kronor,",
+             "# utgifter positiva. rad: investeringsraden (Pipelines/exempelby/investment-lines.csv); projekt: beslutat projekt.",
+             "rad;projekt;belopp;plan 2023;plan 2024;plan 2025;plan 2026;plan 2027",
+             "INV;;150 000;300 000;400 000;400 000;400 000;400 000",
+             "INV;Inventarier jourlägenheter;100 000;100 000;;;;",
+             "IT;;150 000;120 000;200 000;200 000;200 000;200 000",
+             "IT;Elektroniskt låssystem;0;80 000;;;;",
+             "LOKA;Lokalanpassning Sidenvägen;200 000;;;;;"]
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write("\n".join(lines) + "\n")
+
+
 def assistance_postings(paid_rows):
     """The ledger side of the payments: one posting on 45110 per payment made in 2022, on its
     payment date (one payment in August is booked twice by mistake)."""
@@ -429,16 +470,17 @@ def main():
     os.makedirs(os.path.join(OUT, "ledger"), exist_ok=True)
     os.makedirs(os.path.join(OUT, "case"), exist_ok=True)
     os.makedirs(os.path.join(OUT, "budget"), exist_ok=True)
-    rows21 = year_postings(2021, 2021)
+    rows21 = year_postings(2021, 2021, investments=investment_postings(2021))
     write_layout_a(os.path.join(OUT, "ledger", "huvudbok-2021.csv"), rows21)
     placements = write_placements(os.path.join(OUT, "case", "placeringar-2022.xml"))
     paid_rows = write_payments(os.path.join(OUT, "case", "utbetalningar-2022.xml"))
-    rows22 = year_postings(2022, 2022, placement_invoices(placements), assistance_postings(paid_rows))
+    rows22 = year_postings(2022, 2022, placement_invoices(placements), assistance_postings(paid_rows), investment_postings(2022))
     h1 = [r for r in rows22 if r[0][1] <= 6]
     h2 = [r for r in rows22 if r[0][1] > 6]
     write_layout_b(os.path.join(OUT, "ledger", "kontoutdrag-2022-h1.csv"), h1, 1)
     write_layout_b(os.path.join(OUT, "ledger", "kontoutdrag-2022-h2.csv"), h2, len(h1) + 1, extra_bad=True)
     write_budget(os.path.join(OUT, "budget", "internbudget-2022.csv"))
+    write_investment_budget(os.path.join(OUT, "budget", "investeringsbudget-2022.csv"))
     write_decisions(os.path.join(OUT, "case", "beslut-2022.xml"))
     print(f"2021: {len(rows21)} rows, 2022: {len(h1)} + {len(h2)} rows", file=sys.stderr)
 

@@ -37,7 +37,7 @@ public protocol WarehouseTarget: AnyObject {
 /// - `runs`, `stage_runs`, `artifacts`: the run record (as in `run.json`), keyed by pipeline and run id;
 /// - `datasets` (sha256, table_name, rows, seq) and per loaded file kind — `ledger`, `placements`,
 ///   `decisions`, `payments`, `budget`, `plan`, `rejects`, `actuals_vs_budget`, `avvikelse`,
-///   `prognos` — a view of that name with the file's columns, whose rows carry their file's
+///   `prognos`, `investment_budget`, `investments` (when the pipeline has investments) — a view of that name with the file's columns, whose rows carry their file's
 ///   SHA-256 (`dataset`) and row number;
 /// - `run_datasets` (pipeline, run_id, table_name, dataset): which file each run used.
 ///
@@ -61,6 +61,7 @@ public enum Warehouse {
         ("payments", "02-normalize/payments.csv"), ("budget", "02-normalize/budget.csv"), ("plan", "02-normalize/plan.csv"),
         ("rejects", "02-normalize/rejects.csv"), ("actuals_vs_budget", "03-reconcile/actuals_vs_budget.csv"),
         ("avvikelse", "04-deviation/avvikelse.csv"), ("prognos", "05-prognosis/prognos.csv"),
+        ("investment_budget", "02-normalize/investment_budget.csv"), ("investments", "03-reconcile/investments.csv"),
     ]
 
     /// The layout of the tables (2: rows stored once behind views; 1, one table per file kind,
@@ -69,7 +70,7 @@ public enum Warehouse {
 
     static let integerColumns: Set<String> = ["record", "row_no", "rows", "level", "households", "payments", "care_days", "placements"]
     /// In the normalized tables `line` is the source file's line; in the results, a report line's id.
-    static let sourceTables: Set<String> = ["ledger", "placements", "decisions", "payments", "budget", "plan", "rejects"]
+    static let sourceTables: Set<String> = ["ledger", "placements", "decisions", "payments", "budget", "plan", "rejects", "investment_budget"]
 
     /// A column name as a quoted identifier (the files have columns such as `end` and `text`).
     static func quoted(_ column: String) -> String { "\"" + column.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }

@@ -18,6 +18,19 @@ final class ErrorCatalogueTests: XCTestCase {
         try FileManager.default.copyItem(atPath: caseDir + "/" + input, toPath: dir + "/" + input)
         try FileManager.default.copyItem(atPath: caseDir + "/profile.yaml", toPath: dir + "/profile.yaml")
         let root = TestPaths.root.path, small = TestPaths.fixture("small")
+        // A case with an investment budget reads it beside the source, with the sample's investment rows.
+        let investmentBudget = FileManager.default.fileExists(atPath: caseDir + "/investment-budget.csv")
+        if investmentBudget { try FileManager.default.copyItem(atPath: caseDir + "/investment-budget.csv", toPath: dir + "/investment-budget.csv") }
+        let investments =
+            investmentBudget
+            ? """
+            investments:
+              lines: \(root)/Pipelines/exempelby/investment-lines.csv
+              accounts: \(root)/Pipelines/exempelby/investment-accounts.csv
+              scope: ["11", "12"]
+              budget: investment-budget.csv
+
+            """ : ""
         let pipeline = """
             name: catalogue
             fiscal_year: 2022
@@ -31,7 +44,7 @@ final class ErrorCatalogueTests: XCTestCase {
               - id: input
                 path: \(input)
                 profile: profile.yaml
-
+            \(investments)
             """
         let p = try TestPaths.write(pipeline, name: "pipeline.yaml", in: dir)
         let run = dir + "/run"
@@ -45,6 +58,16 @@ final class ErrorCatalogueTests: XCTestCase {
             lines.append(
                 "read \(t("rows_read")), normalized \(t("rows_normalized")) (\(Ore(t("amount_normalized_ore")).swedish) kr), rejected \(t("rows_rejected")), skipped \(t("rows_skipped"))"
             )
+            if investmentBudget {
+                func i(_ k: String) -> Int64 { m.totals["investment_budget.\(k)"] ?? 0 }
+                lines.append(
+                    "investment budget: read \(i("rows_read")), normalized \(i("rows_normalized")) (\(Ore(i("amount_written_ore")).swedish) kr), rejected \(i("rows_rejected")) (\(Ore(i("amount_rejected_ore")).swedish) kr)"
+                )
+                for row in try csvRows(run + "/02-normalize/investment_budget.csv") {
+                    lines.append(
+                        "  \(row["row"]!) \(row["projekt"]!.isEmpty ? "" : "(\(row["projekt"]!)) ")\(row["year"]!): \(row["amount_ore"]!) öre")
+                }
+            }
             for (k, v) in m.totals.sorted(by: { $0.key < $1.key }) where k.hasPrefix("source.input.check.") || k.hasPrefix("source.input.skipped.") {
                 lines.append("  \(k.dropFirst("source.input.".count)) = \(v)")
             }

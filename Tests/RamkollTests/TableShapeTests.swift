@@ -70,12 +70,12 @@ final class TableShapeTests: XCTestCase {
         XCTAssertEqual(check.status, 78, check.stdout + check.stderr)
         XCTAssertTrue(check.stdout.contains("committee_tables table resultatbudget labels: \"budget_nextyear_ore\" is not a column"), check.stdout)
         XCTAssertTrue(check.stdout.contains("committee_tables table budget_verksamhet: hide_lines applies to drift and resultatbudget"), check.stdout)
-        try text.replacingOccurrences(of: "unit: tkr", with: "unit: mkr").replacingOccurrences(of: "decimals: 0", with: "decimals: 2").write(
+        try text.replacingOccurrences(of: "unit: tkr", with: "unit: mkr").replacingOccurrences(of: "decimals: 0", with: "decimals: 3").write(
             toFile: path, atomically: true, encoding: .utf8)
         let check2 = try runRamkoll(["check", path])
         XCTAssertEqual(check2.status, 78, check2.stdout + check2.stderr)
         XCTAssertTrue(check2.stdout.contains("committee_tables table budget_verksamhet: unit \"mkr\" is not known; use tkr or mnkr"), check2.stdout)
-        XCTAssertTrue(check2.stdout.contains("committee_tables table driftsammandrag: decimals must be 0 or 1 (mnkr)"), check2.stdout)
+        XCTAssertTrue(check2.stdout.contains("committee_tables table driftsammandrag: decimals must be 0, 1 or 2 (mnkr)"), check2.stdout)
         XCTAssertTrue(
             (bad.stdout + bad.stderr).contains("hide_lines names \"NETO\", which is not a report line of the pipeline"), bad.stdout + bad.stderr)
     }

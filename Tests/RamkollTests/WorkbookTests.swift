@@ -49,7 +49,8 @@ final class WorkbookTests: XCTestCase {
         XCTAssertEqual(
             names,
             [
-                "Drift", "Resultatbudget", "Resultatbudget enheter", "Budget per verksamhet", "Driftsammandrag", "Utbetalt bistånd", "Volymer",
+                "Drift", "Resultatbudget", "Resultatbudget enheter", "Budget per verksamhet", "Driftsammandrag", "Investeringar",
+                "Investeringsbudget", "Investeringar netto", "Investeringsprojekt", "Genomförandegrad", "Utbetalt bistånd", "Volymer",
                 "Ej verkställda beslut", "Prognosförändring", "Drift per enhet", "Avvikelse", "Prognos",
             ])
         var sheets: [String: [Cell]] = [:]

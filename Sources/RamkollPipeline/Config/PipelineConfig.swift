@@ -144,6 +144,25 @@ public struct PipelineConfig: Sendable {
     /// the computed figure.
     public var manualForecasts: String?
 
+    /// Investments: the rows of the investment tables (categories and their sub-rows), which
+    /// accounts are investments and the row each maps to, and the investment budget.
+    public var investments: InvestmentSettings?
+    public struct InvestmentSettings: Sendable, Equatable {
+        /// `id;name;category;kind` — a category row (empty category) or a sub-row of one; kind
+        /// `utgift` (default) or `inkomst`.
+        public var lines: String
+        /// `from;to;line` — account ranges → an investment row (a row without sub-rows), or `-`
+        /// for an account in scope that holds no investment (accumulated depreciation).
+        public var accounts: String
+        /// Account prefixes that hold investments: every amount on them is mapped, excluded by `-`
+        /// or listed as an exception.
+        public var scope: [String]
+        /// `rad;projekt;belopp;plan ÅÅÅÅ…` — the investment budget (kronor, expenditure positive).
+        public var budget: String?
+        /// The mapping files, fingerprinted with the others.
+        public var files: [String] { [lines, accounts] }
+    }
+
     /// Volume tables (seed 002 Tabell 2–5): care days, budget and net cost for groups of units.
     public var volumeTables: [VolumeTable] = []
     public struct VolumeTable: Sendable, Equatable {
@@ -176,9 +195,17 @@ public struct PipelineConfig: Sendable {
         /// The report line of the kommunbidrag (the frame from the council).
         public var kommunbidragLine = "KB"
         /// The tables whose shape can be set.
-        public static let tableNames = ["drift", "resultatbudget", "resultatbudget_enheter", "budget_verksamhet", "driftsammandrag"]
-        /// Tables whose rows are report lines (`hide_lines` applies); the others' rows are units.
-        public static let tablesByLine: Set = ["drift", "resultatbudget"]
+        public static let tableNames = [
+            "drift", "resultatbudget", "resultatbudget_enheter", "budget_verksamhet", "driftsammandrag", "investeringar", "investeringsbudget",
+            "investeringar_netto", "investeringsprojekt", "genomforandegrad",
+        ]
+        /// The investment tables: rows are investment rows (`hide_lines` and row labels by row id,
+        /// checked against the rows when the run starts).
+        public static let investmentTables: Set = [
+            "investeringar", "investeringsbudget", "investeringar_netto", "investeringsprojekt", "genomforandegrad",
+        ]
+        /// Tables whose rows are report lines or investment rows (`hide_lines` applies); the others' rows are units.
+        public static let tablesByLine: Set<String> = investmentTables.union(["drift", "resultatbudget"])
         public struct TableShape: Sendable, Equatable {
             public var title: String?
             /// Column key (`budget_ore`, `forecast_ore`, …, `corner` for the first header cell,
@@ -190,7 +217,7 @@ public struct PipelineConfig: Sendable {
             public var columns: [String] = []
             /// mnkr (true) or tkr (false); nil: the table's default.
             public var mnkr: Bool?
-            /// Decimals of mnkr (0 or 1); nil: 1.
+            /// Decimals of mnkr (0, 1 or 2); nil: 1.
             public var decimals: Int?
             /// Report lines left out of a table by line (Drift, Resultatbudget).
             public var hideLines: [String] = []
@@ -275,6 +302,7 @@ public struct PipelineConfig: Sendable {
             allowed: [
                 "name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget", "case_reconciliation", "ivo",
                 "assistance", "volume_tables", "manual_forecasts", "forecast_history", "committee_tables", "warehouse", "inbox",
+                "investments",
             ])
         let name = r.string(top, "name", context: "pipeline", required: true, parent: root) ?? "pipeline"
         var fiscalYear = 0
@@ -569,6 +597,25 @@ public struct PipelineConfig: Sendable {
             }
             result.forecastHistory = ForecastHistorySettings(checkpointNames: names)
         }
+        if let inv = top["investments"] {
+            let im = r.mapping(inv, context: "investments", allowed: ["lines", "accounts", "scope", "budget"])
+            func file(_ k: String, required: Bool) -> String? {
+                guard let s = r.string(im, k, context: "investments", required: required, parent: inv) else { return nil }
+                let p = resolve(s)
+                if !FileIO.exists(p) { r.error(im[k], "investments: \(k) file \(s) does not exist") }
+                return p
+            }
+            let scope = (im["scope"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
+            if scope.isEmpty || scope.contains(where: { $0.isEmpty || !$0.allSatisfy(\.isNumber) }) {
+                r.error(
+                    im["scope"] ?? inv,
+                    "investments: scope must list the account prefixes that hold investments, e.g. [\"11\", \"12\"] (Kommun-Bas class 1 acquisitions)"
+                )
+            }
+            result.investments = InvestmentSettings(
+                lines: file("lines", required: true) ?? "", accounts: file("accounts", required: true) ?? "", scope: scope,
+                budget: file("budget", required: false))
+        }
         if let mf = r.string(top, "manual_forecasts", context: "pipeline", required: false, parent: root) {
             let abs = resolve(mf)
             if !FileIO.exists(abs) { r.error(top["manual_forecasts"], "manual_forecasts: file \(mf) does not exist") }
@@ -652,13 +699,16 @@ public struct PipelineConfig: Sendable {
                 let context = "committee_tables table \(name)"
                 var shape = CommitteeTablesSettings.TableShape()
                 shape.title = r.string(tm, "title", context: context, required: false, parent: tn)
+                let isInvestment = CommitteeTablesSettings.investmentTables.contains(name)
                 let columnKeys: Set<String> =
-                    name == "drift"
-                    ? [
-                        "budget_tkr", "actual_tkr", "deviation_tkr", "previous_year_tkr", "diff_tkr", "budget_ytd_tkr", "forecast_tkr",
-                        "forecast_deviation_tkr",
-                    ]
-                    : ["forecast_ore", "budget_ore", "deviation_ore", "budget_next_year_ore", "actual_previous_year_ore", "change_ore"]
+                    isInvestment
+                    ? ["budget_ore", "actual_ore", "forecast_ore", "deviation_ore", "actual_previous_year_ore", "diff_ore", "completion_pct"]
+                    : name == "drift"
+                        ? [
+                            "budget_tkr", "actual_tkr", "deviation_tkr", "previous_year_tkr", "diff_tkr", "budget_ytd_tkr", "forecast_tkr",
+                            "forecast_deviation_tkr",
+                        ]
+                        : ["forecast_ore", "budget_ore", "deviation_ore", "budget_next_year_ore", "actual_previous_year_ore", "change_ore"]
                 let rowKeys: Set<String> = CommitteeTablesSettings.tablesByLine.contains(name) ? [] : ["total", "varav_revenue", "varav_cost"]
                 func isColumn(_ key: String) -> Bool {
                     columnKeys.contains(key)
@@ -666,7 +716,7 @@ public struct PipelineConfig: Sendable {
                 }
                 let known = columnKeys.sorted().joined(separator: ", ") + (name == "drift" ? "" : " or plan_YYYY_ore")
                 for (key, v) in r.mapping(tm["labels"], context: context + " labels", allowed: nil) {
-                    guard isColumn(key) || key == "corner" || rowKeys.contains(key) else {
+                    guard isColumn(key) || key == "corner" || rowKeys.contains(key) || isInvestment else {
                         r.error(
                             v, "\(context) labels: \"\(key)\" is not a column; use corner, \(rowKeys.sorted().map { $0 + ", " }.joined())\(known)")
                         continue
@@ -684,7 +734,11 @@ public struct PipelineConfig: Sendable {
                 case let other?: r.error(tm["unit"], "\(context): unit \"\(other)\" is not known; use tkr or mnkr")
                 }
                 if let d = r.string(tm, "decimals", context: context, required: false, parent: tn) {
-                    if d == "0" || d == "1" { shape.decimals = Int(d) } else { r.error(tm["decimals"], "\(context): decimals must be 0 or 1 (mnkr)") }
+                    if ["0", "1", "2"].contains(d) {
+                        shape.decimals = Int(d)
+                    } else {
+                        r.error(tm["decimals"], "\(context): decimals must be 0, 1 or 2 (mnkr)")
+                    }
                     if shape.mnkr == false && d != "0" { r.error(tm["decimals"], "\(context): tkr are whole; decimals apply to mnkr") }
                 }
                 shape.hideLines = (tm["hide_lines"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)

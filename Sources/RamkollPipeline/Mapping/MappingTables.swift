@@ -166,6 +166,8 @@ public struct MappingTables: Sendable {
 
     public let reportLines: [ReportLine]
     public let lineByID: [String: ReportLine]
+    /// The investment rows and accounts, when the pipeline has `investments:`.
+    public var investments: InvestmentMap? = nil
 
     /// Every base line whose amounts a line's figure includes (itself, its varav lines, and for a
     /// sum everything under it).
@@ -269,12 +271,12 @@ public struct MappingTables: Sendable {
                     "settings: budget_default_unit \"\(u)\" is not in the unit hierarchy (\(uDisplay)); name the unit that budget rows without an ansvar belong to"
                 ))
         }
+        let investments = config.investments.flatMap { InvestmentMap.load($0, config: config, diagnostics: &d) }
         if d.contains(where: { $0.severity == .error }) { return (nil, d) }
-        return (
-            MappingTables(
-                reportLines: lines, lineByID: byID, accounts: accounts, ansvar: ansvar,
-                units: UnitTree(units: units, byID: unitByID, root: root ?? "")), d
-        )
+        var tables = MappingTables(
+            reportLines: lines, lineByID: byID, accounts: accounts, ansvar: ansvar, units: UnitTree(units: units, byID: unitByID, root: root ?? ""))
+        tables.investments = investments
+        return (tables, d)
     }
 
     /// Base-line amounts → amounts for every line: varav lines are added into the line they are

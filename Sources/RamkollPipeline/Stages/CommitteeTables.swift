@@ -31,6 +31,8 @@ enum CommitteeTables {
         /// Per table, as the workbook shows it: title, header, rows (label, style, the shown
         /// values in öre) and whether its unit is mnkr (else tkr).
         var sheets: [String: Sheet] = [:]
+        /// Sheets set out cell by cell (a table with percentages).
+        var extraSheets: [XLSXWriter.Sheet] = []
     }
 
     struct Sheet {
@@ -45,7 +47,23 @@ enum CommitteeTables {
     /// A figure as the committee's table prints it: tkr whole, or mnkr with 0 or 1 decimal.
     static func shown(_ o: Ore, mnkr inMnkr: Bool, decimals: Int) -> String {
         guard inMnkr else { return Ore.formatWhole(o.tkr) }
-        return decimals == 0 ? Ore.formatWhole(o.rounded(toUnitsOf: 100_000_000)) : mnkr(o)
+        switch decimals {
+        case 0: return Ore.formatWhole(o.rounded(toUnitsOf: 100_000_000))
+        case 2:
+            let h = o.rounded(toUnitsOf: 1_000_000), mag = h.magnitude
+            return (h < 0 ? "-" : "") + Ore.formatWhole(Int64(mag / 100)) + "," + (mag % 100 < 10 ? "0" : "") + String(mag % 100)
+        default: return mnkr(o)
+        }
+    }
+
+    /// A figure as a workbook cell in the table's unit (rounded once from its öre).
+    static func cell(_ o: Ore, mnkr inMnkr: Bool, decimals: Int) -> XLSXWriter.Cell {
+        guard inMnkr else { return .integer(o.tkr) }
+        switch decimals {
+        case 0: return .integer(o.rounded(toUnitsOf: 100_000_000))
+        case 2: return .mnkr2(o.rounded(toUnitsOf: 1_000_000))
+        default: return .mnkr(o.rounded(toUnitsOf: 10_000_000))
+        }
     }
 
     /// A column of figures: a measure per unit × report line (sums included).

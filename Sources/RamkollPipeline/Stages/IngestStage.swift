@@ -51,6 +51,7 @@ public struct IngestStage: Stage {
                 InputRecord(
                     path: cfg.display(s.path), sha256: hex, bytes: bytes, role: "source \(s.id) (\(s.profile.kind), profile \(s.profile.name))"))
         }
+        let budgetFiles = cfg.budgets.count + (cfg.investments?.budget == nil ? 0 : 1)
         for (i, b) in cfg.budgets.enumerated() {
             let (hex, bytes) = try FileIO.sha256(ofFile: b.path)
             totalBytes += bytes
@@ -63,7 +64,14 @@ public struct IngestStage: Stage {
                 "input fingerprinted",
                 metadata: ["source": "budget\(i + 1)", "file": "\(cfg.display(b.path))", "bytes": "\(bytes)", "sha256": "\(hex)"])
         }
-        for p in cfg.mappings.all {
+        // The investment budget counts as a budget file; its rows and accounts as mapping tables.
+        if let ib = cfg.investments?.budget {
+            let (hex, bytes) = try FileIO.sha256(ofFile: ib)
+            totalBytes += bytes
+            try table.write(["investment_budget", "budget", cfg.display(ib), "investment-budget-csv", hex, String(bytes), "utf-8", "", "read"])
+            inputs.append(InputRecord(path: cfg.display(ib), sha256: hex, bytes: bytes, role: "investment budget"))
+        }
+        for p in cfg.mappings.all + (cfg.investments?.files ?? []) {
             let (hex, bytes) = try FileIO.sha256(ofFile: p)
             inputs.append(InputRecord(path: cfg.display(p), sha256: hex, bytes: bytes, role: "mapping table"))
         }
@@ -76,14 +84,14 @@ public struct IngestStage: Stage {
         let manifest = context.manifest(
             name, inputs: inputs, outputs: [out],
             totals: [
-                "sources": Int64(cfg.sources.count), "budget_files": Int64(cfg.budgets.count), "input_bytes": totalBytes,
+                "sources": Int64(cfg.sources.count), "budget_files": Int64(budgetFiles), "input_bytes": totalBytes,
                 "duplicate_sources_not_read": Int64(duplicates),
             ],
-            balances: [Balance("inputs.csv rows = sources + budget files", left: out.rows, right: Int64(cfg.sources.count + cfg.budgets.count))],
+            balances: [Balance("inputs.csv rows = sources + budget files", left: out.rows, right: Int64(cfg.sources.count + budgetFiles))],
             notes: notes)
         return StageResult(
             manifest: manifest,
-            summary: ["ingest: \(cfg.sources.count) sources and \(cfg.budgets.count) budget files fingerprinted (\(totalBytes) bytes)"]
+            summary: ["ingest: \(cfg.sources.count) sources and \(budgetFiles) budget files fingerprinted (\(totalBytes) bytes)"]
                 + notes.map { "ingest: " + $0 })
     }
 }

@@ -355,6 +355,48 @@ public struct NormalizeStage: Stage {
         }
         let planRecord = try planOut.commit()
 
+        // The investment budget: every amount written to investment_budget.csv or rejected.
+        var investmentRecord: OutputRecord?
+        var investmentRejected: Int64 = 0
+        if let path = cfg.investments?.budget, let investments = context.mappings.investments {
+            let display = cfg.display(path)
+            try fingerprint("investment_budget", path, display, role: "investment budget")
+            let out = try TableWriter(directory: dir, name: "investment_budget.csv", header: InvestmentBudgetReader.header)
+            var examples: [String] = []
+            let r = try InvestmentBudgetReader.read(
+                path: path, display: display, fiscalYear: cfg.fiscalYear, investments: investments,
+                emit: { ref, row, projekt, year, amount in
+                    try out.write([ref.file, String(ref.line), row, projekt, String(year), String(amount.value)])
+                },
+                reject: { ref, field, raw, reason in
+                    try sink.reject(sourceID: "investment_budget", at: ref, field: field, raw: raw, reason: reason)
+                    if examples.count < 3 { examples.append("line \(ref.line): \(PersonalIdentity.redact(reason))") }
+                })
+            investmentRecord = try out.commit()
+            investmentRejected = r.rejected
+            let k = "investment_budget."
+            totals[k + "rows_read"] = r.rows
+            totals[k + "rows_normalized"] = r.normalized
+            totals[k + "rows_rejected"] = r.rejected
+            totals[k + "rows_rejected_without_amount"] = r.rejectedWithoutAmount
+            totals[k + "amount_read_ore"] = r.amountRead.value
+            totals[k + "amount_written_ore"] = r.amountWritten.value
+            totals[k + "amount_rejected_ore"] = r.amountRejected.value
+            balances.append(Balance("investment_budget: rows_read = rows_normalized + rows_rejected", left: r.rows, right: r.normalized + r.rejected))
+            balances.append(
+                Balance(
+                    "investment_budget: amount_read_ore = amount_written_ore + amount_rejected_ore", left: r.amountRead.value,
+                    right: r.amountWritten.value + r.amountRejected.value))
+            balances.append(Balance("investment_budget.csv rows = amounts written", left: investmentRecord!.rows, right: r.written))
+            if r.rejected > 0 {
+                dataErrors.append(
+                    "investment budget \(display): \(r.rejected) of \(r.rows) lines rejected (\(r.amountRejected.swedish) kr)"
+                        + (examples.isEmpty ? "" : ": " + examples.joined(separator: "; ") + (r.rejected > Int64(examples.count) ? "; …" : ""))
+                        + " — see 02-normalize/rejects.csv; fix the file")
+            }
+            summary.append("normalize: investment budget: \(r.rows) lines read, \(r.rejected) rejected (02-normalize/investment_budget.csv)")
+        }
+
         try sink.flushVoucher()
         // ledger.csv by source × period × account × ansvar × invoice reference: what reconcile reads.
         let groupsOut = try TableWriter(directory: dir, name: "ledger_groups.csv", header: NormalizeStage.groupHeader)
@@ -395,7 +437,7 @@ public struct NormalizeStage: Stage {
         balances.append(
             Balance(
                 "rejects.csv rows = rows_rejected + budget.rows_rejected + file-level rejects", left: outs[4].rows,
-                right: all.rowsRejected + budgetRejected + all.fileRejects))
+                right: all.rowsRejected + budgetRejected + investmentRejected + all.fileRejects))
         balances.append(
             Balance(
                 "voucher_totals.csv Σ rows = ledger.csv rows with a voucher number", left: sink.voucherRowsWritten, right: sink.ledgerRowsWithVoucher)
@@ -419,7 +461,8 @@ public struct NormalizeStage: Stage {
         totals["limit.rows_read"] = all.rowsRead - sieBudgets.rowsRead
         totals["limit.rows_rejected"] = all.rowsRejected - sieBudgets.rowsRejected
         let manifest = context.manifest(
-            name, inputs: inputs, outputs: outs + [planRecord, groupsRecord], totals: totals, balances: balances, notes: dataErrors)
+            name, inputs: inputs, outputs: outs + [planRecord, groupsRecord] + (investmentRecord.map { [$0] } ?? []), totals: totals,
+            balances: balances, notes: dataErrors)
         // The reject limit is the sources' (budget files have their own, checked above).
         return StageResult(
             manifest: manifest, summary: summary, rejectedRows: all.rowsRejected - sieBudgets.rowsRejected,

@@ -62,6 +62,9 @@ public struct ReconcileStage: Stage {
         let assistanceAccounts = cfg.assistance?.accounts ?? []
         var n: [String: Int64] = [:]
         var a: [String: Int64] = [:]
+        // Investments: the postings on the investment accounts, beside (not instead of) their
+        // mapping as balance-sheet accounts.
+        var investments = maps.investments.map { InvestmentBook(map: $0, fiscalYear: fy, asOf: asOf) }
 
         // The ledger as normalize summed it (source × period × account × ansvar × invoice
         // reference): each group is mapped once, in the order the groups first appear.
@@ -76,6 +79,13 @@ public struct ReconcileStage: Stage {
             let file = row["file"]
             control[ControlKey(scope: "file", key: file), default: ControlValue()].add(rows: rows, amount: amount)
             control[ControlKey(scope: "period", key: period.description), default: ControlValue()].add(rows: rows, amount: amount)
+            if investments != nil,
+                let kind = investments!.add(account: row["account"], period: period, rows: rows, amount: amount)
+            {
+                exceptions.record(
+                    kind, account: row["account"], ansvar: row["ansvar"], year: period.year, rows: rows, amount: amount,
+                    at: "\(file):\(row["first_line"])")
+            }
             let current = period.year == fy && period <= asOf
             let prior = period.year == fy - 1
             if period.year == fy && period > asOf { count("after_as_of"); return }
@@ -205,13 +215,15 @@ public struct ReconcileStage: Stage {
             directory: dir, name: "exceptions.csv", header: ["kind", "year", "account", "ansvar", "rows", "amount_ore", "first_source", "what_to_do"])
         for (k, v) in exceptions.entries.sorted(by: { $0.key < $1.key }) {
             let todo =
-                k.kind.hasSuffix("-account")
-                ? "add account \(k.account) (or a range holding it) to an accounts mapping table"
-                : !k.ansvar.isEmpty
-                    ? "add ansvar \(k.ansvar) (or a range holding it) to the ansvar mapping table"
-                    : k.kind.contains("budget")
-                        ? "these budget rows have no ansvar: set settings.budget_default_unit to the unit they belong to, or read the budget with an object slice that carries the ansvar"
-                        : "these postings have no ansvar: check the export's ansvar column (the profile's ansvar field)"
+                k.kind == "unmapped-investment-account"
+                ? "add account \(k.account) (or a range holding it) to the investment accounts table (investments: accounts), with its investment row or - if it holds no investment"
+                : k.kind.hasSuffix("-account")
+                    ? "add account \(k.account) (or a range holding it) to an accounts mapping table"
+                    : !k.ansvar.isEmpty
+                        ? "add ansvar \(k.ansvar) (or a range holding it) to the ansvar mapping table"
+                        : k.kind.contains("budget")
+                            ? "these budget rows have no ansvar: set settings.budget_default_unit to the unit they belong to, or read the budget with an object slice that carries the ansvar"
+                            : "these postings have no ansvar: check the export's ansvar column (the profile's ansvar field)"
             try ex.write([k.kind, String(k.year), k.account, k.ansvar, String(v.rows), String(v.amount.value), v.first, todo])
         }
 
@@ -265,7 +277,41 @@ public struct ReconcileStage: Stage {
             let vs = control.filter { $0.key.scope == scope && $0.key.key.hasPrefix(keyPrefix) }.values
             return (vs.reduce(0) { $0 + $1.rows }, vs.reduce(0) { $0 + $1.amount.value })
         }
+        var investmentTotals: [String: Int64] = [:], investmentSummary: [String] = []
         let exOut = try ex.commit()
+
+        // investments.csv and its identities: every amount on the investment accounts mapped,
+        // excluded or listed; the budget as normalize wrote it.
+        var investmentOuts: [OutputRecord] = [], investmentInputs: [InputRecord] = []
+        var investmentBalances: [Balance] = []
+        if let book = investments {
+            let file = try context.optionalOutput(of: .normalize, named: "investment_budget.csv")
+            if let file { investmentInputs.append(file.input) }
+            let b = try InvestmentBook.Budget.load(file?.path, fiscalYear: fy)
+            investmentOuts.append(try book.write(budget: b, to: dir))
+            let cats = ["mapped", "excluded", "unmapped"]
+            for c in ["in_scope"] + cats {
+                investmentTotals["investments.rows.\(c)"] = book.n[c] ?? 0
+                investmentTotals["investments.amount_ore.\(c)"] = (book.a[c] ?? .zero).value
+            }
+            investmentBalances = [
+                Balance(
+                    "investments.amount_ore.in_scope = mapped + excluded + unmapped", left: (book.a["in_scope"] ?? .zero).value,
+                    right: cats.reduce(Ore.zero) { $0 + (book.a[$1] ?? .zero) }.value),
+                Balance(
+                    "investments.rows.in_scope = mapped + excluded + unmapped", left: book.n["in_scope"] ?? 0,
+                    right: cats.reduce(0) { $0 + (book.n[$1] ?? 0) }),
+                Balance(
+                    "exceptions.csv amount_ore (investment accounts) = investments.amount_ore.unmapped",
+                    left: exceptions.entries.filter { $0.key.kind.contains("investment") }.values.reduce(Ore.zero) { $0 + $1.amount }.value,
+                    right: (book.a["unmapped"] ?? .zero).value),
+            ]
+            if let u = book.n["unmapped"], u > 0 {
+                investmentSummary.append(
+                    "reconcile: \(u) postings on investment accounts (\((book.a["unmapped"] ?? .zero).swedish) kr) have no investment row — see 03-reconcile/exceptions.csv (unmapped-investment-account)"
+                )
+            }
+        }
 
         let cats = ["current_year", "previous_year", "after_as_of", "other_years", "excluded_by_mapping", "unmapped_account", "unmapped_ansvar"]
         var totals: [String: Int64] = [:]
@@ -291,55 +337,63 @@ public struct ReconcileStage: Stage {
         for (k, v) in matchingCounts { totals["invoice_matching.\(k)"] = v }
         if reference != nil { totals["invoice_matching.ledger_rows_without_reference"] = invoicesWithoutReference }
         for (k, v) in assistanceTotals { totals[k] = v }
+        totals.merge(investmentTotals) { $1 }
         totals["grid.actual_report_sign_ore"] = gridActual.value
         totals["grid.budget_ore"] = gridBudget.value
         totals["grid.previous_year_report_sign_ore"] = gridPrevious.value
-        let balances = [
-            Balance(
-                "rows.in = " + cats.map { "rows.\($0)" }.joined(separator: " + "), left: n["in"] ?? 0, right: cats.reduce(0) { $0 + (n[$1] ?? 0) }),
-            Balance(
-                "amount_ore.in = " + cats.map { "amount_ore.\($0)" }.joined(separator: " + "), left: a["in"] ?? 0,
-                right: cats.reduce(0) { $0 + (a[$1] ?? 0) }),
-            Balance("grid.actual_report_sign_ore = −amount_ore.current_year", left: gridActual.value, right: -(a["current_year"] ?? 0)),
-            Balance("grid.previous_year_report_sign_ore = −amount_ore.previous_year", left: gridPrevious.value, right: -(a["previous_year"] ?? 0)),
-            Balance(
-                "grid.budget_ore = Σ budget.csv − budget_accounts.amount_ore.mapped", left: gridBudget.value,
-                right: budgetTotal.value - budgetAccountsMapped.value),
-            Balance(
-                "Σ budget.csv amount_ore = budget in force + budget_ore_decided_after_as_of", left: budgetTotal.value + budgetLater.value,
-                right: try budgetFileTotal(budget.path)),
-            Balance(
-                "budget_accounts.rows.in = " + bcats.map { "budget_accounts.rows.\($0)" }.joined(separator: " + "), left: bn["in"] ?? 0,
-                right: bcats.reduce(0) { $0 + (bn[$1] ?? 0) }),
-            Balance(
-                "budget_accounts.amount_ore.in = " + bcats.map { "budget_accounts.amount_ore.\($0)" }.joined(separator: " + "),
-                left: ba["in"] ?? 0, right: bcats.reduce(0) { $0 + (ba[$1] ?? 0) }),
-            Balance(
-                "accruals.csv Σ accrual_ore = Σ not_invoiced_ytd_ore of the units delivered-not-invoiced at as-of", left: caseTotals.accrualOre.value,
-                right: caseTotals.shortfallOre.value),
-            Balance(
-                "assistance.paid_ore = assistance.paid_mapped_ore + assistance.paid_unmapped_ansvar_ore",
-                left: assistanceTotals["assistance.paid_ore"] ?? 0,
-                right: (assistanceTotals["assistance.paid_mapped_ore"] ?? 0) + (assistanceTotals["assistance.paid_unmapped_ansvar_ore"] ?? 0)),
-            Balance("control_totals.csv Σ file rows = rows.in", left: controlSum("file").0, right: n["in"] ?? 0),
-            Balance("control_totals.csv Σ file amount_ore = amount_ore.in", left: controlSum("file").1, right: a["in"] ?? 0),
-            Balance("control_totals.csv Σ period amount_ore = amount_ore.in", left: controlSum("period").1, right: a["in"] ?? 0),
-            Balance(
-                "control_totals.csv Σ report_line \(fy) amount_ore = grid.actual_report_sign_ore", left: controlSum("report_line", "\(fy) ").1,
-                right: gridActual.value),
-            Balance(
-                "placements.read = placements.mapped + placements with unmapped ansvar", left: care.placementsRead,
-                right: care.placementsMapped + care.unmapped.values.reduce(0, +)),
-            Balance(
-                "exceptions.csv amount_ore (ledger) = amount_ore.unmapped_account + amount_ore.unmapped_ansvar",
-                left: exceptions.entries.filter { !$0.key.kind.contains("budget") }.values.reduce(Ore.zero) { $0 + $1.amount }.value,
-                right: (a["unmapped_account"] ?? 0) + (a["unmapped_ansvar"] ?? 0)),
-        ]
+        let balances =
+            [
+                Balance(
+                    "rows.in = " + cats.map { "rows.\($0)" }.joined(separator: " + "), left: n["in"] ?? 0, right: cats.reduce(0) { $0 + (n[$1] ?? 0) }
+                ),
+                Balance(
+                    "amount_ore.in = " + cats.map { "amount_ore.\($0)" }.joined(separator: " + "), left: a["in"] ?? 0,
+                    right: cats.reduce(0) { $0 + (a[$1] ?? 0) }),
+                Balance("grid.actual_report_sign_ore = −amount_ore.current_year", left: gridActual.value, right: -(a["current_year"] ?? 0)),
+                Balance(
+                    "grid.previous_year_report_sign_ore = −amount_ore.previous_year", left: gridPrevious.value, right: -(a["previous_year"] ?? 0)),
+                Balance(
+                    "grid.budget_ore = Σ budget.csv − budget_accounts.amount_ore.mapped", left: gridBudget.value,
+                    right: budgetTotal.value - budgetAccountsMapped.value),
+                Balance(
+                    "Σ budget.csv amount_ore = budget in force + budget_ore_decided_after_as_of", left: budgetTotal.value + budgetLater.value,
+                    right: try budgetFileTotal(budget.path)),
+                Balance(
+                    "budget_accounts.rows.in = " + bcats.map { "budget_accounts.rows.\($0)" }.joined(separator: " + "), left: bn["in"] ?? 0,
+                    right: bcats.reduce(0) { $0 + (bn[$1] ?? 0) }),
+                Balance(
+                    "budget_accounts.amount_ore.in = " + bcats.map { "budget_accounts.amount_ore.\($0)" }.joined(separator: " + "),
+                    left: ba["in"] ?? 0, right: bcats.reduce(0) { $0 + (ba[$1] ?? 0) }),
+                Balance(
+                    "accruals.csv Σ accrual_ore = Σ not_invoiced_ytd_ore of the units delivered-not-invoiced at as-of",
+                    left: caseTotals.accrualOre.value,
+                    right: caseTotals.shortfallOre.value),
+                Balance(
+                    "assistance.paid_ore = assistance.paid_mapped_ore + assistance.paid_unmapped_ansvar_ore",
+                    left: assistanceTotals["assistance.paid_ore"] ?? 0,
+                    right: (assistanceTotals["assistance.paid_mapped_ore"] ?? 0) + (assistanceTotals["assistance.paid_unmapped_ansvar_ore"] ?? 0)),
+                Balance("control_totals.csv Σ file rows = rows.in", left: controlSum("file").0, right: n["in"] ?? 0),
+                Balance("control_totals.csv Σ file amount_ore = amount_ore.in", left: controlSum("file").1, right: a["in"] ?? 0),
+                Balance("control_totals.csv Σ period amount_ore = amount_ore.in", left: controlSum("period").1, right: a["in"] ?? 0),
+                Balance(
+                    "control_totals.csv Σ report_line \(fy) amount_ore = grid.actual_report_sign_ore", left: controlSum("report_line", "\(fy) ").1,
+                    right: gridActual.value),
+                Balance(
+                    "placements.read = placements.mapped + placements with unmapped ansvar", left: care.placementsRead,
+                    right: care.placementsMapped + care.unmapped.values.reduce(0, +)),
+                Balance(
+                    "exceptions.csv amount_ore (ledger) = amount_ore.unmapped_account + amount_ore.unmapped_ansvar",
+                    left: exceptions.entries.filter { !$0.key.kind.contains("budget") && !$0.key.kind.contains("investment") }.values.reduce(Ore.zero)
+                    { $0 + $1.amount }.value,
+                    right: (a["unmapped_account"] ?? 0) + (a["unmapped_ansvar"] ?? 0)),
+            ] + investmentBalances
         let exRows = (n["unmapped_account"] ?? 0) + (n["unmapped_ansvar"] ?? 0)
         let manifest = context.manifest(
             name,
-            inputs: [ledgerGroups.input, budget.input, budgetAccounts.input, placements.input, decisions.input, payments.input, planFile.input],
-            outputs: [gridOut, exOut, cdOut, ctOut] + caseOuts + matchingOuts + ivoOuts + assistanceOuts + volumeOuts + [placementForecastOut],
+            inputs: [ledgerGroups.input, budget.input, budgetAccounts.input, placements.input, decisions.input, payments.input, planFile.input]
+                + investmentInputs,
+            outputs: [gridOut, exOut, cdOut, ctOut] + caseOuts + matchingOuts + ivoOuts + assistanceOuts + volumeOuts + [placementForecastOut]
+                + investmentOuts,
             totals: totals, balances: balances,
             notes: cfg.caseReconciliation == nil
                 ? ["case_reconciliation is not configured: case_vs_ledger.csv and accruals.csv hold only their header"] : [])
@@ -356,6 +410,7 @@ public struct ReconcileStage: Stage {
                 "reconcile: \(exRows) postings (\(Ore(-((a["unmapped_account"] ?? 0) + (a["unmapped_ansvar"] ?? 0))).swedish) kr, report sign) could not be mapped — see 03-reconcile/exceptions.csv"
             )
         }
+        summary += investmentSummary
         summary.append("reconcile: \(care.placementsMapped) placements, \(careDays) care days (\(cfg.careDays.rawValue)) through \(asOf)")
         if cfg.caseReconciliation != nil {
             summary.append(

@@ -79,7 +79,8 @@ public struct ReportStage: Stage {
     /// Sheet names of the committee's tables in the workbook (at most 31 characters).
     static let sheetNames = [
         "resultatbudget": "Resultatbudget", "resultatbudget_enheter": "Resultatbudget enheter", "budget_verksamhet": "Budget per verksamhet",
-        "driftsammandrag": "Driftsammandrag", "drift": "Drift",
+        "driftsammandrag": "Driftsammandrag", "drift": "Drift", "investeringar": "Investeringar", "investeringsbudget": "Investeringsbudget",
+        "investeringar_netto": "Investeringar netto", "investeringsprojekt": "Investeringsprojekt",
     ]
 
     /// Swedish column names for the spreadsheets.
@@ -193,6 +194,14 @@ public struct ReportStage: Stage {
         let driftDisplay = (
             title: driftSheet.title, rows: driftRows, sums: Set(driftSheet.rows.enumerated().filter { $0.element.style == .sum }.map(\.offset))
         )
+        // The investment tables, when the pipeline has investments.
+        var investments = CommitteeTables.Built()
+        var investmentInputs: [InputRecord] = []
+        if let map = maps.investments, let file = try context.optionalOutput(of: .reconcile, named: "investments.csv") {
+            let budgetFile = try context.optionalOutput(of: .normalize, named: "investment_budget.csv")
+            investmentInputs = [file.input] + (budgetFile.map { [$0.input] } ?? [])
+            investments = try InvestmentTables.build(config: cfg, map: map, investments: file.path, budget: budgetFile?.path)
+        }
         let fixedTables = tables.count
         for t in committee.tables {
             let p = committee.presentation[t.name]!
@@ -201,7 +210,8 @@ public struct ReportStage: Stage {
         }
         outputs.append(
             try FileIO.writeText(
-                "\(driftSheet.title) — \(rootName)\n" + TextTable.render(driftRows) + "\n" + committee.text, directory: dir, name: "tabeller.txt",
+                "\(driftSheet.title) — \(rootName)\n" + TextTable.render(driftRows) + "\n" + committee.text + investments.text, directory: dir,
+                name: "tabeller.txt",
                 banner: DataErrors.textBanner(dataErrors)))
 
         // The workbook: one sheet per table, titled, numbers as numbers in the table's unit.
@@ -237,7 +247,12 @@ public struct ReportStage: Stage {
                 subtitle: "\(covers) · belopp i tkr", styles: lineStyle(t), footer: footer)
         }
         var sheets: [XLSXWriter.Sheet] = []
-        let committeeSheets = [("drift", driftSheet)] + committee.tables.compactMap { t in committee.sheets[t.name].map { (t.name, $0) } }
+        tables += investments.tables
+        let committeeSheets =
+            [("drift", driftSheet)]
+            + (committee.tables + investments.tables).compactMap { t in
+                (committee.sheets[t.name] ?? investments.sheets[t.name]).map { (t.name, $0) }
+            }
         for (name, c) in committeeSheets {
             sheets.append(
                 XLSXWriter.Sheet(
@@ -246,11 +261,17 @@ public struct ReportStage: Stage {
                         [.text(r.label)]
                             + r.values.map { o -> XLSXWriter.Cell in
                                 guard let o else { return .text("") }
-                                guard c.inMnkr else { return .integer(o.tkr) }
-                                return c.decimals == 0 ? .integer(o.rounded(toUnitsOf: 100_000_000)) : .mnkr(o.rounded(toUnitsOf: 10_000_000))
+                                return CommitteeTables.cell(o, mnkr: c.inMnkr, decimals: c.decimals)
                             }
                     }, title: "\(c.title) — \(rootName)", subtitle: "\(covers) · belopp i \(c.inMnkr ? "mnkr" : "tkr")", styles: c.rows.map(\.style),
                     footer: footer))
+        }
+        sheets += investments.extraSheets.map { x in
+            var x = x
+            x.title = (x.title ?? x.name) + " — \(rootName)"
+            x.subtitle = "\(covers) · belopp i tkr"
+            x.footer = footer
+            return x
         }
         // The other tables the committee's documents print, as the stages' text sets them out.
         var presentedInputs: [InputRecord] = []
@@ -317,7 +338,8 @@ public struct ReportStage: Stage {
             months: Period.months(ofYear: cfg.fiscalYear).map {
                 HTMLReport.Month(
                     period: $0.description, budget: budgetByMonth[$0.description] ?? .zero, actual: actualByMonth[$0.description] ?? .zero)
-            }, checkpoints: checkpoints, driftTable: driftDisplay, committee: committee.display, presented: presentedTables, dataErrors: dataErrors)
+            }, checkpoints: checkpoints, driftTable: driftDisplay, committee: committee.display + investments.display, presented: presentedTables,
+            dataErrors: dataErrors)
         outputs.append(try FileIO.writeText(html, directory: dir, name: "rapport.html"))
 
         var json = try StageManifest.encoder().encode(
@@ -331,7 +353,8 @@ public struct ReportStage: Stage {
         let sheetRows = outputs.prefix(3).map(\.rows)
         let manifest = context.manifest(
             name,
-            inputs: [drift.input, avvikelse.input, prognos.input, grid.input, planFile.input] + (changes.map { [$0.input] } ?? []) + presentedInputs,
+            inputs: [drift.input, avvikelse.input, prognos.input, grid.input, planFile.input] + (changes.map { [$0.input] } ?? []) + presentedInputs
+                + investmentInputs,
             outputs: outputs,
             totals: ["tables": Int64(tables.count)],
             balances: [
@@ -344,6 +367,11 @@ public struct ReportStage: Stage {
             manifest: manifest,
             summary: [
                 "report: spreadsheet CSV (drift, avvikelse, prognos, \(committee.tables.map(\.name).joined(separator: ", "))), rapport.xlsx, rapport.html and tables.json in 06-report/"
-            ])
+            ]
+                + (investments.tables.isEmpty
+                    ? []
+                    : [
+                        "report: investment tables (\(investments.tables.map(\.name).joined(separator: ", "))) in tabeller.txt, the workbook and the HTML"
+                    ]))
     }
 }

@@ -168,4 +168,24 @@ sie_case("sie-type-unknown", [r.replace("#SIETYP 4", "#SIETYP 99") for r in HEAD
 sie_case("sie-rar-not-a-year", [r.replace("#RAR 0 20220101 20221231", "#RAR 0 20221231 20220101") for r in HEAD] + ver(1))
 case("sie-rar-missing-for-balances", {"input.se": sie_text([r for r in T2 if not r.startswith("#RAR")]).encode("cp437")}, 'kind: sie\n')
 sie_case("sie-utf8-broken", HEAD, raw=sie_text(HEAD + ver(1)).encode("utf-8").replace(b"Inkp", b"Ink").replace("Inköp 1".encode("utf-8"), b"Ink\xf6p 1"))
+# The investment budget (rows of Pipelines/exempelby/investment-lines.csv; one good ledger row beside it).
+INV_HEADER = "rad;projekt;belopp;plan 2023"
+
+
+def inv_case(name, rows, header=INV_HEADER):
+    csv_case(name, [ok])
+    with open(os.path.join(name, "investment-budget.csv"), "w", encoding="utf-8") as f:
+        f.write("\n".join([header] + rows) + "\n")
+
+
+inv_good = "INV;;250 000;400 000"
+inv_case("investment-budget-ok-with-projects", [inv_good, "IT;Elektroniskt låssystem;0;80 000", "LOKA;Lokalanpassning;200 000;"])
+inv_case("investment-budget-row-unknown", [inv_good, "INVENT;;100 000;"])
+inv_case("investment-budget-row-is-a-category", [inv_good, "REINV;;100 000;100 000"])
+inv_case("investment-budget-amount-not-a-number", [inv_good, "IT;;15O 000;200 000"])
+inv_case("investment-budget-plan-amount-not-a-number", [inv_good, "IT;;150 000;2OO 000"])
+inv_case("investment-budget-row-twice", [inv_good, "IT;;150 000;", "INV;;10 000;"])
+inv_case("investment-budget-plan-year-not-after", [inv_good], header="rad;projekt;belopp;plan 2022")
+inv_case("investment-budget-column-missing", ["INV;;250 000"], header="rad;projekt;summa")
+inv_case("investment-budget-without-projects", ["INV;250 000", "IT;150 000"], header="rad;belopp")
 print("catalogue written")
