@@ -301,6 +301,7 @@ def placement_invoices(placements):
 PLAN_YEARS = [2023, 2024, 2025]
 PLAN_GROWTH = {"INT": 1.01, "PERS": 1.035, "LOK": 1.02, "KOP": 1.05, "OVR": 1.02, "EKB": 1.03}
 FRAME_GROWTH = 1.025
+PREVIOUS_BUDGET_SCALE = 0.96  # last year's budget, as the multi-year table shows it beside this year's
 
 
 def plan_amounts(line, kr):
@@ -311,12 +312,17 @@ def write_budget(path):
     total = 0
     lines = ["# Internbudget 2022 med plan 2023–2025, Socialnämnden i Exempelby (fiktiv). Belopp i kronor, resultaträkningens",
              "# tecken: intäkter positiva, kostnader negativa. periodisering: jämn = tolftedelar, månad = kolumnerna jan–dec.",
-             "# plan ÅÅÅÅ: helårsbelopp för planåren.",
+             "# plan ÅÅÅÅ: helårsbelopp för planåren; budget 2021: föregående års budget (för flerårstabellen).",
              "enhet;rad;belopp;periodisering;jan;feb;mar;apr;maj;jun;jul;aug;sep;okt;nov;dec;"
-             + ";".join(f"plan {y}" for y in PLAN_YEARS)]
+             + ";".join(f"plan {y}" for y in PLAN_YEARS) + ";budget 2021"]
+    previous_total = 0
 
     def plan(line, kr):
-        return ";".join(fmt_amount(a * 100, " ")[:-3] for a in plan_amounts(line, kr))
+        # The plan years, then last year's budget (a little lower, whole thousands).
+        nonlocal previous_total
+        last = int(round(kr * PREVIOUS_BUDGET_SCALE / 1000)) * 1000
+        previous_total += last
+        return ";".join(fmt_amount(a * 100, " ")[:-3] for a in plan_amounts(line, kr)) + ";" + fmt_amount(last * 100, " ")[:-3]
 
     for unit, _, budget in LEAVES:
         for line, kr in budget.items():
@@ -331,7 +337,7 @@ def write_budget(path):
                 lines.append(f"{unit};{line};{fmt_amount(kr * 100, ' ')[:-3]};jämn" + ";" * 13 + plan(line, kr))
     frames = [int(round(-total * FRAME_GROWTH ** (y - 2022) / 10000)) * 10000 for y in PLAN_YEARS]
     lines.append(f"NG-LED;KB;{fmt_amount(-total * 100, ' ')[:-3]};jämn" + ";" * 13
-                 + ";".join(fmt_amount(f * 100, " ")[:-3] for f in frames))
+                 + ";".join(fmt_amount(f * 100, " ")[:-3] for f in frames) + ";" + fmt_amount(-previous_total * 100, " ")[:-3])
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         f.write("\n".join(lines) + "\n")
 

@@ -41,6 +41,14 @@ final class NewSettingsErrorsTests: XCTestCase {
             e?.message,
             "budget.csv: column \"plan 2022\": a plan year must come after the fiscal year 2022; the fiscal year's budget is in belopp")
 
+        // A budget column for another year than the one before stops normalize too.
+        let (dir3, wrongYear) = try pipeline(budget: header + ";budget 2020\nU1;PERS;-150 000;jämn;;;;;;;;;;;;;-140 000\n")
+        let e3 = error { try runPipeline(wrongYear, runDir: dir3 + "/run") }
+        XCTAssertEqual(
+            e3?.message,
+            "budget.csv: column \"budget 2020\": a budget column names the previous year's budget (budget 2021); the fiscal year's budget is in belopp"
+        )
+
         // An unreadable plan amount rejects its row with the column and the reason.
         let (dir2, rejecting) = try pipeline(
             budget: header + ";plan 2023\nU1;PERS;-150 000;jämn;;;;;;;;;;;;;-160 000\nU2;KOP;-1 000;jämn;;;;;;;;;;;;;tusen\n")

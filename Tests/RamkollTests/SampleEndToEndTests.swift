@@ -203,7 +203,7 @@ final class SampleEndToEndTests: XCTestCase {
         try runPipeline(Self.pipeline, runDir: second)
         let files = filesBelow(first).filter { !$0.hasSuffix("timings.json") }
         XCTAssertEqual(files, filesBelow(second).filter { !$0.hasSuffix("timings.json") })
-        XCTAssertEqual(files.count, 60)  // with the four *.sheet.json the workbook reads, investment_budget.csv and investments.csv
+        XCTAssertEqual(files.count, 61)  // with the four *.sheet.json the workbook reads, investment_budget.csv, investments.csv, ekonomiska_ramar_kalkyl.csv
         for f in files {
             XCTAssertEqual(
                 try Data(contentsOf: URL(fileURLWithPath: first + "/" + f)), try Data(contentsOf: URL(fileURLWithPath: second + "/" + f)), f)

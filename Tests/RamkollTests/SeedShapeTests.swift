@@ -3,7 +3,8 @@ import XCTest
 import ZIPFoundation
 
 /// The committee documents' tables, set out by `committee_tables` alone from a pipeline of the
-/// sample's kind, through `ramkoll run`: the annual report's Drift (tkr), the monthly report's
+/// sample's kind, through `ramkoll run`: the annual report's Drift (tkr), a budget's Ekonomiska
+/// ramar (tkr, last year's budget beside the year's and the plan's), the monthly report's
 /// Resultatbudget and Driftbudget underliggande enheter (mnkr, one decimal) and the plan's
 /// Driftsammandrag (whole mnkr). Each table's header and row labels are asserted as the documents
 /// print them; its figures are golden files (`Fixtures/seed-shapes/golden`).
@@ -19,6 +20,9 @@ final class SeedShapeTests: XCTestCase {
             drift:
               labels: {deviation_tkr: "Avv. bokslut/ budget {år}", diff_tkr: "Diff. bokslut {år}/{år-1}"}
               hide_lines: [EKB]
+            ekonomiska_ramar:
+              hide_lines: [EKB]
+              columns: [budget_previous_year_ore, budget_ore, plan_2023_ore, plan_2024_ore]
             driftsammandrag:
               unit: mnkr
               decimals: 0
@@ -122,7 +126,11 @@ final class SeedShapeTests: XCTestCase {
                 "Ofördelade kostnadsreduceringar", "Summa nämndens internbudget", "varav intäkter**", "varav kostnader**",
             ])
         XCTAssertNil(sammandrag.range(of: #"\d,\d"#, options: .regularExpression), "whole mnkr")
-        try (drift + "\n" + sammandrag).write(toFile: golden + "/arsredovisning-och-plan.txt", atomically: true, encoding: .utf8)
+        // A budget document's Ekonomiska ramar: last year's budget, the year's, two plan years, by line.
+        let ramar = Self.block(tables12, "Ekonomiska ramar — Socialnämnden\n")
+        XCTAssertEqual(Self.labels(ramar).header, ["Belopp i tkr", "Budget 2021", "Budget 2022", "Plan 2023", "Plan 2024"])
+        XCTAssertEqual(Self.labels(ramar).rows, Self.labels(drift).rows)
+        try (drift + "\n" + ramar + "\n" + sammandrag).write(toFile: golden + "/arsredovisning-och-plan.txt", atomically: true, encoding: .utf8)
         // The workbook's sheets carry the same headers.
         let xlsx12 = dir + "/run-12/06-report/rapport.xlsx"
         XCTAssertEqual(try Self.sheetHeader(xlsx12, "Drift"), Self.labels(drift).header)
@@ -137,7 +145,10 @@ final class SeedShapeTests: XCTestCase {
         let frames = plan.keys.sorted().map { y in String(-plan[y]!.filter { !$0.key.hasSuffix("/KB") }.values.reduce(0, +) / 100) }
         budget = budget.replacingOccurrences(
             of: kbRow,
-            with: (kbRow.split(separator: ";", omittingEmptySubsequences: false).prefix(16).map(String.init) + frames).joined(separator: ";"))
+            with: ({
+                let f = kbRow.split(separator: ";", omittingEmptySubsequences: false).map(String.init);
+                return f.prefix(16) + frames + f.suffix(from: 16 + frames.count)
+            }() as [String]).joined(separator: ";"))
         try budget.write(toFile: dir + "/september/budget.csv", atomically: true, encoding: .utf8)
         text = try String(contentsOfFile: september, encoding: .utf8)
         text = text.replacingOccurrences(of: "committee_tables:\n", with: Self.september)

@@ -169,7 +169,10 @@ final class StageTests: XCTestCase {
         XCTAssertEqual(doc.schema, "ramkoll.report/1")
         XCTAssertEqual(
             doc.tables.map(\.name),
-            ["drift", "avvikelse", "prognos", "resultatbudget", "resultatbudget_enheter", "budget_verksamhet", "driftsammandrag"])
+            [
+                "drift", "avvikelse", "prognos", "resultatbudget", "resultatbudget_enheter", "budget_verksamhet", "driftsammandrag",
+                "ekonomiska_ramar",
+            ])
         XCTAssertEqual(doc.tables[2].rows.count, machine.count)
         XCTAssertTrue(doc.tables[2].rows.contains { $0.contains("-10000000") && $0.contains("manual") }, "exact öre of the manual forecast")
 
@@ -179,14 +182,14 @@ final class StageTests: XCTestCase {
         let workbook = try entry("xl/workbook.xml")
         // The committee's tables first, the unit × line detail after them.
         XCTAssertTrue(
-            workbook.contains(#"<sheet name="Drift" sheetId="1""#) && workbook.contains(#"<sheet name="Drift per enhet" sheetId="8""#)
-                && workbook.contains(#"<sheet name="Prognos" sheetId="10""#), workbook)
-        let drift = try entry("xl/worksheets/sheet8.xml")
+            workbook.contains(#"<sheet name="Drift" sheetId="1""#) && workbook.contains(#"<sheet name="Drift per enhet" sheetId="9""#)
+                && workbook.contains(#"<sheet name="Prognos" sheetId="11""#), workbook)
+        let drift = try entry("xl/worksheets/sheet9.xml")
         // Row 5 (under the title, subtitle and header) is SN / INT: budget to date 5 tkr (F5), outcome
         // to date 2 tkr (G5), as numbers with style 1 (#,##0).
         XCTAssertTrue(drift.contains(#"<c r="F5" s="1"><v>5</v></c><c r="G5" s="1"><v>2</v></c>"#), String(drift.prefix(3000)))
         XCTAssertTrue(try entry("xl/styles.xml").contains(##"formatCode="#,##0""##))
-        let avvikelse = try entry("xl/worksheets/sheet9.xml")
+        let avvikelse = try entry("xl/worksheets/sheet10.xml")
         XCTAssertTrue(avvikelse.contains(#"<c r="J5" s="2"><v>-60.0</v></c>"#), "the percentage is a number too")
 
         // The HTML report opens offline: no scripts, no external resources, charts as inline SVG.

@@ -49,7 +49,7 @@ final class WorkbookTests: XCTestCase {
         XCTAssertEqual(
             names,
             [
-                "Drift", "Resultatbudget", "Resultatbudget enheter", "Budget per verksamhet", "Driftsammandrag", "Investeringar",
+                "Drift", "Resultatbudget", "Resultatbudget enheter", "Budget per verksamhet", "Driftsammandrag", "Ekonomiska ramar", "Investeringar",
                 "Investeringsbudget", "Investeringar netto", "Investeringsprojekt", "Genomförandegrad", "Utbetalt bistånd", "Volymer",
                 "Ej verkställda beslut", "Prognosförändring", "Drift per enhet", "Avvikelse", "Prognos",
             ])

@@ -196,7 +196,8 @@ public struct PipelineConfig: Sendable {
         public var kommunbidragLine = "KB"
         /// The tables whose shape can be set.
         public static let tableNames = [
-            "drift", "resultatbudget", "resultatbudget_enheter", "budget_verksamhet", "driftsammandrag", "investeringar", "investeringsbudget",
+            "drift", "resultatbudget", "resultatbudget_enheter", "budget_verksamhet", "driftsammandrag", "ekonomiska_ramar", "investeringar",
+            "investeringsbudget",
             "investeringar_netto", "investeringsprojekt", "genomforandegrad",
         ]
         /// The investment tables: rows are investment rows (`hide_lines` and row labels by row id,
@@ -205,7 +206,7 @@ public struct PipelineConfig: Sendable {
             "investeringar", "investeringsbudget", "investeringar_netto", "investeringsprojekt", "genomforandegrad",
         ]
         /// Tables whose rows are report lines or investment rows (`hide_lines` applies); the others' rows are units.
-        public static let tablesByLine: Set<String> = investmentTables.union(["drift", "resultatbudget"])
+        public static let tablesByLine: Set<String> = investmentTables.union(["drift", "resultatbudget", "ekonomiska_ramar"])
         public struct TableShape: Sendable, Equatable {
             public var title: String?
             /// Column key (`budget_ore`, `forecast_ore`, …, `corner` for the first header cell,
@@ -708,7 +709,10 @@ public struct PipelineConfig: Sendable {
                             "budget_tkr", "actual_tkr", "deviation_tkr", "previous_year_tkr", "diff_tkr", "budget_ytd_tkr", "forecast_tkr",
                             "forecast_deviation_tkr",
                         ]
-                        : ["forecast_ore", "budget_ore", "deviation_ore", "budget_next_year_ore", "actual_previous_year_ore", "change_ore"]
+                        : [
+                            "forecast_ore", "budget_ore", "deviation_ore", "budget_next_year_ore", "actual_previous_year_ore", "change_ore",
+                            "budget_previous_year_ore",
+                        ]
                 let rowKeys: Set<String> = CommitteeTablesSettings.tablesByLine.contains(name) ? [] : ["total", "varav_revenue", "varav_cost"]
                 func isColumn(_ key: String) -> Bool {
                     columnKeys.contains(key)

@@ -306,6 +306,48 @@ enum CommitteeTables {
             name: "driftsammandrag", title: "Driftsammandrag",
             corner: "\(settings.netCostPositive ? "Nettokostnad" : "Nettokostnader (resultaträkningens tecken)"), mnkr",
             columns: [previous, budget] + planColumns, withVarav: true, grossRows: true, inMnkr: true, netCostSign: true)
+        // The multi-year frame by report line (a budget document's "Ekonomiska ramar"): the
+        // previous year's budget when the budget gives it, the year's budget and every plan year.
+        do {
+            let name = "ekonomiska_ramar", shape = settings.shapes[name]
+            let inMnkr = shape?.mnkr ?? false, decimals = shape?.decimals ?? (inMnkr ? 1 : 0)
+            let hidden = Set(shape?.hideLines ?? [])
+            if let unknown = hidden.subtracting(maps.lineByID.keys).sorted().first {
+                throw RamkollError(
+                    .config, "committee_tables: tables: ekonomiska_ramar: hide_lines names \"\(unknown)\", which is not a report line of the pipeline"
+                )
+            }
+            var columns: [Column] = []
+            if plan.hasPreviousBudget {
+                columns.append(
+                    Column(key: "budget_previous_year_ore", label: "Budget \(fy - 1)", hasResidual: false) { u in
+                        plan.lines(of: u, year: fy - 1, mappings: maps)
+                    })
+            }
+            columns += [budget] + planColumns
+            let keys = columns.map(\.key)
+            let show = shape?.shown(keys) ?? Array(keys.indices)
+            let header =
+                [cornerLabel(name, "Belopp i tkr", mnkr: inMnkr).replacingOccurrences(of: "i tkr", with: inMnkr ? "i mnkr" : "i tkr")]
+                + show.map { label(name, keys[$0], columns[$0].label) }
+            var sheet = Sheet(title: shape?.title ?? "Ekonomiska ramar", header: header, rows: [], inMnkr: inMnkr, decimals: decimals)
+            var machine: [[String]] = []
+            for l in maps.reportLines {
+                let vals = columns.map { value($0, root, l.id) }
+                machine.append([l.id, l.name] + vals.map { String($0.value) })
+                guard !hidden.contains(l.id) else { continue }
+                sheet.rows.append((l.name, l.isSum ? .sum : l.partOf != nil ? .varav : .normal, show.map { vals[$0] }))
+            }
+            built.sheets[name] = sheet
+            built.tables.append(ReportStage.Table(name: name, columns: ["line", "line_name"] + keys, rows: machine))
+            built.presentation[name] = (
+                ["Belopp"] + columns.map { label(name, $0.key, $0.label) + " (tkr)" },
+                machine.map { r in [r[1]] + r[2...].map { String(Ore(Int64($0)!).tkr) } }
+            )
+            let text = sheet.textRows()
+            built.display.append((sheet.title, text, Set(sheet.rows.enumerated().filter { $0.element.style == .sum }.map(\.offset))))
+            built.text += "\(sheet.title) — \(maps.units.byID[root]?.name ?? root)\n" + TextTable.render(text) + "\n"
+        }
         return built
     }
 }

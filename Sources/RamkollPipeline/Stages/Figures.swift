@@ -101,6 +101,8 @@ struct Plan {
     /// unit without children (as budgeted) → base line → year → amount.
     var amounts: [String: [String: [Int: Ore]]] = [:]
     var years: [Int] = []
+    /// Whether the budget gave the previous year's budget (`budget ÅÅÅÅ`), kept as its year.
+    var hasPreviousBudget = false
 
     static func load(path: String, asOf: Period) throws -> Plan {
         var p = Plan()
@@ -111,7 +113,9 @@ struct Plan {
             years.insert(y)
             p.amounts[row["unit"], default: [:]][row["report_line"], default: [:]][y, default: .zero] += Ore(try row.int("amount_ore"))
         }
-        p.years = years.sorted()
+        // The plan years follow the fiscal year; the year before is the previous year's budget.
+        p.years = years.filter { $0 > asOf.year }.sorted()
+        p.hasPreviousBudget = years.contains(asOf.year - 1)
         return p
     }
 

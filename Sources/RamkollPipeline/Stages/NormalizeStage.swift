@@ -483,7 +483,10 @@ public struct NormalizeStage: Stage {
 /// sign (kronor, decimal comma) and a periodisation key: `jämn` (even twelfths; the öre that do
 /// not divide go to the first months) or `månad` (the twelve month columns, which must add up
 /// to the annual amount). Optional columns `plan ÅÅÅÅ` (years after the fiscal year) carry the
-/// multi-year plan: one annual amount per unit × line and year (empty = nothing planned).
+/// multi-year plan: one annual amount per unit × line and year (empty = nothing planned). An
+/// optional column `budget ÅÅÅÅ` for the year before carries the previous year's budget, which
+/// the multi-year table (`ekonomiska_ramar`) shows beside the year's; it goes to plan.csv as that
+/// year.
 ///
 ///     enhet;rad;belopp;periodisering;jan;feb;mar;apr;maj;jun;jul;aug;sep;okt;nov;dec;plan 2023
 ///     BU-HVB;KOP;-18 500 000;jämn;;;;;;;;;;;;;-19 200 000
@@ -499,10 +502,10 @@ enum BudgetReader {
     }
 
     /// The plan-year columns of a budget header: `plan 2023` → 2023, in the header's order.
-    static func planColumns(_ header: [String]) -> [(column: String, year: Int)] {
+    static func planColumns(_ header: [String], prefix: String = "plan") -> [(column: String, year: Int)] {
         header.compactMap { h in
             let parts = h.lowercased().split(separator: " ")
-            guard parts.count == 2, parts[0] == "plan", parts[1].count == 4, let y = Int(parts[1]) else { return nil }
+            guard parts.count == 2, parts[0] == prefix, parts[1].count == 4, let y = Int(parts[1]) else { return nil }
             return (h, y)
         }
     }
@@ -526,13 +529,23 @@ enum BudgetReader {
         else {
             throw RamkollError(.data, diags.map(\.description).joined(separator: "\n"))
         }
-        let planColumns = planColumns(t.header)
+        // The plan years, and the previous year's budget (`budget ÅÅÅÅ`, the year before), which
+        // the multi-year tables show beside the year's; both go to plan.csv by year.
+        var planColumns = planColumns(t.header)
         if let bad = planColumns.first(where: { $0.year <= fiscalYear }) {
             throw RamkollError(
                 .data,
                 "\(display): column \"\(bad.column)\": a plan year must come after the fiscal year \(fiscalYear); the fiscal year's budget is in belopp"
             )
         }
+        let previous = BudgetReader.planColumns(t.header, prefix: "budget")
+        if let bad = previous.first(where: { $0.year != fiscalYear - 1 }) {
+            throw RamkollError(
+                .data,
+                "\(display): column \"\(bad.column)\": a budget column names the previous year's budget (budget \(fiscalYear - 1)); the fiscal year's budget is in belopp"
+            )
+        }
+        planColumns = previous + planColumns
         for d in diags {
             try reject(SourceRef(file: display, line: d.line ?? 0), d.field ?? "", d.rawValue ?? "", d.message)
             c.rejected += 1; c.rows += 1; c.rejectedWithoutAmount += 1

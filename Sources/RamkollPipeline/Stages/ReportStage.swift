@@ -79,7 +79,7 @@ public struct ReportStage: Stage {
     /// Sheet names of the committee's tables in the workbook (at most 31 characters).
     static let sheetNames = [
         "resultatbudget": "Resultatbudget", "resultatbudget_enheter": "Resultatbudget enheter", "budget_verksamhet": "Budget per verksamhet",
-        "driftsammandrag": "Driftsammandrag", "drift": "Drift", "investeringar": "Investeringar", "investeringsbudget": "Investeringsbudget",
+        "driftsammandrag": "Driftsammandrag", "drift": "Drift", "ekonomiska_ramar": "Ekonomiska ramar", "investeringar": "Investeringar", "investeringsbudget": "Investeringsbudget",
         "investeringar_netto": "Investeringar netto", "investeringsprojekt": "Investeringsprojekt",
     ]
 
