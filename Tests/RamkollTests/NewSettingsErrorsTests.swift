@@ -65,6 +65,17 @@ final class NewSettingsErrorsTests: XCTestCase {
     func testLineMethodsAndCommitteeTablesSettings() throws {
         var d = try diagnostics("\ncommittee_tables:\n  net_cost_sign: sideways\n")
         XCTAssertTrue(d.contains("committee_tables: net_cost_sign \"sideways\" is not known; use negative (report sign) or positive"), "\(d)")
+        let (_, volumes) = try pipeline()
+        try String(contentsOfFile: volumes, encoding: .utf8).replacingOccurrences(
+            of: "    units: [U2]\n    budget_line: KOP\n",
+            with: "    units: [U2]\n    budget_line: KOP\n    planned_days: {\"2023\": \"tio tusen\", \"nästa\": \"100\"}\n"
+        ).write(toFile: volumes, atomically: true, encoding: .utf8)
+        let v = PipelineConfig.load(path: volumes).1.map(\.message)
+        XCTAssertTrue(
+            v.contains("volume table Placeringar: planned_days \"2023\": tio tusen is not a year and a number of days, e.g. \"2023\": 10 200"), "\(v)"
+        )
+        XCTAssertTrue(
+            v.contains("volume table Placeringar: planned_days \"nästa\": 100 is not a year and a number of days, e.g. \"2023\": 10 200"), "\(v)")
         d = try diagnostics("\ncommittee_tables:\n  varav:\n    - name: varav ingenting\n")
         XCTAssertTrue(d.contains("varav row varav ingenting: units must list at least one unit"), "\(d)")
 

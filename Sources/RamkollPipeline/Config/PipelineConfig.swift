@@ -170,6 +170,8 @@ public struct PipelineConfig: Sendable {
         public var units: [String]
         public var forms: [String]  // empty: every form of care
         public var budgetLine: String
+        /// The volume budget: planned care days per year (the table's budget rows).
+        public var plannedDays: [Int: Int64] = [:]
     }
 
     /// The committee's unit tables (seed 002 budget per verksamhet, seed 003 per unit, seed 004
@@ -624,13 +626,25 @@ public struct PipelineConfig: Sendable {
         }
         if let vn = top["volume_tables"] {
             for item in vn.sequence.map({ Array($0) }) ?? [] {
-                let vm = r.mapping(item, context: "volume table", allowed: ["name", "units", "forms", "budget_line"])
+                let vm = r.mapping(item, context: "volume table", allowed: ["name", "units", "forms", "budget_line", "planned_days"])
                 let name = r.string(vm, "name", context: "volume table", required: true, parent: item) ?? ""
                 let units = (vm["units"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
                 if units.isEmpty { r.error(vm["units"] ?? item, "volume table \(name): units must list at least one unit") }
                 let forms = (vm["forms"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
                 let line = r.string(vm, "budget_line", context: "volume table", required: true, parent: item) ?? ""
-                result.volumeTables.append(VolumeTable(name: name, units: units, forms: forms, budgetLine: line))
+                var planned: [Int: Int64] = [:]
+                for (k, v) in r.mapping(vm["planned_days"], context: "volume table \(name) planned_days", allowed: nil) {
+                    let days = v.string.map { $0.replacingOccurrences(of: " ", with: "") }.flatMap { Int64($0) }
+                    guard let y = Int(k), (1900...9999).contains(y), let days, (0...10_000_000_000).contains(days) else {
+                        r.error(
+                            v,
+                            "volume table \(name): planned_days \"\(k)\": \(v.string ?? "") is not a year and a number of days, e.g. \"2023\": 10 200"
+                        )
+                        continue
+                    }
+                    planned[y] = days
+                }
+                result.volumeTables.append(VolumeTable(name: name, units: units, forms: forms, budgetLine: line, plannedDays: planned))
             }
         }
         if let inn = top["inbox"] {

@@ -17,6 +17,9 @@ struct CareDayTally {
     }
 
     var cells: [Key: Value] = [:]
+    /// The same for the previous year's twelve months, from the placements the extract holds
+    /// (for a volume table's previous-year row).
+    var previous: [Key: Value] = [:]
     /// One row per placement × month with care days: the basis of the accrual list and of invoice
     /// matching. Held in external sorters, not in memory (an extract may hold millions):
     /// `matching` by placement × month (with one marker per mapped placement, so that a placement
@@ -106,6 +109,7 @@ struct CareDayTally {
         var t = CareDayTally(spill: spill, matching: matching, accruals: accruals)
         let months = Period.months(ofYear: config.fiscalYear).filter { $0 <= config.asOf }
         let remaining = Period.months(ofYear: config.fiscalYear).filter { $0 > config.asOf }
+        let previousMonths = Period.months(ofYear: config.fiscalYear - 1)
         let close = config.asOf.lastDay
         // The unit of each ansvar code, looked up once per code (the rules are scanned per lookup).
         var unitOf: [String: String?] = [:]
@@ -167,6 +171,14 @@ struct CareDayTally {
             if start.year == config.fiscalYear && start <= close { o.starts += 1; o.startPriceSum += prices[0].price }
             if let e = end, e <= close, e >= start { o.endedCount += 1; o.endedDays += Int64(e.ordinal - start.ordinal + 1) }
             t.outlook[unit] = o
+            if first.year < config.fiscalYear {
+                for p in previousMonths where touched(p) {
+                    let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
+                    guard days > 0 else { continue }
+                    try count(cost)
+                    t.previous[Key(unit: unit, period: p, form: form), default: Value()].add(days: days, cost: cost)
+                }
+            }
             for p in months where touched(p) {
                 let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                 guard days > 0 else { continue }

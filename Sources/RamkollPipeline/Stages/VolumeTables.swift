@@ -1,9 +1,11 @@
 import RamkollModel
 
 /// Volume tables in the shape of seed 002's Tabell 2–5: for a group of units (and forms of care),
-/// care days, budget and net cost — the previous year, this year to date, and (before December)
+/// care days, budget and net cost — the previous year (care days of the placements the extract
+/// holds, last year's budget from the budget's `budget ÅÅÅÅ` column), this year to date, and (before December)
 /// a full-year forecast: care days by run-rate, net cost as outcome to date plus the remaining
-/// periodised budget; and, when the budget has plan years, the next year's budget. Net cost is the
+/// periodised budget; and, when the budget has plan years, the next year's budget with the table's
+/// planned care days (`planned_days`). Net cost is the
 /// ledger's cost on the placement accounts (costs positive).
 enum VolumeTables {
     static func write(
@@ -25,7 +27,13 @@ enum VolumeTables {
             let budgetRest = Period.months(ofYear: fy).filter { $0 > config.asOf }.reduce(Ore.zero) { $0 + monthly($1) }
             let cost = placementLedger.filter { units.contains($0.key.unit) }.values.reduce(Ore.zero, +)
             let previous = placementLedgerPrevious.filter { units.contains($0.key.unit) }.values.reduce(Ore.zero, +)
-            var rows: [(String, Int64?, Ore?, Ore?)] = [("\(fy - 1)", nil, nil, previous)]
+            // The previous year: the care days of the placements the extract holds, last year's
+            // budget when the budget file gives it, the ledger's cost.
+            let previousDays = care.previous.filter { units.contains($0.key.unit) && (forms.isEmpty || forms.contains($0.key.form)) }.values
+                .reduce(Int64(0)) { $0 + $1.days }
+            let previousBudget: Ore? =
+                plan.hasPreviousBudget ? units.reduce(Ore.zero) { acc, u in acc - (plan.amounts[u]?[t.budgetLine]?[fy - 1] ?? .zero) } : nil
+            var rows: [(String, Int64?, Ore?, Ore?)] = [("\(fy - 1)", previousDays == 0 ? nil : previousDays, previousBudget, previous)]
             if m == 12 {
                 rows.append(("\(fy)", days, budgetYear, cost))
             } else {
@@ -34,7 +42,7 @@ enum VolumeTables {
             }
             if plan.years.contains(fy + 1) {
                 let next = units.reduce(Ore.zero) { acc, u in acc - (plan.amounts[u]?[t.budgetLine]?[fy + 1] ?? .zero) }
-                rows.append(("Budget \(fy + 1)", nil, next, nil))
+                rows.append(("Budget \(fy + 1)", t.plannedDays[fy + 1], next, nil))
             }
             var table = [["Period", "Antal dygn", "Budget (tkr)", "Nettokostnad (tkr)"]]
             for (label, d, b, c) in rows {
