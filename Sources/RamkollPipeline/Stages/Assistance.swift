@@ -36,7 +36,8 @@ enum Assistance {
             directory: dir, name: "assistance_table.csv",
             header: [
                 "period", "budget_ore", "paid_ore", "households", "paid_in_month_ore", "ledger_ore", "ledger_minus_paid_in_month_ore", "status",
-                "budget_next_year_ore",
+                "budget_next_year_ore", "deviation_ore", "forecast_households_ore", "forecast_run_rate_ore", "forecast_seasonal_ore",
+                "forecast_ledger_ore",
             ])
         // Next year's budget of the same units and line, when the budget has that plan year.
         let nextYear: [Ore]? = config.assistance.flatMap { a in
@@ -48,6 +49,31 @@ enum Assistance {
         var paidInMonthRow: [Ore?] = [], differenceRow: [Ore?] = []
         var rows: [[String]] = [["Belopp i tkr"] + BudgetReader.months.map { $0.capitalized } + ["Snitt"]]
         var budgetRow: [Ore?] = [], nextRow: [Ore?] = [], paidRow: [Ore?] = [], ledgerRow: [Ore?] = [], householdRow: [Int?] = []
+        // Forecasts of the months after the as-of month from the case system's own outcome (by the
+        // month the aid is for), beside the ledger's (outcome to date + the remaining budget):
+        // households × amount per household (the last three months' households, the year's amount
+        // per household), run-rate, and seasonal (the remaining budget scaled by outcome ÷ budget to date).
+        let closedMonths = Period.months(ofYear: fy).filter { $0 <= config.asOf }
+        let paidToDate = cells.filter { $0.key.period.year == fy && $0.key.period <= config.asOf }.values.reduce(Ore.zero) { $0 + $1.paid }
+        let householdsBy: [Period: Int] = Dictionary(
+            uniqueKeysWithValues: closedMonths.map { p in (p, Set(cells.filter { $0.key.period == p }.values.flatMap(\.households)).count) })
+        let householdMonths = Int64(householdsBy.values.reduce(0, +))
+        let recent = closedMonths.suffix(3).map { Int64(householdsBy[$0] ?? 0) }
+        let budgetOf: (Period) -> Ore? = { period in
+            config.assistance.map { a in -units.reduce(Ore.zero) { $0 + (budget[GridKey(unit: $1, line: a.budgetLine, period: period)] ?? .zero) } }
+        }
+        let budgetToDate = closedMonths.reduce(Ore.zero) { $0 + (budgetOf($1) ?? .zero) }
+        let forecasting = config.asOf.year == fy && config.asOf.month < 12 && !closedMonths.isEmpty
+        func driverForecast() -> Ore? {
+            guard householdMonths > 0, !recent.isEmpty else { return nil }
+            let perHousehold = Ore.divideRoundingHalfAwayFromZero(paidToDate.value, by: householdMonths)
+            let households = Ore.divideRoundingHalfAwayFromZero(recent.reduce(0, +), by: Int64(recent.count))
+            let (product, overflow) = perHousehold.multipliedReportingOverflow(by: households)
+            return overflow ? nil : Ore(product)
+        }
+        let runRate = Ore(Ore.divideRoundingHalfAwayFromZero(paidToDate.value, by: Int64(max(closedMonths.count, 1))))
+        var forecastRows: [[Ore?]] = Array(repeating: [], count: 4)
+        var deviationRow: [Ore?] = []
         for period in Period.months(ofYear: fy) {
             let open = period > config.asOf
             let b: Ore? = config.assistance.map { a in
@@ -71,12 +97,27 @@ enum Assistance {
                 statuses[status, default: 0] += 1
             }
             let next = nextYear?[period.month - 1]
+            // Budget − outcome: a positive figure is money left (a surplus), as in the Drift table.
+            let deviation: Ore? = b.flatMap { bb in paid.map { bb - $0 } }
+            deviationRow.append(deviation)
+            let forecasts: [Ore?] =
+                forecasting
+                ? (open
+                    ? [
+                        driverForecast(), runRate,
+                        budgetOf(period).flatMap { bm in
+                            budgetToDate == .zero
+                                ? nil : Ore.mulDivRoundingHalfAwayFromZero(bm.value, paidToDate.value, budgetToDate.value).map { Ore($0) }
+                        }, budgetOf(period),
+                    ]
+                    : [paid, paid, paid, ledger]) : [nil, nil, nil, nil]
+            for i in 0..<4 { forecastRows[i].append(forecasts[i]) }
             budgetRow.append(b); nextRow.append(next); paidRow.append(paid); ledgerRow.append(ledger); householdRow.append(households)
             paidInMonthRow.append(paidInMonth); differenceRow.append(difference)
             func text(_ o: Ore?) -> String { o.map { String($0.value) } ?? "" }
             try table.write([
                 period.description, text(b), text(paid), households.map(String.init) ?? "", text(paidInMonth), text(ledger), text(difference), status,
-                text(next),
+                text(next), text(deviation), text(forecasts[0]), text(forecasts[1]), text(forecasts[2]), text(forecasts[3]),
             ])
         }
         func tkrRow(_ label: String, _ values: [Ore?]) -> [String] {
@@ -92,6 +133,16 @@ enum Assistance {
             rows.append(tkrRow("Utbetalt i månaden (verksamhetssystemet)", paidInMonthRow))
             rows.append(tkrRow("Bokfört i månaden (huvudboken)", ledgerRow))
             rows.append(tkrRow("Skillnad huvudbok − verksamhetssystem", differenceRow))
+        }
+        if config.assistance != nil { rows.append(tkrRow("Avvikelse budget − utfall (överskott +)", deviationRow)) }
+        if forecasting {
+            // Outcome to date, then each method's forecast of the months left.
+            rows.append(tkrRow("Prognos hushåll × belopp per hushåll", forecastRows[0]))
+            rows.append(tkrRow("Prognos årstakt", forecastRows[1]))
+            if config.assistance != nil {
+                rows.append(tkrRow("Prognos säsong", forecastRows[2]))
+                rows.append(tkrRow("Prognos huvudboken (utfall + återstående budget)", forecastRows[3]))
+            }
         }
         if nextYear != nil { rows.append(tkrRow("Budget \(fy + 1)", nextRow)) }
         let knownHouseholds = householdRow.compactMap { $0 }
