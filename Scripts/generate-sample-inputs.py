@@ -252,7 +252,9 @@ def write_placements(path):
             slut = f' slut="{end}"' if end else ""
             placements.append((f"PL-{n:05d}", ansvar, start, end, price))
             out.append(f'    <Placering id="PL-{n:05d}" start="{start}"{slut}>')
-            out.append(f"      <Vardform>{form}</Vardform>")
+            # Every third family home is consultant-supported (konsulentstött), the rest fee-based (arvoderat).
+            vardform = "Konsulentstött familjehem" if form == "Familjehem" and n % 3 == 0 else form
+            out.append(f"      <Vardform>{vardform}</Vardform>")
             out.append(f"      <Regi>extern</Regi>")
             out.append(f"      <Lagrum>{lagrum}</Lagrum>")
             out.append(f"      <Dygnskostnad>{price_text}</Dygnskostnad>")

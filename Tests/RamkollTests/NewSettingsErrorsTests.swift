@@ -68,7 +68,7 @@ final class NewSettingsErrorsTests: XCTestCase {
         let (_, volumes) = try pipeline()
         try String(contentsOfFile: volumes, encoding: .utf8).replacingOccurrences(
             of: "    units: [U2]\n    budget_line: KOP\n",
-            with: "    units: [U2]\n    budget_line: KOP\n    planned_days: {\"2023\": \"tio tusen\", \"nästa\": \"100\"}\n"
+            with: "    units: [U2]\n    budget_line: KOP\n    planned_days: {\"2023\": \"tio tusen\", \"nästa\": \"100\"}\n    persons: kanske\n"
         ).write(toFile: volumes, atomically: true, encoding: .utf8)
         let v = PipelineConfig.load(path: volumes).1.map(\.message)
         XCTAssertTrue(
@@ -76,6 +76,7 @@ final class NewSettingsErrorsTests: XCTestCase {
         )
         XCTAssertTrue(
             v.contains("volume table Placeringar: planned_days \"nästa\": 100 is not a year and a number of days, e.g. \"2023\": 10 200"), "\(v)")
+        XCTAssertTrue(v.contains("volume table Placeringar: persons \"kanske\" must be true or false"), "\(v)")
         d = try diagnostics("\ncommittee_tables:\n  varav:\n    - name: varav ingenting\n")
         XCTAssertTrue(d.contains("varav row varav ingenting: units must list at least one unit"), "\(d)")
 

@@ -50,7 +50,7 @@ final class WorkbookTests: XCTestCase {
             names,
             [
                 "Drift", "Resultatbudget", "Resultatbudget enheter", "Budget per verksamhet", "Driftsammandrag", "Ekonomiska ramar", "Investeringar",
-                "Investeringsbudget", "Investeringar netto", "Investeringsprojekt", "Genomförandegrad", "Utbetalt bistånd", "Volymer",
+                "Investeringsbudget", "Investeringar netto", "Investeringsprojekt", "Genomförandegrad", "Nyckeltal", "Utbetalt bistånd", "Volymer",
                 "Ej verkställda beslut", "Prognosförändring", "Drift per enhet", "Avvikelse", "Prognos",
             ])
         var sheets: [String: [Cell]] = [:]
@@ -77,7 +77,12 @@ final class WorkbookTests: XCTestCase {
             XCTAssertEqual(shown.map(\.value).filter { !$0.isEmpty }, expected, name)
             if name != "Ej verkställda beslut" { XCTAssertTrue(shown.contains { $0.style == 1 }, "\(name): figures are numbers") }
         }
-        for (i, name) in names.enumerated() where !presented.contains(where: { $0.0 == name }) {
+        // Nyckeltal: the key figures' tables stacked, as tabeller.txt sets them out.
+        let keyFigures = Self.cells(try part("xl/worksheets/sheet\(names.firstIndex(of: "Nyckeltal")! + 1).xml"))
+        XCTAssertTrue(keyFigures.contains { $0.value == "Nyckeltal — Socialnämnden" && $0.style == 10 })
+        XCTAssertTrue(keyFigures.contains { $0.value == "Antal hushåll med utbetalt ekonomiskt bistånd per månad" })
+        XCTAssertTrue(keyFigures.contains { $0.value == "-198650" && $0.style == 1 }, "the budget a number")
+        for (i, name) in names.enumerated() where !presented.contains(where: { $0.0 == name }) && name != "Nyckeltal" {
             let xml = try part("xl/worksheets/sheet\(i + 1).xml")
             let cells = Self.cells(xml)
             sheets[name] = cells

@@ -144,6 +144,20 @@ public struct PipelineConfig: Sendable {
     /// the computed figure.
     public var manualForecasts: String?
 
+    /// Key figures (nyckeltal) beyond budgetföljsamhet, which needs no settings.
+    public var keyFigures = KeyFigureSettings()
+    public struct KeyFigureSettings: Sendable, Equatable {
+        /// The committee's target of households with paid aid per month.
+        public var householdsTarget: Int64?
+        /// Units whose net cost is open care (öppenvård).
+        public var openCareUnits: [String] = []
+        /// Forms of care that are consultant-supported and fee-based family homes.
+        public var familyHomes: FamilyHomes?
+        public struct FamilyHomes: Sendable, Equatable {
+            public var consultant: [String], feeBased: [String]
+        }
+    }
+
     /// Investments: the rows of the investment tables (categories and their sub-rows), which
     /// accounts are investments and the row each maps to, and the investment budget.
     public var investments: InvestmentSettings?
@@ -172,6 +186,14 @@ public struct PipelineConfig: Sendable {
         public var budgetLine: String
         /// The volume budget: planned care days per year (the table's budget rows).
         public var plannedDays: [Int: Int64] = [:]
+        /// Legal bases (prefixes of the placements' lagrum, e.g. "LVU"); empty: every one.
+        public var legalBasis: [String] = []
+        /// Whether the table counts the persons in care per year.
+        public var persons = false
+
+        public func matches(unit: String, form: String, basis: String) -> Bool {
+            units.contains(unit) && (forms.isEmpty || forms.contains(form)) && (legalBasis.isEmpty || legalBasis.contains { basis.hasPrefix($0) })
+        }
     }
 
     /// The committee's unit tables (seed 002 budget per verksamhet, seed 003 per unit, seed 004
@@ -305,7 +327,7 @@ public struct PipelineConfig: Sendable {
             allowed: [
                 "name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget", "case_reconciliation", "ivo",
                 "assistance", "volume_tables", "manual_forecasts", "forecast_history", "committee_tables", "warehouse", "inbox",
-                "investments",
+                "investments", "key_figures",
             ])
         let name = r.string(top, "name", context: "pipeline", required: true, parent: root) ?? "pipeline"
         var fiscalYear = 0
@@ -600,6 +622,29 @@ public struct PipelineConfig: Sendable {
             }
             result.forecastHistory = ForecastHistorySettings(checkpointNames: names)
         }
+        if let kn = top["key_figures"] {
+            let km = r.mapping(kn, context: "key_figures", allowed: ["households_target", "open_care_units", "family_homes"])
+            if let t = r.string(km, "households_target", context: "key_figures", required: false, parent: kn) {
+                if let n = Int64(t.replacingOccurrences(of: " ", with: "")), n >= 0, n <= 100_000_000 {
+                    result.keyFigures.householdsTarget = n
+                } else {
+                    r.error(km["households_target"], "key_figures: households_target \"\(t)\" is not a number of households, e.g. 1 300")
+                }
+            }
+            result.keyFigures.openCareUnits = (km["open_care_units"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
+            if let fn = km["family_homes"] {
+                let fm = r.mapping(fn, context: "key_figures family_homes", allowed: ["consultant", "fee_based"])
+                let consultant = (fm["consultant"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
+                let fee = (fm["fee_based"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
+                if consultant.isEmpty || fee.isEmpty {
+                    r.error(
+                        fn,
+                        "key_figures: family_homes needs consultant and fee_based, each a list of forms of care, e.g. consultant: [Konsulentstött familjehem]"
+                    )
+                }
+                result.keyFigures.familyHomes = .init(consultant: consultant, feeBased: fee)
+            }
+        }
         if let inv = top["investments"] {
             let im = r.mapping(inv, context: "investments", allowed: ["lines", "accounts", "scope", "budget"])
             func file(_ k: String, required: Bool) -> String? {
@@ -626,7 +671,8 @@ public struct PipelineConfig: Sendable {
         }
         if let vn = top["volume_tables"] {
             for item in vn.sequence.map({ Array($0) }) ?? [] {
-                let vm = r.mapping(item, context: "volume table", allowed: ["name", "units", "forms", "budget_line", "planned_days"])
+                let vm = r.mapping(
+                    item, context: "volume table", allowed: ["name", "units", "forms", "legal_basis", "budget_line", "planned_days", "persons"])
                 let name = r.string(vm, "name", context: "volume table", required: true, parent: item) ?? ""
                 let units = (vm["units"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
                 if units.isEmpty { r.error(vm["units"] ?? item, "volume table \(name): units must list at least one unit") }
@@ -644,7 +690,15 @@ public struct PipelineConfig: Sendable {
                     }
                     planned[y] = days
                 }
-                result.volumeTables.append(VolumeTable(name: name, units: units, forms: forms, budgetLine: line, plannedDays: planned))
+                var table = VolumeTable(name: name, units: units, forms: forms, budgetLine: line, plannedDays: planned)
+                table.legalBasis = (vm["legal_basis"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
+                switch vm["persons"]?.string {
+                case nil: break
+                case "true", "yes": table.persons = true
+                case "false", "no": table.persons = false
+                case let other?: r.error(vm["persons"], "volume table \(name): persons \"\(other)\" must be true or false")
+                }
+                result.volumeTables.append(table)
             }
         }
         if let inn = top["inbox"] {

@@ -17,9 +17,14 @@ struct CareDayTally {
     }
 
     var cells: [Key: Value] = [:]
-    /// The same for the previous year's twelve months, from the placements the extract holds
-    /// (for a volume table's previous-year row).
-    var previous: [Key: Value] = [:]
+    /// For the volume tables: care days and their cost per unit × form × legal basis × year, this
+    /// year to the as-of month and the whole previous year, from the placements the extracts hold.
+    struct VolumeKey: Hashable { let unit: String, form: String, basis: String, year: Int }
+    var volume: [VolumeKey: Value] = [:]
+    /// For the volume tables' persons in care: one record per placement with care days in either
+    /// year — person, unit, form, basis and a mask of the years (1: the previous, 2: this to date)
+    /// — sorted by person, so each person is counted once per table and year while memory holds one.
+    let persons: ExternalSorter?
     /// One row per placement × month with care days: the basis of the accrual list and of invoice
     /// matching. Held in external sorters, not in memory (an extract may hold millions):
     /// `matching` by placement × month (with one marker per mapped placement, so that a placement
@@ -39,7 +44,8 @@ struct CareDayTally {
     /// care delivered and the amount invoiced.
     enum MatchingKind: Int64 { case known = 0, delivered = 1, invoiced = 2 }
 
-    init(spill: String, matching: Bool, accruals: Bool) {
+    init(spill: String, matching: Bool, accruals: Bool, persons: Bool = false) {
+        self.persons = persons ? ExternalSorter(directory: spill, name: "persons") : nil
         self.matching = matching ? ExternalSorter(directory: spill, name: "matching") : nil
         accrualMonths = accruals ? ExternalSorter(directory: spill, name: "accruals") : nil
         stays = ExternalSorter(directory: spill, name: "stays")
@@ -106,7 +112,7 @@ struct CareDayTally {
     static func tally(path: String, config: PipelineConfig, mappings: MappingTables, spill: String, matching: Bool, accruals: Bool) throws
         -> CareDayTally
     {
-        var t = CareDayTally(spill: spill, matching: matching, accruals: accruals)
+        var t = CareDayTally(spill: spill, matching: matching, accruals: accruals, persons: !config.volumeTables.isEmpty)
         let months = Period.months(ofYear: config.fiscalYear).filter { $0 <= config.asOf }
         let remaining = Period.months(ofYear: config.fiscalYear).filter { $0 > config.asOf }
         let previousMonths = Period.months(ofYear: config.fiscalYear - 1)
@@ -171,12 +177,16 @@ struct CareDayTally {
             if start.year == config.fiscalYear && start <= close { o.starts += 1; o.startPriceSum += prices[0].price }
             if let e = end, e <= close, e >= start { o.endedCount += 1; o.endedDays += Int64(e.ordinal - start.ordinal + 1) }
             t.outlook[unit] = o
+            let basis = row["legal_basis"]
+            var years: Int64 = 0
             if first.year < config.fiscalYear {
                 for p in previousMonths where touched(p) {
                     let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                     guard days > 0 else { continue }
                     try count(cost)
-                    t.previous[Key(unit: unit, period: p, form: form), default: Value()].add(days: days, cost: cost)
+                    t.volume[VolumeKey(unit: unit, form: form, basis: basis, year: config.fiscalYear - 1), default: Value()].add(
+                        days: days, cost: cost)
+                    years |= 1
                 }
             }
             for p in months where touched(p) {
@@ -185,7 +195,15 @@ struct CareDayTally {
                 try count(cost)
                 // One lookup: the cell is changed where it lies.
                 t.cells[Key(unit: unit, period: p, form: form), default: Value()].add(days: days, cost: cost)
+                t.volume[VolumeKey(unit: unit, form: form, basis: basis, year: config.fiscalYear), default: Value()].add(days: days, cost: cost)
+                years |= 2
                 try t.addPlacementMonth(PlacementMonth(id: id, person: person, unit: unit, period: p, days: days, cost: cost, prices: priceText))
+            }
+            if let persons = t.persons, years != 0 {
+                var r = SortRecord()
+                r.key(person); r.key(t.next())
+                r.field(unit); r.field(form); r.field(basis); r.field(years)
+                try persons.add(r)
             }
         }
         return t

@@ -33,6 +33,8 @@ enum CommitteeTables {
         var sheets: [String: Sheet] = [:]
         /// Sheets set out cell by cell (a table with percentages).
         var extraSheets: [XLSXWriter.Sheet] = []
+        /// The row units of the unit tables.
+        var rowUnits: [String] = []
     }
 
     struct Sheet {
@@ -137,6 +139,7 @@ enum CommitteeTables {
         let next = plan.years.contains(fy + 1) ? planColumns[plan.years.firstIndex(of: fy + 1)!] : nil
 
         var built = Built()
+        built.rowUnits = rowUnits
         /// A table's configured label for a column (`corner` for the first header cell, `total`,
         /// `varav_revenue`, `varav_cost` for those rows), placeholders filled in; the default when none is set.
         func label(_ table: String, _ key: String, _ def: String) -> String {

@@ -79,7 +79,8 @@ public struct ReportStage: Stage {
     /// Sheet names of the committee's tables in the workbook (at most 31 characters).
     static let sheetNames = [
         "resultatbudget": "Resultatbudget", "resultatbudget_enheter": "Resultatbudget enheter", "budget_verksamhet": "Budget per verksamhet",
-        "driftsammandrag": "Driftsammandrag", "drift": "Drift", "ekonomiska_ramar": "Ekonomiska ramar", "investeringar": "Investeringar", "investeringsbudget": "Investeringsbudget",
+        "driftsammandrag": "Driftsammandrag", "drift": "Drift", "ekonomiska_ramar": "Ekonomiska ramar", "investeringar": "Investeringar",
+        "investeringsbudget": "Investeringsbudget",
         "investeringar_netto": "Investeringar netto", "investeringsprojekt": "Investeringsprojekt",
     ]
 
@@ -202,6 +203,13 @@ public struct ReportStage: Stage {
             investmentInputs = [file.input] + (budgetFile.map { [$0.input] } ?? [])
             investments = try InvestmentTables.build(config: cfg, map: map, investments: file.path, budget: budgetFile?.path)
         }
+        // Key figures from what the run holds.
+        let placementsFile = try context.output(of: .normalize, named: "placements.csv")
+        let assistanceFile = cfg.assistance == nil ? nil : try context.optionalOutput(of: .reconcile, named: "assistance.csv")
+        let keyFigures = try KeyFigures.build(
+            config: cfg, mappings: maps, figures: figures, forecast: forecast, rowUnits: committee.rowUnits, assistancePath: assistanceFile?.path,
+            placementsPath: placementsFile.path)
+        investmentInputs += [placementsFile.input] + (assistanceFile.map { [$0.input] } ?? [])
         let fixedTables = tables.count
         for t in committee.tables {
             let p = committee.presentation[t.name]!
@@ -210,7 +218,8 @@ public struct ReportStage: Stage {
         }
         outputs.append(
             try FileIO.writeText(
-                "\(driftSheet.title) — \(rootName)\n" + TextTable.render(driftRows) + "\n" + committee.text + investments.text, directory: dir,
+                "\(driftSheet.title) — \(rootName)\n" + TextTable.render(driftRows) + "\n" + committee.text + investments.text + keyFigures.text,
+                directory: dir,
                 name: "tabeller.txt",
                 banner: DataErrors.textBanner(dataErrors)))
 
@@ -266,6 +275,7 @@ public struct ReportStage: Stage {
                     }, title: "\(c.title) — \(rootName)", subtitle: "\(covers) · belopp i \(c.inMnkr ? "mnkr" : "tkr")", styles: c.rows.map(\.style),
                     footer: footer))
         }
+        tables += keyFigures.tables
         sheets += investments.extraSheets.map { x in
             var x = x
             x.title = (x.title ?? x.name) + " — \(rootName)"
@@ -273,6 +283,12 @@ public struct ReportStage: Stage {
             x.footer = footer
             return x
         }
+        sheets.append(
+            XLSXWriter.Sheet(
+                name: "Nyckeltal", title: "Nyckeltal — \(rootName)", subtitle: covers,
+                blocks: keyFigures.presented.map {
+                    XLSXWriter.Block(title: $0.title, header: $0.rows[0], rows: XLSXWriter.cells(ofText: Array($0.rows.dropFirst())))
+                }, footer: footer))
         // The other tables the committee's documents print, as the stages' text sets them out.
         var presentedInputs: [InputRecord] = []
         var presentedTables: [PresentedTable] = []
@@ -338,7 +354,8 @@ public struct ReportStage: Stage {
             months: Period.months(ofYear: cfg.fiscalYear).map {
                 HTMLReport.Month(
                     period: $0.description, budget: budgetByMonth[$0.description] ?? .zero, actual: actualByMonth[$0.description] ?? .zero)
-            }, checkpoints: checkpoints, driftTable: driftDisplay, committee: committee.display + investments.display, presented: presentedTables,
+            }, checkpoints: checkpoints, driftTable: driftDisplay, committee: committee.display + investments.display,
+            presented: presentedTables + keyFigures.presented,
             dataErrors: dataErrors)
         outputs.append(try FileIO.writeText(html, directory: dir, name: "rapport.html"))
 
