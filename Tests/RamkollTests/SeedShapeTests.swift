@@ -155,6 +155,8 @@ final class SeedShapeTests: XCTestCase {
             .replacingOccurrences(of: root + "/Pipelines/exempelby/units.csv", with: Self.fixtures + "/units-resultatbudget.csv")
             .replacingOccurrences(of: root + "/Pipelines/exempelby/report-lines.csv", with: Self.fixtures + "/report-lines-resultatbudget.csv")
             .replacingOccurrences(of: root + "/SampleInputs/budget/internbudget-2022.csv", with: dir + "/september/budget.csv")
+            .replacingOccurrences(
+                of: "    planned_days: {\"2023\": \"10 100\"}\n", with: "    planned_days: {\"2023\": \"10 100\"}\n    to_date_row: false\n")
         try text.write(toFile: september, atomically: true, encoding: .utf8)
         let r2 = try runRamkoll(["run", september, "--as-of", "2022-09", "--run-dir", dir + "/run-09", "--no-warehouse"])
         XCTAssertEqual(r2.status, 0, r2.stdout + r2.stderr)
@@ -175,7 +177,15 @@ final class SeedShapeTests: XCTestCase {
         XCTAssertEqual(
             Self.labels(enheter).rows, ["SF Ledning och Stöd", "SF Område Myndighet", "SF Område Resurs", "Summa Socialförvaltningen"])
         XCTAssertNotNil(rb.range(of: #"Personalkostnader +-\d+,\d "#, options: .regularExpression), "mnkr with one decimal: \(rb)")
-        try (rb + "\n" + enheter).write(toFile: golden + "/manadsrapport.txt", atomically: true, encoding: .utf8)
+        // A budget document's Tabell 2: last year, this year's forecast and next year's budget —
+        // care days, budget and net cost in every row but the budget's cost.
+        let volumes = try String(contentsOfFile: dir + "/run-09/03-reconcile/volumes.txt", encoding: .utf8)
+        let tabell2 = Self.block(volumes, "Placeringar barn och unga (institution, SiS, familje- och jourhem)\n")
+        XCTAssertEqual(Self.labels(tabell2).header, ["Period", "Antal dygn", "Budget (tkr)", "Nettokostnad (tkr)"])
+        XCTAssertEqual(Self.labels(tabell2).rows, ["2021", "2022 prognos", "Budget 2023"])
+        let cells = tabell2.split(separator: "\n").dropFirst(2).map { $0.split(separator: " ", omittingEmptySubsequences: true).count }
+        XCTAssertTrue(cells[0] >= 4 && cells[1] >= 5 && cells[2] >= 4, "every figure but the budget row's cost: \(tabell2)")
+        try (rb + "\n" + enheter + "\n" + tabell2).write(toFile: golden + "/manadsrapport.txt", atomically: true, encoding: .utf8)
         let xlsx09 = dir + "/run-09/06-report/rapport.xlsx"
         XCTAssertEqual(try Self.sheetHeader(xlsx09, "Resultatbudget"), Self.labels(rb).header)
         XCTAssertEqual(try Self.sheetHeader(xlsx09, "Resultatbudget enheter"), Self.labels(enheter).header)

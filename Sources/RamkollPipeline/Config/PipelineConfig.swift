@@ -190,6 +190,9 @@ public struct PipelineConfig: Sendable {
         public var legalBasis: [String] = []
         /// Whether the table counts the persons in care per year.
         public var persons = false
+        /// Before December, whether the year-to-date row stands above the forecast (a budget
+        /// document shows the forecast alone).
+        public var toDateRow = true
 
         public func matches(unit: String, form: String, basis: String) -> Bool {
             units.contains(unit) && (forms.isEmpty || forms.contains(form)) && (legalBasis.isEmpty || legalBasis.contains { basis.hasPrefix($0) })
@@ -672,7 +675,10 @@ public struct PipelineConfig: Sendable {
         if let vn = top["volume_tables"] {
             for item in vn.sequence.map({ Array($0) }) ?? [] {
                 let vm = r.mapping(
-                    item, context: "volume table", allowed: ["name", "units", "forms", "legal_basis", "budget_line", "planned_days", "persons"])
+                    item, context: "volume table",
+                    allowed: [
+                        "name", "units", "forms", "legal_basis", "budget_line", "planned_days", "persons", "to_date_row",
+                    ])
                 let name = r.string(vm, "name", context: "volume table", required: true, parent: item) ?? ""
                 let units = (vm["units"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
                 if units.isEmpty { r.error(vm["units"] ?? item, "volume table \(name): units must list at least one unit") }
@@ -697,6 +703,12 @@ public struct PipelineConfig: Sendable {
                 case "true", "yes": table.persons = true
                 case "false", "no": table.persons = false
                 case let other?: r.error(vm["persons"], "volume table \(name): persons \"\(other)\" must be true or false")
+                }
+                switch vm["to_date_row"]?.string {
+                case nil: break
+                case "true", "yes": table.toDateRow = true
+                case "false", "no": table.toDateRow = false
+                case let other?: r.error(vm["to_date_row"], "volume table \(name): to_date_row \"\(other)\" must be true or false")
                 }
                 result.volumeTables.append(table)
             }

@@ -48,7 +48,7 @@ enum VolumeTables {
             if m == 12 {
                 rows.append(("\(fy)", days, budgetYear, cost, persons[ti][1]))
             } else {
-                rows.append(("\(fy) t.o.m. \(config.asOf)", days, budgetYear, cost, persons[ti][1]))
+                if t.toDateRow { rows.append(("\(fy) t.o.m. \(config.asOf)", days, budgetYear, cost, persons[ti][1])) }
                 rows.append(("\(fy) prognos", Ore.divideRoundingHalfAwayFromZero(days * 12, by: Int64(m)), budgetYear, forecastCost, nil))
             }
             if plan.years.contains(fy + 1) {
