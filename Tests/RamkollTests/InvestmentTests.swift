@@ -155,4 +155,30 @@ final class InvestmentTests: XCTestCase {
         XCTAssertEqual(check.status, 78, check.stdout + check.stderr)
         XCTAssertTrue(check.stdout.contains("investment account rule 12240–12240 names line \"REINV\", which is not defined"), check.stdout)
     }
+
+    /// A controller's forecast of an investment row, from the manual forecast file (enhet
+    /// "investering"), replaces the computed one before the close and is named under the table.
+    func testAManualInvestmentForecast() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        let manual = try TestPaths.write(
+            "enhet;rad;prognos;kommentar;författare\ninvestering;IT;120 000;Datorbytet skjuts till 2023;Anna Controller\n", name: "manual.csv",
+            in: dir)
+        let path = try Self.pipeline(in: dir) { "manual_forecasts: \(manual)\n" + $0 }
+        let r = try runRamkoll(["run", path, "--as-of", "2022-08", "--run-dir", dir + "/run", "--no-warehouse"])
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        let csv = try String(contentsOfFile: dir + "/run/03-reconcile/investments.csv", encoding: .utf8)
+        XCTAssertTrue(csv.contains(";12000000;22678000;13606800;manual;Datorbytet skjuts till 2023;Anna Controller\n"), csv)
+        XCTAssertTrue(csv.contains("\nINV;Inventarier;REINV;utgift;25000000;40620000;40620000;"), "the others computed: \(csv)")
+        let text = try String(contentsOfFile: dir + "/run/06-report/tabeller.txt", encoding: .utf8)
+        XCTAssertTrue(text.contains("\n* IT-utrustning: manuell prognos 120 tkr — Datorbytet skjuts till 2023 (Anna Controller)\n"), text)
+        // A category with sub-rows cannot be given a figure: its forecast is their sum.
+        try "enhet;rad;prognos;kommentar;författare\ninvestering;REINV;500 000;Allt;Anna Controller\n".write(
+            toFile: manual, atomically: true, encoding: .utf8)
+        let bad = try runRamkoll(["run", path, "--as-of", "2022-08", "--run-dir", dir + "/bad", "--no-warehouse"])
+        XCTAssertEqual(bad.status, 65, bad.stdout + bad.stderr)
+        XCTAssertTrue(
+            bad.stderr.contains(
+                "manual.csv:2: investment row \"REINV\" is not an investment row without sub-rows (a category's forecast is the sum of its sub-rows)"),
+            bad.stderr)
+    }
 }

@@ -31,7 +31,13 @@ enum InvestmentTables {
         let settings = cfg.committeeTables
         // Per row: the figures of investments.csv.
         var figures: [String: [String: Ore]] = [:]
+        var manual: [String] = []
         try TableReader(path: investments, required: InvestmentBook.header).forEach { row in
+            if row["forecast_method"] == "manual" {
+                manual.append(
+                    "* \(row["line_name"]): manuell prognos \(Ore.formatWhole(Ore(try row.int("forecast_ore")).tkr)) tkr — \(row["manual_comment"]) (\(row["manual_author"]))"
+                )
+            }
             var f: [String: Ore] = [:]
             for k in ["budget_ore", "actual_ore", "forecast_ore", "previous_year_ore", "previous_ytd_ore"] { f[k] = Ore(try row.int(k)) }
             figures[row["line"]] = f
@@ -139,6 +145,10 @@ enum InvestmentTables {
                 rows: rowsByCategory(
                     { l in cells { f in value(l, f) } }, total: cells { f in total(f) },
                     varav: map.hasIncome ? [cells { f in total(f, income: true) }, cells { f in total(f, income: false) }] : nil))
+        }
+        if !manual.isEmpty {
+            // The controller's figures, named under the table (the text ends each table with a blank line).
+            built.text = String(built.text.dropLast()) + manual.joined(separator: "\n") + "\n\n"
         }
         // Investeringsbudget and Investeringar netto: the budget and the plan years.
         let planColumns = [("budget_ore", "Budget \(fy)")] + years.map { ("plan_\($0)_ore", "Plan \($0)") }

@@ -1,4 +1,5 @@
 import RamkollModel
+import RamkollReaders
 
 /// Investment outcome from the ledger and the investment budget, per investment row: what the
 /// investment tables are made from (`03-reconcile/investments.csv`).
@@ -20,7 +21,38 @@ struct InvestmentBook {
 
     static let header = [
         "line", "line_name", "category", "kind", "budget_ore", "actual_ore", "forecast_ore", "previous_year_ore", "previous_ytd_ore",
+        "forecast_method", "manual_comment", "manual_author",
     ]
+
+    /// The manual forecast file's `enhet` for an investment row.
+    static let manualUnit = "investering"
+
+    /// A controller's forecast of investment rows, from the manual forecast file's rows whose enhet
+    /// is `investering` (rad: an investment row without sub-rows; prognos: kronor, expenditure
+    /// positive). Before the close it replaces the computed forecast of that row.
+    static func manualForecasts(_ path: String, display: String, map: InvestmentMap) throws -> [String: PrognosisStage.Manual] {
+        var diagnostics: [Diagnostic] = []
+        guard
+            let t = DataTable.read(
+                path: path, display: display, required: ["enhet", "rad", "prognos", "kommentar", "författare"], diagnostics: &diagnostics)
+        else { throw RamkollError(.data, diagnostics.map(\.description).joined(separator: "\n")) }
+        let leaves = Set(map.leaves.map(\.id))
+        var out: [String: PrognosisStage.Manual] = [:]
+        for row in t.rows where row["enhet"] == manualUnit {
+            let line = row["rad"]
+            func fail(_ m: String) -> RamkollError { RamkollError(.data, "\(display):\(row.line): \(m)") }
+            guard leaves.contains(line) else {
+                throw fail("investment row \"\(line)\" is not an investment row without sub-rows (a category's forecast is the sum of its sub-rows)")
+            }
+            guard case .success(let amount) = AmountParser().parse(Array(row["prognos"].utf8)) else {
+                throw fail("prognos \"\(row["prognos"])\" is not an amount in kronor (investments: expenditure positive), e.g. 450 000")
+            }
+            guard !row["författare"].isEmpty else { throw fail("a manual forecast needs its author (författare)") }
+            guard out[line] == nil else { throw fail("investment row \(line) is given twice") }
+            out[line] = PrognosisStage.Manual(amount: amount, comment: row["kommentar"], author: row["författare"], line: row.line)
+        }
+        return out
+    }
 
     /// A ledger group on an account (any account: those outside the scope are left alone).
     /// Returns the kind of exception when the account is in scope but has no row.
@@ -81,18 +113,21 @@ struct InvestmentBook {
 
     /// investments.csv: one row per row of the tables that holds amounts (the plan years stay in
     /// investment_budget.csv, one row per year, so the file's columns are the same every year).
-    func write(budget: Budget, to dir: String) throws -> OutputRecord {
+    func write(budget: Budget, manual: [String: PrognosisStage.Manual] = [:], to dir: String) throws -> OutputRecord {
         let w = try TableWriter(directory: dir, name: "investments.csv", header: InvestmentBook.header)
         let m = asOf.month
         for l in map.leaves {
             let b = budget.year[l.id] ?? .zero
             let cur = current[l.id] ?? [], prev = previous[l.id] ?? []
             let actual = cur.prefix(m).reduce(Ore.zero, +)
+            // A controller's figure replaces the computed one before the close; at the close the forecast is the outcome.
+            let mine = m == 12 ? nil : manual[l.id]
+            let forecast = mine?.amount ?? InvestmentBook.forecast(budget: b, actual: actual, closing: m == 12)
             try w.write(
                 [
-                    l.id, l.name, l.category ?? "", l.income ? "inkomst" : "utgift", String(b.value), String(actual.value),
-                    String(InvestmentBook.forecast(budget: b, actual: actual, closing: m == 12).value),
+                    l.id, l.name, l.category ?? "", l.income ? "inkomst" : "utgift", String(b.value), String(actual.value), String(forecast.value),
                     String(prev.reduce(Ore.zero, +).value), String(prev.prefix(m).reduce(Ore.zero, +).value),
+                    m == 12 ? "outcome" : mine == nil ? "outcome-plus-remaining-budget" : "manual", mine?.comment ?? "", mine?.author ?? "",
                 ])
         }
         return try w.commit()

@@ -92,6 +92,8 @@ public struct PrognosisStage: Stage {
         for row in t.rows {
             let unit = row["enhet"], line = row["rad"]
             func fail(_ m: String) -> RamkollError { RamkollError(.data, "\(display):\(row.line): \(m)") }
+            // Investment rows (enhet "investering") are reconcile's (InvestmentBook.manualForecasts).
+            if unit == InvestmentBook.manualUnit && maps.investments != nil { continue }
             guard maps.units.byID[unit] != nil else { throw fail("unit \"\(unit)\" is not in the unit hierarchy") }
             guard !parents.contains(unit) else {
                 throw fail("unit \"\(unit)\" has units under it; give manual forecasts for the units without children — their totals follow")

@@ -288,7 +288,14 @@ public struct ReconcileStage: Stage {
             let file = try context.optionalOutput(of: .normalize, named: "investment_budget.csv")
             if let file { investmentInputs.append(file.input) }
             let b = try InvestmentBook.Budget.load(file?.path, fiscalYear: fy)
-            investmentOuts.append(try book.write(budget: b, to: dir))
+            var manual: [String: PrognosisStage.Manual] = [:]
+            if let path = cfg.manualForecasts {
+                manual = try InvestmentBook.manualForecasts(path, display: cfg.display(path), map: book.map)
+                let (hex, bytes) = try FileIO.sha256(ofFile: path)
+                investmentInputs.append(InputRecord(path: cfg.display(path), sha256: hex, bytes: bytes, role: "manual forecasts"))
+                investmentTotals["investments.manual_forecasts"] = Int64(manual.count)
+            }
+            investmentOuts.append(try book.write(budget: b, manual: manual, to: dir))
             let cats = ["mapped", "excluded", "unmapped"]
             for c in ["in_scope"] + cats {
                 investmentTotals["investments.rows.\(c)"] = book.n[c] ?? 0
