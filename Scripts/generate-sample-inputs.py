@@ -268,6 +268,44 @@ def write_placements(path):
     return placements
 
 
+def write_placements_previous_year(path):
+    """Last year's placement extract (as the case system wrote it in January 2022): the placements
+    in care during 2021, for the volume tables' 2021 care days and persons."""
+    r = random.Random(2021)
+    forms = [("61030", "HVB", "SoL 4 kap. 1 §", (2500, 4000)), ("61030", "SiS", "LVU 3 §", (4300, 6500)),
+             ("61020", "Familjehem", "SoL 4 kap. 1 §", (900, 1500)), ("61020", "Jourhem", "LVU 2 §", (1100, 1900)),
+             ("62010", "HVB", "SoL 4 kap. 1 §", (2100, 3400)), ("63010", "Stödboende", "SoL 4 kap. 1 §", (1300, 2300)),
+             ("62010", "Skyddat boende", "SoL 4 kap. 1 §", (1700, 2800))]
+    out = ['<?xml version="1.0" encoding="UTF-8"?>',
+           '<!-- Fictional extract in the shape of a case system\'s placement export; every person is invented. -->',
+           '<Extrakt system="Lifecare IFO" skapad="2022-01-10" avser="2021">']
+    for case in range(1, 81):
+        ansvar, form, lagrum, (lo, hi) = r.choice(forms)
+        pnr = fake_pnr(r, 2005, 2019) if ansvar.startswith("61") else fake_pnr(r, 1958, 2002)
+        sm = r.randint(1, 11)
+        start = f"{2021 if r.random() < 0.8 else 2020}-{sm:02d}-{r.randint(1, 28):02d}"
+        end = ""
+        if r.random() < 0.75:
+            em = r.randint(sm if start.startswith("2021") else 1, 12)
+            end = f"2021-{em:02d}-{r.randint(1, 28):02d}"
+            if end <= start:
+                end = "2021-12-31"
+        price = r.randint(lo, hi) * 100
+        vardform = "Konsulentstött familjehem" if form == "Familjehem" and case % 3 == 0 else form
+        slut = f' slut="{end}"' if end else ""
+        out.append(f'  <Arende id="A-2021-{case:04d}" ansvar="{ansvar}" personnummer="{pnr}">')
+        out.append(f'    <Placering id="PL-21-{case:04d}" start="{start}"{slut}>')
+        out.append(f"      <Vardform>{vardform}</Vardform>")
+        out.append("      <Regi>extern</Regi>")
+        out.append(f"      <Lagrum>{lagrum}</Lagrum>")
+        out.append(f"      <Dygnskostnad>{fmt_amount(price, ' ')}</Dygnskostnad>")
+        out.append("    </Placering>")
+        out.append("  </Arende>")
+    out.append("</Extrakt>")
+    with open(path, "w", encoding="utf-8", newline="\n") as f:
+        f.write("\n".join(out) + "\n")
+
+
 def days_in(year, month):
     return [31, 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
 
@@ -481,6 +519,7 @@ def main():
     rows21 = year_postings(2021, 2021, investments=investment_postings(2021))
     write_layout_a(os.path.join(OUT, "ledger", "huvudbok-2021.csv"), rows21)
     placements = write_placements(os.path.join(OUT, "case", "placeringar-2022.xml"))
+    write_placements_previous_year(os.path.join(OUT, "case", "placeringar-2021.xml"))
     paid_rows = write_payments(os.path.join(OUT, "case", "utbetalningar-2022.xml"))
     rows22 = year_postings(2022, 2022, placement_invoices(placements), assistance_postings(paid_rows), investment_postings(2022))
     h1 = [r for r in rows22 if r[0][1] <= 6]

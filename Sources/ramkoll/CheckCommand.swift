@@ -25,6 +25,9 @@ struct CheckCommand: ParsableCommand {
         if let cfg, let maps, errors.isEmpty {
             print(
                 "ok: \(cfg.name): \(cfg.sources.count) sources, \(cfg.budgets.count) budget files, \(maps.reportLines.count) report lines, \(maps.units.units.count) units, \(maps.accounts.rules.count) account rules, \(maps.ansvar.rules.count) ansvar rules"
+                    + (maps.investments.map {
+                        "; investments: \($0.lines.count) rows, \($0.accounts.rules.count) account rules\(cfg.investments?.budget == nil ? "" : ", a budget")"
+                    } ?? "")
             )
             return
         }

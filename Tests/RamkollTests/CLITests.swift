@@ -22,7 +22,10 @@ final class CLITests: XCTestCase {
     func testCheckAcceptsTheSamplePipeline() throws {
         let r = try ramkoll(["check", "Pipelines/exempelby.yaml"])
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
-        XCTAssertEqual(r.stdout, "ok: exempelby: 6 sources, 1 budget files, 11 report lines, 18 units, 12 account rules, 12 ansvar rules\n")
+        XCTAssertEqual(
+            r.stdout,
+            "ok: exempelby: 7 sources, 1 budget files, 11 report lines, 18 units, 12 account rules, 12 ansvar rules; investments: 9 rows, 6 account rules, a budget\n"
+        )
     }
 
     func testUsageErrorsExit64WithAMessageThatSaysWhatToDo() throws {

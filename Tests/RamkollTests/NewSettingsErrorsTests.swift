@@ -77,6 +77,19 @@ final class NewSettingsErrorsTests: XCTestCase {
         XCTAssertTrue(
             v.contains("volume table Placeringar: planned_days \"nästa\": 100 is not a year and a number of days, e.g. \"2023\": 10 200"), "\(v)")
         XCTAssertTrue(v.contains("volume table Placeringar: persons \"kanske\" must be true or false"), "\(v)")
+        // previous_year is for a placement extract.
+        let (_, previous) = try pipeline()
+        try String(contentsOfFile: previous, encoding: .utf8).replacingOccurrences(
+            of: "  - id: a2021\n", with: "  - id: a2021\n    previous_year: true\n"
+        ).write(toFile: previous, atomically: true, encoding: .utf8)
+        let pv = PipelineConfig.load(path: previous).1.map(\.message)
+        XCTAssertTrue(
+            pv.contains {
+                $0.hasPrefix(
+                    "source a2021: previous_year applies to a placement extract (placements-xml), whose placements give last year's care days; profile "
+                )
+                    && $0.hasSuffix(" is ledger-csv")
+            }, "\(pv)")
         d = try diagnostics("\ncommittee_tables:\n  varav:\n    - name: varav ingenting\n")
         XCTAssertTrue(d.contains("varav row varav ingenting: units must list at least one unit"), "\(d)")
 

@@ -43,6 +43,9 @@ public struct PipelineConfig: Sendable {
         public var inboxPattern: String?
         /// The period of every row, for an export without dates (`period: 2022-03`).
         public var period: Period?
+        /// A placement extract of the previous year (`previous_year: true`): its placements give the
+        /// volume tables' previous-year care days and persons, and nothing else.
+        public var previousYear = false
     }
 
     /// The inbox the nightly job picks new exports up from (`ramkoll inbox`).
@@ -472,7 +475,7 @@ public struct PipelineConfig: Sendable {
         if let sn = top["sources"] {
             if let seq = sn.sequence {
                 for item in seq {
-                    let m = r.mapping(item, context: "source", allowed: ["id", "path", "profile", "ledger", "inbox", "period"])
+                    let m = r.mapping(item, context: "source", allowed: ["id", "path", "profile", "ledger", "inbox", "period", "previous_year"])
                     guard let id = r.string(m, "id", context: "source", required: true, parent: item),
                         let p = r.string(m, "path", context: "source \(id)", required: true, parent: item)
                     else { continue }
@@ -523,6 +526,19 @@ public struct PipelineConfig: Sendable {
                             } else {
                                 r.error(m["period"], "source \(id): period \"\(pt)\" is not a month; expected YYYY-MM (the month the export covers)")
                             }
+                        }
+                        switch m["previous_year"]?.string {
+                        case nil, "false", "no": break
+                        case "true", "yes":
+                            if profile.kind == "placements-xml" {
+                                src.previousYear = true
+                            } else {
+                                r.error(
+                                    m["previous_year"],
+                                    "source \(id): previous_year applies to a placement extract (placements-xml), whose placements give last year's care days; profile \(profile.file) is \(profile.kind)"
+                                )
+                            }
+                        case let other?: r.error(m["previous_year"], "source \(id): previous_year \"\(other)\" must be true or false")
                         }
                         switch (profile.sourcePeriod, src.period) {
                         case (.notTaken, .some):

@@ -53,6 +53,15 @@ struct CareDayTally {
 
     private mutating func next() -> Int64 { sequence += 1; return sequence }
 
+    /// A placement's person for the volume tables' persons in care (years: 1 previous, 2 this to date).
+    mutating func addPerson(_ person: String, unit: String, form: String, basis: String, years: Int64) throws {
+        guard let persons, years != 0 else { return }
+        var r = SortRecord()
+        r.key(person); r.key(next())
+        r.field(unit); r.field(form); r.field(basis); r.field(years)
+        try persons.add(r)
+    }
+
     mutating func addMatching(placement: String, month: Int64, kind: MatchingKind, _ fields: (inout SortRecord) -> Void) throws {
         guard let matching else { return }
         var r = SortRecord()
@@ -106,6 +115,8 @@ struct CareDayTally {
     /// The absolute total of the care-day costs and start prices (bounded like every input's amounts).
     var costs = MoneyTally()
     var placementsMapped: Int64 = 0
+    /// Placements of previous-year extracts (`previous_year: true`), mapped to a unit.
+    var previousYearPlacements: Int64 = 0
     var unmapped: [String: Int64] = [:]  // ansvar → placements
 
     /// Reads placements.csv; `spill` is where the sorters may write their runs (removed after).
@@ -119,10 +130,14 @@ struct CareDayTally {
         let close = config.asOf.lastDay
         // The unit of each ansvar code, looked up once per code (the rules are scanned per lookup).
         var unitOf: [String: String?] = [:]
+        // A previous year's extract gives last year's days alone; with one, the current extracts' days
+        // of last year are left out (a placement in both would be counted twice).
+        let previousSources = Set(config.sources.filter(\.previousYear).map(\.id))
         try TableReader(
-            path: path, required: ["placement_id", "person", "ansvar", "form_of_care", "start", "end", "daily_price_ore", "price_periods"]
+            path: path, required: ["source", "placement_id", "person", "ansvar", "form_of_care", "start", "end", "daily_price_ore", "price_periods"]
         ).forEach { row in
             t.placementsRead += 1
+            let ofPreviousYear = previousSources.contains(row["source"])
             // The unit the ansvar belongs to at the as-of period; otherwise any rule for the code, regardless of validity.
             let ansvar = row["ansvar"]
             let mapped: String?
@@ -136,16 +151,11 @@ struct CareDayTally {
                 t.unmapped[ansvar, default: 0] += 1
                 return
             }
-            t.placementsMapped += 1
+            if ofPreviousYear { t.previousYearPlacements += 1 } else { t.placementsMapped += 1 }
             // One String per field and placement, shared by its months (not one per month).
             let id = row["placement_id"], person = row["person"], form = row["form_of_care"], priceText = row["price_periods"]
             guard let start = Day(iso: row["start"]) else { throw RamkollError(.input, "\(path):\(row.line): start is not a date; rerun normalize") }
             let end = row["end"].isEmpty ? nil : Day(iso: row["end"])
-            var stay = SortRecord()
-            stay.key(person); stay.key(CareDayTally.number(start)); stay.key(id); stay.key(t.next())
-            stay.field(end.map(CareDayTally.number) ?? Int64.min); stay.field(Int64(row.line))
-            try t.stays.add(stay)
-            try t.addMatching(placement: id, month: Int64.min, kind: .known) { _ in }
             let daily = try row.int("daily_price_ore")
             guard daily.magnitude <= Ore.rowLimit else {
                 throw RamkollError(.input, "\(path):\(row.line): daily_price_ore is beyond the largest amount; rerun normalize")
@@ -159,6 +169,26 @@ struct CareDayTally {
                 try t.costs.count(cost, file: source.file, line: source.line, what: "the care-day costs and prices of the placements")
             }
             try count(prices[0].price)
+            let basis = row["legal_basis"]
+            // A previous year's extract: last year's days and persons for the volume tables, nothing else.
+            if ofPreviousYear {
+                var years: Int64 = 0
+                for p in previousMonths where p >= start.period && (end.map { p <= $0.period } ?? true) {
+                    let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
+                    guard days > 0 else { continue }
+                    try count(cost)
+                    t.volume[VolumeKey(unit: unit, form: form, basis: basis, year: config.fiscalYear - 1), default: Value()].add(
+                        days: days, cost: cost)
+                    years |= 1
+                }
+                try t.addPerson(person, unit: unit, form: form, basis: basis, years: years)
+                return
+            }
+            var stay = SortRecord()
+            stay.key(person); stay.key(CareDayTally.number(start)); stay.key(id); stay.key(t.next())
+            stay.field(end.map(CareDayTally.number) ?? Int64.min); stay.field(Int64(row.line))
+            try t.stays.add(stay)
+            try t.addMatching(placement: id, month: Int64.min, kind: .known) { _ in }
             var o = t.outlook[unit] ?? Outlook()
             // Committed: placements begun by the close. One the extract holds with a later start is
             // left to the expected-new estimate, so the forecast does not depend on how far ahead an
@@ -177,9 +207,8 @@ struct CareDayTally {
             if start.year == config.fiscalYear && start <= close { o.starts += 1; o.startPriceSum += prices[0].price }
             if let e = end, e <= close, e >= start { o.endedCount += 1; o.endedDays += Int64(e.ordinal - start.ordinal + 1) }
             t.outlook[unit] = o
-            let basis = row["legal_basis"]
             var years: Int64 = 0
-            if first.year < config.fiscalYear {
+            if previousSources.isEmpty && first.year < config.fiscalYear {
                 for p in previousMonths where touched(p) {
                     let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                     guard days > 0 else { continue }
@@ -199,12 +228,7 @@ struct CareDayTally {
                 years |= 2
                 try t.addPlacementMonth(PlacementMonth(id: id, person: person, unit: unit, period: p, days: days, cost: cost, prices: priceText))
             }
-            if let persons = t.persons, years != 0 {
-                var r = SortRecord()
-                r.key(person); r.key(t.next())
-                r.field(unit); r.field(form); r.field(basis); r.field(years)
-                try persons.add(r)
-            }
+            try t.addPerson(person, unit: unit, form: form, basis: basis, years: years)
         }
         return t
     }

@@ -117,8 +117,12 @@ enum KeyFigures {
             // One row per placement in placements.csv: counted, not held.
             var c: Int64 = 0, f: Int64 = 0
             let from = Day(year: fy, month: 1, day: 1)!, to = cfg.asOf.lastDay
-            try TableReader(path: placementsPath, required: ["placement_id", "form_of_care", "start", "end"]).forEach { row in
-                guard let start = Day(iso: row["start"]), start <= to, (Day(iso: row["end"]).map { $0 >= from } ?? true) else { return }
+            // A previous year's extract repeats this year's open placements: only the current extracts count.
+            let previousSources = Set(cfg.sources.filter(\.previousYear).map(\.id))
+            try TableReader(path: placementsPath, required: ["source", "placement_id", "form_of_care", "start", "end"]).forEach { row in
+                guard !previousSources.contains(row["source"]), let start = Day(iso: row["start"]), start <= to,
+                    (Day(iso: row["end"]).map { $0 >= from } ?? true)
+                else { return }
                 let form = row["form_of_care"]
                 if homes.consultant.contains(form) { c += 1 }
                 if homes.feeBased.contains(form) { f += 1 }

@@ -334,6 +334,7 @@ public struct ReconcileStage: Stage {
         }
         totals["placements.read"] = care.placementsRead
         totals["placements.mapped"] = care.placementsMapped
+        if care.previousYearPlacements > 0 { totals["placements.previous_year_extract"] = care.previousYearPlacements }
         totals["placements.care_days"] = careDays
         totals["placements.cost_ore"] = careCost.value
         for (st, n) in caseTotals.unitMonths { totals["case_vs_ledger.\(st.rawValue)"] = n }
@@ -387,7 +388,7 @@ public struct ReconcileStage: Stage {
                     right: gridActual.value),
                 Balance(
                     "placements.read = placements.mapped + placements with unmapped ansvar", left: care.placementsRead,
-                    right: care.placementsMapped + care.unmapped.values.reduce(0, +)),
+                    right: care.placementsMapped + care.previousYearPlacements + care.unmapped.values.reduce(0, +)),
                 Balance(
                     "exceptions.csv amount_ore (ledger) = amount_ore.unmapped_account + amount_ore.unmapped_ansvar",
                     left: exceptions.entries.filter { !$0.key.kind.contains("budget") && !$0.key.kind.contains("investment") }.values.reduce(Ore.zero)
