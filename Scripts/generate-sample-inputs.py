@@ -430,24 +430,25 @@ def write_decisions(path):
         f.write(("\n".join(out) + "\n").encode("latin-1"))
 
 
-def write_payments(path):
+def write_payments(path, year=2022, seed=13, per_month=(165, 185)):
     """Payments of ekonomiskt bistånd: about 175 households a month on EB-UTB (ansvar 64020), each
-    paid for the month the aid is for, most on the 25th of the month before."""
-    r = random.Random(13)
+    paid for the month the aid is for, most on the 25th of the month before. The previous year's
+    file (a few more households a month) is its own extract."""
+    r = random.Random(seed)
     households = [fake_pnr(r, 1955, 2003) for _ in range(260)]
     paid_rows = []
     out = ['<?xml version="1.0" encoding="UTF-8"?>',
            '<!-- Fictional payments of ekonomiskt bistånd; every household is invented. -->',
-           '<Utbetalningar system="Lifecare EKB" skapad="2023-01-05">']
+           f'<Utbetalningar system="Lifecare EKB" skapad="{year + 1}-01-05">']
     n = 0
     for month in range(1, 13):
-        active = r.sample(households, r.randint(165, 185))
+        active = r.sample(households, r.randint(*per_month))
         for pnr in sorted(active):
             n += 1
             amount = r.randint(3_500, 11_500) * 100 + r.choice([0, 0, 50])
-            paid = f"2021-12-{r.randint(20, 28):02d}" if month == 1 else f"2022-{month - 1:02d}-{r.randint(20, 28):02d}"
-            paid_rows.append((paid, amount, f"U-2022-{n:05d}"))
-            out.append(f'  <Utbetalning id="U-2022-{n:05d}" avser="2022-{month:02d}" utbetald="{paid}" ansvar="64020">')
+            paid = f"{year - 1}-12-{r.randint(20, 28):02d}" if month == 1 else f"{year}-{month - 1:02d}-{r.randint(20, 28):02d}"
+            paid_rows.append((paid, amount, f"U-{year}-{n:05d}"))
+            out.append(f'  <Utbetalning id="U-{year}-{n:05d}" avser="{year}-{month:02d}" utbetald="{paid}" ansvar="64020">')
             out.append(f'    <Sokande personnummer="{pnr}"/>')
             out.append(f"    <Belopp>{fmt_amount(amount, ' ')}</Belopp>")
             out.append("  </Utbetalning>")
@@ -521,6 +522,7 @@ def main():
     placements = write_placements(os.path.join(OUT, "case", "placeringar-2022.xml"))
     write_placements_previous_year(os.path.join(OUT, "case", "placeringar-2021.xml"))
     paid_rows = write_payments(os.path.join(OUT, "case", "utbetalningar-2022.xml"))
+    write_payments(os.path.join(OUT, "case", "utbetalningar-2021.xml"), year=2021, seed=12, per_month=(180, 200))
     rows22 = year_postings(2022, 2022, placement_invoices(placements), assistance_postings(paid_rows), investment_postings(2022))
     h1 = [r for r in rows22 if r[0][1] <= 6]
     h2 = [r for r in rows22 if r[0][1] > 6]

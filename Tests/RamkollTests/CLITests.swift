@@ -24,7 +24,7 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
         XCTAssertEqual(
             r.stdout,
-            "ok: exempelby: 7 sources, 1 budget files, 11 report lines, 18 units, 12 account rules, 12 ansvar rules; investments: 9 rows, 6 account rules, a budget\n"
+            "ok: exempelby: 8 sources, 1 budget files, 11 report lines, 18 units, 12 account rules, 12 ansvar rules; investments: 9 rows, 6 account rules, a budget\n"
         )
     }
 

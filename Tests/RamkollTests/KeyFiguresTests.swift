@@ -41,6 +41,9 @@ final class KeyFiguresTests: XCTestCase {
             XCTAssertEqual(Int64(h[month]!)!, households.filter { $0["period"] == period }.reduce(Int64(0)) { $0 + Int64($1["households"]!)! })
         }
         XCTAssertEqual(h["target"], "170")
+        // Every year the payments extracts cover (last year's is its own file), the target on this year's.
+        XCTAssertEqual(table("nyckeltal_hushall").map { $0["year"]! }, ["2021", "2022"])
+        XCTAssertEqual(table("nyckeltal_hushall")[0]["target"], "")
         // Open care: the net cost of the configured units over the committee's, last year and this.
         let open = table("nyckeltal_oppenvard")
         let units = ["BU-UTR", "SP-SYS", "VM-BOE"]

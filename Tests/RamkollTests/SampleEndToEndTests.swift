@@ -245,17 +245,20 @@ final class SampleEndToEndTests: XCTestCase {
     /// Households and paid amount per month of ekonomiskt bistånd, counted from the raw extract.
     func testAssistancePerMonthMatchesTheExtract() throws {
         let (dir, _) = try Self.sharedRun()
-        let xml = try String(contentsOfFile: Self.sample + "/case/utbetalningar-2022.xml", encoding: .utf8)
-        let re = try NSRegularExpression(pattern: #"avser="(2022-\d\d)"[^>]*>\s*<Sokande personnummer="([^"]+)"/>\s*<Belopp>([^<]+)</Belopp>"#)
+        // This year's extract and last year's (each its own source).
+        let xml =
+            try String(contentsOfFile: Self.sample + "/case/utbetalningar-2022.xml", encoding: .utf8)
+            + String(contentsOfFile: Self.sample + "/case/utbetalningar-2021.xml", encoding: .utf8)
+        let re = try NSRegularExpression(pattern: #"avser="(20\d\d-\d\d)"[^>]*>\s*<Sokande personnummer="([^"]+)"/>\s*<Belopp>([^<]+)</Belopp>"#)
         var households: [String: Set<String>] = [:], paid: [String: Int64] = [:]
         for m in re.matches(in: xml, range: NSRange(xml.startIndex..., in: xml)) {
             let month = String(xml[Range(m.range(at: 1), in: xml)!]), person = String(xml[Range(m.range(at: 2), in: xml)!])
             households[month, default: []].insert(person)
             paid[month, default: 0] += Self.ore(String(xml[Range(m.range(at: 3), in: xml)!]))!
         }
-        XCTAssertEqual(households.count, 12)
+        XCTAssertEqual(households.count, 24)
         let rows = try String(contentsOfFile: dir + "/03-reconcile/assistance.csv", encoding: .utf8).split(separator: "\n").dropFirst()
-        XCTAssertEqual(rows.count, 12)
+        XCTAssertEqual(rows.count, 24)
         for r in rows {
             let f = r.split(separator: ";").map(String.init)  // unit;period;households;payments;paid_ore
             XCTAssertEqual(f[0], "EB-UTB")

@@ -170,8 +170,8 @@ struct CareDayTally {
             }
             try count(prices[0].price)
             let basis = row["legal_basis"]
-            // A previous year's extract: last year's days and persons for the volume tables, nothing else.
-            if ofPreviousYear {
+            /// Last year's days for the volume tables; 1 (the previous year's bit) when there were any.
+            func previousYearDays() throws -> Int64 {
                 var years: Int64 = 0
                 for p in previousMonths where p >= start.period && (end.map { p <= $0.period } ?? true) {
                     let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
@@ -179,9 +179,13 @@ struct CareDayTally {
                     try count(cost)
                     t.volume[VolumeKey(unit: unit, form: form, basis: basis, year: config.fiscalYear - 1), default: Value()].add(
                         days: days, cost: cost)
-                    years |= 1
+                    years = 1
                 }
-                try t.addPerson(person, unit: unit, form: form, basis: basis, years: years)
+                return years
+            }
+            // A previous year's extract: last year's days and persons for the volume tables, nothing else.
+            if ofPreviousYear {
+                try t.addPerson(person, unit: unit, form: form, basis: basis, years: try previousYearDays())
                 return
             }
             var stay = SortRecord()
@@ -207,17 +211,7 @@ struct CareDayTally {
             if start.year == config.fiscalYear && start <= close { o.starts += 1; o.startPriceSum += prices[0].price }
             if let e = end, e <= close, e >= start { o.endedCount += 1; o.endedDays += Int64(e.ordinal - start.ordinal + 1) }
             t.outlook[unit] = o
-            var years: Int64 = 0
-            if previousSources.isEmpty && first.year < config.fiscalYear {
-                for p in previousMonths where touched(p) {
-                    let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
-                    guard days > 0 else { continue }
-                    try count(cost)
-                    t.volume[VolumeKey(unit: unit, form: form, basis: basis, year: config.fiscalYear - 1), default: Value()].add(
-                        days: days, cost: cost)
-                    years |= 1
-                }
-            }
+            var years: Int64 = previousSources.isEmpty && first.year < config.fiscalYear ? try previousYearDays() : 0
             for p in months where touched(p) {
                 let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                 guard days > 0 else { continue }
