@@ -699,7 +699,8 @@ public struct PipelineConfig: Sendable {
                 let units = (vm["units"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
                 if units.isEmpty { r.error(vm["units"] ?? item, "volume table \(name): units must list at least one unit") }
                 let forms = (vm["forms"]?.sequence.map { Array($0) } ?? []).compactMap(\.string)
-                let line = r.string(vm, "budget_line", context: "volume table", required: true, parent: item) ?? ""
+                // No budget line: a table without a budget column's figures.
+                let line = r.string(vm, "budget_line", context: "volume table", required: false, parent: item) ?? ""
                 var planned: [Int: Int64] = [:]
                 for (k, v) in r.mapping(vm["planned_days"], context: "volume table \(name) planned_days", allowed: nil) {
                     let days = v.string.map { $0.replacingOccurrences(of: " ", with: "") }.flatMap { Int64($0) }

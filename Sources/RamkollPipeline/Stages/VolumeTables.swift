@@ -42,18 +42,22 @@ enum VolumeTables {
             // budget when the budget file gives it.
             let previousBudget: Ore? =
                 plan.hasPreviousBudget ? units.reduce(Ore.zero) { acc, u in acc - (plan.amounts[u]?[t.budgetLine]?[fy - 1] ?? .zero) } : nil
+            // Without a budget line the table has no budget (a table of one form or basis whose budget
+            // is not kept apart).
+            let hasBudget = !t.budgetLine.isEmpty
+            func b(_ o: Ore?) -> Ore? { hasBudget ? o : nil }
             var rows: [(String, Int64?, Ore?, Ore?, Int64?)] = [
-                ("\(fy - 1)", previousYear.days == 0 ? nil : previousYear.days, previousBudget, previous, persons[ti][0])
+                ("\(fy - 1)", previousYear.days == 0 ? nil : previousYear.days, b(previousBudget), previous, persons[ti][0])
             ]
             if m == 12 {
-                rows.append(("\(fy)", days, budgetYear, cost, persons[ti][1]))
+                rows.append(("\(fy)", days, b(budgetYear), cost, persons[ti][1]))
             } else {
-                if t.toDateRow { rows.append(("\(fy) t.o.m. \(config.asOf)", days, budgetYear, cost, persons[ti][1])) }
-                rows.append(("\(fy) prognos", Ore.divideRoundingHalfAwayFromZero(days * 12, by: Int64(m)), budgetYear, forecastCost, nil))
+                if t.toDateRow { rows.append(("\(fy) t.o.m. \(config.asOf)", days, b(budgetYear), cost, persons[ti][1])) }
+                rows.append(("\(fy) prognos", Ore.divideRoundingHalfAwayFromZero(days * 12, by: Int64(m)), b(budgetYear), forecastCost, nil))
             }
-            if plan.years.contains(fy + 1) {
+            if plan.years.contains(fy + 1) && (hasBudget || t.plannedDays[fy + 1] != nil) {
                 let next = units.reduce(Ore.zero) { acc, u in acc - (plan.amounts[u]?[t.budgetLine]?[fy + 1] ?? .zero) }
-                rows.append(("Budget \(fy + 1)", t.plannedDays[fy + 1], next, nil, nil))
+                rows.append(("Budget \(fy + 1)", t.plannedDays[fy + 1], b(next), nil, nil))
             }
             var table = [
                 ["Period", "Antal dygn", "Budget (tkr)", filtered ? "Kostnad enligt verksamhetssystemet (tkr)" : "Nettokostnad (tkr)"]
