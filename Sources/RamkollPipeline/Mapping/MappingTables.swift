@@ -169,6 +169,23 @@ public struct MappingTables: Sendable {
     /// The investment rows and accounts, when the pipeline has `investments:`.
     public var investments: InvestmentMap? = nil
 
+    /// What a report line is to the tables (`role` in report-lines.csv).
+    public enum LineRole: String, CaseIterable, Sendable {
+        /// Verksamhetens nettokostnader: the unit tables' figure, the Drift table of a unit ends there.
+        case netCost = "net_cost"
+        /// Årets resultat: the committee's result (its budget is the frame check).
+        case result
+        /// Verksamhetens kostnader: the gross rows ("varav kostnader") under the driftsammandrag.
+        case costs
+    }
+    /// The line of each role: given in the `role` column, else by the Kommun-Bas ids (NETTO, KOST)
+    /// and, for the result, the last line.
+    public var roles: [LineRole: String] = [:]
+    /// The net-cost line (required: `load` refuses a chart without one).
+    public var netCostLine: String { roles[.netCost] ?? reportLines.last!.id }
+    public var resultLine: String { roles[.result] ?? reportLines.last!.id }
+    public var costsLine: String? { roles[.costs] }
+
     /// Every base line whose amounts a line's figure includes (itself, its varav lines, and for a
     /// sum everything under it).
     public func components(of id: String) -> Set<String> {
@@ -186,6 +203,7 @@ public struct MappingTables: Sendable {
         // Report lines.
         var lines: [ReportLine] = []
         var byID: [String: ReportLine] = [:]
+        var givenRoles: [LineRole: String] = [:]
         let rlDisplay = config.diagnosticName(m.reportLines)
         if let t = DataTable.read(path: m.reportLines, display: rlDisplay, required: ["id", "name", "sum_of"], diagnostics: &d) {
             for row in t.rows {
@@ -219,6 +237,25 @@ public struct MappingTables: Sendable {
                 }
                 let l = ReportLine(id: id, name: row["name"], sumOf: parts, partOf: partOf.isEmpty ? nil : partOf)
                 lines.append(l); byID[id] = l
+                let role = row["role"].trimmingCharacters(in: " ")
+                if !role.isEmpty {
+                    if let r = LineRole(rawValue: role) {
+                        if let other = givenRoles[r] {
+                            d.append(
+                                Diagnostic(
+                                    .error, file: rlDisplay, line: row.line, field: "role", rawValue: role,
+                                    "role \(role) is given to \"\(other)\" already; each role belongs to one line"))
+                        } else {
+                            givenRoles[r] = id
+                        }
+                    } else {
+                        d.append(
+                            Diagnostic(
+                                .error, file: rlDisplay, line: row.line, field: "role", rawValue: role,
+                                "role \"\(role)\" is not known; use \(LineRole.allCases.map(\.rawValue).joined(separator: ", ")) (or leave it empty)")
+                        )
+                    }
+                }
             }
         }
         // Units.
@@ -271,11 +308,24 @@ public struct MappingTables: Sendable {
                     "settings: budget_default_unit \"\(u)\" is not in the unit hierarchy (\(uDisplay)); name the unit that budget rows without an ansvar belong to"
                 ))
         }
+        // The roles: given, else the Kommun-Bas ids; the net cost is needed by every unit table.
+        var roles = givenRoles
+        if roles[.netCost] == nil, byID["NETTO"] != nil { roles[.netCost] = "NETTO" }
+        if roles[.costs] == nil, byID["KOST"] != nil { roles[.costs] = "KOST" }
+        if roles[.result] == nil, let last = lines.last { roles[.result] = last.id }
+        if roles[.netCost] == nil && !lines.isEmpty {
+            d.append(
+                Diagnostic(
+                    .error, file: rlDisplay, line: nil, field: "role",
+                    "no report line is the net cost: give that line (Verksamhetens nettokostnader) the role net_cost in a role column — the unit tables, the Drift tables of units and the report's charts are made from it"
+                ))
+        }
         let investments = config.investments.flatMap { InvestmentMap.load($0, config: config, diagnostics: &d) }
         if d.contains(where: { $0.severity == .error }) { return (nil, d) }
         var tables = MappingTables(
             reportLines: lines, lineByID: byID, accounts: accounts, ansvar: ansvar, units: UnitTree(units: units, byID: unitByID, root: root ?? ""))
         tables.investments = investments
+        tables.roles = roles
         return (tables, d)
     }
 

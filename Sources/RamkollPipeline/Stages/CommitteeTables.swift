@@ -87,8 +87,7 @@ enum CommitteeTables {
     ) throws -> Built {
         let fy = cfg.fiscalYear, m = cfg.asOf.month
         let settings = cfg.committeeTables
-        let resultLine = maps.reportLines.last!.id
-        let netLine = maps.lineByID["NETTO"] != nil ? "NETTO" : resultLine
+        let resultLine = maps.resultLine, netLine = maps.netCostLine
         let root = maps.units.root
 
         // Row units: they must partition the units without children.
@@ -207,13 +206,13 @@ enum CommitteeTables {
                 rowUnits.reduce(Ore.zero) { $0 + value(columns[i], $1, netLine) } + (residuals[i] ?? .zero)
             }
             add(kind: "total", id: root, label: label(name, "total", "Summa \(maps.units.byID[root]?.name ?? root)"), sums)
-            if grossRows, maps.lineByID["KOST"] != nil {
+            if grossRows, let costsLine = maps.costsLine {
                 // Gross: the committee's costs (the cost sum line) and revenue (net − costs).
                 add(
                     kind: "varav-revenue", id: "", label: label(name, "varav_revenue", "varav intäkter"),
-                    columns.map { value($0, root, netLine) - value($0, root, "KOST") }, italic: true)
+                    columns.map { value($0, root, netLine) - value($0, root, costsLine) }, italic: true)
                 add(
-                    kind: "varav-cost", id: "", label: label(name, "varav_cost", "varav kostnader"), columns.map { value($0, root, "KOST") },
+                    kind: "varav-cost", id: "", label: label(name, "varav_cost", "varav kostnader"), columns.map { value($0, root, costsLine) },
                     italic: true)
             }
             // Identities: the row units partition the committee; a budget column's sum is minus its financing.

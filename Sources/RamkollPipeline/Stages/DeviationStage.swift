@@ -66,7 +66,7 @@ public struct DeviationStage: Stage {
         // The budget's result for the year is the frame the pipeline states (0 for a nämnd whose
         // kommunbidrag covers its net costs): a line lost or mistyped shows here.
         var dataErrors: [String] = []
-        if !cfg.budgets.isEmpty, let resultLine = maps.reportLines.last {
+        if !cfg.budgets.isEmpty, let resultLine = maps.lineByID[maps.resultLine] {
             let b = figures.lines(of: root, mappings: maps) { $0.budgetYear }[resultLine.id] ?? .zero
             frameTotals["root.budget_result_ore"] = b.value
             frameTotals["budget_result_frame_ore"] = cfg.budgetResult.value
@@ -98,7 +98,7 @@ public struct DeviationStage: Stage {
                 "over_threshold: |avvikelse YTD| ≥ \(cfg.deviationThreshold.swedish) kr and |avvikelse %| ≥ \(Ore.formatPercent(cfg.deviationThresholdPercent)) % of |budget YTD|",
             ])
         var summary = ["deviation: \(over) unit × line deviations over threshold; Drift tables in 04-deviation/drift.txt"]
-        if let resultLine = maps.reportLines.last {
+        if let resultLine = maps.lineByID[maps.resultLine] {
             let r = actualYTD(root: root, figures: figures, maps: maps, m: m)[resultLine.id] ?? .zero
             summary.append("deviation: \(resultLine.name), \(maps.units.byID[root]?.name ?? root): \(Ore.formatWhole(r.tkr)) tkr")
         }

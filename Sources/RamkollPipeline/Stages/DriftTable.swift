@@ -38,8 +38,8 @@ struct DriftTable {
             ]
     }
 
-    /// The net-cost line the unit tables show (NETTO, else the result line).
-    static func netLine(_ maps: MappingTables) -> String { maps.lineByID["NETTO"] != nil ? "NETTO" : maps.reportLines.last!.id }
+    /// The net-cost line the unit tables show (the line with the role net_cost).
+    static func netLine(_ maps: MappingTables) -> String { maps.netCostLine }
 
     /// Checks the kommunbidrag setting against the chart: the line must be a base line outside the net cost.
     static func validate(_ cfg: PipelineConfig, _ maps: MappingTables) throws {

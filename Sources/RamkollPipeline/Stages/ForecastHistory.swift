@@ -66,7 +66,7 @@ enum ForecastHistory {
             }
         }
         // Seed 001: Avstämningstillfälle | Prognos | Avvikelse från bokslut, for the root's result line.
-        let root = maps.units.root, result = maps.reportLines.last!.id
+        let root = maps.units.root, result = maps.resultLine
         var rows = [["Avstämningstillfälle", "Prognos", closed ? "Avvikelse från bokslut" : "Förändring"]]
         let outcomeDev = outcome(root, result) - budget(root, result)
         var previous: Ore?

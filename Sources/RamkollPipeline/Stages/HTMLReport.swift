@@ -114,8 +114,7 @@ enum HTMLReport {
         let root = maps.units.root
         let rootName = maps.units.byID[root]?.name ?? root
         let fy = cfg.fiscalYear
-        let resultLine = maps.reportLines.last!.id
-        let netLine = maps.reportLines.first { $0.id == "NETTO" }?.id ?? resultLine
+        let resultLine = maps.resultLine, netLine = maps.netCostLine
         var body = DataErrors.htmlBanner(dataErrors) + "<h1>\(escape(rootName)) — ekonomisk uppföljning \(cfg.asOf)</h1>"
         body +=
             "<p class=\"m\">Pipeline \(escape(cfg.name)), räkenskapsår \(fy), utfall t.o.m. \(cfg.asOf). Belopp i tkr, varje belopp avrundat för sig. Budget: \(escape(cfg.budgetVersionsText)).</p>"

@@ -323,8 +323,8 @@ public struct PrognosisStage: Stage {
             "prognosis: full-year forecast by run-rate, ytd-plus-budget, seasonal\(cfg.lineMethods.isEmpty ? "" : " and the case system") (selected: \(methodText)) in 05-prognosis/"
         ]
         if changed > 0 { summary.append("prognosis: \(changed) manual forecasts override the computed figure (marked * in prognos.txt)") }
-        let r = rootSelected[maps.reportLines.last!.id] ?? .zero
-        summary.append("prognosis: \(maps.reportLines.last!.name), \(maps.units.byID[root]?.name ?? root): \(Ore.formatWhole(r.tkr)) tkr")
+        let r = rootSelected[maps.resultLine] ?? .zero
+        summary.append("prognosis: \(maps.lineByID[maps.resultLine]!.name), \(maps.units.byID[root]?.name ?? root): \(Ore.formatWhole(r.tkr)) tkr")
         return StageResult(manifest: manifest, summary: summary)
     }
 }

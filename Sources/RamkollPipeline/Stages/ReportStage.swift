@@ -328,7 +328,7 @@ public struct ReportStage: Stage {
         outputs.append(OutputRecord(path: "rapport.xlsx", sha256: xHex, bytes: xBytes, rows: Int64(sheets.count)))
 
         // The HTML report: monthly net cost (the base lines under NETTO) at the root, from the grid.
-        let netLines = maps.lineByID["NETTO"] != nil ? maps.components(of: "NETTO") : Set(maps.reportLines.filter { !$0.isSum }.map(\.id))
+        let netLines = maps.components(of: maps.netCostLine)
         var budgetByMonth: [String: Ore] = [:], actualByMonth: [String: Ore] = [:]
         try TableReader(path: grid.path, required: ["line", "period", "budget_ore", "actual_ore"]).forEach { row in
             guard netLines.contains(row["line"]) else { return }
@@ -339,7 +339,7 @@ public struct ReportStage: Stage {
         // The forecast at each checkpoint (root, result line), when the pipeline keeps a history.
         var checkpoints: [(name: String, deviation: Ore)] = []
         if let changes {
-            let result = maps.reportLines.last!.id
+            let result = maps.resultLine
             try TableReader(path: changes.path, required: ["unit", "line", "checkpoint", "checkpoint_name", "forecast_deviation_ore"]).forEach {
                 row in
                 // At the close the year's own checkpoint is the outcome, shown as such.
