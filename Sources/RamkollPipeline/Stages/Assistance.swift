@@ -76,9 +76,7 @@ enum Assistance {
         var deviationRow: [Ore?] = []
         for period in Period.months(ofYear: fy) {
             let open = period > config.asOf
-            let b: Ore? = config.assistance.map { a in
-                -units.reduce(Ore.zero) { $0 + (budget[GridKey(unit: $1, line: a.budgetLine, period: period)] ?? .zero) }
-            }
+            let b = budgetOf(period)
             let inMonth = cells.filter { $0.key.period == period }
             let paid: Ore? = open ? nil : inMonth.values.reduce(Ore.zero) { $0 + $1.paid }
             let households: Int? = open ? nil : Set(inMonth.values.flatMap(\.households)).count

@@ -287,17 +287,35 @@ public struct NormalizeStage: Stage {
         // budget's limit, not the ledger's.
         var sieBudgets = ImportCounts()
         /// A budget file that lost rows is a data error unless the pipeline allows a share.
-        func checkBudget(_ display: String, read: Int64, rejected: Int64, amount: Ore, withoutAmount: Int64, examples: [String]) {
+        /// `investment`: the investment budget, whose lost amounts are investments, not the frame.
+        func checkBudget(
+            _ display: String, read: Int64, rejected: Int64, amount: Ore, withoutAmount: Int64, examples: [String], investment: Bool = false
+        ) {
             guard rejected > 0, rejected * 10_000 > cfg.budgetRejectLimit * read else { return }
             // What was lost: the amounts read, and the lines whose amount could not be read at all.
             var lost: [String] = []
-            if amount != .zero || withoutAmount < rejected { lost.append("\(amount.swedish) kr of the frame") }
+            if amount != .zero || withoutAmount < rejected { lost.append("\(amount.swedish) kr of the \(investment ? "investments" : "frame")") }
             if withoutAmount > 0 { lost.append("\(withoutAmount) whose amount could not be read") }
             dataErrors.append(
-                "budget \(display): \(rejected) of \(read) lines rejected (\(lost.joined(separator: " and ")))"
+                "\(investment ? "investment budget" : "budget") \(display): \(rejected) of \(read) lines rejected (\(lost.joined(separator: " and ")))"
                     + (examples.isEmpty ? "" : ": " + examples.joined(separator: "; ") + (rejected > Int64(examples.count) ? "; …" : ""))
-                    + " — see 02-normalize/rejects.csv; a budget line lost changes the frame: fix the file"
+                    + " — see 02-normalize/rejects.csv; a budget line lost changes the \(investment ? "investment budget" : "frame"): fix the file"
                     + (cfg.budgetRejectLimit > 0 ? " (above the limit of \(Ore.formatPercent(cfg.budgetRejectLimit)) %)" : ""))
+        }
+        /// A budget file's books in the manifest: rows and öre read, written and rejected (keys under
+        /// `prefix`), with the identities that prove nothing was lost.
+        func budgetBooks(
+            _ label: String, prefix k: String, rows: Int64, normalized: Int64, rejected: Int64, withoutAmount: Int64,
+            read: (key: String, ore: Ore), written: (key: String, ore: Ore), lost: (key: String, ore: Ore)
+        ) {
+            totals[k + "rows_read"] = rows
+            totals[k + "rows_normalized"] = normalized
+            totals[k + "rows_rejected"] = rejected
+            totals[k + "rows_rejected_without_amount"] = withoutAmount
+            for (key, ore) in [read, written, lost] { totals[k + key] = ore.value }
+            balances.append(Balance("\(label): rows_read = rows_normalized + rows_rejected", left: rows, right: normalized + rejected))
+            balances.append(
+                Balance("\(label): \(read.key) = \(written.key) + \(lost.key)", left: read.ore.value, right: written.ore.value + lost.ore.value))
         }
         for (i, b) in cfg.budgets.enumerated() {
             let id = "budget\(i + 1)"
@@ -331,19 +349,11 @@ public struct NormalizeStage: Stage {
                     try sink.reject(sourceID: id, at: ref, field: field, raw: raw, reason: reason)
                     if examples.count < 3 { examples.append("line \(ref.line): \(PersonalIdentity.redact(reason))") }
                 })
-            let k = "budget.\(id)."
-            totals[k + "rows_read"] = r.rows
-            totals[k + "rows_normalized"] = r.rows - r.rejected
-            totals[k + "rows_rejected"] = r.rejected
-            totals[k + "rows_rejected_without_amount"] = r.rejectedWithoutAmount
-            totals[k + "annual_read_ore"] = r.annualRead.value
-            totals[k + "monthly_written_ore"] = r.monthly.value
-            totals[k + "annual_rejected_ore"] = r.annualRejected.value
-            balances.append(Balance("\(id): rows_read = rows_normalized + rows_rejected", left: r.rows, right: r.normalized + r.rejected))
-            balances.append(
-                Balance(
-                    "\(id): annual_read_ore = monthly_written_ore + annual_rejected_ore", left: r.annualRead.value,
-                    right: r.monthly.value + r.annualRejected.value))
+            // rows_normalized in the totals is read − rejected; the identity checks the reader's own count.
+            budgetBooks(
+                id, prefix: "budget.\(id).", rows: r.rows, normalized: r.normalized, rejected: r.rejected, withoutAmount: r.rejectedWithoutAmount,
+                read: ("annual_read_ore", r.annualRead), written: ("monthly_written_ore", r.monthly), lost: ("annual_rejected_ore", r.annualRejected))
+            totals["budget.\(id).rows_normalized"] = r.rows - r.rejected
             checkBudget(
                 b.displayPath, read: r.rows, rejected: r.rejected, amount: r.annualRejected, withoutAmount: r.rejectedWithoutAmount,
                 examples: examples)
@@ -374,26 +384,15 @@ public struct NormalizeStage: Stage {
                 })
             investmentRecord = try out.commit()
             investmentRejected = r.rejected
-            let k = "investment_budget."
-            totals[k + "rows_read"] = r.rows
-            totals[k + "rows_normalized"] = r.normalized
-            totals[k + "rows_rejected"] = r.rejected
-            totals[k + "rows_rejected_without_amount"] = r.rejectedWithoutAmount
-            totals[k + "amount_read_ore"] = r.amountRead.value
-            totals[k + "amount_written_ore"] = r.amountWritten.value
-            totals[k + "amount_rejected_ore"] = r.amountRejected.value
-            balances.append(Balance("investment_budget: rows_read = rows_normalized + rows_rejected", left: r.rows, right: r.normalized + r.rejected))
-            balances.append(
-                Balance(
-                    "investment_budget: amount_read_ore = amount_written_ore + amount_rejected_ore", left: r.amountRead.value,
-                    right: r.amountWritten.value + r.amountRejected.value))
+            budgetBooks(
+                "investment_budget", prefix: "investment_budget.", rows: r.rows, normalized: r.normalized, rejected: r.rejected,
+                withoutAmount: r.rejectedWithoutAmount, read: ("amount_read_ore", r.amountRead), written: ("amount_written_ore", r.amountWritten),
+                lost: ("amount_rejected_ore", r.amountRejected))
             balances.append(Balance("investment_budget.csv rows = amounts written", left: investmentRecord!.rows, right: r.written))
-            if r.rejected > 0 {
-                dataErrors.append(
-                    "investment budget \(display): \(r.rejected) of \(r.rows) lines rejected (\(r.amountRejected.swedish) kr)"
-                        + (examples.isEmpty ? "" : ": " + examples.joined(separator: "; ") + (r.rejected > Int64(examples.count) ? "; …" : ""))
-                        + " — see 02-normalize/rejects.csv; fix the file")
-            }
+            // The budget files' limit (budget_reject_limit_percent) holds for it too.
+            checkBudget(
+                display, read: r.rows, rejected: r.rejected, amount: r.amountRejected, withoutAmount: r.rejectedWithoutAmount, examples: examples,
+                investment: true)
             summary.append("normalize: investment budget: \(r.rows) lines read, \(r.rejected) rejected (02-normalize/investment_budget.csv)")
         }
 
