@@ -180,5 +180,25 @@ final class InvestmentTests: XCTestCase {
             bad.stderr.contains(
                 "manual.csv:2: investment row \"REINV\" is not an investment row without sub-rows (a category's forecast is the sum of its sub-rows)"),
             bad.stderr)
+        // The file's other mistakes, for investment rows and report lines alike (one reader).
+        let header = "enhet;rad;prognos;kommentar;författare\n"
+        for (rows, message) in [
+            ("investering;IT;120 000;Byte;\n", "manual.csv:2: a manual forecast needs its author (författare)"),
+            (
+                "investering;IT;etthundra;Byte;Anna\n",
+                "manual.csv:2: prognos \"etthundra\" is not an amount in kronor (investments: expenditure positive), e.g. 450 000"
+            ),
+            ("investering;IT;1;A;Anna\ninvestering;IT;2;B;Anna\n", "manual.csv:3: investment row IT is given twice"),
+            (
+                "EB-UTB;EKB;tusen;Fel;Anna\n",
+                "manual.csv:2: prognos \"tusen\" is not an amount in kronor (report sign: costs negative), e.g. -12 500 000"
+            ),
+            ("EB-UTB;EKB;-1 000;A;Anna\nEB-UTB;EKB;-2 000;B;Anna\n", "manual.csv:3: unit EB-UTB, line EKB is given twice"),
+        ] {
+            try (header + rows).write(toFile: manual, atomically: true, encoding: .utf8)
+            let r = try runRamkoll(["run", path, "--as-of", "2022-08", "--run-dir", dir + "/bad", "--no-warehouse"])
+            XCTAssertEqual(r.status, 65, r.stdout + r.stderr)
+            XCTAssertTrue(r.stderr.contains(message), message + "\n" + r.stderr)
+        }
     }
 }

@@ -31,25 +31,19 @@ struct InvestmentBook {
     /// is `investering` (rad: an investment row without sub-rows; prognos: kronor, expenditure
     /// positive). Before the close it replaces the computed forecast of that row.
     static func manualForecasts(_ path: String, display: String, map: InvestmentMap) throws -> [String: PrognosisStage.Manual] {
-        var diagnostics: [Diagnostic] = []
-        guard
-            let t = DataTable.read(
-                path: path, display: display, required: ["enhet", "rad", "prognos", "kommentar", "författare"], diagnostics: &diagnostics)
-        else { throw RamkollError(.data, diagnostics.map(\.description).joined(separator: "\n")) }
         let leaves = Set(map.leaves.map(\.id))
         var out: [String: PrognosisStage.Manual] = [:]
-        for row in t.rows where row["enhet"] == manualUnit {
-            let line = row["rad"]
-            func fail(_ m: String) -> RamkollError { RamkollError(.data, "\(display):\(row.line): \(m)") }
+        for row in try PrognosisStage.manualRows(path, display: display) where row.unit == manualUnit {
+            let line = row.line
             guard leaves.contains(line) else {
-                throw fail("investment row \"\(line)\" is not an investment row without sub-rows (a category's forecast is the sum of its sub-rows)")
+                throw row.fail(
+                    "investment row \"\(line)\" is not an investment row without sub-rows (a category's forecast is the sum of its sub-rows)")
             }
-            guard case .success(let amount) = AmountParser().parse(Array(row["prognos"].utf8)) else {
-                throw fail("prognos \"\(row["prognos"])\" is not an amount in kronor (investments: expenditure positive), e.g. 450 000")
+            guard case .success(let amount) = AmountParser().parse(Array(row.amountText.utf8)) else {
+                throw row.fail("prognos \"\(row.amountText)\" is not an amount in kronor (investments: expenditure positive), e.g. 450 000")
             }
-            guard !row["författare"].isEmpty else { throw fail("a manual forecast needs its author (författare)") }
-            guard out[line] == nil else { throw fail("investment row \(line) is given twice") }
-            out[line] = PrognosisStage.Manual(amount: amount, comment: row["kommentar"], author: row["författare"], line: row.line)
+            guard out[line] == nil else { throw row.fail("investment row \(line) is given twice") }
+            out[line] = row.manual(amount)
         }
         return out
     }

@@ -80,31 +80,51 @@ public struct PrognosisStage: Stage {
         return lineYTD - Ore(rest)
     }
 
-    /// Reads `enhet;rad;prognos;kommentar;författare` (prognos in kronor, report sign).
-    static func manualForecasts(_ path: String, display: String, mappings maps: MappingTables) throws -> [String: [String: Manual]] {
+    /// One row of the manual forecast file `enhet;rad;prognos;kommentar;författare`, with a
+    /// `fail` that names its file and line. Every row needs its author; the amount is the caller's
+    /// to read (report sign for report lines, expenditure positive for investments).
+    struct ManualRow {
+        let unit: String, line: String, amountText: String, comment: String, author: String, fileLine: Int
+        let fail: (String) -> RamkollError
+        func manual(_ amount: Ore) -> Manual { Manual(amount: amount, comment: comment, author: author, line: fileLine) }
+    }
+
+    static func manualRows(_ path: String, display: String) throws -> [ManualRow] {
         var diagnostics: [Diagnostic] = []
         guard
             let t = DataTable.read(
                 path: path, display: display, required: ["enhet", "rad", "prognos", "kommentar", "författare"], diagnostics: &diagnostics)
         else { throw RamkollError(.data, diagnostics.map(\.description).joined(separator: "\n")) }
+        return try t.rows.map { row in
+            let line = row.line
+            let r = ManualRow(
+                unit: row["enhet"], line: row["rad"], amountText: row["prognos"], comment: row["kommentar"], author: row["författare"],
+                fileLine: line, fail: { RamkollError(.data, "\(display):\(line): \($0)") })
+            guard !r.author.isEmpty else { throw r.fail("a manual forecast needs its author (författare)") }
+            return r
+        }
+    }
+
+    /// The manual forecasts of units × report lines (prognos in kronor, report sign).
+    static func manualForecasts(_ path: String, display: String, mappings maps: MappingTables) throws -> [String: [String: Manual]] {
         let parents = Set(maps.units.units.compactMap(\.parent))
         var out: [String: [String: Manual]] = [:]
-        for row in t.rows {
-            let unit = row["enhet"], line = row["rad"]
-            func fail(_ m: String) -> RamkollError { RamkollError(.data, "\(display):\(row.line): \(m)") }
+        for row in try manualRows(path, display: display) {
+            let unit = row.unit, line = row.line
             // Investment rows (enhet "investering") are reconcile's (InvestmentBook.manualForecasts).
             if unit == InvestmentBook.manualUnit && maps.investments != nil { continue }
-            guard maps.units.byID[unit] != nil else { throw fail("unit \"\(unit)\" is not in the unit hierarchy") }
+            guard maps.units.byID[unit] != nil else { throw row.fail("unit \"\(unit)\" is not in the unit hierarchy") }
             guard !parents.contains(unit) else {
-                throw fail("unit \"\(unit)\" has units under it; give manual forecasts for the units without children — their totals follow")
+                throw row.fail("unit \"\(unit)\" has units under it; give manual forecasts for the units without children — their totals follow")
             }
-            guard let rl = maps.lineByID[line], !rl.isSum else { throw fail("report line \"\(line)\" is not a base report line (sums are computed)") }
-            guard case .success(let amount) = AmountParser().parse(Array(row["prognos"].utf8)) else {
-                throw fail("prognos \"\(row["prognos"])\" is not an amount in kronor (report sign: costs negative), e.g. -12 500 000")
+            guard let rl = maps.lineByID[line], !rl.isSum else {
+                throw row.fail("report line \"\(line)\" is not a base report line (sums are computed)")
             }
-            guard !row["författare"].isEmpty else { throw fail("a manual forecast needs its author (författare)") }
-            guard out[unit]?[line] == nil else { throw fail("unit \(unit), line \(line) is given twice") }
-            out[unit, default: [:]][line] = Manual(amount: amount, comment: row["kommentar"], author: row["författare"], line: row.line)
+            guard case .success(let amount) = AmountParser().parse(Array(row.amountText.utf8)) else {
+                throw row.fail("prognos \"\(row.amountText)\" is not an amount in kronor (report sign: costs negative), e.g. -12 500 000")
+            }
+            guard out[unit]?[line] == nil else { throw row.fail("unit \(unit), line \(line) is given twice") }
+            out[unit, default: [:]][line] = row.manual(amount)
         }
         return out
     }
