@@ -89,7 +89,7 @@ public struct Runner {
         guard let cfg else { return (nil, nil, d1) }
         // Check the mapping tables too when their files exist, so one pass names every problem.
         let m = cfg.mappings
-        guard !m.reportLines.isEmpty, !m.units.isEmpty, !m.ansvar.isEmpty, !m.accounts.isEmpty,
+        guard cfg.readsMoney ? !m.accounts.isEmpty : m.accounts.isEmpty, !m.units.isEmpty, !m.ansvar.isEmpty,
             m.all.allSatisfy(FileIO.exists)
         else { return (nil, nil, d1) }
         let (maps, d2) = MappingTables.load(cfg)

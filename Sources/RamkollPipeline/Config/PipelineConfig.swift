@@ -85,8 +85,20 @@ public struct PipelineConfig: Sendable {
         public var accounts: [String]
         public var units: String
         public var ansvar: String
-        public var all: [String] { [reportLines] + accounts + [units, ansvar] }
+        public var all: [String] { (reportLines.isEmpty ? [] : [reportLines]) + accounts + [units, ansvar] }
     }
+
+    /// The keys of a pipeline file (`ramkoll init` writes each of them, most commented out).
+    public static let sections = [
+        "name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget", "case_reconciliation", "ivo",
+        "assistance", "volume_tables", "manual_forecasts", "forecast_history", "committee_tables", "warehouse", "inbox",
+        "investments", "key_figures",
+    ]
+    /// The source kinds that carry money by account (the ledger, SIE); with a budget they are what
+    /// the tables by report line are made from.
+    public static let ledgerKinds: Set<String> = ["ledger-csv", "ledger-xlsx", "sie"]
+    /// Whether the pipeline reads a ledger or a budget: without, it makes no table by report line.
+    public var readsMoney: Bool { !mappings.reportLines.isEmpty }
 
     public var name: String
     public var file: String
@@ -328,13 +340,7 @@ public struct PipelineConfig: Sendable {
         func resolve(_ p: String) -> String {
             p.hasPrefix("/") ? p : URL(fileURLWithPath: base).appendingPathComponent(p).standardizedFileURL.path
         }
-        let top = r.mapping(
-            root, context: "pipeline",
-            allowed: [
-                "name", "fiscal_year", "as_of", "settings", "pseudonym_key", "mappings", "sources", "budget", "case_reconciliation", "ivo",
-                "assistance", "volume_tables", "manual_forecasts", "forecast_history", "committee_tables", "warehouse", "inbox",
-                "investments", "key_figures",
-            ])
+        let top = r.mapping(root, context: "pipeline", allowed: Set(PipelineConfig.sections))
         let name = r.string(top, "name", context: "pipeline", required: true, parent: root) ?? "pipeline"
         var fiscalYear = 0
         if let fy = r.string(top, "fiscal_year", context: "pipeline", required: true, parent: root) {
@@ -449,8 +455,12 @@ public struct PipelineConfig: Sendable {
 
         let mm = r.mapping(top["mappings"], context: "mappings", allowed: ["report_lines", "accounts", "units", "ansvar"])
         if top["mappings"] == nil { r.error(root, "pipeline: \"mappings\" is missing") }
-        func mapPath(_ k: String) -> String {
-            guard let s = r.string(mm, k, context: "mappings", required: top["mappings"] != nil, parent: top["mappings"]) else { return "" }
+        // units and ansvar are always needed (every source names its unit by an ansvar code);
+        // report_lines and accounts only by a pipeline with a ledger or a budget (checked below).
+        func mapPath(_ k: String, required: Bool = true) -> String {
+            guard let s = r.string(mm, k, context: "mappings", required: required && top["mappings"] != nil, parent: top["mappings"]) else {
+                return ""
+            }
             let p = resolve(s)
             if !FileIO.exists(p) { r.error(mm[k], "mappings: \(k) file \(s) does not exist") }
             return p
@@ -464,10 +474,9 @@ public struct PipelineConfig: Sendable {
                 if !FileIO.exists(p) { r.error(n, "mappings: accounts file \(s) does not exist") }
                 accountFiles.append(p)
             }
-        } else if top["mappings"] != nil {
-            r.error(top["mappings"], "mappings: \"accounts\" is missing")
         }
-        let mappings = Mappings(reportLines: mapPath("report_lines"), accounts: accountFiles, units: mapPath("units"), ansvar: mapPath("ansvar"))
+        var mappings = Mappings(
+            reportLines: mapPath("report_lines", required: false), accounts: accountFiles, units: mapPath("units"), ansvar: mapPath("ansvar"))
 
         var sources: [Source] = []
         var seenIDs = Set<String>()
@@ -559,8 +568,6 @@ public struct PipelineConfig: Sendable {
             } else {
                 r.error(sn, "sources must be a list")
             }
-        } else {
-            r.error(root, "pipeline: \"sources\" is missing")
         }
 
         var budgets: [BudgetSource] = []
@@ -607,6 +614,24 @@ public struct PipelineConfig: Sendable {
                 }
                 budgets.append(budget)
             }
+        }
+
+        // What the pipeline reads decides what it needs: the report lines and the account tables
+        // serve a ledger or a budget; without either they are not read (and no table by line is made).
+        if sources.isEmpty && budgets.isEmpty && top["sources"]?.sequence == nil {
+            r.error(root, "pipeline: no \"sources\" and no \"budget\": give the exports to read")
+        }
+        let readsMoney = !budgets.isEmpty || sources.contains { PipelineConfig.ledgerKinds.contains($0.profile.kind) }
+        if readsMoney && top["mappings"] != nil {
+            for (k, given) in [("report_lines", mm["report_lines"] != nil), ("accounts", mm["accounts"] != nil)] where !given {
+                r.error(top["mappings"], "mappings: \"\(k)\" is missing; a pipeline with a ledger or a budget reports it by report line")
+            }
+        } else if !readsMoney {
+            for k in ["report_lines", "accounts"] where mm[k] != nil {
+                r.warning(mm[k], "mappings: \(k) is not used: the pipeline reads no ledger and no budget, so nothing is reported by line", key: k)
+            }
+            mappings.reportLines = ""
+            mappings.accounts = []
         }
 
         let cfg = PipelineConfig(

@@ -181,9 +181,10 @@ public struct MappingTables: Sendable {
     /// The line of each role: given in the `role` column, else by the Kommun-Bas ids (NETTO, KOST)
     /// and, for the result, the last line.
     public var roles: [LineRole: String] = [:]
-    /// The net-cost line (required: `load` refuses a chart without one).
-    public var netCostLine: String { roles[.netCost] ?? reportLines.last!.id }
-    public var resultLine: String { roles[.result] ?? reportLines.last!.id }
+    /// The net-cost line (required: `load` refuses a chart without one; "" when the pipeline has
+    /// no report lines, reading no ledger and no budget).
+    public var netCostLine: String { roles[.netCost] ?? reportLines.last?.id ?? "" }
+    public var resultLine: String { roles[.result] ?? reportLines.last?.id ?? "" }
     public var costsLine: String? { roles[.costs] }
 
     /// Every base line whose amounts a line's figure includes (itself, its varav lines, and for a
@@ -205,7 +206,10 @@ public struct MappingTables: Sendable {
         var byID: [String: ReportLine] = [:]
         var givenRoles: [LineRole: String] = [:]
         let rlDisplay = config.diagnosticName(m.reportLines)
-        if let t = DataTable.read(path: m.reportLines, display: rlDisplay, required: ["id", "name", "sum_of"], diagnostics: &d) {
+        // A pipeline without a ledger or a budget has no report lines (PipelineConfig.readsMoney).
+        if !m.reportLines.isEmpty,
+            let t = DataTable.read(path: m.reportLines, display: rlDisplay, required: ["id", "name", "sum_of"], diagnostics: &d)
+        {
             for row in t.rows {
                 let id = row["id"]
                 if id.isEmpty || id == excluded {

@@ -29,7 +29,17 @@ enum Assistance {
         for (k, v) in cells.sorted(by: { $0.key < $1.key }) {
             try per.write([k.unit, k.period.description, String(v.households.count), String(v.payments), String(v.paid.value)])
         }
-        // Seed 002's table for the fiscal year, all units together.
+        var totals: [String: Int64] = [
+            "assistance.payments_read": read, "assistance.payments_unmapped_ansvar": unmapped, "assistance.paid_ore": paidTotal.value,
+            "assistance.paid_mapped_ore": cells.values.reduce(Ore.zero) { $0 + $1.paid }.value,
+            "assistance.paid_unmapped_ansvar_ore": unmappedOre.value,
+        ]
+        // The table is made when the pipeline has payments or an assistance section: without
+        // either it would be a table of zeros.
+        guard config.assistance != nil || config.sources.contains(where: { $0.profile.kind == PaymentXMLProfile.kind }) else {
+            return ([try per.commit()], totals)
+        }
+        // The committee's aid table for the fiscal year, all units together.
         let fy = config.fiscalYear
         let units = Set(cells.keys.map(\.unit))
         let table = try TableWriter(
@@ -155,11 +165,6 @@ enum Assistance {
         let text = title + "\n" + TextTable.render(rows)
         let sheet = try PresentedTable.write([PresentedTable(title: title, rows: rows)], directory: dir, name: "assistance_table.sheet.json")
         let txt = try FileIO.writeText(text, directory: dir, name: "assistance_table.txt", banner: banner)
-        var totals: [String: Int64] = [
-            "assistance.payments_read": read, "assistance.payments_unmapped_ansvar": unmapped, "assistance.paid_ore": paidTotal.value,
-            "assistance.paid_mapped_ore": cells.values.reduce(Ore.zero) { $0 + $1.paid }.value,
-            "assistance.paid_unmapped_ansvar_ore": unmappedOre.value,
-        ]
         for (st, n) in statuses { totals["assistance.months.\(st)"] = n }
         return ([try per.commit(), try table.commit(), txt, sheet], totals)
     }

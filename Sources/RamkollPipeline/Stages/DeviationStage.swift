@@ -52,6 +52,8 @@ public struct DeviationStage: Stage {
                     String(dev.value), pct.map(DeviationStage.percentText) ?? "", isOver ? "yes" : "no",
                 ])
             }
+            // A pipeline without a ledger or a budget has no report lines, and no Drift tables.
+            guard cfg.readsMoney else { continue }
             let table = DriftTable.build(unit: unit.id, figures: figures, mappings: maps, config: cfg)
             for r in table.rows {
                 try drift.write([unit.id, unit.name, level, r.line.id, r.line.name] + r.cells.map { $0.map { String($0.tkr) } ?? "" })
@@ -76,9 +78,12 @@ public struct DeviationStage: Stage {
                 )
             }
         }
-        let outs = [try avv.commit(), try drift.commit()]
-        let txt = try FileIO.writeText(
-            text, directory: dir, name: "drift.txt", banner: DataErrors.textBanner(DataErrors.upstream(context, before: name) + dataErrors))
+        var outs = [try avv.commit(), try drift.commit()]
+        if cfg.readsMoney {
+            outs.append(
+                try FileIO.writeText(
+                    text, directory: dir, name: "drift.txt", banner: DataErrors.textBanner(DataErrors.upstream(context, before: name) + dataErrors)))
+        }
 
         let rootActual = figures.lines(of: root, mappings: maps) { $0.actualThrough(12) }
         let baseSum = maps.reportLines.filter { !$0.isSum && $0.partOf == nil }.reduce(Ore.zero) { $0 + rootActual[$1.id]! }
@@ -92,12 +97,15 @@ public struct DeviationStage: Stage {
             Balance("Σ base lines at the root (actual) = Σ actual_ore in actuals_vs_budget.csv", left: baseSum.value, right: gridTotal.value)
         ]
         let manifest = context.manifest(
-            name, inputs: [grid.input], outputs: outs + [txt], totals: totals, balances: balances,
+            name, inputs: [grid.input], outputs: outs, totals: totals, balances: balances,
             notes: [
                 "budget versions in force: \(cfg.budgetVersionsText)",
                 "over_threshold: |avvikelse YTD| ≥ \(cfg.deviationThreshold.swedish) kr and |avvikelse %| ≥ \(Ore.formatPercent(cfg.deviationThresholdPercent)) % of |budget YTD|",
             ])
-        var summary = ["deviation: \(over) unit × line deviations over threshold; Drift tables in 04-deviation/drift.txt"]
+        var summary =
+            cfg.readsMoney
+            ? ["deviation: \(over) unit × line deviations over threshold; Drift tables in 04-deviation/drift.txt"]
+            : ["deviation: the pipeline reads no ledger and no budget: no deviations, no Drift tables"]
         if let resultLine = maps.lineByID[maps.resultLine] {
             let r = actualYTD(root: root, figures: figures, maps: maps, m: m)[resultLine.id] ?? .zero
             summary.append("deviation: \(resultLine.name), \(maps.units.byID[root]?.name ?? root): \(Ore.formatWhole(r.tkr)) tkr")

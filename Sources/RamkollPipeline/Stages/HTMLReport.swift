@@ -116,6 +116,11 @@ enum HTMLReport {
         let fy = cfg.fiscalYear
         let resultLine = maps.resultLine, netLine = maps.netCostLine
         var body = DataErrors.htmlBanner(dataErrors) + "<h1>\(escape(rootName)) — ekonomisk uppföljning \(cfg.asOf)</h1>"
+        guard cfg.readsMoney else {
+            // Case extracts only: their tables, and nothing by report line.
+            body += "<p class=\"m\">Pipeline \(escape(cfg.name)), räkenskapsår \(fy), t.o.m. \(cfg.asOf). Tabeller ur verksamhetssystemet.</p>"
+            return page(body: body, presented: presented, committee: [], rootName: rootName, cfg: cfg)
+        }
         body +=
             "<p class=\"m\">Pipeline \(escape(cfg.name)), räkenskapsår \(fy), utfall t.o.m. \(cfg.asOf). Belopp i tkr, varje belopp avrundat för sig. Budget: \(escape(cfg.budgetVersionsText)).</p>"
 
@@ -177,7 +182,17 @@ enum HTMLReport {
                 title: "Avvikelse mot budget t.o.m. \(Swedish.month(cfg.asOf)) \(fy), tkr", labels: firstLevel.map(\.name),
                 series: [("Avvikelse", surplusColor, devs)], signColors: true)
 
-        // The committee's tables (seeds 002–004), as tabeller.txt shows them.
+        return page(body: body, presented: presented, committee: committee, rootName: rootName, cfg: cfg)
+    }
+
+    /// The committee's tables and the presented tables after `body`, in sections, with the footer and style.
+    private static func page(
+        body: String, presented: [PresentedTable], committee: [(title: String, rows: [[String]], sums: Set<Int>)], rootName: String,
+        cfg: PipelineConfig
+    ) -> String {
+        var body = body
+        let fy = cfg.fiscalYear
+        // The committee's tables, as tabeller.txt shows them.
         for t in committee where t.rows.count > 1 {
             body += "<h2>\(escape(t.title))</h2>" + table(t.rows[0], Array(t.rows.dropFirst()), sumRows: t.sums)
         }

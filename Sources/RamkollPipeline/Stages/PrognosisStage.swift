@@ -292,7 +292,8 @@ public struct PrognosisStage: Stage {
         if !footnotes.isEmpty { text += "* innehåller en manuell prognos:\n" + footnotes.map { "  " + $0 }.joined(separator: "\n") + "\n" }
         let csv = try out.commit()
         let banner = DataErrors.textBanner(DataErrors.upstream(context, before: name))
-        let txt = try FileIO.writeText(text, directory: dir, name: "prognos.txt", banner: banner)
+        // A pipeline without a ledger or a budget has no report lines, and no forecast tables.
+        let txt = cfg.readsMoney ? try FileIO.writeText(text, directory: dir, name: "prognos.txt", banner: banner) : nil
 
         // Forecast history: keep this checkpoint, read the year's checkpoints, show the changes.
         var historyOuts: [OutputRecord] = []
@@ -324,7 +325,7 @@ public struct PrognosisStage: Stage {
             acc + baseLines.reduce(Ore.zero) { $0 + (selected[u.id]?[$1.id] ?? .zero) }
         }
         let manifest = context.manifest(
-            name, inputs: inputs, outputs: [csv, txt] + historyOuts,
+            name, inputs: inputs, outputs: [csv] + (txt.map { [$0] } ?? []) + historyOuts,
             totals: [
                 "rows": csv.rows, "months_elapsed": Int64(m), "manual_forecasts": Int64(manual.values.reduce(0) { $0 + $1.count }),
                 "manual_forecasts_applied": changed,
@@ -339,12 +340,15 @@ public struct PrognosisStage: Stage {
             ],
             notes: ["selected method: \(methodText)"]
                 + (manual.isEmpty ? [] : ["manual forecasts from \(cfg.display(cfg.manualForecasts!))"]))
+        guard let resultLine = maps.lineByID[maps.resultLine] else {
+            return StageResult(manifest: manifest, summary: ["prognosis: the pipeline reads no ledger and no budget: no forecasts"])
+        }
         var summary = [
             "prognosis: full-year forecast by run-rate, ytd-plus-budget, seasonal\(cfg.lineMethods.isEmpty ? "" : " and the case system") (selected: \(methodText)) in 05-prognosis/"
         ]
         if changed > 0 { summary.append("prognosis: \(changed) manual forecasts override the computed figure (marked * in prognos.txt)") }
         let r = rootSelected[maps.resultLine] ?? .zero
-        summary.append("prognosis: \(maps.lineByID[maps.resultLine]!.name), \(maps.units.byID[root]?.name ?? root): \(Ore.formatWhole(r.tkr)) tkr")
+        summary.append("prognosis: \(resultLine.name), \(maps.units.byID[root]?.name ?? root): \(Ore.formatWhole(r.tkr)) tkr")
         return StageResult(manifest: manifest, summary: summary)
     }
 }

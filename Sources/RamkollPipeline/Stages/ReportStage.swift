@@ -95,8 +95,97 @@ public struct ReportStage: Stage {
         "range_high_ore": "Intervall till (tkr)", "manual_comment": "Kommentar", "manual_author": "Författare",
     ]
 
+    /// The tables the stages before set out (`*.sheet.json`): the aid table, the volume tables,
+    /// the IVO report, the forecast history — a sheet each, and the tables for the HTML.
+    static func presented(_ context: StageContext, subtitle: String, footer: String) throws -> (
+        sheets: [XLSXWriter.Sheet], inputs: [InputRecord], tables: [PresentedTable]
+    ) {
+        var sheets: [XLSXWriter.Sheet] = []
+        var inputs: [InputRecord] = []
+        var all: [PresentedTable] = []
+        let presented: [(StageName, String, String, String)] = [
+            (.reconcile, "assistance_table.sheet.json", "Utbetalt bistånd", "Utbetalt ekonomiskt bistånd per månad"),
+            (.reconcile, "volumes.sheet.json", "Volymer", "Volymer: vårddygn, budget och nettokostnad"),
+            (.reconcile, "ivo_report.sheet.json", "Ej verkställda beslut", "Ej verkställda beslut (rapport till IVO)"),
+            (.prognosis, "prognosforandring.sheet.json", "Prognosförändring", "Prognos och prognosförändring"),
+        ]
+        for (stage, file, sheetName, stackedTitle) in presented {
+            guard let o = try context.optionalOutput(of: stage, named: file) else { continue }
+            inputs.append(o.input)
+            let tables = try PresentedTable.read(o.path).filter { !$0.rows.isEmpty }
+            all += tables
+            if tables.count == 1, let t = tables.first {
+                sheets.append(
+                    XLSXWriter.Sheet(
+                        name: sheetName, header: t.rows[0], rows: XLSXWriter.cells(ofText: Array(t.rows.dropFirst())), title: t.title,
+                        subtitle: subtitle, footer: footer))
+            } else if !tables.isEmpty {
+                sheets.append(
+                    XLSXWriter.Sheet(
+                        name: sheetName, title: stackedTitle, subtitle: subtitle,
+                        blocks: tables.map {
+                            XLSXWriter.Block(title: $0.title, header: $0.rows[0], rows: XLSXWriter.cells(ofText: Array($0.rows.dropFirst())))
+                        },
+                        footer: footer))
+            }
+        }
+        return (sheets, inputs, all)
+    }
+
+    /// The report of a pipeline that reads no ledger and no budget (case extracts only): the
+    /// tables of the case system, and none by report line (they would be tables of zeros).
+    func caseSystemReport(_ context: StageContext) throws -> StageResult {
+        let cfg = context.config, maps = context.mappings
+        let dir = context.directory(name)
+        let dataErrors = DataErrors.upstream(context, before: name)
+        let rootName = maps.units.byID[maps.units.root]?.name ?? maps.units.root
+        let covers = cfg.asOf.month == 12 ? "Bokslut \(cfg.fiscalYear)" : "Utfall t.o.m. \(Swedish.month(cfg.asOf)) \(cfg.fiscalYear)"
+        let footer = "\(rootName) · \(cfg.name) · per \(cfg.asOf) · Ramkoll \(RamkollVersion.string)"
+        var (sheets, inputs, tables) = try ReportStage.presented(context, subtitle: "\(covers) · \(rootName)", footer: footer)
+        var outputs: [OutputRecord] = []
+        outputs.append(
+            try FileIO.writeText(
+                tables.map { "\($0.title)\n" + TextTable.render($0.rows) + "\n" }.joined(), directory: dir, name: "tabeller.txt",
+                banner: DataErrors.textBanner(dataErrors)))
+        if !dataErrors.isEmpty {
+            sheets.insert(XLSXWriter.Sheet(name: "DATAFEL", header: [DataErrors.heading], rows: dataErrors.map { [.text($0)] }), at: 0)
+        }
+        if sheets.isEmpty {
+            sheets.append(
+                XLSXWriter.Sheet(
+                    name: "Rapport",
+                    header: [
+                        "Pipelinen \(cfg.name) har inga tabeller att visa: ingen huvudbok, ingen budget och inga tabeller ur verksamhetssystemet."
+                    ],
+                    rows: [], title: rootName, subtitle: covers, footer: footer))
+        }
+        try XLSXWriter.write(sheets, to: dir + "/rapport.xlsx")
+        let (xHex, xBytes) = try FileIO.sha256(ofFile: dir + "/rapport.xlsx")
+        outputs.append(OutputRecord(path: "rapport.xlsx", sha256: xHex, bytes: xBytes, rows: Int64(sheets.count)))
+        let html = HTMLReport.render(
+            config: cfg, mappings: maps, drift: [], avvikelse: [], prognos: [], months: [], driftTable: ("", [], []), presented: tables,
+            dataErrors: dataErrors)
+        outputs.append(try FileIO.writeText(html, directory: dir, name: "rapport.html"))
+        var json = try StageManifest.encoder().encode(
+            Document(
+                pipeline: cfg.name, asOf: cfg.asOf.description, fiscalYear: cfg.fiscalYear, status: dataErrors.isEmpty ? "ok" : "data-error",
+                dataErrors: dataErrors, tables: []))
+        json.append(0x0A)
+        try FileIO.writeAtomically(json, to: dir + "/tables.json")
+        outputs.append(OutputRecord(path: "tables.json", sha256: FileIO.sha256(json), bytes: Int64(json.count), rows: 0))
+        let manifest = context.manifest(
+            name, inputs: inputs, outputs: outputs, totals: ["tables": 0, "presented_tables": Int64(tables.count)], balances: [],
+            notes: ["the pipeline reads no ledger and no budget: no tables by report line"])
+        return StageResult(
+            manifest: manifest,
+            summary: [
+                "report: \(tables.count) tables of the case system (\(sheets.map(\.name).joined(separator: ", "))) in tabeller.txt, rapport.xlsx and rapport.html in 06-report/"
+            ])
+    }
+
     public func run(_ context: StageContext) throws -> StageResult {
         let cfg = context.config
+        guard cfg.readsMoney else { return try caseSystemReport(context) }
         let dir = context.directory(name)
         let drift = try context.output(of: .deviation, named: "drift.csv")
         let avvikelse = try context.output(of: .deviation, named: "avvikelse.csv")
@@ -290,34 +379,9 @@ public struct ReportStage: Stage {
                     XLSXWriter.Block(title: $0.title, header: $0.rows[0], rows: XLSXWriter.cells(ofText: Array($0.rows.dropFirst())))
                 }, footer: footer))
         // The other tables the committee's documents print, as the stages' text sets them out.
-        var presentedInputs: [InputRecord] = []
-        var presentedTables: [PresentedTable] = []
-        let presented: [(StageName, String, String, String)] = [
-            (.reconcile, "assistance_table.sheet.json", "Utbetalt bistånd", "Utbetalt ekonomiskt bistånd per månad"),
-            (.reconcile, "volumes.sheet.json", "Volymer", "Volymer: vårddygn, budget och nettokostnad"),
-            (.reconcile, "ivo_report.sheet.json", "Ej verkställda beslut", "Ej verkställda beslut (rapport till IVO)"),
-            (.prognosis, "prognosforandring.sheet.json", "Prognosförändring", "Prognos och prognosförändring"),
-        ]
-        for (stage, file, sheetName, stackedTitle) in presented {
-            guard let o = try context.optionalOutput(of: stage, named: file) else { continue }
-            presentedInputs.append(o.input)
-            let tables = try PresentedTable.read(o.path).filter { !$0.rows.isEmpty }
-            presentedTables += tables
-            if tables.count == 1, let t = tables.first {
-                sheets.append(
-                    XLSXWriter.Sheet(
-                        name: sheetName, header: t.rows[0], rows: XLSXWriter.cells(ofText: Array(t.rows.dropFirst())), title: t.title,
-                        subtitle: "\(covers) · \(rootName)", footer: footer))
-            } else if !tables.isEmpty {
-                sheets.append(
-                    XLSXWriter.Sheet(
-                        name: sheetName, title: stackedTitle, subtitle: "\(covers) · \(rootName)",
-                        blocks: tables.map {
-                            XLSXWriter.Block(title: $0.title, header: $0.rows[0], rows: XLSXWriter.cells(ofText: Array($0.rows.dropFirst())))
-                        },
-                        footer: footer))
-            }
-        }
+        let (presentedSheets, presentedInputs, presentedTables) = try ReportStage.presented(
+            context, subtitle: "\(covers) · \(rootName)", footer: footer)
+        sheets += presentedSheets
         sheets += detail
         if !dataErrors.isEmpty {
             sheets.insert(

@@ -75,6 +75,8 @@ enum VolumeTables {
             text += t.name + "\n" + TextTable.render(table) + "\n"
             presented.append(PresentedTable(title: t.name, rows: table))
         }
+        // Without volume tables in the pipeline there is nothing to present.
+        guard !config.volumeTables.isEmpty else { return [try csv.commit()] }
         return [
             try csv.commit(), try FileIO.writeText(text, directory: dir, name: "volumes.txt", banner: banner),
             try PresentedTable.write(presented, directory: dir, name: "volumes.sheet.json"),
