@@ -6,7 +6,9 @@ import RamkollPipeline
 
 /// A run named on the command line: a run folder, or an id / period / `latest` under a pipeline's runs.
 struct RunRef: ParsableArguments {
-    @Option(name: .customLong("pipeline"), help: "The pipeline whose runs RUN names (for ids such as 2022-12.003, a period, or latest).")
+    @Option(
+        name: .customLong("pipeline"), help: "The pipeline whose runs RUN names (for ids such as 2022-12.003, a period, or latest).",
+        completion: .pipelineFile)
     var pipeline: String?
 
     @Option(name: .customLong("runs"), help: "Folder of the pipeline's sealed runs (default: runs/<pipeline> beside the Pipelines folder).")
@@ -170,7 +172,7 @@ struct InboxCommand: ParsableCommand {
             "Pick up the exports dropped in the pipeline's inbox: identify each by profile, archive it by SHA-256 and install it at its source's path.",
         discussion: "A file received before is skipped with a note; one no source fits is moved aside with a reason (exit 65).")
 
-    @Argument(help: "The pipeline file (YAML).")
+    @Argument(help: "The pipeline file (YAML).", completion: .pipelineFile)
     var pipeline: String
 
     @Flag(name: .customLong("if-configured"), help: "Do nothing (exit 0) when the pipeline has no inbox (for the nightly wrapper).")

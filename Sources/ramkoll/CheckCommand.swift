@@ -10,7 +10,7 @@ struct CheckCommand: ParsableCommand {
             "Validate a pipeline file, its profiles and mapping tables, the pseudonym key, each present input's header or field paths against its profile, and the budget lines; name file and line of each problem."
     )
 
-    @Argument(help: "The pipeline file (YAML).")
+    @Argument(help: "The pipeline file (YAML).", completion: .pipelineFile)
     var pipeline: String
 
     @Flag(help: "Treat warnings as errors.")

@@ -15,7 +15,7 @@ struct PruneCommand: ParsableCommand {
             "Remove old runs' folders and their warehouse rows, keeping the newest runs, every period's newest good run (month-close runs and checkpoints) and runs under way."
     )
 
-    @Argument(help: "The pipeline file (YAML).")
+    @Argument(help: "The pipeline file (YAML).", completion: .pipelineFile)
     var pipeline: String
 
     @Option(help: "How many of the newest runs to keep besides every period's newest good run.")

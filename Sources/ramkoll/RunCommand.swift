@@ -8,7 +8,7 @@ import RamkollPostgres
 
 /// What `run`, `retry` and `plan` share: the pipeline, the business date and where runs live.
 struct RunTarget: ParsableArguments {
-    @Argument(help: "The pipeline file (YAML), e.g. Pipelines/exempelby.yaml.")
+    @Argument(help: "The pipeline file (YAML), e.g. Pipelines/exempelby.yaml.", completion: .pipelineFile)
     var pipeline: String
 
     @Option(name: .customLong("as-of"), help: "Business date as YYYY-MM (defaults to the pipeline's as_of). Never taken from the clock.")
@@ -28,6 +28,13 @@ struct RunTarget: ParsableArguments {
         o.arguments = Array(CommandLine.arguments.dropFirst())
         return o
     }
+}
+
+extension CompletionKind {
+    /// The stages, for `--only` and `--from`.
+    static var stages: CompletionKind { .list(StageName.allCases.map(\.rawValue)) }
+    /// Pipeline files (YAML).
+    static var pipelineFile: CompletionKind { .file(extensions: ["yaml", "yml"]) }
 }
 
 /// `--only` and `--from` name a stage, and not both (`run`, `plan`).
@@ -87,10 +94,10 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var target: RunTarget
 
-    @Option(help: "Run this stage even if it could be reused (with --run-dir: run only this stage).")
+    @Option(help: "Run this stage even if it could be reused (with --run-dir: run only this stage).", completion: .stages)
     var only: String?
 
-    @Option(help: "Run this stage and every stage after it even if they could be reused.")
+    @Option(help: "Run this stage and every stage after it even if they could be reused.", completion: .stages)
     var from: String?
 
     @Flag(help: "Run every stage, reusing nothing.")
@@ -181,8 +188,8 @@ struct PlanCommand: ParsableCommand {
 
     @OptionGroup var target: RunTarget
 
-    @Option(help: "As run --only.") var only: String?
-    @Option(help: "As run --from.") var from: String?
+    @Option(help: "As run --only.", completion: .stages) var only: String?
+    @Option(help: "As run --from.", completion: .stages) var from: String?
     @Flag(help: "As run --force.") var force = false
 
     func validate() throws {

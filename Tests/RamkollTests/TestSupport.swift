@@ -71,11 +71,11 @@ func ramkollExecutable() throws -> URL {
 }
 
 /// Runs a program to its end from the package root, standard input empty.
-func runProcess(_ executable: URL, _ args: [String], environment: [String: String]) throws -> RamkollResult {
+func runProcess(_ executable: URL, _ args: [String], environment: [String: String], in directory: URL = TestPaths.root) throws -> RamkollResult {
     let p = Process()
     p.executableURL = executable
     p.arguments = args
-    p.currentDirectoryURL = TestPaths.root
+    p.currentDirectoryURL = directory
     p.environment = environment
     p.standardInput = FileHandle.nullDevice
     let out = Pipe(), err = Pipe()
