@@ -335,7 +335,7 @@ def placement_invoices(placements):
     return invoices
 
 
-# The budget file also carries the plan years (multi-year plan, seed 004): each line grows by its own
+# The budget file also carries the plan years (multi-year plan, as an internal budget has): each line grows by its own
 # yearly rate, rounded to whole thousands; the frame (kommunbidrag) grows more slowly, so the plan
 # years show a residual of cost reductions not yet allocated to units ("ofördelade").
 PLAN_YEARS = [2023, 2024, 2025]
@@ -383,7 +383,7 @@ def write_budget(path):
 
 
 def write_decisions(path):
-    """Decisions for the IVO report: a handful not executed in time (shaped like seed 001's 2022),
+    """Decisions for the IVO report: a handful not executed in time (shaped like an annual report's 2022 list),
     and many executed within three months, refused or still within their three months."""
     r = random.Random(11)
     late = [

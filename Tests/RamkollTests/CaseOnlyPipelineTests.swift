@@ -60,6 +60,26 @@ final class CaseOnlyPipelineTests: XCTestCase {
         XCTAssertTrue(
             refused.stdout.contains("error: mappings: \"accounts\" is missing; a pipeline with a ledger or a budget reports it by report line"),
             refused.stdout)
+        // A budget alone needs no `sources: []`.
+        let root = TestPaths.root.path
+        try """
+        name: budgetonly
+        fiscal_year: 2022
+        as_of: 2022-06
+        settings:
+          budget_reject_limit_percent: "50"
+        mappings:
+          report_lines: \(root)/Pipelines/kommunbas/report-lines.csv
+          accounts: \(root)/Pipelines/kommunbas/accounts.csv
+          units: \(TestPaths.fixture("small/units.csv"))
+          ansvar: \(TestPaths.fixture("small/ansvar.csv"))
+        budget:
+          - path: \(TestPaths.fixture("small/budget.csv"))
+
+        """.write(toFile: dir + "/budget.yaml", atomically: true, encoding: .utf8)
+        let budgetOnly = try runRamkoll(["check", dir + "/budget.yaml"])
+        XCTAssertEqual(budgetOnly.status, 0, budgetOnly.stdout)
+        XCTAssertTrue(budgetOnly.stdout.contains("ok: budgetonly: 0 sources, 1 budget files, 10 report lines"), budgetOnly.stdout)
         try
             "name: nothing\nfiscal_year: 2022\nmappings:\n  units: \(TestPaths.fixture("small/units.csv"))\n  ansvar: \(TestPaths.fixture("small/ansvar.csv"))\n"
             .write(toFile: dir + "/nothing.yaml", atomically: true, encoding: .utf8)

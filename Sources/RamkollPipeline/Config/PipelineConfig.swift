@@ -192,7 +192,7 @@ public struct PipelineConfig: Sendable {
         public var files: [String] { [lines, accounts] }
     }
 
-    /// Volume tables (seed 002 Tabell 2–5): care days, budget and net cost for groups of units.
+    /// Volume tables (a budget document's placement tables): care days, budget and net cost for groups of units.
     public var volumeTables: [VolumeTable] = []
     public struct VolumeTable: Sendable, Equatable {
         public var name: String
@@ -214,7 +214,7 @@ public struct PipelineConfig: Sendable {
         }
     }
 
-    /// The committee's unit tables (seed 002 budget per verksamhet, seed 003 per unit, seed 004
+    /// The committee's unit tables (a budget document's budget per verksamhet, an activity plan's per unit, an internal budget's
     /// driftsammandrag): which units make the rows, "varav" rows under them, the residual line's
     /// name and whether net costs are printed positive.
     public var committeeTables = CommitteeTablesSettings()
@@ -224,8 +224,8 @@ public struct PipelineConfig: Sendable {
         public var varav: [Varav] = []
         public var residualName = "Ofördelade kostnadsreduceringar"
         /// The net-cost tables (budget per verksamhet, driftsammandrag): false prints them in report
-        /// sign (net costs negative), true with net costs positive as seeds 002 and 004 do. The
-        /// Resultatbudget tables (seed 003) are an income statement and keep the report sign.
+        /// sign (net costs negative), true with net costs positive as budget documents and driftsammandrag do. The
+        /// Resultatbudget tables (of an activity plan) are an income statement and keep the report sign.
         public var netCostPositive = false
         /// Per committee table (by its name): how it is set out.
         public var shapes: [String: TableShape] = [:]

@@ -1,10 +1,10 @@
 import Foundation
 import RamkollModel
 
-/// Ekonomiskt bistånd (seed 002 "Utbetalt bistånd"): paid amount and households per
+/// Ekonomiskt bistånd (a budget document's "Utbetalt bistånd"): paid amount and households per
 /// unit × month, by the month the aid is for; and, for the fiscal year, the monthly budget against
 /// the outcome in the case system and in the ledger; with plan years, next year's budget in even
-/// twelfths (seed 002 shows "Budget 2023" under the year's outcome).
+/// twelfths (a budget document shows "Budget 2023" under the year's outcome).
 enum Assistance {
     struct Cell { var households = Set<String>(); var payments: Int64 = 0; var paid = Ore.zero }
 

@@ -2,13 +2,13 @@ import RamkollModel
 
 /// The committee's tables by unit and by line, from the stages' outputs:
 ///
-/// - `resultatbudget` (seed 003 "Resultatbudget"): per report line, the full-year forecast (the
+/// - `resultatbudget` (an activity plan's "Resultatbudget"): per report line, the full-year forecast (the
 ///   outcome at the close), the year's budget, avvikelse = forecast − budget, and next year's
 ///   budget from the plan;
-/// - `resultatbudget_enheter` (seed 003 "underliggande enheter"): the same for the row units'
+/// - `resultatbudget_enheter` (the activity plan's "underliggande enheter"): the same for the row units'
 ///   net cost;
-/// - `budget_verksamhet` (seed 002): budget, forecast, next year's proposal and the change;
-/// - `driftsammandrag` (seed 004): net cost per row unit with its "varav" rows, the residual line,
+/// - `budget_verksamhet` (a budget document's): budget, forecast, next year's proposal and the change;
+/// - `driftsammandrag` (an internal budget's): net cost per row unit with its "varav" rows, the residual line,
 ///   the committee's sum and, under it, "varav intäkter" and "varav kostnader", for the previous
 ///   year's outcome, the budget and every plan year.
 ///
@@ -17,7 +17,7 @@ import RamkollModel
 /// (kommunbidrag and finansnetto) less the net cost allocated to units. Outcome and forecast
 /// columns have none. The sum row is Σ row units + residual, which for a budget column is minus
 /// the financing; the manifest checks both identities. Figures are exact öre in `tables.json`;
-/// the spreadsheets show tkr; the text shows tkr (seed 002) or mnkr with one decimal (seed 003,
+/// the spreadsheets show tkr; the text shows tkr (as a budget document) or mnkr with one decimal (as an activity plan,
 /// 004); every figure rounded once from its exact value.
 enum CommitteeTables {
     struct Built {
@@ -238,7 +238,7 @@ enum CommitteeTables {
             built.sheets[name] = sheet
         }
 
-        // Seed 003, per line.
+        // Resultatbudget, per line.
         do {
             let name = "resultatbudget", shape = settings.shapes[name]
             let inMnkr = shape?.mnkr ?? true, decimals = shape?.decimals ?? 1
@@ -283,13 +283,13 @@ enum CommitteeTables {
         let deviation: (key: String, label: String, of: ([Ore?]) -> Ore?) = (
             "deviation_ore", "Avvikelse", { v in v[0].flatMap { f in v[1].map { f - $0 } } }
         )
-        // Seed 003, per unit.
+        // Resultatbudget, per unit.
         unitTable(
             name: "resultatbudget_enheter", title: "Driftbudget underliggande enheter", corner: "Underliggande enheter, mnkr",
             columns: [forecastColumn, budget]
                 + (next.map { [Column(key: "budget_next_year_ore", label: "Budget \(fy + 1)", hasResidual: true, value: $0.value)] } ?? []),
             derived: [deviation], derivedAt: 2, withVarav: false, grossRows: false, inMnkr: true, netCostSign: false)
-        // Seed 002: budget per verksamhet; with next year's proposal and the change when planned.
+        // Budget per verksamhet; with next year's proposal and the change when planned.
         if let next {
             let change: (key: String, label: String, of: ([Ore?]) -> Ore?) = (
                 "change_ore", "Förändring", { v in v[2].flatMap { n in v[0].map { n - $0 } } }
@@ -303,7 +303,7 @@ enum CommitteeTables {
                 name: "budget_verksamhet", title: "Budget per verksamhet", corner: "Verksamhet, tkr", columns: [budget, forecastColumn],
                 withVarav: false, grossRows: false, inMnkr: false, netCostSign: true)
         }
-        // Seed 004.
+        // Driftsammandrag.
         unitTable(
             name: "driftsammandrag", title: "Driftsammandrag",
             corner: "\(settings.netCostPositive ? "Nettokostnad" : "Nettokostnader (resultaträkningens tecken)"), mnkr",

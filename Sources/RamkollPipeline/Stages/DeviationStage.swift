@@ -2,7 +2,7 @@ import Foundation
 import RamkollModel
 
 /// Deviation: the avvikelse file per unit × report line (budget, budget YTD, utfall YTD, avvikelse
-/// YTD, avvikelse %, over-threshold flag), and the year-end table in the shape of seed 001's
+/// YTD, avvikelse %, over-threshold flag), and the year-end table in the shape of the annual report's
 /// "Drift" for every node of the unit hierarchy, in tkr. Every tkr figure, totals included, is
 /// rounded once from its exact öre value, so a rounded total need not equal its rounded parts.
 public struct DeviationStage: Stage {
@@ -21,7 +21,7 @@ public struct DeviationStage: Stage {
                 "unit", "unit_name", "level", "line", "line_name", "budget_year_ore", "budget_ytd_ore", "actual_ytd_ore",
                 "deviation_ytd_ore", "deviation_pct", "over_threshold",
             ])
-        // drift.csv and drift.txt: the Drift table (seed 001) of every unit; see DriftTable.
+        // drift.csv and drift.txt: the Drift table of every unit; see DriftTable.
         try DriftTable.validate(cfg, maps)
         let driftColumns = DriftTable.columns(of: cfg)
         let drift = try TableWriter(

@@ -1,6 +1,6 @@
 import RamkollModel
 
-/// The Drift table (seed 001 "Drift") of one unit of the hierarchy, in öre, per report line:
+/// The Drift table (the annual report's "Drift") of one unit of the hierarchy, in öre, per report line:
 ///
 /// - at the close: the year's budget, the outcome, their difference, last year's outcome and the
 ///   change from it;

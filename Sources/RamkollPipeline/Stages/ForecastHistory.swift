@@ -1,7 +1,7 @@
 import Foundation
 import RamkollModel
 
-/// Forecast history (seed 001 "Prognos och prognosförändring"): per unit and line, the forecast
+/// Forecast history (the annual report's "Prognos och prognosförändring"): per unit and line, the forecast
 /// deviation at every checkpoint of the fiscal year, its change since the previous one and — at
 /// the year's close — the outcome and outcome − forecast (prognossäkerhet). Each earlier
 /// checkpoint's forecast is read from that checkpoint's own sealed run (the period's newest good
@@ -37,7 +37,7 @@ enum ForecastHistory {
     }
 
     /// prognosforandring.csv (every unit × line × checkpoint) and prognosforandring.txt (the root's
-    /// result line, in seed 001's shape).
+    /// result line, in the annual report's shape).
     static func writeReport(
         directory dir: String, history: [Period: [String: Entry]], settings: PipelineConfig.ForecastHistorySettings, asOf: Period,
         maps: MappingTables, banner: String = "", outcome: (String, String) -> Ore, budget: (String, String) -> Ore
@@ -65,7 +65,7 @@ enum ForecastHistory {
                 }
             }
         }
-        // Seed 001: Avstämningstillfälle | Prognos | Avvikelse från bokslut, for the root's result line.
+        // As the annual report: Avstämningstillfälle | Prognos | Avvikelse från bokslut, for the root's result line.
         let root = maps.units.root, result = maps.resultLine
         var rows = [["Avstämningstillfälle", "Prognos", closed ? "Avvikelse från bokslut" : "Förändring"]]
         let outcomeDev = outcome(root, result) - budget(root, result)

@@ -1,6 +1,6 @@
 import RamkollModel
 
-/// The quarterly report of unexecuted favourable decisions (IVO; seed 001 "Ej verkställda beslut").
+/// The quarterly report of unexecuted favourable decisions (IVO; the annual report's "Ej verkställda beslut").
 ///
 /// For a quarter with last day E, reported on date R:
 /// 1. **not executed** — a favourable decision whose three months (decision date + 3 calendar
@@ -166,7 +166,7 @@ extension IVOReport {
             }
             // Whole years, from the first year in which anything was reported.
             let firstYear = quarters.first { !$0.entries.isEmpty }?.quarter.year ?? settings.quarter.year
-            // For the workbook and the HTML, as seed 001 sets them out: the report year's statistics
+            // For the workbook and the HTML, as the annual report sets them out: the report year's statistics
             // (type of decision × quarter, "1 st") and each year's counts of the three lists.
             let year = settings.quarter.year
             var statRows: [(quarter: Int, order: Int, label: String, counts: [Int: Int])] = []
@@ -220,7 +220,7 @@ extension IVOReport {
         return ([try report.commit(), txt, try counts.commit(), try stats.commit(), sheet], totals)
     }
 
-    /// The three lists as the committee's document sets them out (seed 001).
+    /// The three lists as the committee's document sets them out (in the annual report).
     static func humanReport(_ r: QuarterReport) -> String {
         let (heading, tables) = humanTables(r)
         return heading + "\n\n" + tables.map { $0.title + "\n" + TextTable.render($0.rows, rightAlignFrom: 99) + "\n" }.joined()

@@ -254,7 +254,7 @@ public struct ReportStage: Stage {
             outputs.append(try ReportStage.spreadsheet(sheet, header: header, rows: rows, in: dir))
             tables.append(Table(name: label, columns: t.header, rows: t.rows))
         }
-        // The committee's tables by unit and line (seeds 002–004): from the grid, the forecasts and the plan.
+        // The committee's tables by unit and line (budget documents, activity plans, internal budgets): from the grid, the forecasts and the plan.
         let maps = context.mappings
         let planFile = try context.output(of: .normalize, named: "plan.csv")
         let figures = try Figures.load(path: grid.path, mappings: maps)
@@ -264,7 +264,7 @@ public struct ReportStage: Stage {
         }
         let committee = try CommitteeTables.build(
             config: cfg, mappings: maps, figures: figures, forecast: forecast, plan: try Plan.load(path: planFile.path, asOf: cfg.asOf))
-        // The committee's Drift (seed 001): the root's table, before December with the year's
+        // The committee's Drift (the annual report's): the root's table, before December with the year's
         // forecast and its difference from the year's budget beside the year's budget.
         let root = maps.units.root, rootName = maps.units.byID[root]?.name ?? root
         let rootBudget = figures.lines(of: root, mappings: maps) { $0.budgetYear }

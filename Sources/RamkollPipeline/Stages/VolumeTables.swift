@@ -1,6 +1,6 @@
 import RamkollModel
 
-/// Volume tables in the shape of seed 002's Tabell 2–5: for a group of units (and forms of care),
+/// Volume tables in the shape of a budget document's placement tables: for a group of units (and forms of care),
 /// care days, budget and net cost — the previous year (care days of the placements the extract
 /// holds, last year's budget from the budget's `budget ÅÅÅÅ` column), this year to date, and (before December)
 /// a full-year forecast: care days by run-rate, net cost as outcome to date plus the remaining
