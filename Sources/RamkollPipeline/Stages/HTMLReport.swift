@@ -115,7 +115,7 @@ enum HTMLReport {
         let rootName = maps.units.byID[root]?.name ?? root
         let fy = cfg.fiscalYear
         let resultLine = maps.resultLine, netLine = maps.netCostLine
-        var body = DataErrors.htmlBanner(dataErrors) + "<h1>\(escape(rootName)) — ekonomisk uppföljning \(cfg.asOf)</h1>"
+        var body = DataErrors.htmlBanner(dataErrors) + "<h1>\(escape(rootName)) — \(cfg.readsMoney ? "ekonomisk uppföljning" : "uppföljning") \(cfg.asOf)</h1>"
         guard cfg.readsMoney else {
             // Case extracts only: their tables, and nothing by report line.
             body += "<p class=\"m\">Pipeline \(escape(cfg.name)), räkenskapsår \(fy), t.o.m. \(cfg.asOf). Tabeller ur verksamhetssystemet.</p>"
