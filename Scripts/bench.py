@@ -1,12 +1,20 @@
 #!/usr/bin/env python3
-"""Ramkoll's benchmark (README "Benchmark"): deterministic synthetic exports of a given size, then,
-in one invocation and on the same machine, `ramkoll run` end to end (release build) and the same
-aggregation — sum per account group (first two digits) × ansvar × month, exact öre — by DuckDB
-(2 threads) and pandas. For each: wall time, CPU time (user + sys) and peak RSS, measured with
-GNU time; the ratio Ramkoll / DuckDB pair by pair; Ramkoll's per-stage seconds from its run; and
-an exactness check (Ramkoll's control totals per month against DuckDB's sums). Each tool runs with
-its input in the page cache (the file is read once just before). Results are also written as JSON
-(bench/results.json).
+"""Ramkoll's benchmark (docs/benchmark.md): deterministic synthetic exports of a given size, then,
+in one invocation and on the same machine:
+
+- the job a user runs: `ramkoll run` as the nightly job runs it (a sealed run, the warehouse
+  loaded into its SQLite file), beside DuckDB doing the equal work — read the CSV, normalize every
+  row (every column, exact öre, date, period, file and line) into a persisted database file, then
+  aggregate; with the bytes each stores (run folder + warehouse against DuckDB's file);
+- the engine alone: `ramkoll run --no-warehouse` beside DuckDB's bare aggregation (sum per account
+  group × ansvar × month, exact öre, 2 threads) and pandas — a guard against regressions;
+- the placement extracts: `ramkoll run` beside `xmllint --stream --noout` on the same file, the
+  floor for reading it.
+
+For each: wall time, CPU time (user + sys) and peak RSS, measured with GNU time; the ratios pair
+by pair; Ramkoll's per-stage seconds from its run; and an exactness check (Ramkoll's control
+totals per month against DuckDB's sums). Each tool runs with its input in the page cache (the file
+is read once just before). Results are also written as JSON (bench/results.json).
 
   Scripts/bench [--sizes 1m,10m] [--xml 200k,2m] [--repeat 1] [--out bench]
 
@@ -174,6 +182,27 @@ def run_facts(run_dir):
     return stages, hashed
 
 
+def stored_bytes(*paths):
+    """Bytes on disk under the paths (files or folders), each file once (reused stages are hard links)."""
+    seen, total = set(), 0
+    for p in paths:
+        if os.path.isfile(p):
+            st = os.stat(p)
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino)); total += st.st_size
+            continue
+        for d, _, files in os.walk(p):
+            for f in files:
+                st = os.lstat(os.path.join(d, f))
+                if (st.st_dev, st.st_ino) not in seen:
+                    seen.add((st.st_dev, st.st_ino)); total += st.st_size
+    return total
+
+
+def ratio(a, b):
+    return round(a / b, 2) if b else None
+
+
 def timed(cmd, env=None):
     """Runs cmd under GNU time; returns wall s, cpu s (user + sys), peak RSS MiB and stdout."""
     t = subprocess.run(["/usr/bin/time", "-v"] + cmd, capture_output=True, text=True, env=env)
@@ -208,6 +237,34 @@ COPY (
   FROM read_csv('{path}', delim=';', header=true, quote='"', escape='"', all_varchar=true, encoding='{enc}')
   GROUP BY ALL ORDER BY ALL
 ) TO '{out}' (HEADER, DELIMITER ';')''')
+"""
+
+# The equal work: every row normalized (every column, exact öre, the booking date, the period, the
+# file and line) into a table of a persisted database file, then the aggregation from it.
+DUCKDB_EQUAL = r"""
+import duckdb, os, sys
+path, variant, out, db = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+for f in (db, db + ".wal"):
+    if os.path.exists(f): os.remove(f)
+con = duckdb.connect(db); con.execute("SET threads TO 2")
+if variant == "utf8":
+    c = dict(voucher="Verifikation", date="Bokföringsdatum", account="Konto", ansvar="Ansvar", verksamhet="Verksamhet",
+             aktivitet="Aktivitet", projekt="Projekt", motpart="Motpart", text="Text")
+    date = 'strptime("Bokföringsdatum", \'%Y-%m-%d\')::DATE'; period = 'substr("Bokföringsdatum", 1, 7)'; enc = "utf-8"
+else:
+    c = dict(voucher="Bilagsnr", date="Bokf.datum", account="Konto", ansvar="Ansvar", verksamhet="Vht", aktivitet="Akt",
+             projekt="Proj", motpart="Motp", text="Beskrivning")
+    date = 'strptime("Bokf.datum", \'%Y%m%d\')::DATE'; period = "substr(Period, 1, 4) || '-' || substr(Period, 5, 2)"; enc = "latin-1"
+name = os.path.basename(path)
+con.execute(f'''
+CREATE TABLE ledger AS SELECT '{name}' AS file, CAST(row_number() OVER () + 1 AS BIGINT) AS line, "{c['voucher']}" AS voucher,
+  {date} AS booking_date, {period} AS period, "{c['account']}" AS account, "{c['ansvar']}" AS ansvar,
+  "{c['verksamhet']}" AS verksamhet, "{c['aktivitet']}" AS aktivitet, "{c['projekt']}" AS projekt, "{c['motpart']}" AS motpart,
+  CAST(replace(replace(replace(Belopp, ' ', ''), chr(160), ''), ',', '') AS BIGINT) AS amount_ore, "{c['text']}" AS text
+FROM read_csv('{path}', delim=';', header=true, quote='"', escape='"', all_varchar=true, encoding='{enc}')''')
+con.execute(f"COPY (SELECT substr(account, 1, 2) AS grp, ansvar, period AS month, SUM(amount_ore) AS ore FROM ledger GROUP BY ALL ORDER BY ALL) TO '{out}' (HEADER, DELIMITER ';')")
+con.execute("CHECKPOINT")
+con.close()
 """
 
 PANDAS = r"""
@@ -246,6 +303,13 @@ def main():
             name = f"bench-{label}-{variant}"
             pipe = os.path.join(data, f"{name}.yaml")
             pipeline(pipe, name, [("gl", csv, "raindance-huvudbok" if variant == "utf8" else "agresso-kontoutdrag")], data)
+            # The job a user runs: a sealed run with the warehouse, in a fresh runs folder.
+            job_runs = os.path.join(args.out, "runs", name + "-job")
+            shutil.rmtree(job_runs, ignore_errors=True)
+            warm(csv)
+            job, _ = timed([args.binary, "run", pipe, "--runs", job_runs, "-q"])
+            job_stages, _ = run_facts(os.path.join(job_runs, "latest"))
+            job_bytes = stored_bytes(job_runs)
             runs = os.path.join(args.out, "runs", name)
             shutil.rmtree(runs, ignore_errors=True)
             warm(csv)
@@ -253,6 +317,10 @@ def main():
             run_dir = os.path.join(runs, "latest")
             stages, hashed = run_facts(run_dir)
             duck_out, pandas_out = os.path.join(data, f"{name}.duckdb.csv"), os.path.join(data, f"{name}.pandas.csv")
+            equal_out, equal_db = os.path.join(data, f"{name}.duckdb-equal.csv"), os.path.join(data, f"{name}.duckdb")
+            warm(csv)
+            de, _ = timed([py, "-c", DUCKDB_EQUAL, csv, variant, equal_out, equal_db])
+            de_bytes = stored_bytes(*[p for p in (equal_db, equal_db + ".wal") if os.path.exists(p)])
             warm(csv)
             d, _ = timed([py, "-c", DUCKDB, csv, variant, duck_out])
             warm(csv)
@@ -267,12 +335,19 @@ def main():
                 f = line.split(";")
                 if f[0] == "period":
                     ramkoll_month[f[1]] = int(f[3])
-            exact = duck_month == ramkoll_month
-            row = {"size": label, "rows": rows, "variant": variant, "mib": round(mib, 1), "ramkoll": r, "ramkoll_stages_s": stages,
-                   "ramkoll_sha256_bytes": hashed, "duckdb": d, "pandas": p, "ratio_ramkoll_duckdb": round(r["wall_s"] / d["wall_s"], 2) if d["wall_s"] else None,
+            exact = duck_month == ramkoll_month and open(duck_out, "rb").read() == open(equal_out, "rb").read()
+            input_bytes = os.path.getsize(csv)
+            row = {"size": label, "rows": rows, "variant": variant, "mib": round(mib, 1), "input_bytes": input_bytes,
+                   "job": job, "job_stages_s": job_stages, "job_stored_bytes": job_bytes,
+                   "duckdb_equal": de, "duckdb_equal_stored_bytes": de_bytes,
+                   "ratio_job_duckdb_equal": ratio(job["wall_s"], de["wall_s"]),
+                   "job_stored_per_input": ratio(job_bytes, input_bytes), "duckdb_stored_per_input": ratio(de_bytes, input_bytes),
+                   "ramkoll": r, "ramkoll_stages_s": stages,
+                   "ramkoll_sha256_bytes": hashed, "duckdb": d, "pandas": p, "ratio_ramkoll_duckdb": ratio(r["wall_s"], d["wall_s"]),
                    "exact": exact}
             results["ledger"].append(row)
-            print(f"bench: {name}: ramkoll {r['wall_s']} s, duckdb {d['wall_s']} s, pandas {p['wall_s']} s, exact={exact}", file=sys.stderr)
+            print(f"bench: {name}: job {job['wall_s']} s, duckdb equal {de['wall_s']} s; ramkoll --no-warehouse {r['wall_s']} s, "
+                  f"duckdb {d['wall_s']} s, pandas {p['wall_s']} s, exact={exact}", file=sys.stderr)
 
     for label in [s for s in args.xml.split(",") if s]:
         records = size_of(label)
@@ -291,15 +366,30 @@ def main():
         warm(xml); warm(small)
         r, _ = timed([args.binary, "run", pipe, "--runs", runs, "--force", "--no-warehouse", "-q"])
         stages, _ = run_facts(os.path.join(runs, "latest"))
+        warm(xml)
+        x, _ = timed(["xmllint", "--stream", "--noout", xml])
+        placement_s = round(stages.get("02-normalize", 0) + stages.get("03-reconcile", 0), 2)
         results["xml"].append({"size": label, "records": records, "mib": round(os.path.getsize(xml) / 2**20, 1), "ramkoll": r,
-                               "ramkoll_stages_s": stages})
+                               "ramkoll_stages_s": stages, "xmllint": x, "normalize_reconcile_s": placement_s,
+                               "ratio_placements_xmllint": ratio(placement_s, x["wall_s"])})
 
-    # The table.
+    # The tables.
+    cell = lambda m: f"{m['wall_s']:>6} / {m['cpu_s']:>6} / {m['peak_rss_mib']:>5.0f}"
     print()
-    print("Ledger: sum per account group × ansvar × month, exact öre (wall s / CPU s / peak RSS MiB)")
+    print("The job: a sealed run with the warehouse against DuckDB's equal work (normalized rows persisted, then aggregated)")
+    print("(wall s / CPU s / peak RSS MiB; stored: run folder + warehouse, or DuckDB's file, per byte of the export)")
+    print(f"{'input':<22} {'MiB':>6}  {'ramkoll run':>20}  {'duckdb equal work':>20}  {'job/duckdb':>10}  {'stored':>14}")
+    for row in results["ledger"]:
+        print(f"{row['size'] + ' ' + row['variant']:<22} {row['mib']:>6}  {cell(row['job'])}  {cell(row['duckdb_equal'])}  "
+              f"{row['ratio_job_duckdb_equal']:>10}  {row['job_stored_per_input']:>5}× / {row['duckdb_stored_per_input']:>4}×")
+    for row in results["ledger"]:
+        print(f"  ramkoll run stages, {row['size']} {row['variant']}: " + ", ".join(f"{k[3:]} {v}" for k, v in row["job_stages_s"].items())
+              + f"; stored {row['job_stored_bytes'] / 2**20:.0f} MiB, DuckDB {row['duckdb_equal_stored_bytes'] / 2**20:.0f} MiB")
+    print()
+    print("The engine: ramkoll run --no-warehouse against the bare aggregation (sum per account group × ansvar × month, exact öre)")
+    print("(wall s / CPU s / peak RSS MiB)")
     print(f"{'input':<22} {'MiB':>6}  {'ramkoll':>20}  {'duckdb (2 threads)':>20}  {'pandas':>20}  {'ramkoll/duckdb':>14}  exact")
     for row in results["ledger"]:
-        cell = lambda m: f"{m['wall_s']:>6} / {m['cpu_s']:>6} / {m['peak_rss_mib']:>5.0f}"
         print(f"{row['size'] + ' ' + row['variant']:<22} {row['mib']:>6}  {cell(row['ramkoll'])}  {cell(row['duckdb'])}  {cell(row['pandas'])}  "
               f"{row['ratio_ramkoll_duckdb']:>14}  {'yes' if row['exact'] else 'NO'}")
     for row in results["ledger"]:
@@ -308,11 +398,13 @@ def main():
               + f"; SHA-256 over {(h['inputs'] + h['outputs']) / 1e9:.2f} GB (inputs {h['inputs'] / 1e9:.2f}, outputs {h['outputs'] / 1e9:.2f})")
     if results["xml"]:
         print()
-        print("Placement extract (with a 100k-row ledger): ramkoll run (wall s / CPU s / peak RSS MiB)")
+        print("Placement extract (with a 100k-row ledger): ramkoll run, and xmllint --stream --noout on the same file")
+        print("(wall s / CPU s / peak RSS MiB; placements = normalize + reconcile seconds)")
         for row in results["xml"]:
-            m = row["ramkoll"]
-            print(f"  {row['size']:<6} {row['records']:>9,} records {row['mib']:>7} MiB: {m['wall_s']} / {m['cpu_s']} / {m['peak_rss_mib']:.0f}; "
-                  + ", ".join(f"{k[3:]} {v}" for k, v in row["ramkoll_stages_s"].items()))
+            m, x = row["ramkoll"], row["xmllint"]
+            print(f"  {row['size']:<6} {row['records']:>9,} records {row['mib']:>7} MiB: ramkoll {m['wall_s']} / {m['cpu_s']} / {m['peak_rss_mib']:.0f}; "
+                  f"xmllint {x['wall_s']} / {x['cpu_s']} / {x['peak_rss_mib']:.0f}; placements {row['normalize_reconcile_s']} s = "
+                  f"{row['ratio_placements_xmllint']}× xmllint; " + ", ".join(f"{k[3:]} {v}" for k, v in row["ramkoll_stages_s"].items()))
     out = os.path.join(args.out, "results.json")
     with open(out + ".tmp", "w") as f:
         json.dump(results, f, indent=2, sort_keys=True)
