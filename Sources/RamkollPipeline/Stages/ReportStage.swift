@@ -132,6 +132,36 @@ public struct ReportStage: Stage {
         return (sheets, inputs, all)
     }
 
+    /// What the workbook's sheets and the HTML say the report covers, and the footer of every sheet.
+    static func coverage(_ cfg: PipelineConfig, rootName: String) -> (covers: String, footer: String) {
+        (
+            cfg.asOf.month == 12 ? "Bokslut \(cfg.fiscalYear)" : "Utfall t.o.m. \(Swedish.month(cfg.asOf)) \(cfg.fiscalYear)",
+            "\(rootName) · \(cfg.name) · per \(cfg.asOf) · Ramkoll \(RamkollVersion.string)"
+        )
+    }
+
+    /// `rapport.xlsx`: the sheets, headed by a DATAFEL sheet when the run has data errors.
+    static func writeWorkbook(_ sheets: [XLSXWriter.Sheet], dataErrors: [String], in dir: String) throws -> OutputRecord {
+        var sheets = sheets
+        if !dataErrors.isEmpty {
+            sheets.insert(XLSXWriter.Sheet(name: "DATAFEL", header: [DataErrors.heading], rows: dataErrors.map { [.text($0)] }), at: 0)
+        }
+        try XLSXWriter.write(sheets, to: dir + "/rapport.xlsx")
+        let (hex, bytes) = try FileIO.sha256(ofFile: dir + "/rapport.xlsx")
+        return OutputRecord(path: "rapport.xlsx", sha256: hex, bytes: bytes, rows: Int64(sheets.count))
+    }
+
+    /// `tables.json`: the tables with their exact figures and the run's status.
+    static func writeJSON(_ tables: [Table], config cfg: PipelineConfig, dataErrors: [String], in dir: String) throws -> OutputRecord {
+        var json = try StageManifest.encoder().encode(
+            Document(
+                pipeline: cfg.name, asOf: cfg.asOf.description, fiscalYear: cfg.fiscalYear, status: dataErrors.isEmpty ? "ok" : "data-error",
+                dataErrors: dataErrors, tables: tables))
+        json.append(0x0A)
+        try FileIO.writeAtomically(json, to: dir + "/tables.json")
+        return OutputRecord(path: "tables.json", sha256: FileIO.sha256(json), bytes: Int64(json.count), rows: Int64(tables.count))
+    }
+
     /// The report of a pipeline that reads no ledger and no budget (case extracts only): the
     /// tables of the case system, and none by report line (they would be tables of zeros).
     func caseSystemReport(_ context: StageContext) throws -> StageResult {
@@ -139,17 +169,13 @@ public struct ReportStage: Stage {
         let dir = context.directory(name)
         let dataErrors = DataErrors.upstream(context, before: name)
         let rootName = maps.units.byID[maps.units.root]?.name ?? maps.units.root
-        let covers = cfg.asOf.month == 12 ? "Bokslut \(cfg.fiscalYear)" : "Utfall t.o.m. \(Swedish.month(cfg.asOf)) \(cfg.fiscalYear)"
-        let footer = "\(rootName) · \(cfg.name) · per \(cfg.asOf) · Ramkoll \(RamkollVersion.string)"
+        let (covers, footer) = ReportStage.coverage(cfg, rootName: rootName)
         var (sheets, inputs, tables) = try ReportStage.presented(context, subtitle: "\(covers) · \(rootName)", footer: footer)
         var outputs: [OutputRecord] = []
         outputs.append(
             try FileIO.writeText(
                 tables.map { "\($0.title)\n" + TextTable.render($0.rows) + "\n" }.joined(), directory: dir, name: "tabeller.txt",
                 banner: DataErrors.textBanner(dataErrors)))
-        if !dataErrors.isEmpty {
-            sheets.insert(XLSXWriter.Sheet(name: "DATAFEL", header: [DataErrors.heading], rows: dataErrors.map { [.text($0)] }), at: 0)
-        }
         if sheets.isEmpty {
             sheets.append(
                 XLSXWriter.Sheet(
@@ -159,20 +185,12 @@ public struct ReportStage: Stage {
                     ],
                     rows: [], title: rootName, subtitle: covers, footer: footer))
         }
-        try XLSXWriter.write(sheets, to: dir + "/rapport.xlsx")
-        let (xHex, xBytes) = try FileIO.sha256(ofFile: dir + "/rapport.xlsx")
-        outputs.append(OutputRecord(path: "rapport.xlsx", sha256: xHex, bytes: xBytes, rows: Int64(sheets.count)))
+        outputs.append(try ReportStage.writeWorkbook(sheets, dataErrors: dataErrors, in: dir))
         let html = HTMLReport.render(
             config: cfg, mappings: maps, drift: [], avvikelse: [], prognos: [], months: [], driftTable: ("", [], []), presented: tables,
             dataErrors: dataErrors)
         outputs.append(try FileIO.writeText(html, directory: dir, name: "rapport.html"))
-        var json = try StageManifest.encoder().encode(
-            Document(
-                pipeline: cfg.name, asOf: cfg.asOf.description, fiscalYear: cfg.fiscalYear, status: dataErrors.isEmpty ? "ok" : "data-error",
-                dataErrors: dataErrors, tables: []))
-        json.append(0x0A)
-        try FileIO.writeAtomically(json, to: dir + "/tables.json")
-        outputs.append(OutputRecord(path: "tables.json", sha256: FileIO.sha256(json), bytes: Int64(json.count), rows: 0))
+        outputs.append(try ReportStage.writeJSON([], config: cfg, dataErrors: dataErrors, in: dir))
         let manifest = context.manifest(
             name, inputs: inputs, outputs: outputs, totals: ["tables": 0, "presented_tables": Int64(tables.count)], balances: [],
             notes: ["the pipeline reads no ledger and no budget: no tables by report line"])
@@ -313,8 +331,7 @@ public struct ReportStage: Stage {
                 banner: DataErrors.textBanner(dataErrors)))
 
         // The workbook: one sheet per table, titled, numbers as numbers in the table's unit.
-        let covers = cfg.asOf.month == 12 ? "Bokslut \(cfg.fiscalYear)" : "Utfall t.o.m. \(Swedish.month(cfg.asOf)) \(cfg.fiscalYear)"
-        let footer = "\(rootName) · \(cfg.name) · per \(cfg.asOf) · Ramkoll \(RamkollVersion.string)"
+        let (covers, footer) = ReportStage.coverage(cfg, rootName: rootName)
         func cells(_ header: [String], _ row: [String]) -> [XLSXWriter.Cell] {
             zip(header, row).map { column, value in
                 if column.hasSuffix("_tkr"), let v = Int64(value) { return .integer(v) }
@@ -383,13 +400,7 @@ public struct ReportStage: Stage {
             context, subtitle: "\(covers) · \(rootName)", footer: footer)
         sheets += presentedSheets
         sheets += detail
-        if !dataErrors.isEmpty {
-            sheets.insert(
-                XLSXWriter.Sheet(name: "DATAFEL", header: [DataErrors.heading], rows: dataErrors.map { [.text($0)] }), at: 0)
-        }
-        try XLSXWriter.write(sheets, to: dir + "/rapport.xlsx")
-        let (xHex, xBytes) = try FileIO.sha256(ofFile: dir + "/rapport.xlsx")
-        outputs.append(OutputRecord(path: "rapport.xlsx", sha256: xHex, bytes: xBytes, rows: Int64(sheets.count)))
+        outputs.append(try ReportStage.writeWorkbook(sheets, dataErrors: dataErrors, in: dir))
 
         // The HTML report: monthly net cost (the base lines under NETTO) at the root, from the grid.
         let netLines = maps.components(of: maps.netCostLine)
@@ -423,13 +434,7 @@ public struct ReportStage: Stage {
             dataErrors: dataErrors)
         outputs.append(try FileIO.writeText(html, directory: dir, name: "rapport.html"))
 
-        var json = try StageManifest.encoder().encode(
-            Document(
-                pipeline: cfg.name, asOf: cfg.asOf.description, fiscalYear: cfg.fiscalYear, status: dataErrors.isEmpty ? "ok" : "data-error",
-                dataErrors: dataErrors, tables: tables))
-        json.append(0x0A)
-        try FileIO.writeAtomically(json, to: dir + "/tables.json")
-        outputs.append(OutputRecord(path: "tables.json", sha256: FileIO.sha256(json), bytes: Int64(json.count), rows: Int64(tables.count)))
+        outputs.append(try ReportStage.writeJSON(tables, config: cfg, dataErrors: dataErrors, in: dir))
 
         let sheetRows = outputs.prefix(3).map(\.rows)
         let manifest = context.manifest(
