@@ -94,9 +94,6 @@ public struct PipelineConfig: Sendable {
         "assistance", "volume_tables", "manual_forecasts", "forecast_history", "committee_tables", "warehouse", "inbox",
         "investments", "key_figures",
     ]
-    /// The source kinds that carry money by account (the ledger, SIE); with a budget they are what
-    /// the tables by report line are made from.
-    public static let ledgerKinds: Set<String> = ["ledger-csv", "ledger-xlsx", "sie"]
     /// Whether the pipeline reads a ledger or a budget: without, it makes no table by report line.
     public var readsMoney: Bool { !mappings.reportLines.isEmpty }
 
@@ -621,7 +618,7 @@ public struct PipelineConfig: Sendable {
         if sources.isEmpty && budgets.isEmpty && top["sources"]?.sequence == nil {
             r.error(root, "pipeline: no \"sources\" and no \"budget\": give the exports to read")
         }
-        let readsMoney = !budgets.isEmpty || sources.contains { PipelineConfig.ledgerKinds.contains($0.profile.kind) }
+        let readsMoney = !budgets.isEmpty || sources.contains { $0.profile.records == .ledger }
         if readsMoney && top["mappings"] != nil {
             for (k, given) in [("report_lines", mm["report_lines"] != nil), ("accounts", mm["accounts"] != nil)] where !given {
                 r.error(top["mappings"], "mappings: \"\(k)\" is missing; a pipeline with a ledger or a budget reports it by report line")

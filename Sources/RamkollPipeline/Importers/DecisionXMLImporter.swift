@@ -5,6 +5,7 @@ import RamkollReaders
 /// (`kind: decisions-xml`).
 public struct DecisionXMLProfile: XMLExtractFormat {
     public static let kind = "decisions-xml"
+    public var records: SourceRecords { .decisions }
     public static let profileKeys = ["record", "fields", "date_layout", "favourable_values"]
     /// The fields every record needs (a profile must give their paths).
     /// (Without `id` every record gets a generated one.)

@@ -6,6 +6,7 @@ import RamkollReaders
 /// by a comment with the export's real header line and a sample row.
 public struct LedgerCSVProfile: SourceFormat {
     public static let kind = "ledger-csv"
+    public var records: SourceRecords { .ledger }
     public static let profileKeys = [
         "encoding", "delimiter", "decimal", "date_layout", "period_layout", "sign", "columns", "skip_lines", "account_with_text", "total_row",
         "stated_total",

@@ -18,6 +18,7 @@ import ZIPFoundation
 /// are decompressed to a temporary folder with a limit that stops a "zip bomb".
 public struct LedgerXLSXProfile: SourceFormat {
     public static let kind = "ledger-xlsx"
+    public var records: SourceRecords { .ledger }
     public static let profileKeys = ["sheet", "header_row", "sign", "columns", "decimal", "date_layout", "period_layout", "account_with_text"]
 
     public enum Sheet: Sendable, Equatable {

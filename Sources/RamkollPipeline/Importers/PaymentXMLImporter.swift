@@ -5,6 +5,7 @@ import RamkollReaders
 /// (`kind: payments-xml`).
 public struct PaymentXMLProfile: XMLExtractFormat {
     public static let kind = "payments-xml"
+    public var records: SourceRecords { .payments }
     public static let profileKeys = ["record", "fields", "date_layout", "period_layout", "decimal"]
     /// The fields every record needs (a profile must give their paths).
     /// (Without `id` every record gets a generated one; with `household` the households are

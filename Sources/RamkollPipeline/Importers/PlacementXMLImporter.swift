@@ -4,6 +4,7 @@ import RamkollReaders
 /// How to read placements out of a case-system XML extract (`kind: placements-xml`).
 public struct PlacementXMLProfile: XMLExtractFormat {
     public static let kind = "placements-xml"
+    public var records: SourceRecords { .placements }
     public static let profileKeys = ["record", "fields", "date_layout", "decimal"]
     /// The fields every record needs (a profile must give their paths).
     /// (Without `id` every record gets a generated one.)

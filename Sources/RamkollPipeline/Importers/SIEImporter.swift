@@ -5,6 +5,7 @@ import Yams
 /// How to read an SIE 4 file (types 1, 2, 3, 4E, 4I) (`kind: sie`).
 public struct SIEProfile: SourceFormat {
     public static let kind = "sie"
+    public var records: SourceRecords { .ledger }
     public static let profileKeys = ["encoding", "use", "slice", "years", "unbalanced_voucher", "duplicate_voucher", "dimensions"]
     public enum Use: String, Sendable, CaseIterable {
         /// #VER/#TRANS when the file has vouchers, else #PSALDO.

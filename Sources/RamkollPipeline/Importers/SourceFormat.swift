@@ -19,6 +19,9 @@ public protocol SourceFormat: Sendable {
     /// The profile's name (its file name without the extension) and its file as shown to users.
     var name: String { get }
     var file: String { get }
+    /// What its records are: what a pipeline reading it needs (a ledger needs the report lines and
+    /// account tables) and which tables it can make (payments make the aid table).
+    var records: SourceRecords { get }
     /// Whether its records name persons (whose numbers are pseudonymized with the pipeline's key).
     var hasPersons: Bool { get }
     /// The text encoding of the file's lines, where a line can be shown as it stands (`explain`).
@@ -39,6 +42,13 @@ public protocol SourceFormat: Sendable {
     /// Whether a source read with this profile gives its rows' period itself (`period:` in the
     /// pipeline's source entry): an export without dates, whose period is the file's month.
     var sourcePeriod: SourcePeriod { get }
+}
+
+/// What a source's records are.
+public enum SourceRecords: Sendable {
+    /// Postings by account (and, from SIE, account-level budgets): reported by report line.
+    case ledger
+    case placements, decisions, payments
 }
 
 /// What a profile makes of a source's `period:`.

@@ -36,7 +36,7 @@ enum Assistance {
         ]
         // The table is made when the pipeline has payments or an assistance section: without
         // either it would be a table of zeros.
-        guard config.assistance != nil || config.sources.contains(where: { $0.profile.kind == PaymentXMLProfile.kind }) else {
+        guard config.assistance != nil || config.sources.contains(where: { $0.profile.records == .payments }) else {
             return ([try per.commit()], totals)
         }
         // The committee's aid table for the fiscal year, all units together.
