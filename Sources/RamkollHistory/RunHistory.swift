@@ -22,6 +22,7 @@ public final class SQLiteTarget: WarehouseTarget {
     static func bind(_ v: SQLValue) -> (any DatabaseValueConvertible)? {
         switch v {
         case .text(let s): return s
+        case .utf8(let b): return String(decoding: b, as: UTF8.self)
         case .int(let i): return i
         case .double(let d): return d
         case .null: return nil
@@ -50,6 +51,12 @@ public final class SQLiteTarget: WarehouseTarget {
                     case .int(let n): code = sqlite3_bind_int64(s, index, n)
                     case .double(let d): code = sqlite3_bind_double(s, index, d)
                     case .null: code = sqlite3_bind_null(s, index)
+                    case .utf8(let t):
+                        code = t.withUnsafeBufferPointer { b in
+                            guard let base = b.baseAddress, b.count > 0 else { return sqlite3_bind_text(s, index, "", 0, SQLiteTarget.transient) }
+                            return sqlite3_bind_text(
+                                s, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(b.count), SQLiteTarget.transient)
+                        }
                     case .text(var t):
                         code = t.withUTF8 { b in
                             guard let base = b.baseAddress, b.count > 0 else { return sqlite3_bind_text(s, index, "", 0, SQLiteTarget.transient) }

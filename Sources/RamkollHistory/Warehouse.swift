@@ -6,6 +6,8 @@ import RamkollPipeline
 /// A value bound to a SQL statement.
 public enum SQLValue: Sendable, Equatable {
     case text(String)
+    /// Text given as its UTF-8 bytes (a field of a row batch), bound without making a `String`.
+    case utf8(ArraySlice<UInt8>)
     case int(Int64)
     case double(Double)
     case null
@@ -317,11 +319,34 @@ public enum Warehouse {
             rows += 1
         }
 
-        /// Field `i` of row `r` as text.
-        func field(row r: Int, _ i: Int) -> String {
+        /// Field `i` of row `r` as a value to bind: text as its bytes; in an integer column a
+        /// whole number, nothing as NULL, and anything else as the text it is.
+        func value(row r: Int, _ i: Int, integer: Bool) -> SQLValue {
             let k = r * columns + i
             let start = k == 0 ? 0 : ends[k - 1] + 1
-            return String(decoding: bytes[start..<ends[k]], as: UTF8.self)
+            let field = bytes[start..<ends[k]]
+            guard integer else { return .utf8(field) }
+            if field.isEmpty { return .null }
+            return RowBatch.integer(field).map { .int($0) } ?? .utf8(field)
+        }
+
+        /// A decimal whole number (an optional `-`, then digits) that fits in 64 bits, or nil.
+        static func integer(_ field: ArraySlice<UInt8>) -> Int64? {
+            var i = field.startIndex
+            let negative = field[i] == UInt8(ascii: "-")
+            if negative { i += 1 }
+            guard i < field.endIndex else { return nil }
+            var n: Int64 = 0
+            while i < field.endIndex {
+                let d = field[i] &- UInt8(ascii: "0")
+                guard d < 10 else { return nil }
+                let (m, o1) = n.multipliedReportingOverflow(by: 10)
+                let (v, o2) = negative ? m.subtractingReportingOverflow(Int64(d)) : m.addingReportingOverflow(Int64(d))
+                guard !o1 && !o2 else { return nil }
+                n = v
+                i += 1
+            }
+            return n
         }
 
         /// Each row's key: the SHA-256 of its fields and separators (as `rowKey`).
@@ -349,23 +374,69 @@ public enum Warehouse {
         init(_ table: RowIDTable) { self.table = table }
     }
 
-    /// A batch hashed, and each row looked up, on another thread; `wait` gives the keys and ids.
-    final class HashJob: @unchecked Sendable {
-        let batch: RowBatch
-        private var result: [(key: RowKey, id: Int64?)] = []
-        private let done = DispatchSemaphore(value: 0)
+    /// A file read in batches on a second thread, each batch hashed and its rows looked up there
+    /// too, while the loading thread inserts the batch before. At most `depth` batches wait, so
+    /// memory stays bounded whatever the file's size.
+    final class BatchFeed: @unchecked Sendable {
+        typealias Item = (batch: RowBatch, found: [(key: RowKey, id: Int64?)])
+        private let lock = NSLock()
+        private var queue: [Item] = []
+        private var failure: Error?
+        private var cancelled = false
+        private let free: DispatchSemaphore
+        private let ready = DispatchSemaphore(value: 0)
 
-        init(_ batch: RowBatch, _ known: KnownRows) {
-            self.batch = batch
-            DispatchQueue.global().async {
-                self.result = batch.keys().map { ($0, known.table[$0]) }
-                self.done.signal()
+        struct Cancelled: Error {}
+
+        init(path: String, columns: Int, known: KnownRows, depth: Int = 2) {
+            free = DispatchSemaphore(value: depth)
+            let thread = Thread { [self] in
+                do {
+                    var current = RowBatch(columns: columns)
+                    try TableReader(path: path, required: []).forEach { row in
+                        current.append(row)
+                        if current.rows == RowBatch.size {
+                            try put(current, known)
+                            current = RowBatch(columns: columns)
+                        }
+                    }
+                    if current.rows > 0 { try put(current, known) }
+                } catch {
+                    lock.withLock { failure = error }
+                }
+                ready.signal()  // the end (or the error), after every batch
+            }
+            thread.name = "ramkoll warehouse read"
+            thread.start()
+        }
+
+        private func put(_ batch: RowBatch, _ known: KnownRows) throws {
+            let found = batch.keys().map { ($0, known.table[$0]) }
+            free.wait()
+            try lock.withLock {
+                if cancelled { throw Cancelled() }
+                queue.append((batch, found))
+            }
+            ready.signal()
+        }
+
+        /// The next batch in the file's order; nil after the last.
+        func next() throws -> Item? {
+            ready.wait()
+            return try lock.withLock {
+                if !queue.isEmpty {
+                    free.signal()
+                    return queue.removeFirst()
+                }
+                if let failure { throw failure }
+                return nil
             }
         }
 
-        func wait() -> [(key: RowKey, id: Int64?)] {
-            done.wait()
-            return result
+        /// Stops the reading thread at its next batch (when the load ends early).
+        func cancel() {
+            lock.withLock { cancelled = true }
+            free.signal()
         }
     }
 
@@ -391,19 +462,24 @@ public enum Warehouse {
         let seq = (try target.integer("SELECT MAX(seq) FROM datasets", []) ?? 0) + 1
         var rowsIn: Int64 = 0, inserted: Int64 = 0
         try target.transaction { execute in
-            let types = header.map { type(of: $0, in: table) }
+            let integer = header.map { type(of: $0, in: table) == "BIGINT" }
             let one = "(" + Array(repeating: "?", count: header.count + 1).joined(separator: ", ") + ")"
             let insertColumns = (["row_id"] + header).map(quoted).joined(separator: ", ")
             var pending: [SQLValue] = [], pendingKeys: [SQLValue] = []
             var pendingRows = 0
+            func inserts(_ rows: Int) -> (rows: String, keys: String) {
+                (
+                    "INSERT INTO \(table)_rows (\(insertColumns)) VALUES " + Array(repeating: one, count: rows).joined(separator: ", "),
+                    "INSERT INTO \(table)_keys (row_id, row_key_1, row_key_2) VALUES "
+                        + Array(repeating: "(?, ?, ?)", count: rows).joined(separator: ", ")
+                )
+            }
+            let full = inserts(batch)  // the statements of a full batch, made once
             func flush() throws {
                 guard pendingRows > 0 else { return }
-                try execute(
-                    "INSERT INTO \(table)_rows (\(insertColumns)) VALUES " + Array(repeating: one, count: pendingRows).joined(separator: ", "),
-                    pending)
-                try execute(
-                    "INSERT INTO \(table)_keys (row_id, row_key_1, row_key_2) VALUES "
-                        + Array(repeating: "(?, ?, ?)", count: pendingRows).joined(separator: ", "), pendingKeys)
+                let sql = pendingRows == batch ? full : inserts(pendingRows)
+                try execute(sql.rows, pending)
+                try execute(sql.keys, pendingKeys)
                 pending.removeAll(keepingCapacity: true)
                 pendingKeys.removeAll(keepingCapacity: true)
                 pendingRows = 0
@@ -416,11 +492,6 @@ public enum Warehouse {
                     [.text(sha), .int(s.rowNo), .int(s.id), .int(s.count)])
                 span = nil
             }
-            // Rows go in batches: this thread reads and matches, a second one hashes the batch
-            // before (SHA-256 of each row's fields), so the two halves of the work share the cores.
-            // The previous file's keys are only read from here on (by the hashing thread, which also
-            // looks each row up); a row not among them gets a new id.
-            let lookup = KnownRows(known)
             func match(_ b: RowBatch, _ found: [(key: RowKey, id: Int64?)]) throws {
                 for r in 0..<b.rows {
                     rowsIn += 1
@@ -436,14 +507,7 @@ public enum Warehouse {
                         pendingKeys.append(.int(id))
                         pendingKeys.append(.int(key.a))
                         pendingKeys.append(.int(key.b))
-                        for i in 0..<header.count {
-                            let v = b.field(row: r, i)
-                            if types[i] == "BIGINT" {
-                                pending.append(v.isEmpty ? .null : Int64(v).map { .int($0) } ?? .text(v))
-                            } else {
-                                pending.append(.text(v))
-                            }
-                        }
+                        for i in 0..<header.count { pending.append(b.value(row: r, i, integer: integer[i])) }
                         pendingRows += 1
                         if pendingRows >= batch { try flush() }
                     }
@@ -455,19 +519,13 @@ public enum Warehouse {
                     }
                 }
             }
-            var current = RowBatch(columns: header.count)
-            var inFlight: HashJob?
-            try TableReader(path: path, required: []).forEach { row in
-                current.append(row)
-                if current.rows == RowBatch.size {
-                    let job = HashJob(current, lookup)
-                    if let previous = inFlight { try match(previous.batch, previous.wait()) }
-                    inFlight = job
-                    current = RowBatch(columns: header.count)
-                }
-            }
-            if let previous = inFlight { try match(previous.batch, previous.wait()) }
-            if current.rows > 0 { try match(current, current.keys().map { ($0, lookup.table[$0]) }) }
+            // Rows go in batches: a second thread reads the file and hashes each batch (SHA-256 of
+            // each row's fields) and looks its rows up among the previous file's keys, which are
+            // only read from here on; this thread inserts the batch before. A row not among them
+            // gets a new id.
+            let feed = BatchFeed(path: path, columns: header.count, known: KnownRows(known))
+            defer { feed.cancel() }
+            while let item = try feed.next() { try match(item.batch, item.found) }
             try flush()
             try endSpan()
             try execute(

@@ -77,6 +77,7 @@ public final class PostgresTarget: WarehouseTarget, @unchecked Sendable {
         for a in args {
             switch a {
             case .text(let s): binds.append(s)
+            case .utf8(let b): binds.append(String(decoding: b, as: UTF8.self))
             case .int(let i): binds.append(i)
             case .double(let d): binds.append(d)
             case .null: binds.appendNull()
