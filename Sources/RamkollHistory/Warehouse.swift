@@ -66,9 +66,14 @@ public enum Warehouse {
         ("investment_budget", "02-normalize/investment_budget.csv"), ("investments", "03-reconcile/investments.csv"),
     ]
 
-    /// The layout of the tables (2: rows stored once behind views; 1, one table per file kind,
-    /// had no `warehouse_schema`).
-    public static let schemaVersion: Int64 = 2
+    /// The layout of the tables a warehouse makes (3: a row names its source file by `origin`;
+    /// 2: rows stored once behind views, with `source` and `file` on every row — such tables keep
+    /// their layout and load as before; 1, one table per file kind, had no `warehouse_schema`).
+    public static let schemaVersion: Int64 = 3
+
+    /// Whether a kind's rows name their source and file by an id in `origins` (schema 3): its
+    /// files begin with `source` and `file`, which every row of one source file repeats.
+    static func hasOrigin(_ header: [String]) -> Bool { header.count > 2 && header[0] == "source" && header[1] == "file" }
 
     static let integerColumns: Set<String> = ["record", "row_no", "rows", "level", "households", "payments", "care_days", "placements"]
     /// In the normalized tables `line` is the source file's line; in the results, a report line's id.
@@ -103,6 +108,7 @@ public enum Warehouse {
         """,
         "CREATE TABLE IF NOT EXISTS datasets (sha256 TEXT NOT NULL, table_name TEXT NOT NULL, rows BIGINT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (sha256, table_name))",
         "CREATE TABLE IF NOT EXISTS run_datasets (pipeline TEXT NOT NULL, run_id TEXT NOT NULL, table_name TEXT NOT NULL, dataset TEXT NOT NULL, PRIMARY KEY (pipeline, run_id, table_name))",
+        "CREATE TABLE IF NOT EXISTS origins (id BIGINT NOT NULL, source TEXT NOT NULL, file TEXT NOT NULL, PRIMARY KEY (id), UNIQUE (source, file))",
     ]
 
     public static func createTables(_ target: WarehouseTarget) throws {
@@ -115,8 +121,13 @@ public enum Warehouse {
         try target.transaction { execute in
             for s in ddl { try execute(s, []) }
         }
-        if try target.integer("SELECT COUNT(*) FROM warehouse_schema", []) == 0 {
+        switch try target.integer("SELECT MAX(version) FROM warehouse_schema", []) {
+        case nil:
             try target.transaction { execute in try execute("INSERT INTO warehouse_schema (version) VALUES (?)", [.int(schemaVersion)]) }
+        case let v? where v < schemaVersion:
+            // Tables made before keep their layout; the ones made from now on have this one.
+            try target.transaction { execute in try execute("UPDATE warehouse_schema SET version = ?", [.int(schemaVersion)]) }
+        default: break
         }
     }
 
@@ -174,13 +185,13 @@ public enum Warehouse {
         try createTables(target)
         var report = LoadReport()
         // The tables behind each file kind, from its header (checked against what exists).
-        var plan: [(table: String, path: String, sha: String, header: [String])] = []
+        var plan: [(table: String, path: String, sha: String, header: [String], origin: Bool)] = []
         for (table, rel) in files {
             let path = dir + "/" + rel
             guard FileIO.exists(path) else { continue }
             let header = try TableReader(path: path, required: []).header
-            try ensureTables(table, rel: rel, header: header, in: target)
-            plan.append((table, path, try FileIO.sha256(ofFile: path).hex, header))
+            let origin = try ensureTables(table, rel: rel, header: header, in: target)
+            plan.append((table, path, try FileIO.sha256(ofFile: path).hex, header, origin))
         }
         try target.transaction { execute in
             try record(r, directory: dir, execute)
@@ -196,7 +207,8 @@ public enum Warehouse {
                 report.alreadyThere.append(f.table)
                 continue
             }
-            let (rows, inserted) = try loadFile(f.table, path: f.path, sha: f.sha, header: f.header, into: target, batch: batch)
+            let (rows, inserted) = try loadFile(
+                f.table, path: f.path, sha: f.sha, header: f.header, origin: f.origin, into: target, batch: batch)
             report.loaded[f.table] = rows
             report.inserted[f.table] = inserted
         }
@@ -204,8 +216,11 @@ public enum Warehouse {
         return report
     }
 
-    /// `<table>_rows`, `<table>_spans` and the view `<table>`, made when missing; a table of another layout is refused.
-    static func ensureTables(_ table: String, rel: String, header: [String], in target: WarehouseTarget) throws {
+    /// `<table>_rows`, `<table>_keys`, `<table>_spans` and the view `<table>`, made when missing;
+    /// a table of another layout is refused. Returns whether the rows name their origin by id
+    /// (true for a table made now, when its file begins with `source` and `file`; a table made by
+    /// schema 2 keeps both on every row).
+    static func ensureTables(_ table: String, rel: String, header: [String], in target: WarehouseTarget) throws -> Bool {
         let viewColumns = ["dataset", "row_no"] + header
         let existing = try target.columns(of: table)
         if !existing.isEmpty && existing != viewColumns {
@@ -214,18 +229,28 @@ public enum Warehouse {
                 "\(target.name): table \(table) has the columns \(existing.joined(separator: ",")), the run's \(rel) has \(header.joined(separator: ",")); the warehouse was made by another tool version — load into a new database or migrate it"
             )
         }
-        let rowColumns = ["row_id"] + header
+        let compact = ["row_id", "origin"] + header.dropFirst(2), wide = ["row_id"] + header
         let existingRows = try target.columns(of: table + "_rows")
-        if !existingRows.isEmpty && existingRows != rowColumns {
+        let origin: Bool
+        if existingRows.isEmpty {
+            origin = hasOrigin(header)
+        } else if existingRows == wide {
+            origin = false
+        } else if hasOrigin(header) && existingRows == compact {
+            origin = true
+        } else {
             throw RamkollError(
                 .data,
                 "\(target.name): table \(table)_rows has the columns \(existingRows.joined(separator: ",")), the run's \(rel) has \(header.joined(separator: ",")); the warehouse was made by another tool version — load into a new database or migrate it"
             )
         }
         let spansMissing = try target.columns(of: table + "_spans").isEmpty || target.columns(of: table + "_keys").isEmpty
-        guard existing.isEmpty || existingRows.isEmpty || spansMissing else { return }
-        let defs = header.map { "\(quoted($0)) \(type(of: $0, in: table))" }.joined(separator: ", ")
-        let columns = header.map { "r." + quoted($0) }.joined(separator: ", ")
+        guard existing.isEmpty || existingRows.isEmpty || spansMissing else { return origin }
+        let stored = origin ? Array(header.dropFirst(2)) : header
+        let defs = ((origin ? ["\"origin\" BIGINT NOT NULL"] : []) + stored.map { "\(quoted($0)) \(type(of: $0, in: table))" }).joined(
+            separator: ", ")
+        let columns = ((origin ? ["o.source AS source", "o.file AS file"] : []) + stored.map { "r." + quoted($0) }).joined(separator: ", ")
+        let joinOrigin = origin ? " JOIN origins o ON o.id = r.origin" : ""
         try target.transaction { execute in
             try execute("CREATE TABLE IF NOT EXISTS \(table)_rows (row_id \(target.integerPrimaryKey), \(defs))", [])
             try execute(
@@ -236,10 +261,11 @@ public enum Warehouse {
                 [])
             if existing.isEmpty {
                 try execute(
-                    "CREATE VIEW \(table) AS SELECT s.dataset AS dataset, s.first_row_no + (r.row_id - s.first_row_id) AS row_no, \(columns) FROM \(table)_spans s JOIN \(table)_rows r ON r.row_id BETWEEN s.first_row_id AND s.first_row_id + s.row_count - 1",
+                    "CREATE VIEW \(table) AS SELECT s.dataset AS dataset, s.first_row_no + (r.row_id - s.first_row_id) AS row_no, \(columns) FROM \(table)_spans s JOIN \(table)_rows r ON r.row_id BETWEEN s.first_row_id AND s.first_row_id + s.row_count - 1\(joinOrigin)",
                     [])
             }
         }
+        return origin
     }
 
     /// A row's identity: the first 128 bits of the SHA-256 of its fields (each followed by a unit separator).
@@ -328,6 +354,13 @@ public enum Warehouse {
             guard integer else { return .utf8(field) }
             if field.isEmpty { return .null }
             return RowBatch.integer(field).map { .int($0) } ?? .utf8(field)
+        }
+
+        /// The first two fields of row `r` (`source` and `file`) with the separator between them.
+        func origin(row r: Int) -> ArraySlice<UInt8> {
+            let k = r * columns
+            let start = k == 0 ? 0 : ends[k - 1] + 1
+            return bytes[start..<ends[k + 1]]
         }
 
         /// A decimal whole number (an optional `-`, then digits) that fits in 64 bits, or nil.
@@ -443,8 +476,19 @@ public enum Warehouse {
     /// One file: its rows matched against the newest earlier file of its kind, the new ones
     /// inserted, its spans and its `datasets` row — in one transaction. Returns (rows, rows inserted).
     static func loadFile(
-        _ table: String, path: String, sha: String, header: [String], into target: WarehouseTarget, batch: Int
+        _ table: String, path: String, sha: String, header: [String], origin: Bool, into target: WarehouseTarget, batch: Int
     ) throws -> (Int64, Int64) {
+        // The origins known (source and file, with the separator between them, → id).
+        var origins: [[UInt8]: Int64] = [:]
+        if origin {
+            let ids = try target.strings("SELECT CAST(id AS TEXT) FROM origins ORDER BY id", [])
+            let names = try target.strings("SELECT source FROM origins ORDER BY id", [])
+            let files = try target.strings("SELECT file FROM origins ORDER BY id", [])
+            for (i, id) in ids.enumerated() where i < names.count && i < files.count {
+                if let n = Int64(id) { origins[Array(names[i].utf8) + [0x1F] + Array(files[i].utf8)] = n }
+            }
+        }
+        var nextOrigin = (try target.integer("SELECT MAX(id) FROM origins", []) ?? 0) + 1
         // The newest earlier file of this kind: its rows by hash (what tonight's file will mostly repeat).
         var known = RowIDTable(capacity: 1024)
         if let previous = try target.strings(
@@ -463,8 +507,29 @@ public enum Warehouse {
         var rowsIn: Int64 = 0, inserted: Int64 = 0
         try target.transaction { execute in
             let integer = header.map { type(of: $0, in: table) == "BIGINT" }
-            let one = "(" + Array(repeating: "?", count: header.count + 1).joined(separator: ", ") + ")"
-            let insertColumns = (["row_id"] + header).map(quoted).joined(separator: ", ")
+            let first = origin ? 2 : 0  // the fields stored as they are
+            let one = "(" + Array(repeating: "?", count: header.count + 1 - first + (origin ? 1 : 0)).joined(separator: ", ") + ")"
+            let insertColumns = (["row_id"] + (origin ? ["origin"] : []) + header.dropFirst(first)).map(quoted).joined(separator: ", ")
+            // Rows come grouped by source file: the last origin is compared first.
+            var last: (bytes: [UInt8], id: Int64)?
+            func originID(_ b: RowBatch, _ r: Int) throws -> Int64 {
+                let bytes = b.origin(row: r)
+                if let l = last, l.bytes.elementsEqual(bytes) { return l.id }
+                let key = Array(bytes)
+                let id: Int64
+                if let known = origins[key] {
+                    id = known
+                } else {
+                    id = nextOrigin
+                    nextOrigin += 1
+                    origins[key] = id
+                    try execute(
+                        "INSERT INTO origins (id, source, file) VALUES (?, ?, ?)",
+                        [.int(id), b.value(row: r, 0, integer: false), b.value(row: r, 1, integer: false)])
+                }
+                last = (key, id)
+                return id
+            }
             var pending: [SQLValue] = [], pendingKeys: [SQLValue] = []
             var pendingRows = 0
             func inserts(_ rows: Int) -> (rows: String, keys: String) {
@@ -507,7 +572,8 @@ public enum Warehouse {
                         pendingKeys.append(.int(id))
                         pendingKeys.append(.int(key.a))
                         pendingKeys.append(.int(key.b))
-                        for i in 0..<header.count { pending.append(b.value(row: r, i, integer: integer[i])) }
+                        if origin { pending.append(.int(try originID(b, r))) }
+                        for i in first..<header.count { pending.append(b.value(row: r, i, integer: integer[i])) }
                         pendingRows += 1
                         if pendingRows >= batch { try flush() }
                     }

@@ -161,3 +161,60 @@ extension WarehouseTests {
         XCTAssertEqual(try sqlite.integer("SELECT COUNT(*) FROM ledger_rows", []), whole.rows)
     }
 }
+
+extension WarehouseTests {
+    /// (source, file) → rows, from a run's file or from the warehouse's view of it.
+    func originCounts(csv path: String) throws -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        try TableReader(path: path, required: ["source", "file"]).forEach { out[$0["source"] + "/" + $0["file"], default: 0] += 1 }
+        return out
+    }
+
+    func originCounts(_ target: SQLiteTarget, view: String) throws -> [String: Int64] {
+        var out: [String: Int64] = [:]
+        for r in try target.rows("SELECT source || '/' || file AS k, COUNT(*) AS n FROM \(view) GROUP BY source, file") {
+            out[r["k"]!] = Int64(r["n"]!)
+        }
+        return out
+    }
+
+    /// Schema 3: the rows of a file that begins with `source` and `file` name them by an id in
+    /// `origins`; the views show both as before. A table made by schema 2 (both on every row)
+    /// keeps its layout and loads as before, beside tables made now.
+    func testRowsNameTheirSourceFileByOrigin() throws {
+        let (store, runs) = try twoRuns()
+        let ledgerHeader = try TableReader(path: runs[0] + "/02-normalize/ledger.csv", required: []).header
+        let sqlite = try SQLiteTarget(path: store.historyPath)
+        try Warehouse.load(runDirectory: runs[0], into: sqlite)
+        XCTAssertEqual(try sqlite.columns(of: "ledger_rows"), ["row_id", "origin"] + ledgerHeader.dropFirst(2))
+        XCTAssertEqual(try sqlite.columns(of: "ledger"), ["dataset", "row_no"] + ledgerHeader)
+        XCTAssertEqual(try sqlite.columns(of: "budget_rows").dropFirst().first, "file", "budget.csv does not begin with source")
+        let ledger = try originCounts(csv: runs[0] + "/02-normalize/ledger.csv")
+        XCTAssertGreaterThan(ledger.count, 1, "the small fixture has ledger rows from several files")
+        XCTAssertEqual(try originCounts(sqlite, view: "ledger"), ledger)
+        XCTAssertEqual(try originCounts(sqlite, view: "placements"), try originCounts(csv: runs[0] + "/02-normalize/placements.csv"))
+        var all = Set<String>()
+        for (_, rel) in Warehouse.files where FileManager.default.fileExists(atPath: runs[0] + "/" + rel) {
+            let header = try TableReader(path: runs[0] + "/" + rel, required: []).header
+            if Warehouse.hasOrigin(header) { all.formUnion(try originCounts(csv: runs[0] + "/" + rel).keys) }
+        }
+        XCTAssertEqual(try sqlite.integer("SELECT COUNT(*) FROM origins", []), Int64(all.count), "one origin per source file, shared by the kinds")
+        XCTAssertEqual(try sqlite.integer("SELECT MAX(version) FROM warehouse_schema", []), 3)
+
+        // A warehouse whose ledger table schema 2 made: the rows carry source and file.
+        let dir = try TestPaths.temporaryDirectory()
+        let old = try SQLiteTarget(path: dir + "/old.sqlite")
+        try Warehouse.createTables(old)
+        try old.transaction { execute in
+            try execute("UPDATE warehouse_schema SET version = 2", [])
+            let defs = ledgerHeader.map { "\(Warehouse.quoted($0)) \(Warehouse.type(of: $0, in: "ledger"))" }.joined(separator: ", ")
+            try execute("CREATE TABLE ledger_rows (row_id INTEGER PRIMARY KEY, \(defs))", [])
+        }
+        try Warehouse.load(runDirectory: runs[0], into: old)
+        XCTAssertEqual(try old.columns(of: "ledger_rows"), ["row_id"] + ledgerHeader)
+        XCTAssertEqual(try originCounts(old, view: "ledger"), ledger)
+        XCTAssertEqual(try old.integer("SELECT SUM(amount_ore) FROM ledger", []), try dataRows(runs[0] + "/02-normalize/ledger.csv").ore)
+        XCTAssertEqual(try old.columns(of: "placements_rows").prefix(2), ["row_id", "origin"], "a table made now has the new layout")
+        XCTAssertEqual(try old.integer("SELECT MAX(version) FROM warehouse_schema", []), 3)
+    }
+}
