@@ -119,6 +119,22 @@ struct CareDayTally {
     var previousYearPlacements: Int64 = 0
     var unmapped: [String: Int64] = [:]  // ansvar → placements
 
+    /// The unit, form of care and legal basis of the care-day path as small numbers: each row looks
+    /// its strings up once, and its months add to cells keyed by numbers (a `String`-keyed cell
+    /// would hash its strings again for every month of every placement).
+    struct Names {
+        private var ids: [String: Int] = [:]
+        private(set) var names: [String] = []
+        mutating func id(_ s: String) -> Int {
+            if let i = ids[s] { return i }
+            ids[s] = names.count
+            names.append(s)
+            return names.count - 1
+        }
+    }
+    struct CellID: Hashable { let unit: Int, period: Period, form: Int }
+    struct VolumeID: Hashable { let unit: Int, form: Int, basis: Int, year: Int }
+
     /// Reads placements.csv; `spill` is where the sorters may write their runs (removed after).
     static func tally(path: String, config: PipelineConfig, mappings: MappingTables, spill: String, matching: Bool, accruals: Bool) throws
         -> CareDayTally
@@ -129,7 +145,10 @@ struct CareDayTally {
         let previousMonths = Period.months(ofYear: config.fiscalYear - 1)
         let close = config.asOf.lastDay
         // The unit of each ansvar code, looked up once per code (the rules are scanned per lookup).
-        var unitOf: [String: String?] = [:]
+        var unitOf: [String: Int?] = [:]
+        var names = Names()
+        var cells: [CellID: Value] = [:], volume: [VolumeID: Value] = [:]
+        var outlook: [Int: Outlook] = [:]
         // A previous year's extract gives last year's days alone; with one, the current extracts' days
         // of last year are left out (a placement in both would be counted twice).
         let previousSources = Set(config.sources.filter(\.previousYear).map(\.id))
@@ -140,18 +159,19 @@ struct CareDayTally {
             let ofPreviousYear = previousSources.contains(row["source"])
             // The unit the ansvar belongs to at the as-of period; otherwise any rule for the code, regardless of validity.
             let ansvar = row["ansvar"]
-            let mapped: String?
+            let mapped: Int?
             if let known = unitOf[ansvar] {
                 mapped = known
             } else {
-                mapped = mappings.ansvar.lookup(ansvar, at: config.asOf)?.target ?? mappings.ansvar.lookup(ansvar)?.target
+                mapped = (mappings.ansvar.lookup(ansvar, at: config.asOf)?.target ?? mappings.ansvar.lookup(ansvar)?.target).map { names.id($0) }
                 unitOf[ansvar] = .some(mapped)
             }
-            guard let unit = mapped else {
+            guard let unitID = mapped else {
                 t.unmapped[ansvar, default: 0] += 1
                 return
             }
             if ofPreviousYear { t.previousYearPlacements += 1 } else { t.placementsMapped += 1 }
+            let unit = names.names[unitID]
             // One String per field and placement, shared by its months (not one per month).
             let id = row["placement_id"], person = row["person"], form = row["form_of_care"], priceText = row["price_periods"]
             guard let start = Day(iso: row["start"]) else { throw RamkollError(.input, "\(path):\(row.line): start is not a date; rerun normalize") }
@@ -170,6 +190,7 @@ struct CareDayTally {
             }
             try count(prices[0].price)
             let basis = row["legal_basis"]
+            let formID = names.id(form), basisID = names.id(basis)
             /// Last year's days for the volume tables; 1 (the previous year's bit) when there were any.
             func previousYearDays() throws -> Int64 {
                 var years: Int64 = 0
@@ -177,7 +198,7 @@ struct CareDayTally {
                     let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                     guard days > 0 else { continue }
                     try count(cost)
-                    t.volume[VolumeKey(unit: unit, form: form, basis: basis, year: config.fiscalYear - 1), default: Value()].add(
+                    volume[VolumeID(unit: unitID, form: formID, basis: basisID, year: config.fiscalYear - 1), default: Value()].add(
                         days: days, cost: cost)
                     years = 1
                 }
@@ -193,7 +214,7 @@ struct CareDayTally {
             stay.field(end.map(CareDayTally.number) ?? Int64.min); stay.field(Int64(row.line))
             try t.stays.add(stay)
             try t.addMatching(placement: id, month: Int64.min, kind: .known) { _ in }
-            var o = t.outlook[unit] ?? Outlook()
+            var o = outlook[unitID] ?? Outlook()
             // Committed: placements begun by the close. One the extract holds with a later start is
             // left to the expected-new estimate, so the forecast does not depend on how far ahead an
             // extract reaches.
@@ -210,20 +231,24 @@ struct CareDayTally {
             if start <= close && (end.map { $0 > close } ?? true) { o.active += 1 }
             if start.year == config.fiscalYear && start <= close { o.starts += 1; o.startPriceSum += prices[0].price }
             if let e = end, e <= close, e >= start { o.endedCount += 1; o.endedDays += Int64(e.ordinal - start.ordinal + 1) }
-            t.outlook[unit] = o
+            outlook[unitID] = o
             var years: Int64 = previousSources.isEmpty && first.year < config.fiscalYear ? try previousYearDays() : 0
             for p in months where touched(p) {
                 let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                 guard days > 0 else { continue }
                 try count(cost)
                 // One lookup: the cell is changed where it lies.
-                t.cells[Key(unit: unit, period: p, form: form), default: Value()].add(days: days, cost: cost)
-                t.volume[VolumeKey(unit: unit, form: form, basis: basis, year: config.fiscalYear), default: Value()].add(days: days, cost: cost)
+                cells[CellID(unit: unitID, period: p, form: formID), default: Value()].add(days: days, cost: cost)
+                volume[VolumeID(unit: unitID, form: formID, basis: basisID, year: config.fiscalYear), default: Value()].add(days: days, cost: cost)
                 years |= 2
                 try t.addPlacementMonth(PlacementMonth(id: id, person: person, unit: unit, period: p, days: days, cost: cost, prices: priceText))
             }
             try t.addPerson(person, unit: unit, form: form, basis: basis, years: years)
         }
+        let n = names.names
+        for (k, v) in cells { t.cells[Key(unit: n[k.unit], period: k.period, form: n[k.form])] = v }
+        for (k, v) in volume { t.volume[VolumeKey(unit: n[k.unit], form: n[k.form], basis: n[k.basis], year: k.year)] = v }
+        for (k, v) in outlook { t.outlook[n[k]] = v }
         return t
     }
 
