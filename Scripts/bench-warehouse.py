@@ -19,8 +19,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1_000_000)
     ap.add_argument("--out", default=os.path.join(ROOT, "bench", "warehouse"))
+    ap.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "ramkoll"))
     a = ap.parse_args()
-    exe = os.path.join(ROOT, ".build", "release", "ramkoll")
+    exe = a.binary
     shutil.rmtree(a.out, ignore_errors=True)
     os.makedirs(a.out)
     base = os.path.join(a.out, "base.csv")

@@ -16,7 +16,7 @@ by pair; Ramkoll's per-stage seconds from its run; and an exactness check (Ramko
 totals per month against DuckDB's sums). Each tool runs with its input in the page cache (the file
 is read once just before). Results are also written as JSON (bench/results.json).
 
-  Scripts/bench [--sizes 1m,10m] [--xml 200k,2m] [--repeat 1] [--out bench]
+  Scripts/bench [--sizes 1m,10m] [--xml 200k,2m] [--variants utf8,cp1252] [--out bench] [--binary PATH]
 
 Inputs are generated once per size into bench/data/ (kept; same seed, same bytes).
 """
@@ -39,7 +39,7 @@ ACCOUNTS = ["31320", "35140", "36110", "50110", "53100", "56110", "57110", "6011
             "74100", "75100", "64100", "68100", "70100", "76100", "45110", "19300", "24400"]
 TEXTS = ["Betalning", "Leverantörsreskontra", "Nordvik HVB AB faktura", "Kronans Apotek", "Lön december",
          "Öresunds Jour & Stöd AB", "Förbrukningsmaterial"]
-SIZES = {"1m": 1_000_000, "10m": 10_000_000, "100k": 100_000, "200k": 200_000, "2m": 2_000_000}
+SIZES = {"1m": 1_000_000, "10m": 10_000_000, "100k": 100_000, "200k": 200_000, "2m": 2_000_000, "10k": 10_000}
 
 
 def size_of(label):
@@ -138,12 +138,26 @@ def gen_placements(path, records):
     os.replace(tmp, path)
 
 
+def bench_key(data_dir):
+    """The sample's pseudonym key, copied beside the data with mode 600: Ramkoll refuses a key
+    others can read, and a fresh clone has the sample's at git's 644."""
+    key = os.path.join(data_dir, "pseudonym.key")
+    with open(os.path.join(ROOT, "SampleInputs", "pseudonym-sample.key"), "rb") as f:
+        content = f.read()
+    fd = os.open(key + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(content)
+    os.chmod(key + ".tmp", 0o600)
+    os.replace(key + ".tmp", key)
+    return key
+
+
 def pipeline(path, name, sources, data_dir):
     """A bench pipeline on the sample's mapping tables and budget; paths absolute."""
     P = os.path.join(ROOT, "Pipelines")
     lines = [
         f"name: {name}", "fiscal_year: 2022", "as_of: 2022-12", "settings:", '  reject_limit_percent: "1"',
-        "pseudonym_key:", f"  file: {ROOT}/SampleInputs/pseudonym-sample.key",
+        "pseudonym_key:", f"  file: {bench_key(data_dir)}",
         "mappings:", f"  report_lines: {P}/exempelby/report-lines.csv", "  accounts:",
         f"    - {P}/kommunbas/accounts.csv", f"    - {P}/exempelby/accounts-local.csv", f"    - {P}/exempelby/accounts-varav.csv",
         f"  units: {P}/exempelby/units.csv", f"  ansvar: {P}/exempelby/ansvar.csv", "sources:",
