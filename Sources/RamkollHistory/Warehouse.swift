@@ -407,13 +407,13 @@ public enum Warehouse {
         init(_ table: RowIDTable) { self.table = table }
     }
 
-    /// A file read in batches on a second thread, each batch hashed and its rows looked up there
-    /// too, while the loading thread inserts the batch before. At most `depth` batches wait, so
+    /// A file read in batches on a second thread, each batch hashed and its rows looked up beside
+    /// it, while the loading thread inserts the batch before. At most `depth` batches wait, so
     /// memory stays bounded whatever the file's size.
     final class BatchFeed: @unchecked Sendable {
         typealias Item = (batch: RowBatch, found: [(key: RowKey, id: Int64?)])
         private let lock = NSLock()
-        private var queue: [Item] = []
+        private var queue: [(batch: RowBatch, hashing: Hashing)] = []
         private var failure: Error?
         private var cancelled = false
         private let free: DispatchSemaphore
@@ -443,12 +443,29 @@ public enum Warehouse {
             thread.start()
         }
 
+        /// A batch's keys and ids, worked out on a third thread, so that reading the next batch
+        /// and hashing this one share the cores while the loading thread mostly waits for SQLite
+        /// (on a night whose rows the warehouse holds already, it has almost nothing to insert).
+        final class Hashing: @unchecked Sendable {
+            private var result: [(key: RowKey, id: Int64?)] = []
+            private let done = DispatchSemaphore(value: 0)
+            init(_ batch: RowBatch, _ known: KnownRows) {
+                DispatchQueue.global().async {
+                    self.result = batch.keys().map { ($0, known.table[$0]) }
+                    self.done.signal()
+                }
+            }
+            func wait() -> [(key: RowKey, id: Int64?)] {
+                done.wait()
+                return result
+            }
+        }
+
         private func put(_ batch: RowBatch, _ known: KnownRows) throws {
-            let found = batch.keys().map { ($0, known.table[$0]) }
             free.wait()
             try lock.withLock {
                 if cancelled { throw Cancelled() }
-                queue.append((batch, found))
+                queue.append((batch, Hashing(batch, known)))
             }
             ready.signal()
         }
@@ -456,14 +473,15 @@ public enum Warehouse {
         /// The next batch in the file's order; nil after the last.
         func next() throws -> Item? {
             ready.wait()
-            return try lock.withLock {
-                if !queue.isEmpty {
-                    free.signal()
-                    return queue.removeFirst()
-                }
+            let item = try lock.withLock { () -> (batch: RowBatch, hashing: Hashing)? in
+                if !queue.isEmpty { return queue.removeFirst() }
                 if let failure { throw failure }
                 return nil
             }
+            guard let item else { return nil }
+            let found = item.hashing.wait()
+            free.signal()
+            return (item.batch, found)
         }
 
         /// Stops the reading thread at its next batch (when the load ends early).
