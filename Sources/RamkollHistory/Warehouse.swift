@@ -45,7 +45,9 @@ public protocol WarehouseTarget: AnyObject {
 ///
 /// **A row is stored once however many files repeat it.** A nightly export is the year to date,
 /// so each night's `ledger.csv` repeats the rows of the night before with a few new ones. Behind
-/// each view, `<table>_rows` holds every distinct row once (`row_id`, its columns), `<table>_keys`
+/// each view, `<table>_rows` holds every distinct row once (`row_id`, its columns; in place of
+/// `source` and `file`, which every row of one source file repeats, an `origin` id into `origins`
+/// when the table was made by schema 3), `<table>_keys`
 /// its identity (the first 128 bits of the SHA-256 of its fields as `row_key_1`/`row_key_2`, kept
 /// apart so that matching reads a narrow table) and `<table>_spans` says which rows a file holds, as runs of consecutive row ids
 /// (`dataset`, `first_row_no`, `first_row_id`, `row_count`): a file whose rows all came the night
