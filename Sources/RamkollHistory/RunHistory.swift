@@ -51,18 +51,8 @@ public final class SQLiteTarget: WarehouseTarget {
                     case .int(let n): code = sqlite3_bind_int64(s, index, n)
                     case .double(let d): code = sqlite3_bind_double(s, index, d)
                     case .null: code = sqlite3_bind_null(s, index)
-                    case .utf8(let t):
-                        code = t.withUnsafeBufferPointer { b in
-                            guard let base = b.baseAddress, b.count > 0 else { return sqlite3_bind_text(s, index, "", 0, SQLiteTarget.transient) }
-                            return sqlite3_bind_text(
-                                s, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(b.count), SQLiteTarget.transient)
-                        }
-                    case .text(var t):
-                        code = t.withUTF8 { b in
-                            guard let base = b.baseAddress, b.count > 0 else { return sqlite3_bind_text(s, index, "", 0, SQLiteTarget.transient) }
-                            return sqlite3_bind_text(
-                                s, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(b.count), SQLiteTarget.transient)
-                        }
+                    case .utf8(let t): code = t.withUnsafeBufferPointer { SQLiteTarget.bindText(s, index, $0) }
+                    case .text(var t): code = t.withUTF8 { SQLiteTarget.bindText(s, index, $0) }
                     }
                     guard code == SQLITE_OK else { throw SQLiteTarget.failure(s, sql) }
                 }
@@ -71,6 +61,12 @@ public final class SQLiteTarget: WarehouseTarget {
                 guard code == SQLITE_DONE || code == SQLITE_ROW else { throw SQLiteTarget.failure(s, sql) }
             }
         }
+    }
+
+    /// Binds UTF-8 bytes as text; SQLite copies them (they do not outlive the call).
+    static func bindText(_ s: OpaquePointer, _ index: Int32, _ b: UnsafeBufferPointer<UInt8>) -> Int32 {
+        guard let base = b.baseAddress, b.count > 0 else { return sqlite3_bind_text(s, index, "", 0, transient) }
+        return sqlite3_bind_text(s, index, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(b.count), transient)
     }
 
     /// SQLite copies a value bound with this destructor (the Swift string's bytes do not outlive the call).
