@@ -87,6 +87,7 @@ let package = Package(
                 "RamkollModel", "RamkollReaders", "RamkollPipeline", "RamkollHistory", "RamkollPostgres",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             exclude: ["Fixtures"]
         ),

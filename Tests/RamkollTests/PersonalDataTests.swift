@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import XCTest
 
@@ -46,6 +47,27 @@ final class PersonalDataTests: XCTestCase {
         }
         XCTAssertThrowsError(try Pseudonymizer.load(.environment("K"), environment: ["K": "short"]))
         XCTAssertNoThrow(try Pseudonymizer.load(.environment("K"), environment: ["K": "a-long-enough-secret"]))
+    }
+
+    /// The pseudonym is HMAC-SHA256 built from two keyed SHA-256 states: RFC 4231's vectors (a
+    /// 20-byte key, and a 131-byte key that is hashed first), then `HMAC<SHA256>` itself for keys
+    /// around the 64-byte block and messages around SHA-256's padding boundaries.
+    func testPseudonymIsHMACSHA256() {
+        let short = Pseudonymizer(keyData: Data(repeating: 0x0B, count: 20))
+        XCTAssertEqual(short.pseudonym("Hi There"), "p-b0344c61d8db38535ca8")
+        let long = Pseudonymizer(keyData: Data(repeating: 0xAA, count: 131))
+        XCTAssertEqual(long.pseudonym("Test Using Larger Than Block-Size Key - Hash Key First"), "p-60e431591ee0b67f0d8a")
+        for keyLength in [16, 32, 63, 64, 65, 200] {
+            let key = Data((0..<keyLength).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) })
+            let p = Pseudonymizer(keyData: key)
+            for length in [0, 12, 13, 55, 56, 63, 64, 65, 130] {
+                let message = String((0..<length).map { Character(Unicode.Scalar(UInt8(48 + $0 % 10))) })
+                let reference = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: key))
+                XCTAssertEqual(
+                    p.pseudonym(message), "p-" + reference.prefix(10).map { String(format: "%02x", $0) }.joined(),
+                    "key of \(keyLength) bytes, message of \(length)")
+            }
+        }
     }
 }
 
