@@ -511,6 +511,9 @@ public struct RowBytes {
 
     @inline(__always) public mutating func separator() { at.pointee = 0x3B; at += 1 }
 
+    /// One byte that needs no quotes (not `;`, `"` or a line break).
+    @inline(__always) public mutating func byte(_ b: UInt8) { at.pointee = b; at += 1 }
+
     /// Copies a field's bytes. Fields are short (codes, dates, a line of text): up to 32 bytes
     /// go as two overlapping loads and stores of 16, 8, 4, 2 or 1 bytes (no byte outside the
     /// field read or written), longer ones through `memmove`.
