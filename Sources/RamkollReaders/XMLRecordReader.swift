@@ -41,14 +41,30 @@ public struct XMLRecord: Sendable {
     /// The first value at `path`, or nil.
     public func first(_ path: String) -> String? {
         guard let f = fields.ordinals[path] else { return nil }
-        for e in found where e.field == f { return e.value }
-        return nil
+        return first(ordinal: f)
     }
 
     /// Every value at `path` in document order (repeated elements give several).
     public func all(_ path: String) -> [String] {
         guard let f = fields.ordinals[path] else { return [] }
-        return found.filter { $0.field == f }.map(\.value)
+        return all(ordinal: f)
+    }
+
+    /// The number of `path` among the paths the reader was asked for — the same for every record
+    /// of one reader, so an importer looks its paths up once, not per record — or nil.
+    public func ordinal(of path: String) -> Int32? { fields.ordinals[path] }
+
+    /// The first value of the path numbered `f` (see `ordinal(of:)`), or nil.
+    public func first(ordinal f: Int32) -> String? {
+        for e in found where e.field == f { return e.value }
+        return nil
+    }
+
+    /// Every value of the path numbered `f`, in document order.
+    public func all(ordinal f: Int32) -> [String] {
+        var out: [String] = []
+        for e in found where e.field == f { out.append(e.value) }
+        return out
     }
 
     /// Every value in document order with its path: an element's attributes as it starts, its
@@ -103,8 +119,11 @@ public final class XMLRecordReader {
     private var queueHead = 0
     private var pending: ReaderError?
 
-    /// Attributes of the open elements outside the current record (name, attributes).
-    private var ancestors: [(name: String, attributes: [String: String])] = []
+    /// Attributes of the open elements outside the current record: its name and the attributes
+    /// an ancestor field reads (a few, so a list, not a dictionary made for every element).
+    private var ancestors: [(name: String, attributes: [(name: String, value: String)])] = []
+    /// Names of elements outside records by interned name pointer, and whether each is the record element.
+    private var outsideNames = ByName<(name: String, isRecord: Bool)>()
     /// The wanted `../@x` and `ancestor::Name/@x` fields, parsed once.
     private let ancestorFields: [(key: Int32, up: Int?, name: String?, attribute: String)]
     private let ancestorAttributes: Set<String>
@@ -300,8 +319,15 @@ public final class XMLRecordReader {
         guard pending == nil, let name else { return }
         sawElement = true
         if !inRecord {
-            let n = localName(name)
-            if n == recordElement {
+            let known: (name: String, isRecord: Bool)
+            if let k = outsideNames.find(name) {
+                known = k
+            } else {
+                let n = localName(name)
+                known = (n, n == recordElement)
+                outsideNames.remember(name, known)
+            }
+            if known.isRecord {
                 inRecord = true
                 recordCount += 1
                 recordLine = line
@@ -310,23 +336,27 @@ public final class XMLRecordReader {
                 readAttributes(nAttributes, attributes, path: 0)
                 for f in ancestorFields {
                     if let up = f.up {
-                        if up <= ancestors.count, let v = ancestors[ancestors.count - up].attributes[f.attribute] { found.append((f.key, v)) }
-                    } else if let a = ancestors.last(where: { $0.name == f.name }), let v = a.attributes[f.attribute] {
-                        found.append((f.key, v))
+                        if up <= ancestors.count, let v = ancestors[ancestors.count - up].attributes.first(where: { $0.name == f.attribute }) {
+                            found.append((f.key, v.value))
+                        }
+                    } else if let a = ancestors.last(where: { $0.name == f.name }), let v = a.attributes.first(where: { $0.name == f.attribute }) {
+                        found.append((f.key, v.value))
                     }
                 }
                 own = ""
                 return
             }
-            var a: [String: String] = [:]
+            var a: [(name: String, value: String)] = []
             if !ancestorAttributes.isEmpty, let attributes {
                 for i in 0..<nAttributes {
                     let at = attributes + 5 * i
                     guard let ln = at[0], let wanted = ancestorAttribute(ln) else { continue }
-                    a[wanted] = value(at[3], at[4])
+                    let v = value(at[3], at[4])
+                    // An attribute given twice is not well-formed (libxml2 stops there); the last would win.
+                    if let k = a.firstIndex(where: { $0.name == wanted }) { a[k].value = v } else { a.append((wanted, v)) }
                 }
             }
-            ancestors.append((n, a))
+            ancestors.append((known.name, a))
             return
         }
         let parent = stack.last ?? 0

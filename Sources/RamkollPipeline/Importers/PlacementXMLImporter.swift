@@ -41,9 +41,18 @@ public struct PlacementXMLImporter: SourceImporter {
         let amounts = AmountParser(decimalSeparator: p.decimalSeparator)
         var c = ImportCounts()
         let generated = try GeneratedIDs(source, idPath: p.fields[.id], record: p.recordElement, sink: sink, counts: &c)
+        // Each field's path number in the reader (-1: the profile gives none), by the field's
+        // place in `Field.allCases`: looked up at the first record, the same for every record.
+        let order = PlacementXMLProfile.Field.allCases
+        var ordinals: [Int32] = []
         try XMLSource.forEachRecord(source, recordElement: p.recordElement, fieldPaths: Array(p.fields.values), sink: sink, counts: &c) {
             rec, ref, c in
-            func value(_ f: PlacementXMLProfile.Field) -> String? { p.fields[f].flatMap { rec.first($0) } }
+            if ordinals.isEmpty { ordinals = order.map { f in p.fields[f].flatMap { rec.ordinal(of: $0) } ?? -1 } }
+            func ordinal(_ f: PlacementXMLProfile.Field) -> Int32 { ordinals[order.firstIndex(of: f)!] }
+            func value(_ f: PlacementXMLProfile.Field) -> String? {
+                let o = ordinal(f)
+                return o < 0 ? nil : rec.first(ordinal: o)
+            }
             func reject(_ f: PlacementXMLProfile.Field, _ raw: String, _ reason: String) throws {
                 try sink.reject(
                     sourceID: source.id, at: ref, field: p.fields[f] ?? f.rawValue, raw: raw,
@@ -84,8 +93,8 @@ public struct PlacementXMLImporter: SourceImporter {
                 end = d
             }
             // One daily price, or several dated ones (repeated elements: price periods).
-            let priceTexts = p.fields[.dailyPrice].map { rec.all($0) } ?? []
-            let fromTexts = p.fields[.priceFrom].map { rec.all($0) } ?? []
+            let priceTexts = ordinal(.dailyPrice) < 0 ? [] : rec.all(ordinal: ordinal(.dailyPrice))
+            let fromTexts = ordinal(.priceFrom) < 0 ? [] : rec.all(ordinal: ordinal(.priceFrom))
             var prices: [PricePeriod] = []
             var priceProblem: (String, String)?
             for (i, priceRaw) in priceTexts.enumerated() {
