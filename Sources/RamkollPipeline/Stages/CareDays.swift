@@ -1,3 +1,4 @@
+import Foundation
 import RamkollModel
 import RamkollReaders
 
@@ -14,6 +15,8 @@ struct CareDayTally {
         var placements: Int64 = 0; var days: Int64 = 0; var cost = Ore.zero
         /// One more placement with days (and their cost) in the cell.
         mutating func add(days d: Int, cost c: Ore) { placements += 1; days += Int64(d); cost += c }
+        /// Another value's placements, days and cost.
+        mutating func add(_ v: Value) { placements += v.placements; days += v.days; cost += v.cost }
     }
 
     var cells: [Key: Value] = [:]
@@ -132,6 +135,59 @@ struct CareDayTally {
             return names.count - 1
         }
     }
+
+    /// A column's values as small numbers, found by their bytes (FNV-1a into an open-addressed
+    /// table): a row's ansvar, form of care or source is looked up without making a String or
+    /// hashing one (Swift's String hash normalizes text such as "§" first). The values are kept
+    /// as Strings once each, for the outputs.
+    struct ByteNames {
+        private var slots = [Int32](repeating: -1, count: 64)
+        private var hashes: [UInt64] = []
+        private var arena: [UInt8] = []
+        private var starts: [Int] = [0]
+        private(set) var strings: [String] = []
+
+        private static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for x in b { h = (h ^ UInt64(x)) &* 0x0000_0100_0000_01B3 }
+            return h
+        }
+
+        private func equal(_ id: Int, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
+            let from = starts[id], to = starts[id + 1]
+            guard to - from == b.count else { return false }
+            return arena.withUnsafeBufferPointer { a in b.count == 0 || memcmp(a.baseAddress! + from, b.baseAddress!, b.count) == 0 }
+        }
+
+        /// The number of these bytes, and whether they are new.
+        mutating func id(_ b: UnsafeBufferPointer<UInt8>) -> (id: Int, new: Bool) {
+            let h = ByteNames.hash(b)
+            var i = Int(truncatingIfNeeded: h) & (slots.count - 1)
+            while slots[i] >= 0 {
+                let id = Int(slots[i])
+                if hashes[id] == h && equal(id, b) { return (id, false) }
+                i = (i + 1) & (slots.count - 1)
+            }
+            let id = strings.count
+            slots[i] = Int32(id)
+            hashes.append(h)
+            arena.append(contentsOf: b)
+            starts.append(arena.count)
+            strings.append(String(decoding: b, as: UTF8.self))
+            if strings.count * 2 > slots.count { grow() }
+            return (id, true)
+        }
+
+        private mutating func grow() {
+            slots = [Int32](repeating: -1, count: slots.count * 2)
+            for (id, h) in hashes.enumerated() {
+                var i = Int(truncatingIfNeeded: h) & (slots.count - 1)
+                while slots[i] >= 0 { i = (i + 1) & (slots.count - 1) }
+                slots[i] = Int32(id)
+            }
+        }
+    }
+
     struct CellID: Hashable { let unit: Int, period: Period, form: Int }
     struct VolumeID: Hashable { let unit: Int, form: Int, basis: Int, year: Int }
 
@@ -144,65 +200,88 @@ struct CareDayTally {
         let remaining = Period.months(ofYear: config.fiscalYear).filter { $0 > config.asOf }
         let previousMonths = Period.months(ofYear: config.fiscalYear - 1)
         let close = config.asOf.lastDay
-        // The unit of each ansvar code, looked up once per code (the rules are scanned per lookup).
-        var unitOf: [String: Int?] = [:]
-        var names = Names()
+        // The unit of each ansvar code, looked up once per code (the rules are scanned per lookup),
+        // by the code's number in `ansvars`.
+        var ansvars = ByteNames(), unitOfAnsvar: [Int?] = []
+        var units = Names(), forms = ByteNames(), bases = ByteNames()
         var cells: [CellID: Value] = [:], volume: [VolumeID: Value] = [:]
         var outlook: [Int: Outlook] = [:]
         // A previous year's extract gives last year's days alone; with one, the current extracts' days
         // of last year are left out (a placement in both would be counted twice).
         let previousSources = Set(config.sources.filter(\.previousYear).map(\.id))
-        try TableReader(
-            path: path, required: ["source", "placement_id", "person", "ansvar", "form_of_care", "start", "end", "daily_price_ore", "price_periods"]
-        ).forEach { row in
+        var sources = ByteNames(), sourceIsPrevious: [Bool] = []
+        let table = try TableReader(
+            path: path,
+            required: [
+                "source", "file", "line", "placement_id", "person", "ansvar", "form_of_care", "legal_basis", "start", "end", "daily_price_ore",
+                "price_periods",
+            ])
+        // Columns by position, found once.
+        let cSource = table.column("source"), cFile = table.column("file"), cLine = table.column("line")
+        let cID = table.column("placement_id"), cPerson = table.column("person"), cAnsvar = table.column("ansvar")
+        let cForm = table.column("form_of_care"), cBasis = table.column("legal_basis"), cStart = table.column("start")
+        let cEnd = table.column("end"), cDaily = table.column("daily_price_ore"), cPrices = table.column("price_periods")
+        try table.forEach { row in
             t.placementsRead += 1
-            let ofPreviousYear = previousSources.contains(row["source"])
-            // The unit the ansvar belongs to at the as-of period; otherwise any rule for the code, regardless of validity.
-            let ansvar = row["ansvar"]
-            let mapped: Int?
-            if let known = unitOf[ansvar] {
-                mapped = known
-            } else {
-                mapped = (mappings.ansvar.lookup(ansvar, at: config.asOf)?.target ?? mappings.ansvar.lookup(ansvar)?.target).map { names.id($0) }
-                unitOf[ansvar] = .some(mapped)
+            var ofPreviousYear = false, ansvarID = 0, formID = 0, basisID = 0
+            row.withField(cSource) { b in
+                let (i, new) = sources.id(b)
+                if new { sourceIsPrevious.append(previousSources.contains(sources.strings[i])) }
+                ofPreviousYear = sourceIsPrevious[i]
             }
-            guard let unitID = mapped else {
-                t.unmapped[ansvar, default: 0] += 1
+            // The unit the ansvar belongs to at the as-of period; otherwise any rule for the code, regardless of validity.
+            row.withField(cAnsvar) { b in
+                let (i, new) = ansvars.id(b)
+                if new {
+                    let code = ansvars.strings[i]
+                    unitOfAnsvar.append(
+                        (mappings.ansvar.lookup(code, at: config.asOf)?.target ?? mappings.ansvar.lookup(code)?.target).map { units.id($0) })
+                }
+                ansvarID = i
+            }
+            guard let unitID = unitOfAnsvar[ansvarID] else {
+                t.unmapped[ansvars.strings[ansvarID], default: 0] += 1
                 return
             }
             if ofPreviousYear { t.previousYearPlacements += 1 } else { t.placementsMapped += 1 }
-            let unit = names.names[unitID]
+            let unit = units.names[unitID]
+            row.withField(cForm) { formID = forms.id($0).id }
+            row.withField(cBasis) { basisID = bases.id($0).id }
+            let form = forms.strings[formID], basis = bases.strings[basisID]
             // One String per field and placement, shared by its months (not one per month).
-            let id = row["placement_id"], person = row["person"], form = row["form_of_care"], priceText = row["price_periods"]
-            guard let start = Day(iso: row["start"]) else { throw RamkollError(.input, "\(path):\(row.line): start is not a date; rerun normalize") }
-            let end = row["end"].isEmpty ? nil : Day(iso: row["end"])
-            let daily = try row.int("daily_price_ore")
+            let id = row[column: cID], person = row[column: cPerson], priceText = row[column: cPrices]
+            guard let start = Day(iso: row[column: cStart]) else {
+                throw RamkollError(.input, "\(path):\(row.line): start is not a date; rerun normalize")
+            }
+            let endText = row[column: cEnd]
+            let end = endText.isEmpty ? nil : Day(iso: endText)
+            let daily = try row.int(column: cDaily)
             guard daily.magnitude <= Ore.rowLimit else {
                 throw RamkollError(.input, "\(path):\(row.line): daily_price_ore is beyond the largest amount; rerun normalize")
             }
             let prices = try CareDayTally.prices(
                 priceText, fallback: PricePeriod(from: start, price: Ore(daily)), path: path, line: row.line)
             // A day's cost is at most Ore.rowLimit, a month's 31 times that; the costs and prices
-            // are counted before they are added up (see Ore.runLimit).
-            let source = (file: row["file"], line: Int(row["line"]) ?? row.line)
+            // are counted before they are added up (see Ore.runLimit). The export's file and line
+            // are read only for the message of a tally past the limit.
+            let sourceLine = (try? row.int(column: cLine)).map { Int($0) } ?? row.line
             func count(_ cost: Ore) throws {
-                try t.costs.count(cost, file: source.file, line: source.line, what: "the care-day costs and prices of the placements")
+                try t.costs.count(cost, file: row[column: cFile], line: sourceLine, what: "the care-day costs and prices of the placements")
             }
             try count(prices[0].price)
-            let basis = row["legal_basis"]
-            let formID = names.id(form), basisID = names.id(basis)
             /// Last year's days for the volume tables; 1 (the previous year's bit) when there were any.
             func previousYearDays() throws -> Int64 {
-                var years: Int64 = 0
+                var total = Value()
                 for p in previousMonths where p >= start.period && (end.map { p <= $0.period } ?? true) {
                     let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                     guard days > 0 else { continue }
                     try count(cost)
-                    volume[VolumeID(unit: unitID, form: formID, basis: basisID, year: config.fiscalYear - 1), default: Value()].add(
-                        days: days, cost: cost)
-                    years = 1
+                    total.add(days: days, cost: cost)
                 }
-                return years
+                guard total.placements > 0 else { return 0 }
+                // The volume cell counts the placement's months with days, as one add per month did.
+                volume[VolumeID(unit: unitID, form: formID, basis: basisID, year: config.fiscalYear - 1), default: Value()].add(total)
+                return 1
             }
             // A previous year's extract: last year's days and persons for the volume tables, nothing else.
             if ofPreviousYear {
@@ -233,22 +312,27 @@ struct CareDayTally {
             if let e = end, e <= close, e >= start { o.endedCount += 1; o.endedDays += Int64(e.ordinal - start.ordinal + 1) }
             outlook[unitID] = o
             var years: Int64 = previousSources.isEmpty && first.year < config.fiscalYear ? try previousYearDays() : 0
+            var thisYear = Value()
             for p in months where touched(p) {
                 let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
                 guard days > 0 else { continue }
                 try count(cost)
                 // One lookup: the cell is changed where it lies.
                 cells[CellID(unit: unitID, period: p, form: formID), default: Value()].add(days: days, cost: cost)
-                volume[VolumeID(unit: unitID, form: formID, basis: basisID, year: config.fiscalYear), default: Value()].add(days: days, cost: cost)
-                years |= 2
+                thisYear.add(days: days, cost: cost)
                 try t.addPlacementMonth(PlacementMonth(id: id, person: person, unit: unit, period: p, days: days, cost: cost, prices: priceText))
+            }
+            if thisYear.placements > 0 {
+                // One volume lookup per placement: its cell counts the placement's months with days.
+                volume[VolumeID(unit: unitID, form: formID, basis: basisID, year: config.fiscalYear), default: Value()].add(thisYear)
+                years |= 2
             }
             try t.addPerson(person, unit: unit, form: form, basis: basis, years: years)
         }
-        let n = names.names
-        for (k, v) in cells { t.cells[Key(unit: n[k.unit], period: k.period, form: n[k.form])] = v }
-        for (k, v) in volume { t.volume[VolumeKey(unit: n[k.unit], form: n[k.form], basis: n[k.basis], year: k.year)] = v }
-        for (k, v) in outlook { t.outlook[n[k]] = v }
+        let u = units.names, f = forms.strings, b = bases.strings
+        for (k, v) in cells { t.cells[Key(unit: u[k.unit], period: k.period, form: f[k.form])] = v }
+        for (k, v) in volume { t.volume[VolumeKey(unit: u[k.unit], form: f[k.form], basis: b[k.basis], year: k.year)] = v }
+        for (k, v) in outlook { t.outlook[u[k]] = v }
         return t
     }
 
