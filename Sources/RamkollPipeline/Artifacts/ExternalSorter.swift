@@ -12,7 +12,10 @@ final class ExternalSorter {
     private let budget: Int
     /// Records, each a 4-byte length and its bytes.
     private var buffer: [UInt8] = []
-    private var offsets: [Int] = []
+    /// Each record's first eight bytes as a big-endian number (zeros past a shorter record's end),
+    /// and where the record is in `buffer`: most comparisons end at the number, without reading
+    /// the records themselves.
+    private var offsets: [(prefix: UInt64, offset: Int)] = []
     private var runs: [String] = []
     private(set) var count = 0
     private let name: String
@@ -35,7 +38,9 @@ final class ExternalSorter {
     var runCount: Int { runs.count }
 
     func add(_ record: SortRecord) throws {
-        offsets.append(buffer.count)
+        var prefix: UInt64 = 0
+        for k in 0..<8 { prefix = prefix << 8 | UInt64(k < record.bytes.count ? record.bytes[k] : 0) }
+        offsets.append((prefix, buffer.count))
         withUnsafeBytes(of: UInt32(record.bytes.count).littleEndian) { buffer.append(contentsOf: $0) }
         buffer.append(contentsOf: record.bytes)
         count += 1
@@ -59,13 +64,23 @@ final class ExternalSorter {
         return UnsafeBufferPointer(start: base.baseAddress! + offset + 4, count: n)
     }
 
+    /// Bytewise order as `less`, in one comparison: negative, zero or positive.
+    @inline(__always)
+    static func compare(_ a: UnsafeBufferPointer<UInt8>, _ b: UnsafeBufferPointer<UInt8>) -> Int {
+        let n = min(a.count, b.count)
+        if n > 0 {
+            let c = memcmp(a.baseAddress!, b.baseAddress!, n)
+            if c != 0 { return Int(c) }
+        }
+        return a.count - b.count
+    }
+
     private func sortBuffer() {
         buffer.withUnsafeBufferPointer { b in
             offsets.sort { x, y in
-                let rx = ExternalSorter.record(b, at: x), ry = ExternalSorter.record(b, at: y)
-                if ExternalSorter.less(rx, ry) { return true }
-                if ExternalSorter.less(ry, rx) { return false }
-                return x < y
+                if x.prefix != y.prefix { return x.prefix < y.prefix }
+                let c = ExternalSorter.compare(ExternalSorter.record(b, at: x.offset), ExternalSorter.record(b, at: y.offset))
+                return c != 0 ? c < 0 : x.offset < y.offset
             }
         }
     }
@@ -85,7 +100,7 @@ final class ExternalSorter {
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20)
         try buffer.withUnsafeBufferPointer { b in
-            for o in offsets {
+            for (_, o) in offsets {
                 let r = ExternalSorter.record(b, at: o)
                 out.append(contentsOf: UnsafeBufferPointer(rebasing: b[o..<(o + 4 + r.count)]))
                 if out.count >= 1 << 20 { try file.write(contentsOf: out); out.removeAll(keepingCapacity: true) }
@@ -101,7 +116,7 @@ final class ExternalSorter {
         if runs.isEmpty {
             sortBuffer()
             try buffer.withUnsafeBufferPointer { b in
-                for o in offsets { try body(ExternalSorter.record(b, at: o)) }
+                for (_, o) in offsets { try body(ExternalSorter.record(b, at: o)) }
             }
             buffer = []; offsets = []
             return
