@@ -13,55 +13,68 @@ public enum PersonalIdentity {
     /// Canonical 12-character form `YYYYMMDDNNNC` (or `YYYYMMDDTNNN` for IVO-style placeholders),
     /// or nil with a reason that does not repeat the number.
     public static func canonical(_ raw: String, referenceYear: Int) -> Result<String, IdentityFailure> {
-        var s = Array(raw.utf8.filter { $0 != 0x20 })
-        var plus = false
-        if s.count == 13 || s.count == 11 {
-            let sep = s[s.count - 5]
-            if sep == UInt8(ascii: "-") || sep == UInt8(ascii: "+") { plus = sep == UInt8(ascii: "+"); s.remove(at: s.count - 5) }
+        func failure(_ reason: String) -> Result<String, IdentityFailure> { .failure(IdentityFailure(reason)) }
+        // The number without its spaces: 13 bytes at most (12 digits and a separator), or it is none.
+        var length = 0
+        for b in raw.utf8 where b != 0x20 {
+            length += 1
+            if length > 13 { return failure("personal identity number must have 10 or 12 digits") }
         }
-        if s.count == 10 {
-            // Short form: century from the reference year (the business date, never the clock).
-            guard let yy = Int(String(decoding: s[0..<2], as: UTF8.self)) else {
-                return .failure(IdentityFailure("personal identity number has a malformed date part"))
+        // On the stack (one number per placement, payment and decision): room for a century
+        // written before a 10-digit form, whatever the reference year.
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { s -> Result<String, IdentityFailure> in
+            var count = 0
+            for b in raw.utf8 where b != 0x20 { s[count] = b; count += 1 }
+            @inline(__always) func isDigit(_ k: Int) -> Bool { s[k] >= 48 && s[k] <= 57 }
+            func number(_ from: Int, _ width: Int) -> Int { (from..<(from + width)).reduce(0) { $0 * 10 + Int(s[$1] &- 48) } }
+            var plus = false
+            if count == 13 || count == 11 {
+                let sep = s[count - 5]
+                if sep == UInt8(ascii: "-") || sep == UInt8(ascii: "+") {
+                    plus = sep == UInt8(ascii: "+")
+                    for k in (count - 5)..<(count - 1) { s[k] = s[k + 1] }
+                    count -= 1
+                }
             }
-            var century = referenceYear / 100 * 100
-            if century + yy > referenceYear { century -= 100 }
-            if plus { century -= 100 }
-            s = Array(String(century / 100).utf8) + s
-        }
-        guard s.count == 12 else { return .failure(IdentityFailure("personal identity number must have 10 or 12 digits")) }
-        let datePart = s[0..<8]
-        guard datePart.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-            return .failure(IdentityFailure("personal identity number has a malformed date part"))
-        }
-        let y = Int(String(decoding: s[0..<4], as: UTF8.self))!, m = Int(String(decoding: s[4..<6], as: UTF8.self))!
-        var d = Int(String(decoding: s[6..<8], as: UTF8.self))!
-        if d > 60 { d -= 60 }  // samordningsnummer
-        guard Day(year: y, month: m, day: d) != nil else {
-            return .failure(IdentityFailure("personal identity number has a date that does not exist"))
-        }
-        // IVO-style placeholder: a letter where the serial starts, e.g. YYYYMMDD-T123.
-        if let letter = Optional(s[8]), (65...90).contains(letter) {
-            guard s[9...].allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-                return .failure(IdentityFailure("placeholder number must be a letter and three digits"))
+            if count == 10 {
+                // Short form: century from the reference year (the business date, never the clock).
+                guard isDigit(0), isDigit(1) else { return failure("personal identity number has a malformed date part") }
+                var century = referenceYear / 100 * 100
+                if century + number(0, 2) > referenceYear { century -= 100 }
+                if plus { century -= 100 }
+                let prefix = String(century / 100).utf8
+                for k in stride(from: count - 1, through: 0, by: -1) { s[k + prefix.count] = s[k] }
+                for (k, b) in prefix.enumerated() { s[k] = b }
+                count += prefix.count
             }
-            return .success(String(decoding: s, as: UTF8.self))
+            guard count == 12 else { return failure("personal identity number must have 10 or 12 digits") }
+            guard (0..<8).allSatisfy(isDigit) else { return failure("personal identity number has a malformed date part") }
+            let y = number(0, 4), m = number(4, 2)
+            var d = number(6, 2)
+            if d > 60 { d -= 60 }  // samordningsnummer
+            guard Day(year: y, month: m, day: d) != nil else {
+                return failure("personal identity number has a date that does not exist")
+            }
+            let canonical = { String(decoding: UnsafeBufferPointer(rebasing: s[0..<12]), as: UTF8.self) }
+            // IVO-style placeholder: a letter where the serial starts, e.g. YYYYMMDD-T123.
+            if (65...90).contains(s[8]) {
+                guard (9..<12).allSatisfy(isDigit) else { return failure("placeholder number must be a letter and three digits") }
+                return .success(canonical())
+            }
+            guard (8..<12).allSatisfy(isDigit) else { return failure("personal identity number has non-digits in its serial part") }
+            if s[8] == 48 && s[9] == 48 && s[10] == 48 {
+                return failure("personal identity number has serial 000, which is never issued")
+            }
+            // Luhn over YYMMDDNNN.
+            var sum = 0
+            for k in 2..<11 {
+                var v = Int(s[k] - 48) * (k % 2 == 0 ? 2 : 1)
+                if v > 9 { v -= 9 }
+                sum += v
+            }
+            guard (10 - sum % 10) % 10 == Int(s[11] - 48) else { return failure("personal identity number fails its check digit") }
+            return .success(canonical())
         }
-        guard s[8...].allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
-            return .failure(IdentityFailure("personal identity number has non-digits in its serial part"))
-        }
-        if s[8] == 48 && s[9] == 48 && s[10] == 48 {
-            return .failure(IdentityFailure("personal identity number has serial 000, which is never issued"))
-        }
-        // Luhn over YYMMDDNNN.
-        var sum = 0
-        for (i, b) in s[2..<11].enumerated() {
-            var v = Int(b - 48) * (i % 2 == 0 ? 2 : 1)
-            if v > 9 { v -= 9 }
-            sum += v
-        }
-        guard (10 - sum % 10) % 10 == Int(s[11] - 48) else { return .failure(IdentityFailure("personal identity number fails its check digit")) }
-        return .success(String(decoding: s, as: UTF8.self))
     }
 
     /// Replaces anything shaped like a personnummer or samordningsnummer by "[pnr]", in every
