@@ -63,7 +63,8 @@ final class ExternalSorterTests: XCTestCase {
         func run(budget: Int) throws -> [String: Data] {
             try? FileManager.default.removeItem(atPath: dir + "/run")
             ExternalSorter.defaultBudget = budget
-            defer { ExternalSorter.defaultBudget = 32 << 20 }
+            let before = ExternalSorter.defaultBudget
+            defer { ExternalSorter.defaultBudget = before }
             try runPipeline(pipeline, runDir: dir + "/run", asOf: "2022-12")
             return try LedgerBlocksTests.files(dir + "/run", stages: ["03-reconcile"])
         }

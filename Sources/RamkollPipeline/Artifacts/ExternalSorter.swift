@@ -21,7 +21,9 @@ final class ExternalSorter {
     private let name: String
 
     /// Bytes of records held before a run is written (tests make it tiny, so that runs are merged).
-    nonisolated(unsafe) static var defaultBudget = 32 << 20
+    /// A sorter holds up to two such buffers, one being written while the other fills: 16 MiB
+    /// each keeps a sorter's memory where one buffer of 32 MiB had it.
+    nonisolated(unsafe) static var defaultBudget = 16 << 20
     /// Runs written by all sorters (what tests look at).
     nonisolated(unsafe) static var runsWritten = 0
 
@@ -31,6 +33,7 @@ final class ExternalSorter {
     }
 
     deinit {
+        spilling.wait()
         for r in runs { unlink(r) }
     }
 
@@ -40,6 +43,9 @@ final class ExternalSorter {
     func add(_ record: SortRecord) throws {
         var prefix: UInt64 = 0
         for k in 0..<8 { prefix = prefix << 8 | UInt64(k < record.bytes.count ? record.bytes[k] : 0) }
+        // Room for a whole buffer at once (pages are touched only as records come), so that a
+        // buffer filling up does not double past its budget.
+        if buffer.capacity == 0 { buffer.reserveCapacity(budget + 4096) }
         offsets.append((prefix, buffer.count))
         withUnsafeBytes(of: UInt32(record.bytes.count).littleEndian) { buffer.append(contentsOf: $0) }
         buffer.append(contentsOf: record.bytes)
@@ -75,7 +81,7 @@ final class ExternalSorter {
         return a.count - b.count
     }
 
-    private func sortBuffer() {
+    private static func sort(_ buffer: [UInt8], _ offsets: inout [(prefix: UInt64, offset: Int)]) {
         buffer.withUnsafeBufferPointer { b in
             offsets.sort { x, y in
                 if x.prefix != y.prefix { return x.prefix < y.prefix }
@@ -85,18 +91,57 @@ final class ExternalSorter {
         }
     }
 
-    /// Writes the buffer, sorted, as a run file.
+    /// A full buffer is sorted and written on this queue while records go on gathering in the
+    /// other buffer (two cores: reconcile reads placements while a run is written). One run at a
+    /// time: memory holds at most two buffers.
+    private let spiller = DispatchQueue(label: "ramkoll.sort-spill")
+    private let spilling = DispatchGroup()
+    /// The buffers the last run was written from, emptied, for the next records (after `spilling`).
+    private var spare: (buffer: [UInt8], offsets: [(prefix: UInt64, offset: Int)])?
+    /// Why the last run could not be written (after `spilling`).
+    private var spillFailure: Error?
+
+    /// Waits for the run being written; throws if it could not be.
+    private func awaitSpill() throws {
+        spilling.wait()
+        if let e = spillFailure { throw e }
+    }
+
+    /// Hands the buffer, to be sorted, to a run file written in the background.
     private func spill() throws {
         guard !offsets.isEmpty else { return }
-        sortBuffer()
+        try awaitSpill()
         if runs.isEmpty { try FileIO.createDirectory(directory) }
         let path = directory + "/\(name)-\(runs.count).run"
+        runs.append(path)
+        ExternalSorter.runsWritten += 1
+        let full = UnsafeSendable((buffer, offsets))
+        if let (b, o) = spare {
+            buffer = b; offsets = o; spare = nil
+        } else {
+            buffer = []; offsets = []
+            buffer.reserveCapacity(budget + 4096)
+        }
+        let me = UnsafeSendable(self)
+        spiller.async(group: spilling) {
+            var (b, o) = full.value
+            do {
+                ExternalSorter.sort(b, &o)
+                try ExternalSorter.writeRun(b, o, to: path)
+            } catch {
+                me.value.spillFailure = error
+            }
+            b.removeAll(keepingCapacity: true); o.removeAll(keepingCapacity: true)
+            me.value.spare = (b, o)
+        }
+    }
+
+    /// Writes records, in the order of `offsets`, as a run file.
+    private static func writeRun(_ buffer: [UInt8], _ offsets: [(prefix: UInt64, offset: Int)], to path: String) throws {
         guard FileManager.default.createFile(atPath: path, contents: nil), let file = FileHandle(forWritingAtPath: path) else {
             throw RamkollError(.internalFailure, "\(path): cannot create a sort run")
         }
         defer { try? file.close() }
-        runs.append(path)
-        ExternalSorter.runsWritten += 1
         var out: [UInt8] = []
         out.reserveCapacity(1 << 20)
         try buffer.withUnsafeBufferPointer { b in
@@ -107,14 +152,12 @@ final class ExternalSorter {
             }
         }
         try file.write(contentsOf: out)
-        buffer.removeAll(keepingCapacity: true)
-        offsets.removeAll(keepingCapacity: true)
     }
 
     /// Every record in order (each valid only during its call). The sorter is spent afterwards.
     func forEach(_ body: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
         if runs.isEmpty {
-            sortBuffer()
+            ExternalSorter.sort(buffer, &offsets)
             try buffer.withUnsafeBufferPointer { b in
                 for (_, o) in offsets { try body(ExternalSorter.record(b, at: o)) }
             }
@@ -122,7 +165,8 @@ final class ExternalSorter {
             return
         }
         try spill()
-        buffer = []; offsets = []
+        try awaitSpill()
+        buffer = []; offsets = []; spare = nil
         let readers = try runs.map { try RunReader(path: $0) }
         // A binary heap of run numbers by their current record (ties: the earlier run, whose
         // records were added first).
