@@ -160,24 +160,57 @@ public enum CareDayConvention: String, Sendable, CaseIterable {
 
     /// The first and last counted day (as ordinals) of a stay inside a period, or nil.
     public func countedDays(start: Day, end: Day?, in period: Period) -> (Int, Int)? {
-        let pFirst = period.firstDay.ordinal, pLast = period.lastDay.ordinal
-        var last = end?.ordinal ?? pLast
-        if self == .excludeDischarge, end != nil { last -= 1 }
-        let from = max(start.ordinal, pFirst), to = min(last, pLast)
-        return to >= from ? (from, to) : nil
+        countedDays(OrdinalStay(start: start, end: end, prices: []), in: OrdinalPeriod(period))
     }
 
     /// Care days and their cost inside a period, each day at the price in force that day.
     /// Days before the first price's date are counted at the first price.
     public func daysAndCost(start: Day, end: Day?, prices: [PricePeriod], in period: Period) -> (days: Int, cost: Ore) {
-        guard let (from, to) = countedDays(start: start, end: end, in: period), !prices.isEmpty else { return (0, .zero) }
+        daysAndCost(OrdinalStay(start: start, end: end, prices: prices), in: OrdinalPeriod(period))
+    }
+
+    /// `countedDays` of a stay and a period whose days were made ordinals once (a tally over
+    /// millions of stays and every month of a year works each date out once, not per month).
+    public func countedDays(_ stay: OrdinalStay, in period: OrdinalPeriod) -> (Int, Int)? {
+        var last = stay.end ?? period.last
+        if self == .excludeDischarge, stay.end != nil { last -= 1 }
+        let from = max(stay.start, period.first), to = min(last, period.last)
+        return to >= from ? (from, to) : nil
+    }
+
+    /// `daysAndCost` of a stay and a period as ordinals.
+    public func daysAndCost(_ stay: OrdinalStay, in period: OrdinalPeriod) -> (days: Int, cost: Ore) {
+        let prices = stay.prices
+        guard let (from, to) = countedDays(stay, in: period), !prices.isEmpty else { return (0, .zero) }
         var cost = Ore.zero
-        for (i, p) in prices.enumerated() {
-            let lo = i == 0 ? from : max(from, p.from.ordinal)
-            let hi = i + 1 < prices.count ? min(to, prices[i + 1].from.ordinal - 1) : to
-            if hi >= lo { cost += Ore(p.price.value * Int64(hi - lo + 1)) }
+        for i in prices.indices {
+            let lo = i == 0 ? from : max(from, prices[i].from)
+            let hi = i + 1 < prices.count ? min(to, prices[i + 1].from - 1) : to
+            if hi >= lo { cost += Ore(prices[i].price.value * Int64(hi - lo + 1)) }
         }
         return (to - from + 1, cost)
+    }
+}
+
+/// A stay's days as ordinals (`Day.ordinal`): its start, its end (nil: open) and the days its
+/// prices take effect.
+public struct OrdinalStay: Sendable {
+    public let start: Int
+    public let end: Int?
+    public let prices: [(from: Int, price: Ore)]
+    public init(start: Day, end: Day?, prices: [PricePeriod]) {
+        self.start = start.ordinal; self.end = end?.ordinal
+        self.prices = prices.map { ($0.from.ordinal, $0.price) }
+    }
+}
+
+/// A period's first and last day as ordinals.
+public struct OrdinalPeriod: Sendable {
+    public let period: Period
+    public let first: Int, last: Int
+    public init(_ period: Period) {
+        self.period = period
+        first = period.firstDay.ordinal; last = period.lastDay.ordinal
     }
 }
 

@@ -283,6 +283,13 @@ struct SortRecord {
         var at = 0
         init(_ bytes: UnsafeBufferPointer<UInt8>) { self.bytes = bytes }
 
+        /// A text key's bytes (valid while the record is).
+        mutating func keyBytes() -> UnsafeBufferPointer<UInt8> {
+            var end = at
+            while bytes[end] != 0 { end += 1 }
+            defer { at = end + 1 }
+            return UnsafeBufferPointer(rebasing: bytes[at..<end])
+        }
         mutating func key() -> String {
             var end = at
             while bytes[end] != 0 { end += 1 }

@@ -188,24 +188,39 @@ struct CareDayTally {
         }
     }
 
-    struct CellID: Hashable { let unit: Int, period: Period, form: Int }
-    struct VolumeID: Hashable { let unit: Int, form: Int, basis: Int, year: Int }
+    /// Cells by numbers, hashed as one mixed number (one `combine`, not one per field; equal
+    /// cells are still told apart by all their fields).
+    struct CellID: Hashable {
+        let unit: Int, period: Period, form: Int
+        func hash(into h: inout Hasher) {
+            h.combine(unit &* 0x1E37_79B9_7F4A_7C15 &+ form &* 0x2545_F491_4F6C_DD1D &+ period.year &* 12 &+ period.month)
+        }
+    }
+    struct VolumeID: Hashable {
+        let unit: Int, form: Int, basis: Int, year: Int
+        func hash(into h: inout Hasher) {
+            h.combine(unit &* 0x1E37_79B9_7F4A_7C15 &+ form &* 0x2545_F491_4F6C_DD1D &+ basis &* 0x1656_67B1_9E37_79F9 &+ year)
+        }
+    }
 
     /// Reads placements.csv; `spill` is where the sorters may write their runs (removed after).
     static func tally(path: String, config: PipelineConfig, mappings: MappingTables, spill: String, matching: Bool, accruals: Bool) throws
         -> CareDayTally
     {
         var t = CareDayTally(spill: spill, matching: matching, accruals: accruals, persons: !config.volumeTables.isEmpty)
-        let months = Period.months(ofYear: config.fiscalYear).filter { $0 <= config.asOf }
-        let remaining = Period.months(ofYear: config.fiscalYear).filter { $0 > config.asOf }
-        let previousMonths = Period.months(ofYear: config.fiscalYear - 1)
+        // The months as ordinals of their first and last days, worked out once.
+        let months = Period.months(ofYear: config.fiscalYear).filter { $0 <= config.asOf }.map(OrdinalPeriod.init)
+        let remaining = Period.months(ofYear: config.fiscalYear).filter { $0 > config.asOf }.map(OrdinalPeriod.init)
+        let previousMonths = Period.months(ofYear: config.fiscalYear - 1).map(OrdinalPeriod.init)
+        // Placement-months are kept only for the outputs that read them.
+        let keepsMonths = matching || accruals
         let close = config.asOf.lastDay
         // The unit of each ansvar code, looked up once per code (the rules are scanned per lookup),
         // by the code's number in `ansvars`.
         var ansvars = ByteNames(), unitOfAnsvar: [Int?] = []
         var units = Names(), forms = ByteNames(), bases = ByteNames()
         var cells: [CellID: Value] = [:], volume: [VolumeID: Value] = [:]
-        var outlook: [Int: Outlook] = [:]
+        var outlook: [Outlook?] = []  // by unit number
         // A previous year's extract gives last year's days alone; with one, the current extracts' days
         // of last year are left out (a placement in both would be counted twice).
         let previousSources = Set(config.sources.filter(\.previousYear).map(\.id))
@@ -269,11 +284,12 @@ struct CareDayTally {
                 try t.costs.count(cost, file: row[column: cFile], line: sourceLine, what: "the care-day costs and prices of the placements")
             }
             try count(prices[0].price)
+            let ordinals = OrdinalStay(start: start, end: end, prices: prices)
             /// Last year's days for the volume tables; 1 (the previous year's bit) when there were any.
             func previousYearDays() throws -> Int64 {
                 var total = Value()
-                for p in previousMonths where p >= start.period && (end.map { p <= $0.period } ?? true) {
-                    let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
+                for p in previousMonths where p.period >= start.period && (end.map { p.period <= $0.period } ?? true) {
+                    let (days, cost) = config.careDays.daysAndCost(ordinals, in: p)
                     guard days > 0 else { continue }
                     try count(cost)
                     total.add(days: days, cost: cost)
@@ -293,16 +309,17 @@ struct CareDayTally {
             stay.field(end.map(CareDayTally.number) ?? Int64.min); stay.field(Int64(row.line))
             try t.stays.add(stay)
             try t.addMatching(placement: id, month: Int64.min, kind: .known) { _ in }
+            if unitID >= outlook.count { outlook += [Outlook?](repeating: nil, count: unitID + 1 - outlook.count) }
             var o = outlook[unitID] ?? Outlook()
             // Committed: placements begun by the close. One the extract holds with a later start is
             // left to the expected-new estimate, so the forecast does not depend on how far ahead an
             // extract reaches.
             // Months the stay cannot touch count no days: only those from its start to its end are counted.
             let first = start.period, last = end?.period
-            func touched(_ p: Period) -> Bool { p >= first && (last.map { p <= $0 } ?? true) }
+            func touched(_ p: OrdinalPeriod) -> Bool { p.period >= first && (last.map { p.period <= $0 } ?? true) }
             if start <= close {
                 for p in remaining where touched(p) {
-                    let cost = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p).cost
+                    let cost = config.careDays.daysAndCost(ordinals, in: p).cost
                     try count(cost)
                     o.committedRemaining += cost
                 }
@@ -314,13 +331,16 @@ struct CareDayTally {
             var years: Int64 = previousSources.isEmpty && first.year < config.fiscalYear ? try previousYearDays() : 0
             var thisYear = Value()
             for p in months where touched(p) {
-                let (days, cost) = config.careDays.daysAndCost(start: start, end: end, prices: prices, in: p)
+                let (days, cost) = config.careDays.daysAndCost(ordinals, in: p)
                 guard days > 0 else { continue }
                 try count(cost)
                 // One lookup: the cell is changed where it lies.
-                cells[CellID(unit: unitID, period: p, form: formID), default: Value()].add(days: days, cost: cost)
+                cells[CellID(unit: unitID, period: p.period, form: formID), default: Value()].add(days: days, cost: cost)
                 thisYear.add(days: days, cost: cost)
-                try t.addPlacementMonth(PlacementMonth(id: id, person: person, unit: unit, period: p, days: days, cost: cost, prices: priceText))
+                if keepsMonths {
+                    try t.addPlacementMonth(
+                        PlacementMonth(id: id, person: person, unit: unit, period: p.period, days: days, cost: cost, prices: priceText))
+                }
             }
             if thisYear.placements > 0 {
                 // One volume lookup per placement: its cell counts the placement's months with days.
@@ -332,7 +352,7 @@ struct CareDayTally {
         let u = units.names, f = forms.strings, b = bases.strings
         for (k, v) in cells { t.cells[Key(unit: u[k.unit], period: k.period, form: f[k.form])] = v }
         for (k, v) in volume { t.volume[VolumeKey(unit: u[k.unit], form: f[k.form], basis: b[k.basis], year: k.year)] = v }
-        for (k, v) in outlook { t.outlook[u[k]] = v }
+        for (k, v) in outlook.enumerated() { if let v { t.outlook[u[k]] = v } }
         return t
     }
 
@@ -341,14 +361,21 @@ struct CareDayTally {
     /// the earlier stay that reaches furthest. One pair per overlapping stay, so the list grows
     /// with the placements, not with their square; a sweep, so memory holds one stay.
     func forEachOverlap(until: Day, _ body: (_ person: String, _ a: Stay, _ b: Stay, _ from: Day, _ to: Day) throws -> Void) throws {
-        var person: String?
+        // The person's pseudonym as bytes, compared with the next record's without making a
+        // String of each; the String is made when the person changes.
+        var personBytes: [UInt8] = [], who = ""
         var reach: (stay: Stay, end: Day)?
         try stays.forEach { bytes in
             var r = SortRecord.Reader(bytes)
-            let who = r.key(), start = CareDayTally.day(r.int()), id = r.key()
+            let key = r.keyBytes()
+            if reach == nil || !key.elementsEqual(personBytes) {
+                personBytes.removeAll(keepingCapacity: true); personBytes.append(contentsOf: key)
+                who = String(decoding: key, as: UTF8.self)
+                reach = nil
+            }
+            let start = CareDayTally.day(r.int()), id = r.key()
             _ = r.int()
             let end = r.fieldInt(), line = Int(r.fieldInt())
-            if who != person { person = who; reach = nil }
             let b = Stay(id: id, start: start, end: end == Int64.min ? nil : CareDayTally.day(end), line: line)
             let bEnd = b.end ?? until
             if let (a, aEnd) = reach, b.start <= aEnd { try body(who, a, b, b.start, min(aEnd, bEnd)) }
