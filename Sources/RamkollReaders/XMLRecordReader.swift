@@ -21,13 +21,16 @@ public struct XMLRecord: Sendable {
     public let index: Int
     /// Line where the record element starts.
     public let line: Int
-    /// The values in document order, each with its path's ordinal in `fields` (one array per
-    /// record, not a dictionary of arrays).
-    let found: [(field: Int32, value: String)]
+    /// The values of the records of one chunk of the file in document order, each with its
+    /// path's ordinal in `fields`; this record's are `range`. One array for the records a chunk
+    /// holds (not one per record, nor a dictionary of arrays): the reader's thread makes it once
+    /// and the importer's thread frees it once.
+    let chunk: [(field: Int32, value: String)]
+    let range: Range<Int>
     let fields: XMLFields
 
-    init(index: Int, line: Int, found: [(field: Int32, value: String)], fields: XMLFields) {
-        self.index = index; self.line = line; self.found = found; self.fields = fields
+    init(index: Int, line: Int, chunk: [(field: Int32, value: String)], range: Range<Int>, fields: XMLFields) {
+        self.index = index; self.line = line; self.chunk = chunk; self.range = range; self.fields = fields
     }
 
     /// A record with these values (tests).
@@ -35,7 +38,7 @@ public struct XMLRecord: Sendable {
         let fields = XMLFields(values.keys.sorted())
         var found: [(field: Int32, value: String)] = []
         for (k, vs) in values.sorted(by: { $0.key < $1.key }) { for v in vs { found.append((fields.ordinals[k]!, v)) } }
-        self.init(index: index, line: line, found: found, fields: fields)
+        self.init(index: index, line: line, chunk: found, range: found.indices, fields: fields)
     }
 
     /// The first value at `path`, or nil.
@@ -56,27 +59,27 @@ public struct XMLRecord: Sendable {
 
     /// The first value of the path numbered `f` (see `ordinal(of:)`), or nil.
     public func first(ordinal f: Int32) -> String? {
-        for e in found where e.field == f { return e.value }
+        for k in range where chunk[k].field == f { return chunk[k].value }
         return nil
     }
 
     /// Every value of the path numbered `f`, in document order.
     public func all(ordinal f: Int32) -> [String] {
         var out: [String] = []
-        for e in found where e.field == f { out.append(e.value) }
+        for k in range where chunk[k].field == f { out.append(chunk[k].value) }
         return out
     }
 
     /// Every value in document order with its path: an element's attributes as it starts, its
     /// text as it ends (so a child's values come before its parent's text).
     public func inOrder(_ body: (_ path: String, _ value: String) throws -> Void) rethrows {
-        for e in found { try body(fields.paths[Int(e.field)], e.value) }
+        for e in chunk[range] { try body(fields.paths[Int(e.field)], e.value) }
     }
 
     /// Field path → values in document order.
     public var values: [String: [String]] {
         var out: [String: [String]] = [:]
-        for e in found { out[fields.paths[Int(e.field)], default: []].append(e.value) }
+        for e in chunk[range] { out[fields.paths[Int(e.field)], default: []].append(e.value) }
         return out
     }
 }
@@ -148,6 +151,10 @@ public final class XMLRecordReader {
     private var inRecord = false
     private var recordLine = 0
     private var found: [(field: Int32, value: String)] = []
+    /// The records completed in the chunk being parsed: their values, and each one's number, line
+    /// and values. `sealChunk` makes them records once the chunk is parsed.
+    private var chunkValues: [(field: Int32, value: String)] = []
+    private var chunkRecords: [(index: Int, line: Int, range: Range<Int>)] = []
     private var stack: [Int] = []  // path ids of the open elements inside the record (-1: not read)
     private var text: [String] = []  // their text, where a field reads it
     private var own = ""
@@ -288,7 +295,19 @@ public final class XMLRecordReader {
         }
         if n == 0 { atEnd = true }
         let rc = buffer.withUnsafeBufferPointer { xmlParseChunk(c, $0.baseAddress, Int32(n), n == 0 ? 1 : 0) }
+        sealChunk()
         if rc != 0 && pending == nil { stop("XML is not well-formed") }
+    }
+
+    /// Queues the records the chunk just parsed completed, sharing one array of values; the next
+    /// chunk's records go into a new one (so a queued record's values never change again).
+    private func sealChunk() {
+        guard !chunkRecords.isEmpty else { return }
+        let values = chunkValues
+        for r in chunkRecords { queue.append(XMLRecord(index: r.index, line: r.line, chunk: values, range: r.range, fields: fields)) }
+        chunkRecords.removeAll(keepingCapacity: true)
+        chunkValues = []
+        chunkValues.reserveCapacity(values.count)
     }
 
     /// The next record, or nil at the end of the document. Throws if the XML is not well-formed
@@ -393,7 +412,9 @@ public final class XMLRecordReader {
         }
         if stack.isEmpty {
             if ownText >= 0 { found.append((ownText, own)) }
-            queue.append(XMLRecord(index: recordCount, line: recordLine, found: found, fields: fields))
+            let from = chunkValues.count
+            chunkValues.append(contentsOf: found)
+            chunkRecords.append((recordCount, recordLine, from..<chunkValues.count))
             inRecord = false
             return
         }
