@@ -15,6 +15,14 @@ public final class XMLFields: Sendable {
     }
 }
 
+/// A value and the number of its field path (a struct, not a tuple: arrays of it are copied
+/// and freed by specialized code, not by the runtime's generic tuple witnesses).
+struct FieldValue: Sendable {
+    let field: Int32
+    let value: String
+    init(_ field: Int32, _ value: String) { self.field = field; self.value = value }
+}
+
 /// One record read from an XML extract: the values found at the requested field paths.
 public struct XMLRecord: Sendable {
     /// 1-based index of the record element in the file (the n-th matching element).
@@ -25,19 +33,19 @@ public struct XMLRecord: Sendable {
     /// path's ordinal in `fields`; this record's are `range`. One array for the records a chunk
     /// holds (not one per record, nor a dictionary of arrays): the reader's thread makes it once
     /// and the importer's thread frees it once.
-    let chunk: [(field: Int32, value: String)]
+    let chunk: [FieldValue]
     let range: Range<Int>
     let fields: XMLFields
 
-    init(index: Int, line: Int, chunk: [(field: Int32, value: String)], range: Range<Int>, fields: XMLFields) {
+    init(index: Int, line: Int, chunk: [FieldValue], range: Range<Int>, fields: XMLFields) {
         self.index = index; self.line = line; self.chunk = chunk; self.range = range; self.fields = fields
     }
 
     /// A record with these values (tests).
     public init(index: Int, line: Int, values: [String: [String]]) {
         let fields = XMLFields(values.keys.sorted())
-        var found: [(field: Int32, value: String)] = []
-        for (k, vs) in values.sorted(by: { $0.key < $1.key }) { for v in vs { found.append((fields.ordinals[k]!, v)) } }
+        var found: [FieldValue] = []
+        for (k, vs) in values.sorted(by: { $0.key < $1.key }) { for v in vs { found.append(FieldValue(fields.ordinals[k]!, v)) } }
         self.init(index: index, line: line, chunk: found, range: found.indices, fields: fields)
     }
 
@@ -122,14 +130,18 @@ public final class XMLRecordReader {
     private var queueHead = 0
     private var pending: ReaderError?
 
-    /// Attributes of the open elements outside the current record: its name and the attributes
-    /// an ancestor field reads (a few, so a list, not a dictionary made for every element).
-    private var ancestors: [(name: String, attributes: [(name: String, value: String)])] = []
+    /// The open elements outside the current record, as two flat stacks (nothing made per
+    /// element once they have grown): their names, and for each the values of the attributes
+    /// ancestor fields read — `ancestorAttributes.count` slots an element, nil where it has none.
+    private var ancestorNames: [String] = []
+    private var ancestorValues: [String?] = []
     /// Names of elements outside records by interned name pointer, and whether each is the record element.
-    private var outsideNames = ByName<(name: String, isRecord: Bool)>()
-    /// The wanted `../@x` and `ancestor::Name/@x` fields, parsed once.
-    private let ancestorFields: [(key: Int32, up: Int?, name: String?, attribute: String)]
-    private let ancestorAttributes: Set<String>
+    private struct OutsideName { let name: String; let isRecord: Bool }
+    private var outsideNames = ByName<OutsideName>()
+    /// The wanted `../@x` and `ancestor::Name/@x` fields, parsed once; `attribute` is the slot of
+    /// the attribute's name in `ancestorAttributes`.
+    private let ancestorFields: [(key: Int32, up: Int?, name: String?, attribute: Int)]
+    private let ancestorAttributes: [String]
     private let ownText: Int32  // the ordinal of `.`, or -1
     /// Element paths inside a record that a field reads or passes through: path 0 is the record
     /// itself; `pathIDs` finds the others by text, `children[i]` by interned name pointer under
@@ -142,7 +154,7 @@ public final class XMLRecordReader {
     private let wantedPath: [Int32]
     private var children: [ByName<Int>]
     private var attributeFields: [ByName<Int32>]
-    private var ancestorAttributeNames = ByName<String?>()
+    private var ancestorAttributeNames = ByName<Int?>()
     private var recordCount = 0
     /// The root element has begun (a problem before it is the prolog's: `init` throws it).
     private var sawElement = false
@@ -150,10 +162,10 @@ public final class XMLRecordReader {
     // The record being read.
     private var inRecord = false
     private var recordLine = 0
-    private var found: [(field: Int32, value: String)] = []
+    private var found: [FieldValue] = []
     /// The records completed in the chunk being parsed: their values, and each one's number, line
     /// and values. `sealChunk` makes them records once the chunk is parsed.
-    private var chunkValues: [(field: Int32, value: String)] = []
+    private var chunkValues: [FieldValue] = []
     private var chunkRecords: [(index: Int, line: Int, range: Range<Int>)] = []
     private var stack: [Int] = []  // path ids of the open elements inside the record (-1: not read)
     private var text: [String] = []  // their text, where a field reads it
@@ -188,8 +200,9 @@ public final class XMLRecordReader {
                 for i in steps.indices { elementPaths.insert(steps[...i].joined(separator: "/")) }
             }
         }
-        ancestorFields = specs.map { (fields.ordinals[$0.key]!, $0.up, $0.name, $0.attribute) }
-        ancestorAttributes = Set(specs.map(\.attribute))
+        let attributeNames = Set(specs.map(\.attribute)).sorted()
+        ancestorFields = specs.map { (fields.ordinals[$0.key]!, $0.up, $0.name, attributeNames.firstIndex(of: $0.attribute)!) }
+        ancestorAttributes = attributeNames
         ownText = fields.ordinals["."] ?? -1
         paths = [""] + elementPaths.sorted()
         pathIDs = Dictionary(uniqueKeysWithValues: paths.enumerated().map { ($1, $0) })
@@ -338,12 +351,12 @@ public final class XMLRecordReader {
         guard pending == nil, let name else { return }
         sawElement = true
         if !inRecord {
-            let known: (name: String, isRecord: Bool)
+            let known: OutsideName
             if let k = outsideNames.find(name) {
                 known = k
             } else {
                 let n = localName(name)
-                known = (n, n == recordElement)
+                known = OutsideName(name: n, isRecord: n == recordElement)
                 outsideNames.remember(name, known)
             }
             if known.isRecord {
@@ -353,29 +366,30 @@ public final class XMLRecordReader {
                 found.removeAll(keepingCapacity: true)
                 found.reserveCapacity(fields.paths.count + 2)
                 readAttributes(nAttributes, attributes, path: 0)
+                let slots = ancestorAttributes.count
                 for f in ancestorFields {
                     if let up = f.up {
-                        if up <= ancestors.count, let v = ancestors[ancestors.count - up].attributes.first(where: { $0.name == f.attribute }) {
-                            found.append((f.key, v.value))
+                        if up <= ancestorNames.count, let v = ancestorValues[(ancestorNames.count - up) * slots + f.attribute] {
+                            found.append(FieldValue(f.key, v))
                         }
-                    } else if let a = ancestors.last(where: { $0.name == f.name }), let v = a.attributes.first(where: { $0.name == f.attribute }) {
-                        found.append((f.key, v.value))
+                    } else if let a = ancestorNames.lastIndex(where: { $0 == f.name }), let v = ancestorValues[a * slots + f.attribute] {
+                        found.append(FieldValue(f.key, v))
                     }
                 }
                 own = ""
                 return
             }
-            var a: [(name: String, value: String)] = []
+            // An attribute given twice is not well-formed (libxml2 stops there); the last would win.
+            let base = ancestorValues.count
+            ancestorNames.append(known.name)
+            for _ in 0..<ancestorAttributes.count { ancestorValues.append(nil) }
             if !ancestorAttributes.isEmpty, let attributes {
                 for i in 0..<nAttributes {
                     let at = attributes + 5 * i
-                    guard let ln = at[0], let wanted = ancestorAttribute(ln) else { continue }
-                    let v = value(at[3], at[4])
-                    // An attribute given twice is not well-formed (libxml2 stops there); the last would win.
-                    if let k = a.firstIndex(where: { $0.name == wanted }) { a[k].value = v } else { a.append((wanted, v)) }
+                    guard let ln = at[0], let slot = ancestorAttribute(ln) else { continue }
+                    ancestorValues[base + slot] = value(at[3], at[4])
                 }
             }
-            ancestors.append((known.name, a))
             return
         }
         let parent = stack.last ?? 0
@@ -407,11 +421,14 @@ public final class XMLRecordReader {
     private func end() {
         guard pending == nil else { return }
         if !inRecord {
-            if !ancestors.isEmpty { ancestors.removeLast() }
+            if !ancestorNames.isEmpty {
+                ancestorNames.removeLast()
+                ancestorValues.removeLast(ancestorAttributes.count)
+            }
             return
         }
         if stack.isEmpty {
-            if ownText >= 0 { found.append((ownText, own)) }
+            if ownText >= 0 { found.append(FieldValue(ownText, own)) }
             let from = chunkValues.count
             chunkValues.append(contentsOf: found)
             chunkRecords.append((recordCount, recordLine, from..<chunkValues.count))
@@ -419,7 +436,7 @@ public final class XMLRecordReader {
             return
         }
         let rel = stack.removeLast(), t = text.removeLast()
-        if rel >= 0 && wantedPath[rel] >= 0 { found.append((wantedPath[rel], t)) }
+        if rel >= 0 && wantedPath[rel] >= 0 { found.append(FieldValue(wantedPath[rel], t)) }
     }
 
     private func characters(_ ch: UnsafePointer<xmlChar>?, _ len: Int) {
@@ -468,7 +485,7 @@ public final class XMLRecordReader {
         for i in 0..<n {
             let at = attributes + 5 * i
             guard let ln = at[0], let field = attributeField(path: path, ln) else { continue }
-            found.append((field, value(at[3], at[4])))
+            found.append(FieldValue(field, value(at[3], at[4])))
         }
     }
 
@@ -485,13 +502,12 @@ public final class XMLRecordReader {
         return field < 0 ? nil : field
     }
 
-    /// Attribute names an ancestor field reads, by interned name (nil: none reads it).
-    private func ancestorAttribute(_ n: UnsafePointer<xmlChar>) -> String? {
+    /// The slot of an attribute name an ancestor field reads, by interned name (nil: none reads it).
+    private func ancestorAttribute(_ n: UnsafePointer<xmlChar>) -> Int? {
         if let known = ancestorAttributeNames.find(n) { return known }
-        let name = String(cString: n)
-        let wantedName = ancestorAttributes.contains(name) ? name : nil
-        ancestorAttributeNames.remember(n, wantedName)
-        return wantedName
+        let slot = ancestorAttributes.firstIndex(of: String(cString: n))
+        ancestorAttributeNames.remember(n, slot)
+        return slot
     }
 }
 
@@ -499,13 +515,14 @@ public final class XMLRecordReader {
 /// a pointer stands for its name while the reader lives. At most 256 are kept (a document with very
 /// many distinct names is not cached beyond these).
 private struct ByName<V> {
-    private var entries: [(pointer: UnsafePointer<xmlChar>, value: V)] = []
+    private var pointers: [UnsafePointer<xmlChar>] = []
+    private var values: [V] = []
     func find(_ p: UnsafePointer<xmlChar>) -> V? {
-        for e in entries where e.pointer == p { return e.value }
+        for i in pointers.indices where pointers[i] == p { return values[i] }
         return nil
     }
     mutating func remember(_ p: UnsafePointer<xmlChar>, _ v: V) {
-        if entries.count < 256 { entries.append((p, v)) }
+        if pointers.count < 256 { pointers.append(p); values.append(v) }
     }
 }
 
