@@ -149,20 +149,20 @@ struct UnsafeSendable<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
-/// The batches between the reader thread and the importer: a bounded queue, then how the
-/// document ended (nil: at its end; else the error that stopped it).
-final class RecordBatches: @unchecked Sendable {
-    enum Item { case records([XMLRecord]), end(Error?) }
-    static let depth = 4
-    private var queue: [[XMLRecord]] = []
+/// The batches between a reader thread and the thread that handles them: a bounded queue, then
+/// how the input ended (nil: at its end; else the error that stopped it).
+final class Batches<Batch>: @unchecked Sendable {
+    enum Item { case records(Batch), end(Error?) }
+    static var depth: Int { 4 }
+    private var queue: [Batch] = []
     private var ending: Error?? = .none
     private var cancelled = false
     private let condition = NSCondition()
 
-    /// Waits for room; false when the importer has stopped (the reader then stops too).
-    func put(_ batch: [XMLRecord]) -> Bool {
+    /// Waits for room; false when the reading side should stop (the handler has stopped).
+    func put(_ batch: Batch) -> Bool {
         condition.lock(); defer { condition.unlock() }
-        while queue.count >= RecordBatches.depth && !cancelled { condition.wait() }
+        while queue.count >= Batches.depth && !cancelled { condition.wait() }
         if cancelled { return false }
         queue.append(batch)
         condition.broadcast()
@@ -191,3 +191,6 @@ final class RecordBatches: @unchecked Sendable {
         condition.broadcast()
     }
 }
+
+/// The batches between the XML reader thread and the importer.
+typealias RecordBatches = Batches<[XMLRecord]>

@@ -236,7 +236,7 @@ struct CareDayTally {
         let cID = table.column("placement_id"), cPerson = table.column("person"), cAnsvar = table.column("ansvar")
         let cForm = table.column("form_of_care"), cBasis = table.column("legal_basis"), cStart = table.column("start")
         let cEnd = table.column("end"), cDaily = table.column("daily_price_ore"), cPrices = table.column("price_periods")
-        try table.forEach { row in
+        try table.forEachReadAhead { row in
             t.placementsRead += 1
             var ofPreviousYear = false, ansvarID = 0, formID = 0, basisID = 0
             row.withField(cSource) { b in

@@ -1,0 +1,70 @@
+import Foundation
+import XCTest
+
+import RamkollModel
+@testable import RamkollPipeline
+
+/// Reading a stage's table ahead on a second thread gives what reading it row by row gives: the
+/// same fields (quoted, empty, long, over several batches), lines and integers, and a broken row
+/// stops it with the same message after the rows before it.
+final class TableReaderTests: XCTestCase {
+    struct Seen: Equatable { let line: Int; let fields: [String]; let number: Int64 }
+
+    func read(_ path: String, ahead: Bool) throws -> ([Seen], String?) {
+        let t = try TableReader(path: path, required: ["id", "text", "n"])
+        let id = t.column("id"), text = t.column("text"), n = t.column("n")
+        var seen: [Seen] = []
+        do {
+            let body = { (row: TableReader.Row) throws in
+                seen.append(Seen(line: row.line, fields: [row[column: id], row[column: text], row["n"]], number: try row.int(column: n)))
+            }
+            if ahead { try t.forEachReadAhead(body) } else { try t.forEach(body) }
+        } catch {
+            return (seen, "\(error)")
+        }
+        return (seen, nil)
+    }
+
+    func testReadingAheadGivesTheSameRowsAndErrors() throws {
+        let dir = try TestPaths.temporaryDirectory()
+        var lines = ["id;text;n"]
+        // More rows than one batch holds, and rows longer than a batch's bytes.
+        for k in 0..<(RowBatch.rows * 2 + 17) {
+            let text =
+                k % 5 == 0
+                ? "\"semi;colon and \"\"quote\"\"\"" : k % 7 == 0 ? "" : k == 101 ? String(repeating: "å", count: RowBatch.bytes) : "text \(k)"
+            lines.append("P-\(k);\(text);\(k % 3 == 0 ? -k : k)")
+        }
+        let good = try TestPaths.write(lines.joined(separator: "\n") + "\n", name: "good.csv", in: dir)
+        let (byRow, noError) = try read(good, ahead: false)
+        XCTAssertNil(noError)
+        XCTAssertEqual(byRow.count, RowBatch.rows * 2 + 17)
+        XCTAssertEqual(byRow[5].fields[1], "semi;colon and \"quote\"")
+        XCTAssertEqual(byRow[101].fields[1].count, RowBatch.bytes)
+        let (ahead, noError2) = try read(good, ahead: true)
+        XCTAssertNil(noError2)
+        XCTAssertEqual(ahead, byRow)
+
+        // A row with a field too many, after more than a batch of good rows.
+        var broken = lines
+        broken.insert("P-x;a;1;extra", at: RowBatch.rows + 40)
+        let bad = try TestPaths.write(broken.joined(separator: "\n") + "\n", name: "bad.csv", in: dir)
+        let (rowsBefore, error) = try read(bad, ahead: false)
+        let (rowsAhead, errorAhead) = try read(bad, ahead: true)
+        XCTAssertEqual(rowsBefore.count, RowBatch.rows + 39)
+        XCTAssertEqual(rowsAhead, rowsBefore)
+        XCTAssertEqual(
+            error, "\(bad):\(RowBatch.rows + 41): has 4 fields, the header has 3; the file was changed by hand — rerun the stage that writes it")
+        XCTAssertEqual(errorAhead, error)
+
+        // The body's own error stops the reading thread: nothing is read after it.
+        let t = try TableReader(path: good, required: ["id"])
+        var rows = 0
+        XCTAssertThrowsError(
+            try t.forEachReadAhead { _ in
+                rows += 1
+                if rows == 3 { throw RamkollError(.input, "stop") }
+            })
+        XCTAssertEqual(rows, 3)
+    }
+}
