@@ -229,11 +229,11 @@ public final class XMLRecordReader {
             XMLRecordReader.of(ctx).refuseDocumentType(); return nil
         }
         sax.startElementNs = { ctx, localname, _, _, _, _, nAttributes, _, attributes in
-            XMLRecordReader.of(ctx).start(localname, Int(nAttributes), attributes)
+            XMLRecordReader.with(ctx) { $0.start(localname, Int(nAttributes), attributes) }
         }
-        sax.endElementNs = { ctx, _, _, _ in XMLRecordReader.of(ctx).end() }
-        sax.characters = { ctx, ch, len in XMLRecordReader.of(ctx).characters(ch, Int(len)) }
-        sax.cdataBlock = { ctx, ch, len in XMLRecordReader.of(ctx).characters(ch, Int(len)) }
+        sax.endElementNs = { ctx, _, _, _ in XMLRecordReader.with(ctx) { $0.end() } }
+        sax.characters = { ctx, ch, len in XMLRecordReader.with(ctx) { $0.characters(ch, Int(len)) } }
+        sax.cdataBlock = { ctx, ch, len in XMLRecordReader.with(ctx) { $0.characters(ch, Int(len)) } }
         sax.serror = { ctx, error in
             guard let ctx, let error else { return }
             XMLRecordReader.of(ctx).parserError(error.pointee)
@@ -260,6 +260,13 @@ public final class XMLRecordReader {
 
     private static func of(_ ctx: UnsafeMutableRawPointer?) -> XMLRecordReader {
         Unmanaged<XMLRecordReader>.fromOpaque(ctx!).takeUnretainedValue()
+    }
+
+    /// The reader for an element or text event, without a retain and release around each (the
+    /// parser runs inside the reader's own `feed`, which holds it).
+    @inline(__always)
+    private static func with(_ ctx: UnsafeMutableRawPointer?, _ body: (XMLRecordReader) -> Void) {
+        Unmanaged<XMLRecordReader>.fromOpaque(ctx!)._withUnsafeGuaranteedRef(body)
     }
 
     private func finish() {
