@@ -1,7 +1,7 @@
 import Foundation
+import RamkollModel
 import XCTest
 
-import RamkollModel
 @testable import RamkollPipeline
 
 /// Reading a stage's table ahead on a second thread gives what reading it row by row gives: the
@@ -66,5 +66,25 @@ final class TableReaderTests: XCTestCase {
                 if rows == 3 { throw RamkollError(.input, "stop") }
             })
         XCTAssertEqual(rows, 3)
+    }
+}
+
+/// The care-day tally's byte-keyed names: every distinct value gets the next number, the same
+/// bytes always the same number, past the table's growth and with values that share prefixes or
+/// are empty.
+final class ByteNamesTests: XCTestCase {
+    func testEachValueKeepsItsNumber() {
+        var names = CareDayTally.ByteNames()
+        var values = ["", "SoL 4 kap. 1 §", "LVU 2 §", "LVU 3 §"]
+        for k in 0..<5000 { values.append("6\(k)") }
+        for round in 0..<2 {
+            for (k, v) in values.enumerated() {
+                var text = v
+                let (id, new) = text.withUTF8 { names.id($0) }
+                XCTAssertEqual(id, k, v)
+                XCTAssertEqual(new, round == 0, v)
+            }
+        }
+        XCTAssertEqual(names.strings, values)
     }
 }
