@@ -1,4 +1,3 @@
-import Dispatch
 import RamkollModel
 import RamkollReaders
 
@@ -52,42 +51,30 @@ public struct TableReader {
     /// thread over the batch before. The same rows in the same order, the same errors after the
     /// rows before them; at most `Batches.depth` batches of about 1 MiB wait.
     public func forEachReadAhead(_ body: (Row) throws -> Void) throws {
-        let batches = Batches<RowBatch>()
-        let done = DispatchGroup()
         let me = UnsafeSendable(self)
-        DispatchQueue.global().async(group: done) {
-            let table = me.value
-            var batch = RowBatch(fields: table.index.count)
-            do {
-                while try table.reader.next() {
-                    try table.checkFields()
-                    batch.append(table.reader)
-                    if batch.isFull {
-                        guard batches.put(batch) else { return }  // the caller stopped
-                        batch = RowBatch(fields: table.index.count)
+        let ending = try Batches<RowBatch>.readAhead(
+            { put in
+                let table = me.value
+                var batch = RowBatch(fields: table.index.count)
+                do {
+                    while try table.reader.next() {
+                        try table.checkFields()
+                        batch.append(table.reader)
+                        if batch.isFull {
+                            guard put(batch) else { return }  // the caller stopped
+                            batch = RowBatch(fields: table.index.count)
+                        }
                     }
+                } catch {
+                    if batch.count > 0 { _ = put(batch) }  // the rows before the broken one
+                    throw error
                 }
-                if batch.count > 0 { guard batches.put(batch) else { return } }
-                batches.finish(nil)
-            } catch {
-                if batch.count > 0 { guard batches.put(batch) else { return } }
-                batches.finish(error)
-            }
-        }
-        defer {
-            batches.cancel()
-            done.wait()
-        }
-        while true {
-            switch batches.take() {
-            case .records(let b):
+                if batch.count > 0 { _ = put(batch) }
+            },
+            consume: { b in
                 for r in 0..<b.count { try body(Row(batch: b, record: r, index: index, path: path)) }
-            case .end(nil):
-                return
-            case .end(let e?):
-                throw e
-            }
-        }
+            })
+        if let ending { throw ending }
     }
 
     public struct Row {

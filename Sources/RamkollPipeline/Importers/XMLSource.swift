@@ -96,50 +96,37 @@ enum XMLSource {
             try fileProblem(e, e.message, "\(source.displayPath)\(e.line.map { ":\($0)" } ?? ""): \(e.message)")
             return
         }
-        let batches = RecordBatches()
-        let done = DispatchGroup()
         let parse = UnsafeSendable(reader)
-        DispatchQueue.global().async(group: done) {
-            let reader = parse.value
-            var batch: [XMLRecord] = []
-            batch.reserveCapacity(XMLSource.batchSize)
-            do {
-                while let rec = try reader.next() {
-                    batch.append(rec)
-                    if batch.count == XMLSource.batchSize {
-                        guard batches.put(batch) else { return }  // the importer stopped
-                        batch.removeAll(keepingCapacity: true)
+        let ending = try RecordBatches.readAhead(
+            { put in
+                let reader = parse.value
+                var batch: [XMLRecord] = []
+                batch.reserveCapacity(XMLSource.batchSize)
+                do {
+                    while let rec = try reader.next() {
+                        batch.append(rec)
+                        if batch.count == XMLSource.batchSize {
+                            guard put(batch) else { return }  // the importer stopped
+                            batch.removeAll(keepingCapacity: true)
+                        }
                     }
+                } catch {
+                    if !batch.isEmpty { _ = put(batch) }  // the records before the break
+                    throw error
                 }
-                if !batch.isEmpty { guard batches.put(batch) else { return } }
-                batches.finish(nil)
-            } catch {
-                if !batch.isEmpty { guard batches.put(batch) else { return } }
-                batches.finish(error)
-            }
-        }
-        defer {
-            batches.cancel()
-            done.wait()
-        }
-        while true {
-            switch batches.take() {
-            case .records(let recs):
+                if !batch.isEmpty { _ = put(batch) }
+            },
+            consume: { recs in
                 for rec in recs {
                     c.rowsRead += 1
                     try body(rec, SourceRef(file: source.displayPath, record: rec.index, line: rec.line), &c)
                 }
-            case .end(nil):
-                return
-            case .end(let e as ReaderError):
-                try fileProblem(
-                    e, "XML extract is broken: \(e.message); records after line \(e.line ?? 0) were not read — ask for a new extract",
-                    "\(source.displayPath)\(e.line.map { ":\($0)" } ?? ""): \(e.message); records after this point were not read")
-                return
-            case .end(let e?):
-                throw e
-            }
-        }
+            })
+        guard let ending else { return }
+        guard let e = ending as? ReaderError else { throw ending }
+        try fileProblem(
+            e, "XML extract is broken: \(e.message); records after line \(e.line ?? 0) were not read — ask for a new extract",
+            "\(source.displayPath)\(e.line.map { ":\($0)" } ?? ""): \(e.message); records after this point were not read")
     }
 }
 
@@ -189,6 +176,36 @@ final class Batches<Batch>: @unchecked Sendable {
         condition.lock(); defer { condition.unlock() }
         cancelled = true
         condition.broadcast()
+    }
+
+    /// Reads ahead on a second thread: `produce` runs there and hands each batch to `put`, which
+    /// answers false once the calling thread has stopped (`produce` then returns); `consume`
+    /// runs on the calling thread for each batch, in order. Returns nil when `produce` returned,
+    /// or what it threw, after every batch it handed on; if `consume` throws, the reading thread
+    /// is stopped and waited for before the error goes on.
+    static func readAhead(
+        _ produce: @escaping @Sendable (_ put: (Batch) -> Bool) throws -> Void, consume: (Batch) throws -> Void
+    ) throws -> Error? {
+        let batches = Batches<Batch>()
+        let done = DispatchGroup()
+        DispatchQueue.global().async(group: done) {
+            do {
+                try produce { batches.put($0) }
+                batches.finish(nil)
+            } catch {
+                batches.finish(error)
+            }
+        }
+        defer {
+            batches.cancel()
+            done.wait()
+        }
+        while true {
+            switch batches.take() {
+            case .records(let b): try consume(b)
+            case .end(let e): return e
+            }
+        }
     }
 }
 
