@@ -32,6 +32,10 @@ final class PersonalDataTests: XCTestCase {
         XCTAssertEqual(PersonalIdentity.redact("Utbetalning 19850312-1233 nov"), "Utbetalning [pnr] nov")
         XCTAssertEqual(PersonalIdentity.redact("pnr 8503121233, 850312-1233 och 198503121233"), "pnr [pnr], [pnr] och [pnr]")
         XCTAssertEqual(PersonalIdentity.redact("Faktura 123456 belopp 1 250,00"), "Faktura 123456 belopp 1 250,00")
+        // The shortest forms have nine digits (a 6-digit date and a placeholder's letter and
+        // three): a text with fewer is not searched, one with nine still is.
+        XCTAssertEqual(PersonalIdentity.redact("Beslut 850312-T123 och 85-03-12-T123"), "Beslut [pnr] och [pnr]")
+        XCTAssertEqual(PersonalIdentity.redact("Ref 85-03-12-T12 nr 7"), "Ref 85-03-12-T12 nr 7")
         XCTAssertEqual(PersonalIdentity.redact("B0000123;12345678901234"), "B0000123;12345678901234", "long digit runs are not personnummer")
     }
 
@@ -47,6 +51,22 @@ final class PersonalDataTests: XCTestCase {
         }
         XCTAssertThrowsError(try Pseudonymizer.load(.environment("K"), environment: ["K": "short"]))
         XCTAssertNoThrow(try Pseudonymizer.load(.environment("K"), environment: ["K": "a-long-enough-secret"]))
+    }
+
+    /// The word-at-a-time digit count that lets a text skip the search agrees with counting byte
+    /// by byte, on random bytes (most near the digits in the byte table) of every length up to 40.
+    func testIdentityDigitsCountedEightBytesAtATime() {
+        var rng = SystemRandomNumberGenerator()
+        for length in 0...40 {
+            for _ in 0..<200 {
+                // Mostly digits and their neighbours in the byte table, sometimes any byte.
+                let bytes: [UInt8] = (0..<length).map { _ in
+                    Bool.random(using: &rng) ? UInt8.random(in: 0x2E...0x3B, using: &rng) : UInt8.random(in: 0...255, using: &rng)
+                }
+                let expected = bytes.filter { $0 >= 48 && $0 <= 57 }.count >= 9
+                XCTAssertEqual(bytes.withUnsafeBufferPointer { PersonalIdentity.hasIdentityDigits($0) }, expected, "\(bytes)")
+            }
+        }
     }
 
     /// Every form and every reason `canonical` knows, as it answered before it was rewritten to

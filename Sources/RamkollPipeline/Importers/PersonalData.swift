@@ -99,13 +99,36 @@ public enum PersonalIdentity {
 
     /// Whether `redact` would change these bytes (the byte-level path hands such rows on).
     public static func holdsIdentity(utf8 u: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard u.count >= 10 else { return false }
+        guard u.count >= 10, hasIdentityDigits(u) else { return false }
         var i = 0
         while i < u.count {
             if let _ = match(u, at: i) { return true }
             i += 1
         }
         return false
+    }
+
+    /// Whether the bytes hold the nine ASCII digits the shortest form needs (a 6-digit date and an
+    /// IVO placeholder's letter and three): a code or text with fewer holds no number, and is
+    /// not searched position by position (a ledger row's code fields are asked on every row).
+    static func hasIdentityDigits(_ u: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = u.baseAddress else { return false }
+        var digits = 0, k = 0
+        // Eight bytes at a time: a byte is a digit when, XORed with 0x30, it is below 10. Its low
+        // seven bits plus 118 reach bit 7 exactly when they are 10 or more (no carry leaves the
+        // byte), so the digits are the bytes with neither that bit nor their own top bit set.
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        while k + 8 <= u.count {
+            let x = UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self) ^ (ones &* 0x30)
+            let t = (x & (ones &* 0x7F)) &+ (ones &* 118)
+            digits += (~(t | x) & (ones &* 0x80)).nonzeroBitCount
+            k += 8
+        }
+        while k < u.count {
+            if u[k] &- 48 < 10 { digits += 1 }
+            k += 1
+        }
+        return digits >= 9
     }
 
     /// The same on UTF-8 bytes, appended to `out` (the ledger's byte-level path).
