@@ -1,4 +1,3 @@
-import Foundation
 import RamkollModel
 import RamkollReaders
 
@@ -136,55 +135,19 @@ struct CareDayTally {
         }
     }
 
-    /// A column's values as small numbers, found by their bytes (FNV-1a into an open-addressed
-    /// table): a row's ansvar, form of care or source is looked up without making a String or
-    /// hashing one (Swift's String hash normalizes text such as "§" first). The values are kept
-    /// as Strings once each, for the outputs.
+    /// A column's values as small numbers, found by their bytes (`ByteKeyTable`): a row's ansvar,
+    /// form of care or source is looked up without making a String or hashing one (Swift's
+    /// String hash normalizes text such as "§" first). The values are kept as Strings once each,
+    /// for the outputs.
     struct ByteNames {
-        private var slots = [Int32](repeating: -1, count: 64)
-        private var hashes: [UInt64] = []
-        private var arena: [UInt8] = []
-        private var starts: [Int] = [0]
+        private var table = ByteKeyTable(capacity: 64)
         private(set) var strings: [String] = []
-
-        private static func hash(_ b: UnsafeBufferPointer<UInt8>) -> UInt64 {
-            var h: UInt64 = 0xcbf2_9ce4_8422_2325
-            for x in b { h = (h ^ UInt64(x)) &* 0x0000_0100_0000_01B3 }
-            return h
-        }
-
-        private func equal(_ id: Int, _ b: UnsafeBufferPointer<UInt8>) -> Bool {
-            let from = starts[id], to = starts[id + 1]
-            guard to - from == b.count else { return false }
-            return arena.withUnsafeBufferPointer { a in b.count == 0 || memcmp(a.baseAddress! + from, b.baseAddress!, b.count) == 0 }
-        }
 
         /// The number of these bytes, and whether they are new.
         mutating func id(_ b: UnsafeBufferPointer<UInt8>) -> (id: Int, new: Bool) {
-            let h = ByteNames.hash(b)
-            var i = Int(truncatingIfNeeded: h) & (slots.count - 1)
-            while slots[i] >= 0 {
-                let id = Int(slots[i])
-                if hashes[id] == h && equal(id, b) { return (id, false) }
-                i = (i + 1) & (slots.count - 1)
-            }
-            let id = strings.count
-            slots[i] = Int32(id)
-            hashes.append(h)
-            arena.append(contentsOf: b)
-            starts.append(arena.count)
-            strings.append(String(decoding: b, as: UTF8.self))
-            if strings.count * 2 > slots.count { grow() }
-            return (id, true)
-        }
-
-        private mutating func grow() {
-            slots = [Int32](repeating: -1, count: slots.count * 2)
-            for (id, h) in hashes.enumerated() {
-                var i = Int(truncatingIfNeeded: h) & (slots.count - 1)
-                while slots[i] >= 0 { i = (i + 1) & (slots.count - 1) }
-                slots[i] = Int32(id)
-            }
+            let (id, new) = table.index(of: b)
+            if new { strings.append(String(decoding: b, as: UTF8.self)) }
+            return (id, new)
         }
     }
 
