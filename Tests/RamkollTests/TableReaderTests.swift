@@ -88,3 +88,23 @@ final class ByteNamesTests: XCTestCase {
         XCTAssertEqual(names.strings, values)
     }
 }
+
+/// The care-day tally names every column it reads as required: a placements table without one
+/// (written by another version) stops with the table reader's message instead of trapping on
+/// the missing column.
+final class CareDayColumnsTests: XCTestCase {
+    func testAPlacementsTableWithoutAColumnItReadsIsNamed() throws {
+        let (config, mappings, _) = Runner.check(TestPaths.root.appendingPathComponent("Pipelines/exempelby.yaml").path)
+        let cfg = try XCTUnwrap(config), maps = try XCTUnwrap(mappings)
+        let dir = try TestPaths.temporaryDirectory()
+        let path = try TestPaths.write(
+            "source;file;record;line;placement_id;person;ansvar;form_of_care;start;end;daily_price_ore;price_periods\n"
+                + "plac;p.xml;1;3;PL-1;p-00000000000000000000;62010;HVB;2022-01-01;;100000;\n",
+            name: "placements.csv", in: dir)
+        XCTAssertThrowsError(try CareDayTally.tally(path: path, config: cfg, mappings: maps, spill: dir + "/spill", matching: false, accruals: false))
+        {
+            XCTAssertEqual(
+                "\($0)", "\(path): no column \"legal_basis\"; the file was written by another version — rerun that stage")
+        }
+    }
+}
